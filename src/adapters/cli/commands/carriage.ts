@@ -1,0 +1,42 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { exportEnvelopes, importCarriage } from '../../../modules/federation/federation.carriage.js';
+import { EXIT } from '../output.js';
+import { withNode } from '../home.js';
+import type { Cli } from '../main.js';
+import { readJson } from './peer.js';
+
+export function register(program: Command, cli: Cli): void {
+  program.command('export')
+    .description('write the envelopes not yet receipted by a peer to a file, for offline carriage')
+    .requiredOption('--to <party>', 'the peer')
+    .requiredOption('--out <file>', 'the file to write')
+    .option('--from-seq <n>', 'start at this seq (e.g. the one a peer reports missing)')
+    .action((o: { to: string; out: string; fromSeq?: string }) => withNode(cli.home(), async (ctx) => {
+      const file = await exportEnvelopes(ctx, o.to, o.fromSeq === undefined ? {} : { fromSeq: Number(o.fromSeq) });
+      writeFileSync(o.out, `${JSON.stringify(file, null, 2)}\n`);
+      const seqs = file.envelopes.map((e) => e.seq);
+      cli.out.print(
+        `Wrote ${file.envelopes.length} envelope(s) for ${o.to}${seqs.length > 0 ? ` (seq ${seqs[0]}..${seqs.at(-1)})` : ''} to ${o.out}`,
+        { to: o.to, out: o.out, envelopes: file.envelopes.length, seqs },
+      );
+    }));
+
+  program.command('import')
+    .description('import a carriage file: envelopes from a peer (answering with receipts) or receipts for ours')
+    .argument('<file>')
+    .option('--receipts-out <file>', 'where to write the receipts to carry back (envelope files only)')
+    .action((path: string, o: { receiptsOut?: string }) => withNode(cli.home(), async (ctx) => {
+      const r = await importCarriage(ctx, readJson(path, 'the carriage file'));
+      const refused = r.results.filter((x) => !x.ok);
+      if (r.type === 'envelopes' && o.receiptsOut !== undefined) writeFileSync(o.receiptsOut, `${JSON.stringify(r.receipts, null, 2)}\n`);
+      const lines = [`Imported ${r.type}: ${r.results.length - refused.length} accepted, ${refused.length} refused`];
+      for (const x of refused) {
+        const err = 'error' in x ? x.error : undefined;
+        lines.push(`  ${x.id ?? '(no id)'}: ${err?.code ?? ''}: ${err?.message ?? ''}`);
+      }
+      if (r.type === 'envelopes' && o.receiptsOut !== undefined) lines.push(`Receipts for the sender written to ${o.receiptsOut}`);
+      cli.out.print(lines.join('\n'), r);
+      if (refused.length > 0) cli.setExitCode(EXIT.failure);
+    }));
+}

@@ -1,0 +1,163 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { fail } from '../../../shared/errors.js';
+import { verifyReceipt } from '../../../modules/federation/federation.envelope.js';
+import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
+import { publicKeyFromB64 } from '../../../modules/identity/identity.keys.js';
+import type { Receipt } from '../../../modules/federation/federation.types.js';
+import { withNode } from '../home.js';
+import { initHome } from './init.js';
+import type { Cli } from '../main.js';
+
+const BIN = fileURLToPath(new URL('../../../../../bin/hotline.js', import.meta.url));
+
+/** A free TCP port on loopback (the OS picks; we release it for the node to take). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+interface DemoNode {
+  party: string;
+  home: string;
+  url: string;
+  token: string;
+  fingerprint: string;
+  publicKey: string;
+  child?: ChildProcess;
+}
+
+async function api(n: DemoNode, path: string, init: { method?: string; body?: unknown } = {}): Promise<Record<string, unknown>> {
+  const res = await fetch(`${n.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${n.token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) fail('internal', `${n.party} ${path}: ${String(json.detail ?? res.status)}`);
+  return json;
+}
+
+async function waitHealthy(n: DemoNode): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (n.child?.exitCode !== null && n.child?.exitCode !== undefined) fail('internal', `node ${n.party} exited; see ${join(n.home, 'node.log')}`);
+    try {
+      if ((await fetch(`${n.url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail('internal', `node ${n.party} did not become ready; see ${join(n.home, 'node.log')}`);
+}
+
+function startChild(n: DemoNode): ChildProcess {
+  const log = openSync(join(n.home, 'node.log'), 'a');
+  return spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', log, log] });
+}
+
+export function register(program: Command, cli: Cli): void {
+  program.command('demo')
+    .description('start two real nodes (us, ru) on loopback, peer them, send a notification each way')
+    .option('--once', 'exit after the exchange: 0 only if every message was receipted')
+    .option('--dir <dir>', 'where to put the two node homes (recreated)', '.demo')
+    .action(async (o: { once?: boolean; dir: string }) => {
+      const dir = resolve(o.dir);
+      const say = (s: string): void => {
+        if (!cli.out.json) process.stdout.write(`${s}\n`);
+      };
+      const nodes: DemoNode[] = [];
+      for (const [party, name] of [['us', 'United States CERT'], ['ru', 'Russian Federation CERT']] as const) {
+        const home = join(dir, party);
+        rmSync(home, { recursive: true, force: true });
+        const port = await freePort();
+        const r = await initHome({ home, party, name, listen: `127.0.0.1:${port}` });
+        const publicKey = await withNode(home, async (ctx) => ctx.keys.publicKeyB64);
+        nodes.push({ party, home, url: r.url, token: r.token, fingerprint: r.fingerprint, publicKey });
+      }
+      const [us, ru] = nodes as [DemoNode, DemoNode];
+      say('Hotline demo: two nodes on loopback, each with its own SQLite store and Ed25519 key.\n');
+      for (const n of nodes) say(`  ${n.party}  ${n.url}  fingerprint ${n.fingerprint}`);
+      say('\nPeering: each node pins the other\'s descriptor, checking the fingerprint read aloud.');
+      for (const [a, b] of [[us, ru], [ru, us]] as const) {
+        const d = await withNode(b.home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
+        await withNode(a.home, (ctx) => ctx.peers.add(parseDescriptor(d), { expectFingerprint: b.fingerprint }));
+        say(`  ${a.party} pinned ${b.party} (${b.fingerprint})`);
+      }
+      const stopAll = async (): Promise<void> => {
+        await Promise.all(nodes.map((n) => new Promise<void>((res) => {
+          if (n.child === undefined || n.child.exitCode !== null) return res();
+          n.child.once('exit', () => res());
+          n.child.kill('SIGTERM');
+        })));
+      };
+      try {
+        for (const n of nodes) n.child = startChild(n);
+        await Promise.all(nodes.map(waitHealthy));
+        say('\nBoth nodes are running. Sending a notification each way...\n');
+        const sent: { from: DemoNode; to: DemoNode; id: string }[] = [];
+        const texts: Record<string, string> = {
+          us: 'Scheduled maintenance of the US CERT federation link on 2026-12-01 02:00-03:00 UTC.',
+          ru: 'Уведомление: плановые работы на узле 2026-12-02 01:00-02:00 UTC. / Planned maintenance 2026-12-02 01:00-02:00 UTC.',
+        };
+        for (const [from, to] of [[us, ru], [ru, us]] as const) {
+          const r = await api(from, '/api/v1/messages', {
+            method: 'POST',
+            body: { to: to.party, channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: texts[from.party] },
+          });
+          sent.push({ from, to, id: String(r.id) });
+        }
+        const results: { id: string; from: string; to: string; receipt: Receipt | null; verified: boolean }[] = [];
+        for (const s of sent) {
+          let receipt: Receipt | null = null;
+          for (let i = 0; i < 150 && receipt === null; i++) {
+            const m = (await api(s.from, `/api/v1/messages/${s.id}`)).message as { receipt: Receipt | null };
+            receipt = m.receipt;
+            if (receipt === null) await new Promise((r) => setTimeout(r, 100));
+          }
+          const verified = receipt !== null && verifyReceipt(receipt, [publicKeyFromB64(s.to.publicKey)]);
+          results.push({ id: s.id, from: s.from.party, to: s.to.party, receipt, verified });
+          say(`  ${s.from.party} → ${s.to.party}  message ${s.id}`);
+          if (receipt === null) say('    NOT receipted yet');
+          else {
+            say(`    receipt: received by node ${receipt.from} at ${receipt.received_at}, seq ${receipt.seq}`);
+            say(`    link hash ${receipt.link_hash}`);
+            say(`    receipt signature ${verified ? 'verifies' : 'DOES NOT VERIFY'} against ${receipt.from}'s pinned key`);
+          }
+        }
+        const ok = results.every((r) => r.verified);
+        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint })), messages: results });
+        if (o.once === true) {
+          say(ok ? '\nEvery message was receipted.' : '\nSome messages were not receipted.');
+          cli.setExitCode(ok ? 0 : 1);
+          return;
+        }
+        const bin = 'node bin/hotline.js';
+        say(`\nThe nodes keep running (logs in ${us.home}/node.log and ${ru.home}/node.log). Drive them from another terminal:`);
+        say(`  export HOTLINE_HOME=${us.home}`);
+        say(`  ${bin} send --to ru --channel crisis --priority flash --tlp amber --text "Please call the duty officer"`);
+        say(`  ${bin} outbox          # queued / retrying / delivered, with receipt times`);
+        say(`  ${bin} inbox --home ${ru.home}`);
+        say(`  ${bin} show <id>       # one message with its signed receipt`);
+        say(`  ${bin} verify          # signatures and hash chains of every link`);
+        say(`REST API: ${us.url}/docs (token in ${us.home}/admin.token). Press Ctrl-C to stop both nodes.`);
+        await new Promise<void>((res) => {
+          process.once('SIGINT', res);
+          process.once('SIGTERM', res);
+        });
+      } finally {
+        await stopAll();
+      }
+    });
+}
+

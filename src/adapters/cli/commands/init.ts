@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { CONFIG_FILE, loadConfig, parseConfig, type ConfigFile } from '../../../config.js';
+import { openContext } from '../../../context.js';
+import { sha256Hex } from '../../../shared/canonical.js';
+import { fail } from '../../../shared/errors.js';
+import { silentLogger } from '../../../shared/logger.js';
+import { fingerprint, generateKeys } from '../../../modules/identity/identity.keys.js';
+import { CHANNELS } from '../../../modules/federation/federation.types.js';
+import type { Cli } from '../main.js';
+
+export interface InitOptions {
+  home: string;
+  party: string;
+  name: string;
+  listen: string;
+  url?: string;
+  channels?: string[];
+  /** Extra config sections (limits, delivery, log_level) to write; tests use this. */
+  extra?: Partial<ConfigFile>;
+}
+
+/** Creates a node home: config, Ed25519 key, admin token, SQLite store with migrations applied. */
+export async function initHome(o: InitOptions): Promise<{ home: string; fingerprint: string; token: string; url: string }> {
+  const home = resolve(o.home);
+  if (existsSync(join(home, CONFIG_FILE))) fail('home_exists', `${home} already holds a node; refusing to overwrite it`);
+  const m = /^(.+):(\d{1,5})$/.exec(o.listen);
+  if (m === null) fail('invalid_argument', `--listen must be HOST:PORT, e.g. 127.0.0.1:7001 (got "${o.listen}")`);
+  const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(m[2]);
+  if (port > 65535) fail('invalid_argument', `--listen port ${port} is out of range`);
+  const url = o.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { keys, privatePem } = generateKeys();
+  const token = randomBytes(32).toString('base64url');
+  const file: ConfigFile = {
+    party: o.party, name: o.name, url, listen: { host, port },
+    channels: o.channels ?? [...CHANNELS],
+    key_file: 'node.key', store: { driver: 'sqlite', path: 'hotline.db' },
+    admin_token_sha256: sha256Hex(token),
+    ...o.extra,
+  };
+  // Validate before writing anything, so a bad --party or --url leaves no half-made home behind.
+  parseConfig(file, home);
+  mkdirSync(home, { recursive: true });
+  writeFileSync(join(home, 'node.key'), privatePem, { mode: 0o600 });
+  writeFileSync(join(home, 'admin.token'), `${token}\n`, { mode: 0o600 });
+  writeFileSync(join(home, CONFIG_FILE), `${JSON.stringify(file, null, 2)}\n`);
+  const ctx = await openContext(loadConfig(home), { log: silentLogger });
+  await ctx.close();
+  return { home, fingerprint: fingerprint(keys.publicKeyB64), token, url };
+}
+
+export function register(program: Command, cli: Cli): void {
+  program.command('init')
+    .description('create a node home: config, key pair, store')
+    .requiredOption('--party <id>', 'this party\'s id, e.g. us')
+    .requiredOption('--name <name>', 'display name, e.g. "US CERT"')
+    .requiredOption('--listen <host:port>', 'address to listen on')
+    .option('--url <url>', 'public URL peers use (default http://<listen>)')
+    .option('--channels <list>', `channels this node offers (default ${CHANNELS.join(',')})`)
+    .action(async (o: { party: string; name: string; listen: string; url?: string; channels?: string }) => {
+      const r = await initHome({
+        home: cli.home(), party: o.party, name: o.name, listen: o.listen,
+        ...(o.url === undefined ? {} : { url: o.url }),
+        ...(o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) }),
+      });
+      cli.out.print(
+        `Created node "${o.party}" in ${r.home}\nURL          ${r.url}\nFingerprint  ${r.fingerprint}\nAdmin token  ${join(r.home, 'admin.token')}\n`
+          + `Next: hotline start --home ${r.home}; give peers the output of "hotline descriptor --home ${r.home}"`,
+        { home: r.home, party: o.party, url: r.url, fingerprint: r.fingerprint },
+      );
+    });
+}

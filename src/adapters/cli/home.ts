@@ -1,0 +1,21 @@
+import { loadConfig } from '../../config.js';
+import { openContext, type NodeContext } from '../../context.js';
+import { fail } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/logger.js';
+
+/** The home a command acts on: --home, else HOTLINE_HOME (read once, at CLI start). */
+export function resolveHome(opt: string | undefined, env: string | undefined): string {
+  const home = opt ?? env;
+  if (home === undefined || home === '') fail('invalid_argument', 'Say which node: --home DIR, or set HOTLINE_HOME');
+  return home;
+}
+
+/** Opens a node's store for a one-shot command, runs `fn`, and always closes the store. */
+export async function withNode<T>(home: string, fn: (ctx: NodeContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext(loadConfig(home), { log: silentLogger });
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,72 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
+import { list, send, show } from '../../../modules/messaging/messaging.service.js';
+import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
+import { requireAdmin } from '../auth.js';
+
+const SendBody = Type.Object({
+  to: Type.String({ description: 'Party id of a pinned peer' }),
+  channel: Type.String({ enum: [...CHANNELS] }),
+  kind: Type.String({ enum: [...KINDS] }),
+  priority: Type.String({ enum: [...PRIORITIES] }),
+  tlp: Type.String({ enum: [...TLPS] }),
+  text: Type.String({ minLength: 1 }),
+  lang: Type.Optional(Type.String()),
+  case: Type.Optional(Type.String({ format: 'uuid' })),
+  in_reply_to: Type.Optional(Type.String({ format: 'uuid' })),
+}, { additionalProperties: false });
+
+const ListQuery = Type.Object({
+  direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')], { default: 'in' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
+
+const AddPeerBody = Type.Object({
+  descriptor: Type.Object({}, { additionalProperties: true }),
+  fingerprint: Type.Optional(Type.String({ description: 'The fingerprint read aloud by the peer; refused if it differs' })),
+  channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }))),
+}, { additionalProperties: false });
+
+/** The REST API for operators and scripts; every route needs the admin bearer token. */
+export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+  const auth = { onRequest: requireAdmin(ctx.config.adminTokenSha256) };
+  const security = [{ bearer: [] }];
+  const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers };
+
+  app.get('/api/v1/node', { ...auth, schema: { tags: ['node'], summary: "This node's peer descriptor", security } },
+    async () => makeDescriptor(ctx.self, ctx.keys));
+
+  app.get('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pinned peers', security } },
+    async () => ({ peers: await ctx.peers.list() }));
+
+  app.get('/api/v1/peers/:party', { ...auth, schema: { tags: ['peers'], summary: 'One pinned peer', security, params: Type.Object({ party: Type.String() }) } },
+    async (req) => ctx.peers.require((req.params as { party: string }).party));
+
+  app.post('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pin a peer from its descriptor', security, body: AddPeerBody } },
+    async (req, reply) => {
+      const b = req.body as Static<typeof AddPeerBody>;
+      const peer = await ctx.peers.add(parseDescriptor(b.descriptor), {
+        ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
+        ...(b.channels === undefined ? {} : { channels: b.channels as never }),
+      });
+      return reply.status(201).send(peer);
+    });
+
+  app.post('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Queue a message to a peer', security, body: SendBody } },
+    async (req, reply) => {
+      const env = await send(deps, req.body as Static<typeof SendBody>);
+      onQueued();
+      return reply.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
+    });
+
+  app.get('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Inbox (direction=in) or outbox (direction=out), newest first', security, querystring: ListQuery } },
+    async (req) => {
+      const q = req.query as Static<typeof ListQuery>;
+      return { messages: await list(ctx.db, q.direction ?? 'in', { limit: q.limit ?? 50 }) };
+    });
+
+  app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt', security, params: Type.Object({ id: Type.String() }) } },
+    async (req) => show(ctx.db, (req.params as { id: string }).id));
+}

@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { fail } from '../../../shared/errors.js';
+import { receiveBatch, type ReceiveDeps } from '../../../modules/federation/federation.receive.js';
+import type { Metrics } from '../metrics.js';
+import { FEDERATION_PATH } from '../transport.js';
+
+const BatchBody = Type.Object({ envelopes: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false });
+
+/** POST a batch of signed envelopes; answers 200 with one receipt or refusal per envelope, in order. */
+export function federationRoutes(app: FastifyInstance, deps: ReceiveDeps, metrics: Metrics): void {
+  app.post(FEDERATION_PATH, {
+    attachValidation: true,
+    schema: {
+      tags: ['federation'],
+      summary: 'Receive a batch of signed envelopes from a peer',
+      description: 'See docs/protocol.md. Each envelope is verified against the pinned key of its `from`; the answer holds a signed receipt or a refusal with a stable code for each, in order.',
+      body: BatchBody,
+    },
+  }, async (req) => {
+    const body = req.body as { envelopes?: unknown } | null;
+    if (typeof body !== 'object' || body === null || !Array.isArray(body.envelopes) || Object.keys(body).length !== 1) {
+      fail('invalid_batch', 'The body must be {"envelopes": [ ... ]}');
+    }
+    const stop = metrics.batchSeconds.startTimer();
+    const results = await receiveBatch(deps, body.envelopes);
+    stop();
+    for (const r of results) {
+      if (r.ok) metrics.received.inc({ from: r.receipt.to });
+      else metrics.refused.inc({ code: r.error.code });
+    }
+    return { results };
+  });
+}

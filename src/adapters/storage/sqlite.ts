@@ -1,0 +1,28 @@
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { HotlineError } from '../../shared/errors.js';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+/**
+ * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
+ * pending migrations. `:memory:` works for unit tests.
+ */
+export async function openSqlite(path: string): Promise<Kysely<Database>> {
+  const raw = new SqliteDatabase(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('busy_timeout = 10000');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  await migrate(db);
+  return db;
+}
+
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    throw new HotlineError('storage_error', `Could not apply the store's migrations: ${String(error)}`);
+  }
+}

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fail, HotlineError } from './shared/errors.js';
+import { DEFAULT_DELIVERY, type DeliveryOptions } from './modules/federation/federation.delivery.js';
+import { checkPeerUrl } from './modules/federation/federation.peers.js';
+import { CHANNELS, DEFAULT_LIMITS, PARTY_ID, type Channel, type Limits } from './modules/federation/federation.types.js';
+
+export const CONFIG_FILE = 'hotline.json';
+
+/** A node's configuration: parsed once from `<home>/hotline.json`, typed, frozen. */
+export interface Config {
+  readonly home: string;
+  readonly party: string;
+  readonly name: string;
+  readonly url: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly channels: readonly Channel[];
+  readonly keyFile: string;
+  readonly store: { readonly driver: 'sqlite'; readonly path: string };
+  /** SHA-256 (hex) of the administrator's API token; the token itself is in `<home>/admin.token`. */
+  readonly adminTokenSha256: string;
+  readonly limits: Readonly<Limits>;
+  readonly delivery: Readonly<DeliveryOptions>;
+  readonly logLevel: string;
+}
+
+/** The file's shape (snake_case, paths relative to the home). */
+export interface ConfigFile {
+  party: string;
+  name: string;
+  url: string;
+  listen: { host: string; port: number };
+  channels: string[];
+  key_file: string;
+  store: { driver: 'sqlite'; path: string };
+  admin_token_sha256: string;
+  limits?: Partial<Limits>;
+  delivery?: Partial<DeliveryOptions>;
+  log_level?: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates `<home>/hotline.json`; every problem names the field and the file. */
+export function loadConfig(home: string): Config {
+  const file = join(home, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return fail('home_missing', `No node at ${home}: ${file} does not exist; create one with "hotline init --home ${home} ..."`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return fail('config_invalid', `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  try {
+    return parseConfig(raw, home);
+  } catch (e) {
+    if (e instanceof HotlineError) fail('config_invalid', `${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function parseConfig(raw: unknown, home: string): Config {
+  const bad = (m: string): never => fail('config_invalid', m);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('the config must be a JSON object');
+  const c = raw as Record<string, unknown>;
+  const str = (k: string): string => (typeof c[k] === 'string' && c[k] !== '' ? (c[k] as string) : bad(`"${k}" must be a non-empty string`));
+  const party = str('party');
+  if (!PARTY_ID.test(party)) bad(`"party" must be 2 to 32 characters of a-z, 0-9 and -, starting with a letter (got "${party}")`);
+  const url = str('url');
+  try {
+    checkPeerUrl(url);
+  } catch (e) {
+    bad(`"url": ${(e as Error).message}`);
+  }
+  const listen = c.listen as { host?: unknown; port?: unknown } | undefined;
+  if (typeof listen !== 'object' || listen === null || typeof listen.host !== 'string' || !Number.isInteger(listen.port)
+    || (listen.port as number) < 0 || (listen.port as number) > 65535) {
+    bad('"listen" must be { "host": string, "port": 0..65535 }');
+  }
+  const channels = c.channels;
+  if (!Array.isArray(channels) || channels.length === 0 || channels.some((x) => !(CHANNELS as readonly unknown[]).includes(x))) {
+    bad(`"channels" must be a non-empty list of ${CHANNELS.join(', ')}`);
+  }
+  const store = c.store as { driver?: unknown; path?: unknown } | undefined;
+  if (typeof store !== 'object' || store === null || store.driver !== 'sqlite' || typeof store.path !== 'string') {
+    bad('"store" must be { "driver": "sqlite", "path": string }');
+  }
+  const token = str('admin_token_sha256');
+  if (!/^[0-9a-f]{64}$/.test(token)) bad('"admin_token_sha256" must be 64 hex digits');
+  const logLevel = c.log_level === undefined ? 'info' : String(c.log_level);
+  if (!LOG_LEVELS.includes(logLevel)) bad(`"log_level" must be one of ${LOG_LEVELS.join(', ')}`);
+  const resolve = (p: string): string => (p === ':memory:' || isAbsolute(p) ? p : join(home, p));
+  return Object.freeze({
+    home,
+    party,
+    name: str('name'),
+    url,
+    listen: Object.freeze({ host: listen!.host as string, port: listen!.port as number }),
+    channels: Object.freeze([...(channels as Channel[])]),
+    keyFile: resolve(str('key_file')),
+    store: Object.freeze({ driver: 'sqlite' as const, path: resolve(store!.path as string) }),
+    adminTokenSha256: token,
+    limits: Object.freeze(overrides('limits', DEFAULT_LIMITS, c.limits)),
+    delivery: Object.freeze(overrides('delivery', DEFAULT_DELIVERY, c.delivery)),
+    logLevel,
+  });
+}
+
+/** Merges optional numeric overrides onto defaults, refusing unknown keys and non-positive numbers. */
+function overrides<T extends object>(section: string, defaults: Readonly<T>, given: unknown): T {
+  if (given === undefined) return { ...defaults };
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) return fail('config_invalid', `"${section}" must be an object`);
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(given)) {
+    if (!(k in defaults)) fail('config_invalid', `"${section}.${k}" is not a setting; known: ${Object.keys(defaults).join(', ')}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail('config_invalid', `"${section}.${k}" must be a positive number`);
+    out[k] = v;
+  }
+  return out as T;
+}

@@ -1,0 +1,230 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import { receiptProblem } from './federation.envelope.js';
+import { getLink } from './federation.links.js';
+import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
+import type { FederationTables, LinksTable } from './federation.tables.js';
+import type { Self } from './federation.types.js';
+
+/** Carries a batch of canonical envelope texts to a peer and returns its parsed answer. */
+export interface Transport {
+  deliver(peer: Peer, envelopes: readonly string[]): Promise<unknown>;
+}
+
+export interface DeliveryOptions {
+  batchSize: number;
+  maxBatchBytes: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How often an idle node looks for work queued by another process (the CLI). */
+  pollMs: number;
+}
+
+export const DEFAULT_DELIVERY: Readonly<DeliveryOptions> = {
+  batchSize: 256,
+  maxBatchBytes: 8 * 1024 * 1024,
+  backoffBaseMs: 500,
+  backoffMaxMs: 60_000,
+  pollMs: 200,
+};
+
+export interface DeliveryDeps {
+  db: Kysely<FederationTables>;
+  self: Self;
+  clock: Clock;
+  peers: PeerRepository;
+  transport: Transport;
+  log: Logger;
+  options: DeliveryOptions;
+  random?: () => number;
+  /** Told of every receipt applied, e.g. for metrics: (messages receipted, link). */
+  onDelivered?: (count: number, to: string) => void;
+}
+
+/**
+ * Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1),
+ * capped. Half-jitter keeps retries spread out without ever retrying at once.
+ */
+export function backoffMs(attempts: number, o: Pick<DeliveryOptions, 'backoffBaseMs' | 'backoffMaxMs'>, random: () => number): number {
+  const ceiling = Math.min(o.backoffMaxMs, o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+interface Outcome {
+  receipted: number;
+  error?: string;
+  /** Where to transmit from next (a peer's gap report can move it back). */
+  nextSeq: number;
+}
+
+/**
+ * The durable outbox's delivery loop. Each link is delivered in `seq` order with at most one
+ * batch in flight; a link's state (cursor, attempts, next attempt, last error) lives in the
+ * store, so a restart resumes exactly where the last receipt left it.
+ */
+export class DeliveryProcessor {
+  private stopped = true;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeUp: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<string>();
+  private readonly random: () => number;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.random = deps.random ?? Math.random;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+  }
+
+  /** Something was queued: look now instead of at the next poll. */
+  wake(): void {
+    this.dirty = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.wakeUp?.();
+  }
+
+  /** Delivers every link that is due now, each until it is empty or fails; returns messages receipted. */
+  async runOnce(): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = await this.deps.db.selectFrom('links').select('to_party')
+      .where('from_party', '=', this.deps.self.party)
+      .where('next_attempt_at', '<=', now)
+      .whereRef('send_from_seq', '<=', 'last_seq')
+      .execute();
+    const counts = await Promise.all(due.filter((l) => !this.inFlight.has(l.to_party)).map((l) => this.drain(l.to_party)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.dirty = false;
+      try {
+        await this.runOnce();
+      } catch (e) {
+        this.deps.log.error({ err: e }, 'delivery pass failed');
+      }
+      if (this.stopped || this.dirty) continue;
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        this.timer = setTimeout(resolve, this.deps.options.pollMs);
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async drain(to: string): Promise<number> {
+    this.inFlight.add(to);
+    let total = 0;
+    try {
+      for (;;) {
+        const link = await getLink(this.deps.db, this.deps.self.party, to);
+        if (link === undefined || link.send_from_seq > link.last_seq) return total;
+        const outcome = await this.deliverBatch(link);
+        total += outcome.receipted;
+        await this.record(link, outcome);
+        if (outcome.error !== undefined || this.stopped) return total;
+      }
+    } finally {
+      this.inFlight.delete(to);
+    }
+  }
+
+  private async deliverBatch(link: LinksTable): Promise<Outcome> {
+    const { db, options } = this.deps;
+    const rows = await db.selectFrom('messages').select(['id', 'seq', 'hash', 'envelope', 'receipt'])
+      .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party)
+      .where('seq', '>=', link.send_from_seq)
+      .orderBy('seq').limit(options.batchSize).execute();
+    const batch: typeof rows = [];
+    let bytes = 0;
+    for (const r of rows) {
+      bytes += r.envelope.length;
+      if (batch.length > 0 && bytes > options.maxBatchBytes) break;
+      batch.push(r);
+    }
+    const nothing: Outcome = { receipted: 0, nextSeq: link.send_from_seq };
+    if (batch.length === 0) return { ...nothing, error: `the store holds no envelope at seq ${link.send_from_seq} on the link to ${link.to_party}; run "hotline verify"` };
+    let peer: Peer;
+    let answer: unknown;
+    try {
+      peer = await this.deps.peers.require(link.to_party);
+      answer = await this.deps.transport.deliver(peer, batch.map((r) => r.envelope));
+    } catch (e) {
+      return { ...nothing, error: e instanceof Error ? e.message : String(e) };
+    }
+    const results = (answer as { results?: unknown } | null)?.results;
+    if (!Array.isArray(results) || results.length !== batch.length) {
+      return { ...nothing, error: `${link.to_party} answered with ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} envelopes` };
+    }
+    const keys = validKeys(peer, this.deps.clock.now());
+    const accepted: { id: string; receipt: string }[] = [];
+    let nextSeq = link.send_from_seq;
+    let error: string | undefined;
+    for (const [i, row] of batch.entries()) {
+      const res = results[i] as { ok?: unknown; receipt?: unknown; error?: { code?: unknown; message?: unknown; expected_seq?: unknown } };
+      const seq = Number(row.seq);
+      if (res.ok === true) {
+        const problem = receiptProblem(res.receipt, { self: this.deps.self.party, id: row.id, seq, hash: row.hash }, keys);
+        if (problem !== undefined) {
+          error = problem;
+          break;
+        }
+        if (row.receipt === null) accepted.push({ id: row.id, receipt: JSON.stringify(res.receipt) });
+        nextSeq = seq + 1;
+        continue;
+      }
+      const code = String(res.error?.code ?? 'unknown');
+      const expected = res.error?.expected_seq;
+      error = `${link.to_party} refused seq ${seq}: ${code}: ${String(res.error?.message ?? '')}`;
+      if ((code === 'seq_gap' || code === 'seq_rewind' || code === 'prev_mismatch') && typeof expected === 'number') {
+        if (expected < seq) {
+          nextSeq = expected; // the peer lacks earlier envelopes: resend them from our store
+          error = undefined;
+          this.deps.log.warn({ to: link.to_party, expected, seq }, 'peer reported a gap; resending from its expected seq');
+        } else {
+          error = `link to ${link.to_party} has diverged: it expects seq ${expected} but refused ${seq} (${code}); compare link hashes with its administrator`;
+        }
+      }
+      break;
+    }
+    if (accepted.length > 0) {
+      const now = this.deps.clock.now();
+      await db.transaction().execute(async (trx) => {
+        for (const a of accepted) {
+          await trx.updateTable('messages').set({ receipt: a.receipt, receipted_at: now }).where('id', '=', a.id).where('receipt', 'is', null).execute();
+        }
+      });
+    }
+    return error === undefined ? { receipted: accepted.length, nextSeq } : { receipted: accepted.length, nextSeq, error };
+  }
+
+  private async record(link: LinksTable, o: Outcome): Promise<void> {
+    const now = this.deps.clock.now();
+    const failed = o.error !== undefined;
+    const attempts = failed ? link.attempts + 1 : 0;
+    if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
+    if (o.receipted > 0) this.deps.onDelivered?.(o.receipted, link.to_party);
+    await this.deps.db.updateTable('links')
+      .set({
+        send_from_seq: o.nextSeq,
+        acked_seq: Math.max(link.acked_seq, o.nextSeq - 1),
+        attempts,
+        last_attempt_at: now,
+        last_error: failed ? (o.error ?? null) : null,
+        next_attempt_at: failed ? now + backoffMs(attempts, this.deps.options, this.random) : now,
+      })
+      .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+  }
+}

@@ -1,0 +1,153 @@
+import type { KeyObject } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
+import { parseIsoTime } from '../../shared/clock.js';
+import { fail } from '../../shared/errors.js';
+import { isUuid } from '../../shared/ids.js';
+import { signText, verifyText } from '../identity/identity.keys.js';
+import {
+  CHANNELS, KINDS, PARTY_ID, PRIORITIES, PROTOCOL_VERSION, TLPS,
+  type Envelope, type Limits, type Receipt, type UnsignedEnvelope,
+} from './federation.types.js';
+
+const ENVELOPE_FIELDS = new Set([
+  'v', 'id', 'from', 'to', 'seq', 'prev', 'sent_at', 'kind', 'channel', 'case', 'in_reply_to',
+  'priority', 'tlp', 'body', 'attachments', 'sig',
+]);
+const HEX64 = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function bad(message: string): never {
+  return fail('invalid_envelope', message);
+}
+
+/**
+ * Checks that a parsed value is a well-formed v1 envelope within the limits, and returns it typed.
+ * Throws a {@link HotlineError} with the most specific code (e.g. `unknown_kind`, `body_too_large`).
+ * Does not check the signature or the link; see `receive`.
+ */
+export function parseEnvelope(value: unknown, limits: Limits): Envelope {
+  if (!isRecord(value)) bad('An envelope must be a JSON object');
+  const canonical = canonicalJson(value);
+  if (utf8Length(canonical) > limits.maxEnvelopeBytes) {
+    fail('envelope_too_large', `The envelope is ${utf8Length(canonical)} bytes; the limit is ${limits.maxEnvelopeBytes}`);
+  }
+  for (const k of Object.keys(value)) if (!ENVELOPE_FIELDS.has(k)) bad(`Unknown envelope field "${k}"`);
+  const e = value;
+  if (e.v !== PROTOCOL_VERSION) bad(`Unsupported protocol version ${JSON.stringify(e.v)}; this node speaks v${PROTOCOL_VERSION}`);
+  if (!isUuid(e.id)) bad('"id" must be a lower-case UUID');
+  if (typeof e.from !== 'string' || !PARTY_ID.test(e.from)) bad('"from" must be a party id (a-z, 0-9, -; 2 to 32 characters)');
+  if (typeof e.to !== 'string' || !PARTY_ID.test(e.to)) bad('"to" must be a party id (a-z, 0-9, -; 2 to 32 characters)');
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) bad('"seq" must be an integer of at least 1');
+  if (typeof e.prev !== 'string' || !HEX64.test(e.prev)) bad('"prev" must be 64 lower-case hex digits');
+  if (typeof e.sent_at !== 'string' || Number.isNaN(parseIsoTime(e.sent_at))) bad('"sent_at" must be an RFC 3339 UTC timestamp');
+  if (!(KINDS as readonly unknown[]).includes(e.kind)) fail('unknown_kind', `Unknown kind ${JSON.stringify(e.kind)}; known: ${KINDS.join(', ')}`);
+  if (!(CHANNELS as readonly unknown[]).includes(e.channel)) fail('unknown_channel', `Unknown channel ${JSON.stringify(e.channel)}; known: ${CHANNELS.join(', ')}`);
+  if (!(PRIORITIES as readonly unknown[]).includes(e.priority)) fail('unknown_priority', `Unknown priority ${JSON.stringify(e.priority)}; known: ${PRIORITIES.join(', ')}`);
+  if (!(TLPS as readonly unknown[]).includes(e.tlp)) fail('unknown_tlp', `Unknown TLP ${JSON.stringify(e.tlp)}; known: ${TLPS.join(', ')}`);
+  if (!isUuid(e.case)) bad('"case" must be a lower-case UUID');
+  if (e.in_reply_to !== null && !isUuid(e.in_reply_to)) bad('"in_reply_to" must be null or a lower-case UUID');
+  if (!isRecord(e.body)) bad('"body" must be a JSON object');
+  const bodyBytes = utf8Length(canonicalJson(e.body));
+  if (bodyBytes > limits.maxBodyBytes) fail('body_too_large', `The body is ${bodyBytes} bytes; the limit is ${limits.maxBodyBytes}`);
+  if (e.attachments !== undefined) checkAttachments(e.attachments, limits);
+  if (typeof e.sig !== 'string' || e.sig.length !== 86) bad('"sig" must be a 64-byte Ed25519 signature in base64url');
+  return e as unknown as Envelope;
+}
+
+function checkAttachments(list: unknown, limits: Limits): void {
+  if (!Array.isArray(list)) bad('"attachments" must be an array');
+  if (list.length > limits.maxAttachments) bad(`At most ${limits.maxAttachments} attachments are allowed`);
+  for (const [i, a] of list.entries()) {
+    const where = `attachments[${i}]`;
+    if (!isRecord(a)) bad(`${where} must be an object`);
+    const keys = Object.keys(a).sort().join(',');
+    if (keys !== 'content,media_type,name,sha256,size') bad(`${where} must have exactly name, media_type, size, sha256, content`);
+    if (typeof a.name !== 'string' || a.name.length === 0 || a.name.length > 255) bad(`${where}.name must be 1 to 255 characters`);
+    if (typeof a.media_type !== 'string' || !/^[\w.+-]+\/[\w.+-]+$/.test(a.media_type)) bad(`${where}.media_type must be a media type`);
+    if (typeof a.content !== 'string' || !BASE64.test(a.content)) bad(`${where}.content must be base64`);
+    const bytes = Buffer.from(a.content, 'base64');
+    if (a.size !== bytes.length) bad(`${where}.size is ${String(a.size)} but the content has ${bytes.length} bytes`);
+    if (a.sha256 !== sha256Hex(bytes)) bad(`${where}.sha256 does not match the content`);
+  }
+}
+
+/** The exact bytes that are signed: JCS of the envelope without `sig`. */
+export function signingInput(e: UnsignedEnvelope | Envelope): string {
+  const { sig: _sig, ...rest } = e as Envelope;
+  return canonicalJson(rest);
+}
+
+export function signEnvelope(e: UnsignedEnvelope, key: KeyObject): Envelope {
+  return { ...e, sig: signText(key, signingInput(e)) };
+}
+
+export function verifyEnvelope(e: Envelope, keys: readonly KeyObject[]): boolean {
+  const input = signingInput(e);
+  return keys.some((k) => verifyText(k, input, e.sig));
+}
+
+/** The envelope's canonical text (with `sig`): what is stored, sent and hashed. */
+export function envelopeText(e: Envelope): string {
+  return canonicalJson(e);
+}
+
+/** SHA-256 of the envelope's canonical text with `sig`: the link's chain value. */
+export function envelopeHash(e: Envelope): string {
+  return sha256Hex(canonicalJson(e));
+}
+
+export function signReceipt(r: Omit<Receipt, 'sig'>, key: KeyObject): Receipt {
+  return { ...r, sig: signText(key, canonicalJson(r)) };
+}
+
+export function verifyReceipt(r: Receipt, keys: readonly KeyObject[]): boolean {
+  const { sig, ...rest } = r;
+  const input = canonicalJson(rest);
+  return keys.some((k) => verifyText(k, input, sig));
+}
+
+const RECEIPT_FIELDS = 'envelope_hash,from,id,link_hash,received_at,seq,sig,to,type,v';
+
+/** Shape check for a receipt that came back from a peer or from a carriage file. */
+export function parseReceipt(value: unknown): Receipt {
+  if (!isRecord(value) || Object.keys(value).sort().join(',') !== RECEIPT_FIELDS) {
+    return fail('bad_receipt', `A receipt must have exactly the fields ${RECEIPT_FIELDS}`);
+  }
+  const r = value;
+  const ok = r.v === PROTOCOL_VERSION && r.type === 'receipt' && isUuid(r.id) && Number.isSafeInteger(r.seq)
+    && typeof r.from === 'string' && typeof r.to === 'string' && typeof r.envelope_hash === 'string' && HEX64.test(r.envelope_hash)
+    && typeof r.link_hash === 'string' && HEX64.test(r.link_hash) && typeof r.received_at === 'string'
+    && !Number.isNaN(parseIsoTime(r.received_at)) && typeof r.sig === 'string';
+  if (!ok) fail('bad_receipt', 'The receipt is malformed');
+  return r as unknown as Receipt;
+}
+
+/**
+ * Why a receipt that came back for one of our envelopes is not acceptable, or undefined if it is:
+ * it must name the envelope, be addressed to us, carry our hash of it, and verify.
+ */
+export function receiptProblem(
+  value: unknown,
+  expected: { self: string; id: string; seq: number; hash: string },
+  keys: readonly KeyObject[],
+): string | undefined {
+  let r: Receipt;
+  try {
+    r = parseReceipt(value);
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  const { seq } = expected;
+  if (r.id !== expected.id || r.seq !== seq) return `receipt for seq ${seq} names another envelope`;
+  if (r.to !== expected.self) return `receipt for seq ${seq} is addressed to "${r.to}"`;
+  if (r.envelope_hash !== expected.hash || r.link_hash !== expected.hash) {
+    return `receipt for seq ${seq} carries hash ${r.link_hash.slice(0, 16)}…, ours is ${expected.hash.slice(0, 16)}…: the link has diverged`;
+  }
+  if (!verifyReceipt(r, keys)) return `receipt for seq ${seq} is not signed by the pinned key of its sender`;
+  return undefined;
+}

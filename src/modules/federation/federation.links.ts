@@ -1,0 +1,42 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { FederationTables, LinksTable } from './federation.tables.js';
+import { GENESIS_HASH } from './federation.types.js';
+
+type Db = Kysely<FederationTables> | Transaction<FederationTables>;
+
+/**
+ * Takes the write lock on a link's row inside a transaction, creating the row if it is new, and
+ * returns its state. The first statement is a write so that SQLite takes its write lock before
+ * reading (no stale snapshot) and PostgreSQL locks the row: concurrent writers on one link queue.
+ */
+export async function lockLink(trx: Transaction<FederationTables>, from: string, to: string): Promise<LinksTable> {
+  await trx
+    .insertInto('links')
+    .values({
+      from_party: from, to_party: to, last_seq: 0, head_hash: GENESIS_HASH, acked_seq: 0, send_from_seq: 1,
+      attempts: 0, next_attempt_at: null, last_attempt_at: null, last_error: null,
+    })
+    .onConflict((oc) => oc.columns(['from_party', 'to_party']).doNothing())
+    .execute();
+  await trx.updateTable('links').set((eb) => ({ attempts: eb.ref('attempts') })).where('from_party', '=', from).where('to_party', '=', to).execute();
+  const row = await trx.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to).executeTakeFirstOrThrow();
+  return normaliseLink(row);
+}
+
+export async function getLink(db: Db, from: string, to: string): Promise<LinksTable | undefined> {
+  const row = await db.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to).executeTakeFirst();
+  return row === undefined ? undefined : normaliseLink(row);
+}
+
+/** PostgreSQL returns bigint columns as strings; the domain sees numbers. */
+export function normaliseLink(row: LinksTable): LinksTable {
+  return {
+    ...row,
+    last_seq: Number(row.last_seq),
+    acked_seq: Number(row.acked_seq),
+    send_from_seq: Number(row.send_from_seq),
+    attempts: Number(row.attempts),
+    next_attempt_at: row.next_attempt_at === null ? null : Number(row.next_attempt_at),
+    last_attempt_at: row.last_attempt_at === null ? null : Number(row.last_attempt_at),
+  };
+}

@@ -1,0 +1,176 @@
+import type { KeyObject } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { canonicalJson } from '../../shared/canonical.js';
+import type { Clock } from '../../shared/clock.js';
+import { fail, HotlineError } from '../../shared/errors.js';
+import { fingerprint, publicKeyFromB64, signText, verifyText, type NodeKeys } from '../identity/identity.keys.js';
+import type { FederationTables, PeersTable } from './federation.tables.js';
+import {
+  CHANNELS, DEFAULT_ACK_DEADLINES_MIN, PARTY_ID, PROTOCOL_VERSION,
+  type Channel, type Priority, type Self,
+} from './federation.types.js';
+
+/** What one node hands another, out of band, to be pinned. Self-signed by the key it carries. */
+export interface Descriptor {
+  v: typeof PROTOCOL_VERSION;
+  type: 'hotline-descriptor';
+  party: string;
+  name: string;
+  url: string;
+  public_key: string;
+  fingerprint: string;
+  channels: Channel[];
+  sig: string;
+}
+
+export interface PinnedKey {
+  key: string;
+  fingerprint: string;
+  added_at: number;
+  /** Set when a newer key replaces this one: valid until then (the rotation overlap). */
+  valid_until: number | null;
+}
+
+export interface Peer {
+  party: string;
+  name: string;
+  url: string;
+  keys: PinnedKey[];
+  channels: Channel[];
+  deadlines: Record<Priority, number>;
+  added_at: number;
+  updated_at: number;
+}
+
+export function makeDescriptor(self: Self, keys: NodeKeys): Descriptor {
+  const body = {
+    v: PROTOCOL_VERSION,
+    type: 'hotline-descriptor' as const,
+    party: self.party,
+    name: self.name,
+    url: self.url,
+    public_key: keys.publicKeyB64,
+    fingerprint: fingerprint(keys.publicKeyB64),
+    channels: [...self.channels],
+  };
+  return { ...body, sig: signText(keys.privateKey, canonicalJson(body)) };
+}
+
+const DESCRIPTOR_FIELDS = 'channels,fingerprint,name,party,public_key,sig,type,url,v';
+
+/** Validates a descriptor's shape and self-signature; the caller still compares the fingerprint out of band. */
+export function parseDescriptor(value: unknown): Descriptor {
+  const bad = (m: string): never => fail('invalid_argument', `Not a valid peer descriptor: ${m}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('expected a JSON object');
+  const d = value as Record<string, unknown>;
+  if (Object.keys(d).sort().join(',') !== DESCRIPTOR_FIELDS) bad(`expected exactly the fields ${DESCRIPTOR_FIELDS}`);
+  if (d.v !== PROTOCOL_VERSION || d.type !== 'hotline-descriptor') bad('not a v1 hotline-descriptor');
+  if (typeof d.party !== 'string' || !PARTY_ID.test(d.party)) bad('"party" must be a party id');
+  if (typeof d.name !== 'string' || d.name.trim() === '') bad('"name" must be a non-empty string');
+  if (typeof d.url !== 'string') bad('"url" must be a URL');
+  checkPeerUrl(d.url as string);
+  if (!Array.isArray(d.channels) || d.channels.some((c) => !(CHANNELS as readonly unknown[]).includes(c))) {
+    bad(`"channels" must list some of ${CHANNELS.join(', ')}`);
+  }
+  let key: KeyObject;
+  try {
+    key = publicKeyFromB64(String(d.public_key));
+  } catch (e) {
+    return bad(e instanceof HotlineError ? e.message : 'bad public key');
+  }
+  if (d.fingerprint !== fingerprint(String(d.public_key))) bad('"fingerprint" does not belong to "public_key"');
+  const { sig, ...rest } = d;
+  if (!verifyText(key, canonicalJson(rest), String(sig))) bad('the self-signature does not verify');
+  return d as unknown as Descriptor;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Plain HTTP is allowed only on loopback (tests, demo); anything else must be HTTPS. */
+export function checkPeerUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return fail('invalid_argument', `"${url}" is not a URL`);
+  }
+  if (u.protocol === 'https:') return;
+  if (u.protocol === 'http:' && (LOOPBACK.has(u.hostname) || u.hostname.startsWith('127.'))) return;
+  fail('invalid_argument', `"${url}" must use https (plain http is allowed only on loopback)`);
+}
+
+function toPeer(row: PeersTable): Peer {
+  return {
+    party: row.party,
+    name: row.name,
+    url: row.url,
+    keys: JSON.parse(row.keys) as PinnedKey[],
+    channels: JSON.parse(row.channels) as Channel[],
+    deadlines: JSON.parse(row.deadlines) as Record<Priority, number>,
+    added_at: Number(row.added_at),
+    updated_at: Number(row.updated_at),
+  };
+}
+
+/** Peer store: pinning, listing, and the keys valid for verification now. */
+export class PeerRepository {
+  constructor(private readonly deps: { db: Kysely<FederationTables>; clock: Clock; self: Self }) {}
+
+  async add(d: Descriptor, opts: { channels?: Channel[]; expectFingerprint?: string } = {}): Promise<Peer> {
+    const { db, clock, self } = this.deps;
+    if (d.party === self.party) fail('invalid_argument', `"${d.party}" is this node's own party; a node does not peer with itself`);
+    if (opts.expectFingerprint !== undefined && opts.expectFingerprint.replace(/\s+/g, '') !== d.fingerprint.replace(/\s+/g, '')) {
+      fail('invalid_argument', `The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${opts.expectFingerprint}); do not pin it`);
+    }
+    const channels = (opts.channels ?? d.channels).filter((c) => d.channels.includes(c) && self.channels.includes(c));
+    if (channels.length === 0) fail('invalid_argument', `No channel in common: the peer offers ${d.channels.join(', ')}, this node ${self.channels.join(', ')}`);
+    const now = clock.now();
+    const row: PeersTable = {
+      party: d.party,
+      name: d.name,
+      url: d.url,
+      keys: JSON.stringify([{ key: d.public_key, fingerprint: d.fingerprint, added_at: now, valid_until: null }]),
+      channels: JSON.stringify(channels),
+      deadlines: JSON.stringify(DEFAULT_ACK_DEADLINES_MIN),
+      added_at: now,
+      updated_at: now,
+    };
+    const inserted = await db.insertInto('peers').values(row).onConflict((oc) => oc.column('party').doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+      fail('peer_exists', `A peer "${d.party}" is already pinned; keys change only by a signed key-change message`);
+    }
+    return toPeer(row);
+  }
+
+  async get(party: string): Promise<Peer | undefined> {
+    const row = await this.deps.db.selectFrom('peers').selectAll().where('party', '=', party).executeTakeFirst();
+    return row === undefined ? undefined : toPeer(row);
+  }
+
+  async require(party: string): Promise<Peer> {
+    const peer = await this.get(party);
+    if (peer === undefined) fail('unknown_peer', `No peer "${party}" is pinned on this node; add it with "hotline peer add"`);
+    return peer;
+  }
+
+  async list(): Promise<Peer[]> {
+    const rows = await this.deps.db.selectFrom('peers').selectAll().orderBy('party').execute();
+    return rows.map(toPeer);
+  }
+}
+
+/** The public keys of a peer that verify signatures at time `now`. */
+export function validKeys(peer: Peer, now: number): KeyObject[] {
+  return peer.keys.filter((k) => k.valid_until === null || k.valid_until > now).map((k) => keyObject(k.key));
+}
+
+const keyObjects = new Map<string, KeyObject>();
+
+function keyObject(b64: string): KeyObject {
+  let k = keyObjects.get(b64);
+  if (k === undefined) {
+    k = publicKeyFromB64(b64);
+    keyObjects.set(b64, k);
+  }
+  return k;
+}

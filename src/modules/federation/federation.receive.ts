@@ -1,0 +1,156 @@
+import type { Kysely, Transaction } from 'kysely';
+import { sha256Hex, canonicalJson } from '../../shared/canonical.js';
+import { isoTime, parseIsoTime, type Clock } from '../../shared/clock.js';
+import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { NodeKeys } from '../identity/identity.keys.js';
+import { parseEnvelope, signReceipt, verifyEnvelope } from './federation.envelope.js';
+import { lockLink } from './federation.links.js';
+import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
+import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
+import type { Envelope, EnvelopeResult, Limits, Receipt, Self } from './federation.types.js';
+
+export interface ReceiveDeps {
+  db: Kysely<FederationTables>;
+  keys: NodeKeys;
+  self: Self;
+  clock: Clock;
+  limits: Limits;
+  peers: PeerRepository;
+  log: Logger;
+}
+
+interface Checked {
+  index: number;
+  env: Envelope;
+  text: string;
+  hash: string;
+}
+
+/**
+ * Receives a batch of envelopes (from HTTP or a carriage file; the same path for both):
+ * verifies each, then stores the valid ones in one transaction and answers with a signed
+ * receipt or a refusal per envelope, in order. An envelope whose id is already stored with the
+ * same bytes gets its original receipt and changes nothing. Refusals change nothing.
+ */
+export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[]): Promise<EnvelopeResult[]> {
+  if (items.length > deps.limits.maxBatchEnvelopes) {
+    fail('batch_too_large', `The batch has ${items.length} envelopes; the limit is ${deps.limits.maxBatchEnvelopes}`);
+  }
+  const results: EnvelopeResult[] = new Array<EnvelopeResult>(items.length);
+  const checked: Checked[] = [];
+  const peers = new Map<string, Peer | undefined>();
+  for (const [index, item] of items.entries()) {
+    try {
+      checked.push(await check(deps, item, peers, index));
+    } catch (e) {
+      results[index] = refusal(idOf(item), e);
+    }
+  }
+  if (checked.length > 0) {
+    await deps.db.transaction().execute(async (trx) => {
+      const links = new Map<string, LinksTable>();
+      for (const c of checked) {
+        try {
+          results[c.index] = { id: c.env.id, ok: true, receipt: await store(deps, trx, links, c) };
+        } catch (e) {
+          if (!isHotlineError(e)) throw e;
+          results[c.index] = refusal(c.env.id, e);
+        }
+      }
+      for (const link of links.values()) {
+        await trx.updateTable('links').set({ last_seq: link.last_seq, head_hash: link.head_hash })
+          .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+      }
+    });
+  }
+  for (const r of results) {
+    if (!r.ok) deps.log.warn({ id: r.id, code: r.error.code, expected_seq: r.error.expected_seq }, `envelope refused: ${r.error.message}`);
+  }
+  return results;
+}
+
+async function check(deps: ReceiveDeps, item: unknown, peers: Map<string, Peer | undefined>, index: number): Promise<Checked> {
+  const env = parseEnvelope(item, deps.limits);
+  if (env.to !== deps.self.party) {
+    fail('wrong_recipient', `The envelope is addressed to "${env.to}"; this node is "${deps.self.party}"`);
+  }
+  if (!peers.has(env.from)) peers.set(env.from, await deps.peers.get(env.from));
+  const peer = peers.get(env.from);
+  if (peer === undefined) fail('unknown_peer', `"${env.from}" is not a pinned peer of "${deps.self.party}"; its administrator must add it`);
+  const now = deps.clock.now();
+  if (!verifyEnvelope(env, validKeys(peer, now))) {
+    fail('bad_signature', `The signature does not verify against the key pinned for "${env.from}"`);
+  }
+  if (!peer.channels.includes(env.channel)) {
+    fail('channel_not_agreed', `Channel "${env.channel}" is not agreed with "${env.from}" (agreed: ${peer.channels.join(', ')})`);
+  }
+  const sentAt = parseIsoTime(env.sent_at);
+  if (sentAt > now + deps.limits.maxClockSkewMs) {
+    fail('clock_skew', `sent_at ${env.sent_at} is ahead of this node's clock (${isoTime(now)}) by more than ${deps.limits.maxClockSkewMs / 1000} s; check the sender's clock`);
+  }
+  if (sentAt < now - deps.limits.maxEnvelopeAgeMs) {
+    fail('stale_envelope', `sent_at ${env.sent_at} is older than the ${Math.round(deps.limits.maxEnvelopeAgeMs / 86_400_000)}-day limit`);
+  }
+  const text = canonicalJson(env);
+  return { index, env, text, hash: sha256Hex(text) };
+}
+
+async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable>, c: Checked): Promise<Receipt> {
+  const { env } = c;
+  const existing = await trx.selectFrom('messages').select(['hash', 'direction', 'receipt']).where('id', '=', env.id).executeTakeFirst();
+  if (existing !== undefined) {
+    if (existing.hash === c.hash && existing.direction === 'in' && existing.receipt !== null) {
+      return JSON.parse(existing.receipt) as Receipt;
+    }
+    fail('replay_mismatch', `Envelope ${env.id} is already stored with different content; nothing was changed`);
+  }
+  let link = links.get(env.from);
+  if (link === undefined) {
+    link = await lockLink(trx, env.from, deps.self.party);
+    links.set(env.from, link);
+  }
+  if (env.seq <= link.last_seq) {
+    fail('seq_rewind', `seq ${env.seq} from "${env.from}" is already taken (this node holds the link up to ${link.last_seq})`, { expected_seq: link.last_seq + 1 });
+  }
+  if (env.seq > link.last_seq + 1) {
+    fail('seq_gap', `seq ${env.seq} from "${env.from}" skips ahead; this node expects ${link.last_seq + 1}: resend from there`, { expected_seq: link.last_seq + 1 });
+  }
+  if (env.prev !== link.head_hash) {
+    fail('prev_mismatch', `prev of seq ${env.seq} does not match this node's link head ${link.head_hash.slice(0, 16)}…; the two link histories differ`, { expected_seq: link.last_seq + 1 });
+  }
+  const now = deps.clock.now();
+  const receipt = signReceipt(
+    {
+      v: 1, type: 'receipt', id: env.id, seq: env.seq, from: deps.self.party, to: env.from,
+      envelope_hash: c.hash, link_hash: c.hash, received_at: isoTime(now),
+    },
+    deps.keys.privateKey,
+  );
+  const row: MessagesTable = {
+    id: env.id, direction: 'in', from_party: env.from, to_party: env.to, seq: env.seq, hash: c.hash,
+    kind: env.kind, channel: env.channel, case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority,
+    tlp: env.tlp, sent_at: env.sent_at, envelope: c.text, stored_at: now, receipt: JSON.stringify(receipt), receipted_at: now,
+  };
+  await trx.insertInto('messages').values(row).execute();
+  link.last_seq = env.seq;
+  link.head_hash = c.hash;
+  return receipt;
+}
+
+function idOf(item: unknown): string | null {
+  if (typeof item === 'object' && item !== null && 'id' in item && typeof item.id === 'string') return item.id;
+  return null;
+}
+
+function refusal(id: string | null, e: unknown): EnvelopeResult {
+  if (e instanceof HotlineError) {
+    const expected = e.details?.expected_seq;
+    return {
+      id,
+      ok: false,
+      error: typeof expected === 'number' ? { code: e.code, message: e.message, expected_seq: expected } : { code: e.code, message: e.message },
+    };
+  }
+  throw e;
+}

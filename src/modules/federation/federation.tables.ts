@@ -1,0 +1,62 @@
+/**
+ * The tables this module owns, as Kysely sees them. Times are integer milliseconds since the
+ * epoch; JSON columns are text. `adapters/storage` creates them (migrations) and composes the
+ * whole database type from each module's tables.
+ */
+export interface PeersTable {
+  party: string;
+  name: string;
+  url: string;
+  /** JSON: PinnedKey[] */
+  keys: string;
+  /** JSON: Channel[] agreed with this peer */
+  channels: string;
+  /** JSON: Record<Priority, minutes> */
+  deadlines: string;
+  added_at: number;
+  updated_at: number;
+}
+
+/** One row per direction of a link (from → to): its hash chain head and, for ours, delivery state. */
+export interface LinksTable {
+  from_party: string;
+  to_party: string;
+  last_seq: number;
+  head_hash: string;
+  /** Outbound only: highest seq with a receipt (receipts arrive in order). */
+  acked_seq: number;
+  /** Outbound only: the next seq to transmit (reset backwards when the peer reports a gap). */
+  send_from_seq: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_error: string | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  direction: 'in' | 'out';
+  from_party: string;
+  to_party: string;
+  seq: number;
+  hash: string;
+  kind: string;
+  channel: string;
+  case_id: string;
+  in_reply_to: string | null;
+  priority: string;
+  tlp: string;
+  sent_at: string;
+  /** Canonical JSON of the whole signed envelope: the authoritative record. */
+  envelope: string;
+  stored_at: number;
+  /** JSON of the receipt: the one we got (out) or the one we gave (in). */
+  receipt: string | null;
+  receipted_at: number | null;
+}
+
+export interface FederationTables {
+  peers: PeersTable;
+  links: LinksTable;
+  messages: MessagesTable;
+}

@@ -1,0 +1,74 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { fail } from '../../shared/errors.js';
+
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** A node's signing identity: the private key and the public key as raw base64url. */
+export interface NodeKeys {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** Raw 32-byte Ed25519 public key, base64url without padding: the form peers pin. */
+  readonly publicKeyB64: string;
+}
+
+export function generateKeys(): { keys: NodeKeys; privatePem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { keys: { privateKey, publicKey, publicKeyB64: rawPublicKey(publicKey) }, privatePem };
+}
+
+/** Loads a PKCS#8 PEM private key written by {@link generateKeys}. */
+export function loadKeys(privatePem: string): NodeKeys {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(privatePem);
+  } catch {
+    return fail('config_invalid', 'The node key file is not a PEM private key');
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') fail('config_invalid', 'The node key is not an Ed25519 key');
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, publicKeyB64: rawPublicKey(publicKey) };
+}
+
+function rawPublicKey(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return der.subarray(SPKI_ED25519_PREFIX.length).toString('base64url');
+}
+
+const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
+
+/** Parses a pinned raw base64url Ed25519 public key; refuses anything else. */
+export function publicKeyFromB64(b64: string): KeyObject {
+  if (!B64URL_32.test(b64)) fail('invalid_argument', 'A public key must be 32 bytes of base64url (43 characters)');
+  const raw = Buffer.from(b64, 'base64url');
+  if (raw.length !== 32) fail('invalid_argument', 'A public key must be 32 bytes');
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/** Ed25519 signature over UTF-8 text, as base64url. */
+export function signText(privateKey: KeyObject, text: string): string {
+  return sign(null, Buffer.from(text, 'utf8'), privateKey).toString('base64url');
+}
+
+export function verifyText(publicKey: KeyObject, text: string, sigB64: string): boolean {
+  if (typeof sigB64 !== 'string' || sigB64.length !== 86) return false;
+  const sig = Buffer.from(sigB64, 'base64url');
+  if (sig.length !== 64) return false;
+  return verify(null, Buffer.from(text, 'utf8'), publicKey, sig);
+}
+
+/**
+ * The fingerprint a person reads aloud: SHA-512 of the raw public key, cut into eight 5-byte
+ * chunks, each shown as a 5-digit group (chunk mod 100000). Digits read the same in every
+ * language. Example: `40213 88190 01726 55302 97415 20668 31904 77251`.
+ */
+export function fingerprint(publicKeyB64: string): string {
+  const digest = createHash('sha512').update(Buffer.from(publicKeyB64, 'base64url')).digest();
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const n = digest.readUIntBE(i * 5, 5) % 100000;
+    groups.push(n.toString().padStart(5, '0'));
+  }
+  return groups.join(' ');
+}

@@ -1,0 +1,74 @@
+/**
+ * Domain errors carry a stable `code` and a message a person can act on, never an HTTP status.
+ * One table in `adapters/http/errors.ts` maps codes to statuses; the CLI maps them to exit codes.
+ */
+export const ERROR_CODES = [
+  // input shape and transport
+  'malformed_json',
+  'unsupported_media_type',
+  'invalid_envelope',
+  'invalid_batch',
+  'invalid_argument',
+  'not_found',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  // federation
+  'unknown_peer',
+  'bad_signature',
+  'wrong_recipient',
+  'replay_mismatch',
+  'seq_gap',
+  'seq_rewind',
+  'prev_mismatch',
+  'clock_skew',
+  'stale_envelope',
+  'envelope_too_large',
+  'batch_too_large',
+  'body_too_large',
+  'unknown_kind',
+  'unknown_channel',
+  'unknown_priority',
+  'unknown_tlp',
+  'channel_not_agreed',
+  'bad_receipt',
+  'link_diverged',
+  // local state and configuration
+  'peer_exists',
+  'home_exists',
+  'home_missing',
+  'config_invalid',
+  'carriage_invalid',
+  'storage_error',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error with a stable machine code, a human message, and optional structured details. */
+export class HotlineError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'HotlineError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Shorthand factory: `fail('unknown_peer', 'No peer "xx" is pinned')`. */
+export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
+  throw new HotlineError(code, message, details);
+}
+
+export function isHotlineError(e: unknown): e is HotlineError {
+  return e instanceof HotlineError;
+}

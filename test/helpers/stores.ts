@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { openSqlite } from '../../src/adapters/storage/sqlite.js';
+import { enqueue, type Draft } from '../../src/modules/federation/federation.outbox.js';
+import { makeDescriptor, parseDescriptor, PeerRepository } from '../../src/modules/federation/federation.peers.js';
+import type { ReceiveDeps } from '../../src/modules/federation/federation.receive.js';
+import type { FederationTables, LinksTable, MessagesTable } from '../../src/modules/federation/federation.tables.js';
+import { DEFAULT_LIMITS, type Envelope, type Limits, type Self } from '../../src/modules/federation/federation.types.js';
+import { generateKeys } from '../../src/modules/identity/identity.keys.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+
+/** One node's store and everything the federation module needs to act on it, in process. */
+export type StoreNode = ReceiveDeps & { db: Kysely<FederationTables> };
+
+/** Two nodes with their own SQLite files, each having pinned the other. */
+export interface StorePair {
+  a: StoreNode;
+  b: StoreNode;
+  dir: string;
+  close(): Promise<void>;
+}
+
+function selfOf(party: string): Self {
+  return { party, name: `Node ${party}`, url: 'http://127.0.0.1:1', channels: ['crisis', 'cert', 'law'] };
+}
+
+async function makeNode(dir: string, party: string, limits: Limits): Promise<StoreNode> {
+  const db = await openSqlite(join(dir, `${party}.sqlite`));
+  const self = selfOf(party);
+  const { keys } = generateKeys();
+  const peers = new PeerRepository({ db, clock: systemClock, self });
+  return { db, keys, self, clock: systemClock, limits, peers, log: silentLogger };
+}
+
+/**
+ * Builds two nodes ("east" and "west" unless named) in a fresh temp dir, each pinning the other.
+ * Call `close()` when done: it destroys both stores and removes the dir.
+ */
+export async function makeStorePair(opts: { a?: string; b?: string; limits?: Partial<Limits> } = {}): Promise<StorePair> {
+  const dir = mkdtempSync(join(tmpdir(), 'hotline-stores-'));
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const a = await makeNode(dir, opts.a ?? 'east', limits);
+  const b = await makeNode(dir, opts.b ?? 'west', limits);
+  await a.peers.add(parseDescriptor(JSON.parse(JSON.stringify(makeDescriptor(b.self, b.keys)))));
+  await b.peers.add(parseDescriptor(JSON.parse(JSON.stringify(makeDescriptor(a.self, a.keys)))));
+  return {
+    a,
+    b,
+    dir,
+    async close() {
+      await a.db.destroy();
+      await b.db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Queues `n` plain notifications from `from` to `to`; returns the signed envelopes in order. */
+export async function send(from: StoreNode, to: StoreNode, n: number, draft: Partial<Draft> = {}): Promise<Envelope[]> {
+  const out: Envelope[] = [];
+  for (let i = 1; i <= n; i++) {
+    out.push(await enqueue(from, {
+      to: to.self.party, kind: 'notification', channel: 'cert', priority: 'routine', tlp: 'green',
+      body: { text: `message ${i} from ${from.self.party}` }, ...draft,
+    }));
+  }
+  return out;
+}
+
+/** Everything a store holds about links and messages, in a stable order: compare two to prove nothing changed. */
+export async function snapshot(db: Kysely<FederationTables>): Promise<{ messages: MessagesTable[]; links: LinksTable[] }> {
+  const messages = await db.selectFrom('messages').selectAll().orderBy('id').execute();
+  const links = await db.selectFrom('links').selectAll().orderBy('from_party').orderBy('to_party').execute();
+  return { messages, links };
+}
