@@ -116,17 +116,25 @@ describe('offline carriage', () => {
     const { a, b } = await setup();
     await send(a, b, 2);
     const file = await exportEnvelopes(a, 'west');
-    const tampered = JSON.parse(JSON.stringify(file).replace('message 1 from east', 'massage 1 from east')) as unknown;
+    const tamper = (f: unknown, seq: number): unknown =>
+      JSON.parse(JSON.stringify(f).replace(`message ${seq} from east`, `massage ${seq} from east`)) as unknown;
     const before = await snapshot(b.db);
-    const r = envelopesResult(await importCarriage(b, tampered));
-    expect(codes(r)).toEqual(['bad_signature', 'seq_gap']);
-    expect(r.receipts.receipts).toEqual([]);
+    const alone = envelopesResult(await importCarriage(b, tamper({ ...file, envelopes: [file.envelopes[0]] }, 1)));
+    expect(codes(alone)).toEqual(['bad_signature']);
+    expect(alone.receipts.receipts).toEqual([]);
     expect(await snapshot(b.db)).toEqual(before);
+
+    // Only the tampered envelope is refused; the genuine one before it is stored.
+    const mixed = envelopesResult(await importCarriage(b, tamper(file, 2)));
+    expect(codes(mixed)).toEqual([undefined, 'bad_signature']);
+    expect(mixed.receipts.receipts.map((r) => r.seq)).toEqual([1]);
+    expect((await snapshot(b.db)).messages.map((m) => Number(m.seq))).toEqual([1]);
 
     // Once the genuine file is in, the tampered one is still refused and still changes nothing.
     await importCarriage(b, file);
     const stored = await snapshot(b.db);
-    expect(codes(await importCarriage(b, tampered))[0]).toBe('bad_signature');
+    expect(stored.messages).toHaveLength(2);
+    expect(codes(await importCarriage(b, tamper(file, 2)))).toEqual([undefined, 'bad_signature']);
     expect(await snapshot(b.db)).toEqual(stored);
   });
 

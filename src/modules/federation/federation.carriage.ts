@@ -64,6 +64,7 @@ export type CarriageDeps = ReceiveDeps & {
  * Exports the outbound envelopes on the link self→`to`, in seq order, as a carriage file.
  * By default from the link's `send_from_seq`: everything not yet receipted.
  * Refuses with `unknown_peer` when `to` is not pinned; a pinned peer with no link yet gives an empty file.
+ * `clock` (default: the system clock) only stamps `exported_at`.
  *
  * @example
  * const file = await exportEnvelopes({ db, self }, 'ru', {});

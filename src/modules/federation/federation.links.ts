@@ -10,17 +10,38 @@ type Db = Kysely<FederationTables> | Transaction<FederationTables>;
  * reading (no stale snapshot) and PostgreSQL locks the row: concurrent writers on one link queue.
  */
 export async function lockLink(trx: Transaction<FederationTables>, from: string, to: string): Promise<LinksTable> {
-  await trx
-    .insertInto('links')
-    .values({
-      from_party: from, to_party: to, last_seq: 0, head_hash: GENESIS_HASH, acked_seq: 0, send_from_seq: 1,
-      attempts: 0, next_attempt_at: null, last_attempt_at: null, last_error: null,
-    })
+  await trx.insertInto('links').values(newLink(from, to))
     .onConflict((oc) => oc.columns(['from_party', 'to_party']).doNothing())
     .execute();
   await trx.updateTable('links').set((eb) => ({ attempts: eb.ref('attempts') })).where('from_party', '=', from).where('to_party', '=', to).execute();
   const row = await trx.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to).executeTakeFirstOrThrow();
   return normaliseLink(row);
+}
+
+/**
+ * Like {@link lockLink} but creates nothing: a link that does not exist yet is returned in its
+ * genesis state, unsaved, so that a refused first envelope leaves no trace. Save it with {@link saveLinkHead}.
+ */
+export async function lockLinkIfAny(trx: Transaction<FederationTables>, from: string, to: string): Promise<LinksTable> {
+  await trx.updateTable('links').set((eb) => ({ attempts: eb.ref('attempts') })).where('from_party', '=', from).where('to_party', '=', to).execute();
+  const row = await trx.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to).executeTakeFirst();
+  return row === undefined ? newLink(from, to) : normaliseLink(row);
+}
+
+/** Writes a link's chain head, creating the row if this is its first envelope. */
+export async function saveLinkHead(trx: Transaction<FederationTables>, link: LinksTable): Promise<void> {
+  const { from_party, to_party, last_seq, head_hash, acked_seq, send_from_seq, attempts, next_attempt_at, last_attempt_at, last_error } = link;
+  await trx.insertInto('links')
+    .values({ from_party, to_party, last_seq, head_hash, acked_seq, send_from_seq, attempts, next_attempt_at, last_attempt_at, last_error })
+    .onConflict((oc) => oc.columns(['from_party', 'to_party']).doUpdateSet({ last_seq: link.last_seq, head_hash: link.head_hash }))
+    .execute();
+}
+
+function newLink(from: string, to: string): LinksTable {
+  return {
+    from_party: from, to_party: to, last_seq: 0, head_hash: GENESIS_HASH, acked_seq: 0, send_from_seq: 1,
+    attempts: 0, next_attempt_at: null, last_attempt_at: null, last_error: null,
+  };
 }
 
 export async function getLink(db: Db, from: string, to: string): Promise<LinksTable | undefined> {

@@ -1,13 +1,13 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
 import { isoTime, type Clock } from '../../shared/clock.js';
-import { fail } from '../../shared/errors.js';
+import { fail, isHotlineError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signEnvelope } from './federation.envelope.js';
 import { lockLink } from './federation.links.js';
 import type { PeerRepository } from './federation.peers.js';
-import type { FederationTables } from './federation.tables.js';
+import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { Attachment, Channel, Envelope, Kind, Limits, Priority, Self, Tlp } from './federation.types.js';
 
 export interface OutboxDeps {
@@ -33,37 +33,121 @@ export interface Draft {
   attachments?: Attachment[];
 }
 
+/** Most drafts committed in one transaction. */
+const GROUP_MAX = 512;
+
 /**
- * Appends a message to the outbound link to `draft.to` and stores it, signed, in one
- * transaction: once this returns, the message survives any crash and will be delivered.
+ * Appends a message to the outbound link to `draft.to` and stores it, signed: once the promise
+ * resolves, the message survives any crash and will be delivered. Concurrent calls on the same
+ * store are group-committed (one transaction and one fsync for all drafts waiting at that moment),
+ * which is what lets a node accept thousands of messages a second on a disk that does ~1,000 fsyncs.
  */
 export async function enqueue(deps: OutboxDeps, draft: Draft): Promise<Envelope> {
   const peer = await deps.peers.require(draft.to);
   if (!peer.channels.includes(draft.channel)) {
     fail('channel_not_agreed', `Channel "${draft.channel}" is not agreed with "${peer.party}" (agreed: ${peer.channels.join(', ')})`);
   }
+  let group = groups.get(deps.db);
+  if (group === undefined) {
+    group = new GroupCommit(deps);
+    groups.set(deps.db, group);
+  }
+  return group.add(draft);
+}
+
+const groups = new WeakMap<object, GroupCommit>();
+
+interface Waiting {
+  draft: Draft;
+  resolve: (e: Envelope) => void;
+  reject: (e: unknown) => void;
+}
+
+class GroupCommit {
+  private readonly waiting: Waiting[] = [];
+  private flushing = false;
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  add(draft: Draft): Promise<Envelope> {
+    return new Promise<Envelope>((resolve, reject) => {
+      this.waiting.push({ draft, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.waiting.splice(0, GROUP_MAX);
+        try {
+          const results = await appendAll(this.deps, group.map((w) => w.draft));
+          group.forEach((w, i) => {
+            const r = results[i]!;
+            if (r instanceof Error) w.reject(r);
+            else w.resolve(r);
+          });
+        } catch (e) {
+          for (const w of group) w.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
+
+/**
+ * Appends drafts in order in one transaction. A draft that is invalid (e.g. over a limit) gets its
+ * error and takes no seq; the others are stored.
+ */
+export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Promise<(Envelope | Error)[]> {
   return deps.db.transaction().execute(async (trx) => {
-    const link = await lockLink(trx, deps.self.party, draft.to);
-    const now = deps.clock.now();
-    const id = uuidv7(now);
-    const seq = link.last_seq + 1;
-    const unsigned = {
-      v: 1 as const, id, from: deps.self.party, to: draft.to, seq, prev: link.head_hash, sent_at: isoTime(now),
-      kind: draft.kind, channel: draft.channel, case: draft.case ?? id, in_reply_to: draft.in_reply_to ?? null,
-      priority: draft.priority, tlp: draft.tlp, body: draft.body,
-      ...(draft.attachments === undefined || draft.attachments.length === 0 ? {} : { attachments: draft.attachments }),
-    };
-    const env = parseEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
-    const text = canonicalJson(env);
-    const hash = sha256Hex(text);
-    await trx.insertInto('messages').values({
-      id, direction: 'out', from_party: env.from, to_party: env.to, seq, hash, kind: env.kind, channel: env.channel,
-      case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at,
-      envelope: text, stored_at: now, receipt: null, receipted_at: null,
-    }).execute();
-    await trx.updateTable('links')
-      .set({ last_seq: seq, head_hash: hash, next_attempt_at: link.next_attempt_at ?? now })
-      .where('from_party', '=', env.from).where('to_party', '=', env.to).execute();
-    return env;
+    const links = new Map<string, LinksTable>();
+    const out: (Envelope | Error)[] = [];
+    for (const draft of drafts) {
+      try {
+        out.push(await append(deps, trx, links, draft));
+      } catch (e) {
+        if (!isHotlineError(e)) throw e;
+        out.push(e);
+      }
+    }
+    for (const link of links.values()) {
+      await trx.updateTable('links')
+        .set({ last_seq: link.last_seq, head_hash: link.head_hash, next_attempt_at: link.next_attempt_at })
+        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+    }
+    return out;
   });
+}
+
+async function append(deps: OutboxDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable>, draft: Draft): Promise<Envelope> {
+  let link = links.get(draft.to);
+  if (link === undefined) {
+    link = await lockLink(trx, deps.self.party, draft.to);
+    links.set(draft.to, link);
+  }
+  const now = deps.clock.now();
+  const id = uuidv7(now);
+  const seq = link.last_seq + 1;
+  const unsigned = {
+    v: 1 as const, id, from: deps.self.party, to: draft.to, seq, prev: link.head_hash, sent_at: isoTime(now),
+    kind: draft.kind, channel: draft.channel, case: draft.case ?? id, in_reply_to: draft.in_reply_to ?? null,
+    priority: draft.priority, tlp: draft.tlp, body: draft.body,
+    ...(draft.attachments === undefined || draft.attachments.length === 0 ? {} : { attachments: draft.attachments }),
+  };
+  const env = parseEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
+  const text = canonicalJson(env);
+  const hash = sha256Hex(text);
+  await trx.insertInto('messages').values({
+    id, direction: 'out', from_party: env.from, to_party: env.to, seq, hash, kind: env.kind, channel: env.channel,
+    case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at,
+    envelope: text, stored_at: now, receipt: null, receipted_at: null,
+  }).execute();
+  link.last_seq = seq;
+  link.head_hash = hash;
+  link.next_attempt_at ??= now;
+  return env;
 }

@@ -5,7 +5,7 @@ import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signReceipt, verifyEnvelope } from './federation.envelope.js';
-import { lockLink } from './federation.links.js';
+import { lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
 import type { Envelope, EnvelopeResult, Limits, Receipt, Self } from './federation.types.js';
@@ -49,7 +49,7 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
   }
   if (checked.length > 0) {
     await deps.db.transaction().execute(async (trx) => {
-      const links = new Map<string, LinksTable>();
+      const links = new Map<string, LinksTable & { stored?: boolean }>();
       for (const c of checked) {
         try {
           results[c.index] = { id: c.env.id, ok: true, receipt: await store(deps, trx, links, c) };
@@ -58,10 +58,7 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
           results[c.index] = refusal(c.env.id, e);
         }
       }
-      for (const link of links.values()) {
-        await trx.updateTable('links').set({ last_seq: link.last_seq, head_hash: link.head_hash })
-          .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
-      }
+      for (const link of links.values()) if (link.stored === true) await saveLinkHead(trx, link);
     });
   }
   for (const r of results) {
@@ -96,7 +93,7 @@ async function check(deps: ReceiveDeps, item: unknown, peers: Map<string, Peer |
   return { index, env, text, hash: sha256Hex(text) };
 }
 
-async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable>, c: Checked): Promise<Receipt> {
+async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable & { stored?: boolean }>, c: Checked): Promise<Receipt> {
   const { env } = c;
   const existing = await trx.selectFrom('messages').select(['hash', 'direction', 'receipt']).where('id', '=', env.id).executeTakeFirst();
   if (existing !== undefined) {
@@ -107,7 +104,7 @@ async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, link
   }
   let link = links.get(env.from);
   if (link === undefined) {
-    link = await lockLink(trx, env.from, deps.self.party);
+    link = await lockLinkIfAny(trx, env.from, deps.self.party);
     links.set(env.from, link);
   }
   if (env.seq <= link.last_seq) {
@@ -135,6 +132,7 @@ async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, link
   await trx.insertInto('messages').values(row).execute();
   link.last_seq = env.seq;
   link.head_hash = c.hash;
+  link.stored = true;
   return receipt;
 }
 

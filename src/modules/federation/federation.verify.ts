@@ -29,6 +29,7 @@ export interface VerifiedLink {
   head_hash: string;
 }
 
+/** The outcome of {@link verifyStore}: `ok` when no problem was found. */
 export interface VerifyReport {
   ok: boolean;
   links: VerifiedLink[];
@@ -37,6 +38,7 @@ export interface VerifyReport {
   omitted: number;
 }
 
+/** What {@link verifyStore} reads: the store, this node's identity and keys, and paging knobs. */
 export interface VerifyDeps {
   db: Kysely<FederationTables>;
   self: Self;
@@ -143,9 +145,12 @@ class Verifier {
     if (first) this.checkPeer(r);
     const hash = sha256Hex(r.envelope);
     if (r.hash !== hash) this.add(where, 'hash_mismatch', `the hash column is ${r.hash.slice(0, 16)}…, the envelope text hashes to ${hash.slice(0, 16)}…`);
-    if (r.seq !== run.lastSeq + 1) {
+    if (r.seq < 1) {
+      this.add(where, 'seq_gap', `seq ${r.seq} is not a position on a link (links start at seq 1)`);
+    } else if (r.seq !== run.lastSeq + 1) {
       const gap = r.seq - 1 === run.lastSeq + 1 ? `seq ${run.lastSeq + 1}` : `seq ${run.lastSeq + 1}–${r.seq - 1}`;
-      this.add(`link ${r.from_party}→${r.to_party} ${gap}`, 'seq_gap', `${gap} missing: the link jumps from seq ${run.lastSeq} to ${r.seq} (id ${r.id})`);
+      const jump = run.lastSeq === 0 ? `the link starts at seq ${r.seq}` : `the link jumps from seq ${run.lastSeq} to ${r.seq}`;
+      this.add(`link ${r.from_party}→${r.to_party} ${gap}`, 'seq_gap', `${gap} missing: ${jump} (id ${r.id})`);
     }
     const env = this.parse(r, where);
     if (env !== undefined) {
@@ -194,7 +199,8 @@ class Verifier {
   }
 
   report(): VerifyReport {
-    const links = [...this.links].sort((a, b) => linkKey(a.from, a.to).localeCompare(linkKey(b.from, b.to)));
+    const key = (l: VerifiedLink): string => linkKey(l.from, l.to);
+    const links = [...this.links].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     return { ok: this.problems.length === 0 && this.omitted === 0, links, problems: this.problems, omitted: this.omitted };
   }
 
