@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { NodeContext } from '../../context.js';
@@ -14,7 +14,7 @@ import { federationRoutes } from './routes/federation.routes.js';
 export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () => void): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ module: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.limits.maxBatchBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'hotline.js');
+
+/** A node running as its own OS process (`hotline start`), which a test can SIGKILL. */
+export class NodeProcess {
+  child: ChildProcess | undefined;
+  constructor(readonly home: string, readonly url: string) {}
+
+  async start(): Promise<void> {
+    const log = openSync(join(this.home, 'node.log'), 'a');
+    this.child = spawn(process.execPath, [BIN, 'start', '--home', this.home], { stdio: ['ignore', log, log] });
+    for (let i = 0; i < 300; i++) {
+      if (this.child.exitCode !== null) throw new Error(`node at ${this.home} exited with ${this.child.exitCode}; see node.log`);
+      try {
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(50);
+    }
+    throw new Error(`node at ${this.home} did not become ready`);
+  }
+
+  /** kill -9: no shutdown hooks, no flush; whatever was not committed is gone. */
+  async kill9(): Promise<void> {
+    const c = this.child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    await exited;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Reads a node's SQLite store from outside its process (WAL allows it while the node runs). */
+export function readStore<T>(home: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(join(home, 'hotline.db'), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 10000');
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
