@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from './config.js';
+import { DEFAULT_LIMITS } from './modules/federation/federation.types.js';
+
+const good = {
+  party: 'us', name: 'US CERT', url: 'http://127.0.0.1:7001', listen: { host: '127.0.0.1', port: 7001 },
+  channels: ['crisis', 'cert'], key_file: 'node.key', store: { driver: 'sqlite', path: 'hotline.db' },
+  admin_token_sha256: 'a'.repeat(64),
+};
+
+function problem(raw: unknown): string {
+  try {
+    parseConfig(raw, '/tmp/home');
+    return 'ok';
+  } catch (e) {
+    return `${(e as { code: string }).code}: ${(e as Error).message}`;
+  }
+}
+
+describe('config', () => {
+  it('parses a good file, resolves paths against the home, applies defaults, and freezes', () => {
+    const c = parseConfig(good, '/tmp/home');
+    expect(c.store.path).toBe('/tmp/home/hotline.db');
+    expect(c.keyFile).toBe('/tmp/home/node.key');
+    expect(c.limits).toEqual(DEFAULT_LIMITS);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.limits)).toBe(true);
+  });
+
+  it.each([
+    [{ ...good, party: 'US!' }, /"party"/],
+    [{ ...good, url: 'http://hotline.example.org' }, /"url".*https/],
+    [{ ...good, listen: { host: '127.0.0.1', port: 70000 } }, /"listen"/],
+    [{ ...good, channels: ['crisis', 'gossip'] }, /"channels"/],
+    [{ ...good, store: { driver: 'mysql', path: 'x' } }, /"store"/],
+    [{ ...good, admin_token_sha256: 'nope' }, /"admin_token_sha256"/],
+    [{ ...good, limits: { maxBodyBytes: -1 } }, /"limits.maxBodyBytes" must be a positive number/],
+    [{ ...good, limits: { maxBodyByte: 10 } }, /"limits.maxBodyByte" is not a setting/],
+    [{ ...good, log_level: 'loud' }, /"log_level"/],
+    [[], /JSON object/],
+  ])('refuses a bad field and names it (%#)', (raw, message) => {
+    const p = problem(raw);
+    expect(p.startsWith('config_invalid')).toBe(true);
+    expect(p).toMatch(message);
+  });
+
+  it('names the file when it is missing or not JSON', () => {
+    const home = mkdtempSync(join(tmpdir(), 'hotline-config-'));
+    expect(() => loadConfig(home)).toThrow(/hotline\.json does not exist/);
+    writeFileSync(join(home, 'hotline.json'), '{ "party": ');
+    expect(() => loadConfig(home)).toThrow(/hotline\.json is not valid JSON/);
+    writeFileSync(join(home, 'hotline.json'), JSON.stringify({ ...good, party: 'x' }));
+    expect(() => loadConfig(home)).toThrow(/hotline\.json: "party"/);
+  });
+});
