@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { isoTime } from '../src/shared/clock.js';
-import { createLogger } from '../src/shared/logger.js';
 import { sha256Hex } from '../src/shared/canonical.js';
 import { uuidv7 } from '../src/shared/ids.js';
 import { generateKeys, loadKeys } from '../src/modules/identity/identity.keys.js';
@@ -57,7 +56,7 @@ class Harness {
   async setUp(pair: Promise<[TestHome, TestHome]>): Promise<void> {
     [this.us, this.ru] = await pair;
     this.usKey = loadKeys(readFileSync(join(this.us.home, 'node.key'), 'utf8')).privateKey;
-    this.node = await this.ru.start({ runDelivery: false, ...(process.env.DEBUG_LOG ? { log: createLogger({ level: "error" }) } : {}) });
+    this.node = await this.ru.start({ runDelivery: false });
   }
 
   async tearDown(): Promise<void> {

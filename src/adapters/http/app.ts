@@ -16,9 +16,11 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
     loggerInstance: ctx.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.limits.maxBatchBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
   });
   app.setErrorHandler(errorHandler(ctx.log));
+  // JSON only: fastify would otherwise hand text/plain bodies to routes as strings.
+  app.removeContentTypeParser('text/plain');
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
