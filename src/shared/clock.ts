@@ -32,5 +32,8 @@ const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 /** Parses an RFC 3339 UTC timestamp ("...Z"); returns NaN when it is not one. */
 export function parseIsoTime(s: string): number {
   if (!RFC3339_UTC.test(s)) return Number.NaN;
-  return Date.parse(s);
+  const ms = Date.parse(s);
+  // Date.parse rolls 2026-02-30 over to March and accepts 24:00; only real instants pass.
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== s.slice(0, 19)) return Number.NaN;
+  return ms;
 }

@@ -8,7 +8,7 @@ export function httpTransport(opts: { timeoutMs?: number } = {}): Transport {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return {
     async deliver(peer: Peer, envelopes: readonly string[]): Promise<unknown> {
-      const url = new URL(FEDERATION_PATH, peer.url.endsWith('/') ? peer.url : `${peer.url}/`).toString();
+      const url = `${peer.url.replace(/\/+$/, '')}${FEDERATION_PATH}`;
       let res: Response;
       try {
         res = await fetch(url, {

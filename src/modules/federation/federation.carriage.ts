@@ -232,7 +232,7 @@ async function applyReceipt(deps: CarriageDeps, trx: Transaction<FederationTable
     .where('from_party', '=', deps.self.party).where('to_party', '=', peer.party)
     .executeTakeFirst();
   if (row === undefined) fail('not_found', `No envelope ${receipt.id} was sent by this node to "${peer.party}"`);
-  const problem = receiptProblem(receipt, { self: deps.self.party, id: row.id, seq: Number(row.seq), hash: row.hash }, validKeys(peer, now));
+  const problem = receiptProblem(receipt, { self: deps.self.party, peer: peer.party, id: row.id, seq: Number(row.seq), hash: row.hash }, validKeys(peer, now));
   if (problem !== undefined) fail('bad_receipt', problem);
   if (row.receipt !== null) return false;
   await trx.updateTable('messages').set({ receipt: JSON.stringify(receipt), receipted_at: now })

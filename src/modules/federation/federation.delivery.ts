@@ -150,7 +150,7 @@ export class DeliveryProcessor {
     const batch: typeof rows = [];
     let bytes = 0;
     for (const r of rows) {
-      bytes += r.envelope.length;
+      bytes += Buffer.byteLength(r.envelope, 'utf8') + 1;
       if (batch.length > 0 && bytes > options.maxBatchBytes) break;
       batch.push(r);
     }
@@ -173,10 +173,10 @@ export class DeliveryProcessor {
     let nextSeq = link.send_from_seq;
     let error: string | undefined;
     for (const [i, row] of batch.entries()) {
-      const res = results[i] as { ok?: unknown; receipt?: unknown; error?: { code?: unknown; message?: unknown; expected_seq?: unknown } };
+      const res = (results[i] ?? {}) as { ok?: unknown; receipt?: unknown; error?: { code?: unknown; message?: unknown; expected_seq?: unknown } | null };
       const seq = Number(row.seq);
       if (res.ok === true) {
-        const problem = receiptProblem(res.receipt, { self: this.deps.self.party, id: row.id, seq, hash: row.hash }, keys);
+        const problem = receiptProblem(res.receipt, { self: this.deps.self.party, peer: link.to_party, id: row.id, seq, hash: row.hash }, keys);
         if (problem !== undefined) {
           error = problem;
           break;

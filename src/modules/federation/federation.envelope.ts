@@ -133,7 +133,7 @@ export function parseReceipt(value: unknown): Receipt {
  */
 export function receiptProblem(
   value: unknown,
-  expected: { self: string; id: string; seq: number; hash: string },
+  expected: { self: string; peer: string; id: string; seq: number; hash: string },
   keys: readonly KeyObject[],
 ): string | undefined {
   let r: Receipt;
@@ -145,6 +145,7 @@ export function receiptProblem(
   const { seq } = expected;
   if (r.id !== expected.id || r.seq !== seq) return `receipt for seq ${seq} names another envelope`;
   if (r.to !== expected.self) return `receipt for seq ${seq} is addressed to "${r.to}"`;
+  if (r.from !== expected.peer) return `receipt for seq ${seq} claims to come from "${r.from}", not "${expected.peer}"`;
   if (r.envelope_hash !== expected.hash || r.link_hash !== expected.hash) {
     return `receipt for seq ${seq} carries hash ${r.link_hash.slice(0, 16)}…, ours is ${expected.hash.slice(0, 16)}…: the link has diverged`;
   }

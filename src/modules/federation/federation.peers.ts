@@ -95,7 +95,7 @@ export function checkPeerUrl(url: string): void {
     return fail('invalid_argument', `"${url}" is not a URL`);
   }
   if (u.protocol === 'https:') return;
-  if (u.protocol === 'http:' && (LOOPBACK.has(u.hostname) || u.hostname.startsWith('127.'))) return;
+  if (u.protocol === 'http:' && (LOOPBACK.has(u.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(u.hostname))) return;
   fail('invalid_argument', `"${url}" must use https (plain http is allowed only on loopback)`);
 }
 

@@ -25,6 +25,12 @@ interface Checked {
   env: Envelope;
   text: string;
   hash: string;
+  /**
+   * Why a new envelope would be refused (peer, signature, channel, clock). Deferred so that a
+   * byte-identical replay of an envelope already stored still gets its original receipt, even
+   * after its key expired or it grew older than the age limit.
+   */
+  problem?: HotlineError;
 }
 
 /**
@@ -72,6 +78,18 @@ async function check(deps: ReceiveDeps, item: unknown, peers: Map<string, Peer |
   if (env.to !== deps.self.party) {
     fail('wrong_recipient', `The envelope is addressed to "${env.to}"; this node is "${deps.self.party}"`);
   }
+  const text = canonicalJson(env);
+  const checked: Checked = { index, env, text, hash: sha256Hex(text) };
+  try {
+    await checkFresh(deps, env, peers);
+  } catch (e) {
+    if (!isHotlineError(e)) throw e;
+    checked.problem = e;
+  }
+  return checked;
+}
+
+async function checkFresh(deps: ReceiveDeps, env: Envelope, peers: Map<string, Peer | undefined>): Promise<void> {
   if (!peers.has(env.from)) peers.set(env.from, await deps.peers.get(env.from));
   const peer = peers.get(env.from);
   if (peer === undefined) fail('unknown_peer', `"${env.from}" is not a pinned peer of "${deps.self.party}"; its administrator must add it`);
@@ -89,8 +107,6 @@ async function check(deps: ReceiveDeps, item: unknown, peers: Map<string, Peer |
   if (sentAt < now - deps.limits.maxEnvelopeAgeMs) {
     fail('stale_envelope', `sent_at ${env.sent_at} is older than the ${Math.round(deps.limits.maxEnvelopeAgeMs / 86_400_000)}-day limit`);
   }
-  const text = canonicalJson(env);
-  return { index, env, text, hash: sha256Hex(text) };
 }
 
 async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable & { stored?: boolean }>, c: Checked): Promise<Receipt> {
@@ -100,8 +116,10 @@ async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, link
     if (existing.hash === c.hash && existing.direction === 'in' && existing.receipt !== null) {
       return JSON.parse(existing.receipt) as Receipt;
     }
+    if (c.problem !== undefined) throw c.problem;
     fail('replay_mismatch', `Envelope ${env.id} is already stored with different content; nothing was changed`);
   }
+  if (c.problem !== undefined) throw c.problem;
   let link = links.get(env.from);
   if (link === undefined) {
     link = await lockLinkIfAny(trx, env.from, deps.self.party);

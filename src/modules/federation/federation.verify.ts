@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
 import { publicKeyFromB64, type NodeKeys } from '../identity/identity.keys.js';
-import { parseReceipt, receiptProblem, verifyEnvelope } from './federation.envelope.js';
+import { receiptProblem, verifyEnvelope } from './federation.envelope.js';
 import { normaliseLink } from './federation.links.js';
 import type { PinnedKey } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -268,8 +268,7 @@ class Verifier {
     const keys = inbound ? [this.deps.keys.publicKey] : this.peerKeys.get(r.to_party);
     if (keys === undefined) return; // reported once per link as unknown_peer
     const addressee = inbound ? r.from_party : this.deps.self.party;
-    let problem = receiptProblem(value, { self: addressee, id: r.id, seq: r.seq, hash }, keys);
-    if (problem === undefined && parseReceipt(value).from !== signer) problem = `the receipt names "${parseReceipt(value).from}" as its signer, not "${signer}"`;
+    const problem = receiptProblem(value, { self: addressee, peer: signer, id: r.id, seq: r.seq, hash }, keys);
     if (problem !== undefined) this.add(where, 'bad_receipt', problem);
   }
 }

@@ -42,7 +42,7 @@ const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
 export function publicKeyFromB64(b64: string): KeyObject {
   if (!B64URL_32.test(b64)) fail('invalid_argument', 'A public key must be 32 bytes of base64url (43 characters)');
   const raw = Buffer.from(b64, 'base64url');
-  if (raw.length !== 32) fail('invalid_argument', 'A public key must be 32 bytes');
+  if (raw.length !== 32 || raw.toString('base64url') !== b64) fail('invalid_argument', 'A public key must be 32 bytes in canonical base64url');
   return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
@@ -54,7 +54,8 @@ export function signText(privateKey: KeyObject, text: string): string {
 export function verifyText(publicKey: KeyObject, text: string, sigB64: string): boolean {
   if (typeof sigB64 !== 'string' || sigB64.length !== 86) return false;
   const sig = Buffer.from(sigB64, 'base64url');
-  if (sig.length !== 64) return false;
+  // Only the one canonical spelling verifies: a re-spelt signature would change the envelope's hash.
+  if (sig.length !== 64 || sig.toString('base64url') !== sigB64) return false;
   return verify(null, Buffer.from(text, 'utf8'), publicKey, sig);
 }
 
