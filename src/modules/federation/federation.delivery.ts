@@ -202,9 +202,9 @@ export class DeliveryProcessor {
     if (accepted.length > 0) {
       const now = this.deps.clock.now();
       await db.transaction().execute(async (trx) => {
-        for (const a of accepted) {
-          await trx.updateTable('messages').set({ receipt: a.receipt, receipted_at: now }).where('id', '=', a.id).where('receipt', 'is', null).execute();
-        }
+        // One statement compiled once, run per receipt with its own parameters.
+        const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
+        for (const a of accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
       });
     }
     return error === undefined ? { receipted: accepted.length, nextSeq } : { receipted: accepted.length, nextSeq, error };

@@ -55,16 +55,25 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
   }
   if (checked.length > 0) {
     await deps.db.transaction().execute(async (trx) => {
+      // Lock the links first: in SQLite the first statement must write, or a concurrent writer
+      // (the CLI in another process) could leave this transaction on a stale snapshot.
       const links = new Map<string, LinksTable & { stored?: boolean }>();
       for (const c of checked) {
+        if (!links.has(c.env.from)) links.set(c.env.from, await lockLinkIfAny(trx, c.env.from, deps.self.party));
+      }
+      const tx: BatchTx = { links, known: await knownIds(trx, checked), rows: [] };
+      for (const c of checked) {
         try {
-          results[c.index] = { id: c.env.id, ok: true, receipt: await store(deps, trx, links, c) };
+          results[c.index] = { id: c.env.id, ok: true, receipt: await store(deps, tx, c) };
         } catch (e) {
           if (!isHotlineError(e)) throw e;
           results[c.index] = refusal(c.env.id, e);
         }
       }
-      for (const link of links.values()) if (link.stored === true) await saveLinkHead(trx, link);
+      for (let i = 0; i < tx.rows.length; i += INSERT_CHUNK) {
+        await trx.insertInto('messages').values(tx.rows.slice(i, i + INSERT_CHUNK)).execute();
+      }
+      for (const link of tx.links.values()) if (link.stored === true) await saveLinkHead(trx, link);
     });
   }
   for (const r of results) {
@@ -109,9 +118,31 @@ async function checkFresh(deps: ReceiveDeps, env: Envelope, peers: Map<string, P
   }
 }
 
-async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable & { stored?: boolean }>, c: Checked): Promise<Receipt> {
+/** Rows per multi-row INSERT (17 columns: within SQLite's and PostgreSQL's parameter limits). */
+const INSERT_CHUNK = 500;
+
+type Known = Pick<MessagesTable, 'hash' | 'direction' | 'receipt'>;
+
+/** One batch's transaction: link states, ids already stored (or stored earlier in this batch), rows to insert. */
+interface BatchTx {
+  links: Map<string, LinksTable & { stored?: boolean }>;
+  known: Map<string, Known>;
+  rows: MessagesTable[];
+}
+
+async function knownIds(trx: Transaction<FederationTables>, checked: readonly Checked[]): Promise<Map<string, Known>> {
+  const known = new Map<string, Known>();
+  const ids = checked.map((c) => c.env.id);
+  for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    const rows = await trx.selectFrom('messages').select(['id', 'hash', 'direction', 'receipt']).where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+    for (const r of rows) known.set(r.id, r);
+  }
+  return known;
+}
+
+async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receipt> {
   const { env } = c;
-  const existing = await trx.selectFrom('messages').select(['hash', 'direction', 'receipt']).where('id', '=', env.id).executeTakeFirst();
+  const existing = tx.known.get(env.id);
   if (existing !== undefined) {
     if (existing.hash === c.hash && existing.direction === 'in' && existing.receipt !== null) {
       return JSON.parse(existing.receipt) as Receipt;
@@ -120,11 +151,7 @@ async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, link
     fail('replay_mismatch', `Envelope ${env.id} is already stored with different content; nothing was changed`);
   }
   if (c.problem !== undefined) throw c.problem;
-  let link = links.get(env.from);
-  if (link === undefined) {
-    link = await lockLinkIfAny(trx, env.from, deps.self.party);
-    links.set(env.from, link);
-  }
+  const link = tx.links.get(env.from)!;
   if (env.seq <= link.last_seq) {
     fail('seq_rewind', `seq ${env.seq} from "${env.from}" is already taken (this node holds the link up to ${link.last_seq})`, { expected_seq: link.last_seq + 1 });
   }
@@ -147,7 +174,8 @@ async function store(deps: ReceiveDeps, trx: Transaction<FederationTables>, link
     kind: env.kind, channel: env.channel, case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority,
     tlp: env.tlp, sent_at: env.sent_at, envelope: c.text, stored_at: now, receipt: JSON.stringify(receipt), receipted_at: now,
   };
-  await trx.insertInto('messages').values(row).execute();
+  tx.rows.push(row);
+  tx.known.set(row.id, row);
   link.last_seq = env.seq;
   link.head_hash = c.hash;
   link.stored = true;
