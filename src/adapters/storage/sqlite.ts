@@ -1,5 +1,5 @@
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type SqliteDatabase as KyselySqlite, type SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -14,7 +14,7 @@ export async function openSqlite(path: string): Promise<Kysely<Database>> {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   await migrate(db);
   return db;
 }
@@ -25,4 +25,27 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   if (error !== undefined) {
     throw new HotlineError('storage_error', `Could not apply the store's migrations: ${String(error)}`);
   }
+}
+
+/** Most prepared statements kept; Kysely's queries have a small fixed set of SQL texts. */
+const STATEMENT_CACHE_MAX = 256;
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, and preparing one
+ * costs more than running it. Keep them by SQL text (the connection is used by one query at a time).
+ */
+function cachingStatements(raw: SqliteDatabase.Database): KyselySqlite {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => raw.close(),
+    prepare(sql: string): SqliteStatement {
+      let stmt = cache.get(sql);
+      if (stmt === undefined) {
+        if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+        stmt = raw.prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
 }

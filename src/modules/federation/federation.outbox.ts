@@ -62,13 +62,22 @@ interface Waiting {
 class GroupCommit {
   private readonly waiting: Waiting[] = [];
   private flushing = false;
+  private scheduled = false;
 
   constructor(private readonly deps: OutboxDeps) {}
 
   add(draft: Draft): Promise<Envelope> {
     return new Promise<Envelope>((resolve, reject) => {
       this.waiting.push({ draft, resolve, reject });
-      if (!this.flushing) void this.flush();
+      // Flush on the next turn of the event loop, not now: the store is synchronous, so a flush
+      // started here would commit this one draft before any other request could join the group.
+      if (!this.flushing && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
     });
   }
 
