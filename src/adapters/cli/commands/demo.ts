@@ -142,7 +142,7 @@ export function register(program: Command, cli: Cli): void {
           cli.setExitCode(ok ? 0 : 1);
           return;
         }
-        const bin = 'node bin/hotline.js';
+        const bin = 'npx hotline';
         say(`\nThe nodes keep running (logs in ${us.home}/node.log and ${ru.home}/node.log). Drive them from another terminal:`);
         say(`  export HOTLINE_HOME=${us.home}`);
         say(`  ${bin} send --to ru --channel crisis --priority flash --tlp amber --text "Please call the duty officer"`);
