@@ -14,13 +14,13 @@ const DAY = 24 * 60 * 60 * 1000;
 const STEP = 15_000;
 
 describe('store and forward', () => {
-  it('keeps retrying with capped backoff through a day of the peer being down, across a restart, then delivers everything in order', async () => {
+  it('keeps retrying with capped backoff through a day of the peer being down, across a restart, then delivers all 300 in order', async () => {
     const [us, ru] = await makePair();
     const clock = new FakeClock(Date.now());
     let a = await us.start({ clock, runDelivery: false, random: () => 0.5 });
     running.push(a);
     const ids: string[] = [];
-    for (let i = 1; i <= 50; i++) {
+    for (let i = 1; i <= 300; i++) {
       const env = await send(a.ctx, { to: 'ru', channel: 'crisis', kind: 'notification', priority: 'priority', tlp: 'amber', text: `while you were down ${i}` });
       ids.push(env.id);
     }
@@ -54,16 +54,16 @@ describe('store and forward', () => {
     expect(await attemptsAt()).toBeGreaterThan(halfDayAttempts);
     expect((await list(a.ctx.db, 'out')).every((x) => x.state === 'retrying')).toBe(true);
 
-    // ru comes back; the next due attempt delivers all fifty, in seq order.
+    // ru comes back; the next due attempt delivers all 300, in seq order, over several batches.
     const b = await ru.start();
     running.push(b);
     clock.advance(61_000);
-    expect(await a.delivery.runOnce()).toBe(50);
+    expect(await a.delivery.runOnce()).toBe(300); // more than one batch (256)
     const inbox = await b.ctx.db.selectFrom('messages').select(['id', 'seq']).where('direction', '=', 'in').orderBy('stored_at').orderBy('seq').execute();
     expect(inbox.map((r) => r.id)).toEqual(ids);
     expect(inbox.map((r) => Number(r.seq))).toEqual(ids.map((_, i) => i + 1));
     const after = (await getLink(a.ctx.db, 'us', 'ru'))!;
-    expect(after).toMatchObject({ attempts: 0, last_error: null, acked_seq: 50, send_from_seq: 51 });
-    expect((await list(a.ctx.db, 'out', { limit: 100 })).every((x) => x.state === 'delivered')).toBe(true);
+    expect(after).toMatchObject({ attempts: 0, last_error: null, acked_seq: 300, send_from_seq: 301 });
+    expect((await list(a.ctx.db, 'out', { limit: 1000 })).map((x) => x.state)).toEqual(Array(300).fill('delivered'));
   });
 });

@@ -64,7 +64,10 @@ interface Outcome {
  * store, so a restart resumes exactly where the last receipt left it.
  */
 export class DeliveryProcessor {
+  /** The loop is not running (never started, or stopped). */
   private stopped = true;
+  /** stop() was called: in-progress drains end after their current batch. */
+  private stopRequested = false;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
   private wakeUp: (() => void) | undefined;
@@ -79,11 +82,13 @@ export class DeliveryProcessor {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.stopRequested = false;
     this.loopDone = this.loop();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopRequested = true;
     this.wake();
     await this.loopDone;
   }
@@ -134,7 +139,7 @@ export class DeliveryProcessor {
         const outcome = await this.deliverBatch(link);
         total += outcome.receipted;
         await this.record(link, outcome);
-        if (outcome.error !== undefined || this.stopped) return total;
+        if (outcome.error !== undefined || this.stopRequested) return total;
       }
     } finally {
       this.inFlight.delete(to);
