@@ -4,7 +4,7 @@ import { closedLoop, isClientKind, makePoster } from './load.js';
 
 /**
  * The floor the federation bench is compared with: plain Node HTTP between two processes, no
- * signing, no storage. Run as two processes by bench/federation.ts:
+ * signing, no storage. Run as two processes by bench/federation/baseline.ts:
  *   node dist/bench/http-baseline.js server            → prints {"port":N} and serves until SIGTERM
  *   node dist/bench/http-baseline.js client --url U --seconds S --concurrency C --client fetch|http
  *                                                      → prints {"requests":N,"seconds":S,"errors":E}

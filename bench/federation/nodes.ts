@@ -1,0 +1,91 @@
+/** The two nodes under test: each its own `hotline start` process with its own home, store and key. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initHome } from '../../src/adapters/cli/commands/init.js';
+import { freePort } from '../../src/adapters/cli/commands/demo.js';
+import { withNode } from '../../src/adapters/cli/home.js';
+import { makeDescriptor, parseDescriptor, type Descriptor } from '../../src/modules/federation/federation.peers.js';
+import { sleep } from '../load.js';
+import { running, stopChild, track } from './processes.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/hotline.js', import.meta.url));
+/** How often the bench polls a node (health, receipts). */
+export const POLL_MS = 50;
+
+export interface BenchNode {
+  party: string;
+  home: string;
+  url: string;
+  token: string;
+  fingerprint: string;
+  descriptor: Descriptor;
+  log: string;
+  child?: ChildProcess;
+}
+
+/** Initialises a node's home under `dir` on a free loopback port (not started yet). */
+export async function makeNode(dir: string, party: string): Promise<BenchNode> {
+  const port = await freePort();
+  const home = join(dir, party);
+  const r = await initHome({ home, party, name: `Bench node ${party.toUpperCase()}`, listen: `127.0.0.1:${port}` });
+  const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
+  return { party, home, url: r.url, token: r.token, fingerprint: r.fingerprint, descriptor, log: join(dir, `${party}.log`) };
+}
+
+/** Adds each node to the other's peers, pinning the other's key fingerprint. */
+export async function peer(a: BenchNode, b: BenchNode): Promise<void> {
+  for (const [x, y] of [[a, b], [b, a]] as const) {
+    await withNode(x.home, (ctx) => ctx.peers.add(parseDescriptor(y.descriptor), { expectFingerprint: y.fingerprint }));
+  }
+}
+
+/** Starts the nodes (with --cpu-prof when `cpuProfDir` is set) and waits until each answers /healthz. */
+export async function startNodes(nodes: readonly BenchNode[], cpuProfDir: string | undefined): Promise<void> {
+  if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
+  for (const n of nodes) startNode(n, cpuProfDir);
+  await Promise.all(nodes.map(waitHealthy));
+}
+
+export async function stopNodes(nodes: readonly BenchNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => (n.child === undefined ? Promise.resolve() : stopChild(n.child))));
+}
+
+function startNode(n: BenchNode, cpuProfDir: string | undefined): void {
+  const fd = openSync(n.log, 'a');
+  const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `node-${n.party}.cpuprofile`];
+  try {
+    n.child = track(spawn(process.execPath, [...prof, BIN, 'start', '--home', n.home], { stdio: ['ignore', fd, fd] }));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function waitHealthy(n: BenchNode): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (exited(n)) throw new Error(`node ${n.party} exited during start-up:\n${logTail(n)}`);
+    try {
+      const res = await fetch(`${n.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(POLL_MS);
+  }
+  throw new Error(`node ${n.party} did not become ready in ${(200 * POLL_MS) / 1000} s:\n${logTail(n)}`);
+}
+
+/** True once a started node's process has gone. */
+export function exited(n: BenchNode): boolean {
+  return n.child !== undefined && !running(n.child);
+}
+
+/** The last lines of a node's log. */
+export function logTail(n: BenchNode, lines = 20): string {
+  try {
+    return readFileSync(n.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
