@@ -55,14 +55,20 @@ async function expectExactlyOnceInOrder(us: TestHome, ru: TestHome, total: numbe
   }
 }
 
+/** A peered pair, each node running as its own OS process. */
+async function startPair(): Promise<{ us: TestHome; ru: TestHome; a: NodeProcess; b: NodeProcess }> {
+  const [us, ru] = await makePair();
+  const a = new NodeProcess(us.home, us.url);
+  const b = new NodeProcess(ru.home, ru.url);
+  procs.push(a, b);
+  await a.start();
+  await b.start();
+  return { us, ru, a, b };
+}
+
 describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
   it('loses and duplicates nothing when the receiver is killed again and again', async () => {
-    const [us, ru] = await makePair();
-    const a = new NodeProcess(us.home, us.url);
-    const b = new NodeProcess(ru.home, ru.url);
-    procs.push(a, b);
-    await a.start();
-    await b.start();
+    const { us, ru, b } = await startPair();
     const ctx = await openContext(loadConfig(us.home), { log: silentLogger });
     contexts.push(ctx);
     const draft = { to: 'ru', kind: 'notification', channel: 'cert', priority: 'routine', tlp: 'green' } as const;
@@ -90,12 +96,7 @@ describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
   });
 
   it('loses and duplicates nothing when the sender is killed while it accepts and delivers', async () => {
-    const [us, ru] = await makePair();
-    const a = new NodeProcess(us.home, us.url);
-    const b = new NodeProcess(ru.home, ru.url);
-    procs.push(a, b);
-    await a.start();
-    await b.start();
+    const { us, ru, a } = await startPair();
     const acknowledged: string[] = [];
     let failedPosts = 0;
     let kills = 0;
