@@ -8,7 +8,13 @@ import { fail } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { loadKeys, type NodeKeys } from './modules/identity/identity.keys.js';
 import { PeerRepository } from './modules/federation/federation.peers.js';
+import type { MessageHook } from './modules/federation/federation.hooks.js';
 import type { Limits, Self } from './modules/federation/federation.types.js';
+
+/** The modules that take part in storing messages, in the order their hooks run. */
+function messageHooks(): MessageHook[] {
+  return [];
+}
 
 /** Everything the domain needs from one node's home: its store, keys, identity, clock, logger. */
 export interface NodeContext {
@@ -20,6 +26,8 @@ export interface NodeContext {
   limits: Limits;
   log: Logger;
   peers: PeerRepository;
+  /** What other modules do when a message is stored, in the same transaction (federation.hooks.ts). */
+  hooks: readonly MessageHook[];
   close(): Promise<void>;
 }
 
@@ -44,6 +52,7 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   return {
     config, db, keys, self, clock, log, limits: config.limits,
     peers: new PeerRepository({ db, clock, self }),
+    hooks: messageHooks(),
     close: () => db.destroy(),
   };
 }

@@ -5,6 +5,7 @@ import { fail, isHotlineError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signEnvelope } from './federation.envelope.js';
+import { applyHooks, checkHooks, type MessageHook } from './federation.hooks.js';
 import { lockLink } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -17,6 +18,8 @@ export interface OutboxDeps {
   clock: Clock;
   limits: Limits;
   peers: PeerRepository;
+  /** Other modules' checks and effects, run in the storing transaction (see federation.hooks.ts). */
+  hooks?: readonly MessageHook[];
 }
 
 /** What a sender decides; the outbox adds the link fields (`seq`, `prev`), the id and the signature. */
@@ -165,6 +168,7 @@ async function append(
     ...(draft.attachments === undefined || draft.attachments.length === 0 ? {} : { attachments: draft.attachments }),
   };
   const env = parseEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
+  await checkHooks(deps.hooks, trx, env, 'out');
   const text = canonicalJson(env);
   const hash = sha256Hex(text);
   const row: MessagesTable = {
@@ -175,5 +179,6 @@ async function append(
   link.last_seq = seq;
   link.head_hash = hash;
   link.next_attempt_at ??= now;
+  await applyHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now });
   return { env, row };
 }

@@ -5,6 +5,7 @@ import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signReceipt, verifyEnvelope } from './federation.envelope.js';
+import { applyHooks, checkHooks, type MessageHook } from './federation.hooks.js';
 import { lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -18,6 +19,8 @@ export interface ReceiveDeps {
   limits: Limits;
   peers: PeerRepository;
   log: Logger;
+  /** Other modules' checks and effects, run in the storing transaction (see federation.hooks.ts). */
+  hooks?: readonly MessageHook[];
 }
 
 interface Checked {
@@ -61,7 +64,7 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
       for (const c of checked) {
         if (!links.has(c.env.from)) links.set(c.env.from, await lockLinkIfAny(trx, c.env.from, deps.self.party));
       }
-      const tx: BatchTx = { links, known: await knownIds(trx, checked), rows: [] };
+      const tx: BatchTx = { trx, links, known: await knownIds(trx, checked), rows: [] };
       for (const c of checked) {
         try {
           results[c.index] = { id: c.env.id, ok: true, receipt: await store(deps, tx, c) };
@@ -125,6 +128,7 @@ type Known = Pick<MessagesTable, 'hash' | 'direction' | 'receipt'>;
 
 /** One batch's transaction: link states, ids already stored (or stored earlier in this batch), rows to insert. */
 interface BatchTx {
+  trx: Transaction<FederationTables>;
   links: Map<string, LinksTable & { stored?: boolean }>;
   known: Map<string, Known>;
   rows: MessagesTable[];
@@ -161,6 +165,7 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   if (env.prev !== link.head_hash) {
     fail('prev_mismatch', `prev of seq ${env.seq} does not match this node's link head ${link.head_hash.slice(0, 16)}…; the two link histories differ`, { expected_seq: link.last_seq + 1 });
   }
+  await checkHooks(deps.hooks, tx.trx, env, 'in');
   const now = deps.clock.now();
   const receipt = signReceipt(
     {
@@ -176,6 +181,7 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   };
   tx.rows.push(row);
   tx.known.set(row.id, row);
+  await applyHooks(deps.hooks, tx.trx, { env, direction: 'in', hash: c.hash, storedAt: now });
   link.last_seq = env.seq;
   link.head_hash = c.hash;
   link.stored = true;
