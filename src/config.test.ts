@@ -26,6 +26,8 @@ describe('config', () => {
     expect(c.store.path).toBe('/tmp/home/hotline.db');
     expect(c.keyFile).toBe('/tmp/home/node.key');
     expect(c.limits).toEqual(DEFAULT_LIMITS);
+    expect(c.language).toBe('en');
+    expect(parseConfig({ ...good, language: 'ru' }, '/tmp/home').language).toBe('ru');
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.limits)).toBe(true);
   });
@@ -40,6 +42,8 @@ describe('config', () => {
     [{ ...good, limits: { maxBodyBytes: -1 } }, /"limits.maxBodyBytes" must be a positive number/],
     [{ ...good, limits: { maxBodyByte: 10 } }, /"limits.maxBodyByte" is not a setting/],
     [{ ...good, log_level: 'loud' }, /"log_level"/],
+    [{ ...good, language: 'Russian' }, /"language" must be a language code/],
+    [{ ...good, language: 7 }, /"language"/],
     [[], /JSON object/],
   ])('refuses a bad field and names it (%#)', (raw, message) => {
     const p = problem(raw);

@@ -3,6 +3,10 @@ import { isAbsolute, join } from 'node:path';
 import { fail, HotlineError } from './shared/errors.js';
 import { DEFAULT_DELIVERY, type DeliveryOptions } from './modules/federation/federation.delivery.js';
 import { checkPeerUrl } from './modules/federation/federation.peers.js';
+import { parsePingSchedule } from './modules/directory/directory.scheduler.js';
+import { parseLawConfig, type LawConfig } from './modules/law/law.reminders.js';
+import { parseNotifyConfig, type NotifyConfig } from './modules/deadlines/deadlines.types.js';
+import type { PingScheduleEntry } from './modules/directory/directory.types.js';
 import { CHANNELS, DEFAULT_LIMITS, PARTY_ID, type Channel, type Limits } from './modules/federation/federation.types.js';
 
 export const CONFIG_FILE = 'hotline.json';
@@ -22,6 +26,14 @@ export interface Config {
   readonly limits: Readonly<Limits>;
   readonly delivery: Readonly<DeliveryOptions>;
   readonly logLevel: string;
+  /** The language messages are rendered in by default (`language`, default "en"); `show --lang` overrides it. */
+  readonly language: string;
+  /** Ping tests the node sends by itself (`ping_schedule`); empty when none. */
+  readonly pingSchedule: readonly PingScheduleEntry[];
+  /** The law channel (`law`): when to remind before a preservation expires. */
+  readonly law: LawConfig;
+  /** Where escalation and overdue notifications go besides the rota's own targets (`notify`). */
+  readonly notify: NotifyConfig;
 }
 
 /** The file's shape (snake_case, paths relative to the home). */
@@ -37,6 +49,10 @@ export interface ConfigFile {
   limits?: Partial<Limits>;
   delivery?: Partial<DeliveryOptions>;
   log_level?: string;
+  language?: string;
+  ping_schedule?: { to: string; channel: string; every_minutes: number }[];
+  law?: { remind_days_before?: number };
+  notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -94,6 +110,9 @@ export function parseConfig(raw: unknown, home: string): Config {
   if (!/^[0-9a-f]{64}$/.test(token)) bad('"admin_token_sha256" must be 64 hex digits');
   const logLevel = c.log_level === undefined ? 'info' : String(c.log_level);
   if (!LOG_LEVELS.includes(logLevel)) bad(`"log_level" must be one of ${LOG_LEVELS.join(', ')}`);
+  // Which languages the templates have labels for is checked when the node opens (context.ts).
+  const language = c.language === undefined ? 'en' : c.language;
+  if (typeof language !== 'string' || !/^[a-z]{2,3}$/.test(language)) bad('"language" must be a language code such as "en" or "ru"');
   const resolve = (p: string): string => (p === ':memory:' || isAbsolute(p) ? p : join(home, p));
   return Object.freeze({
     home,
@@ -108,6 +127,10 @@ export function parseConfig(raw: unknown, home: string): Config {
     limits: Object.freeze(overrides('limits', DEFAULT_LIMITS, c.limits)),
     delivery: Object.freeze(overrides('delivery', DEFAULT_DELIVERY, c.delivery)),
     logLevel,
+    language: language as string,
+    pingSchedule: parsePingSchedule(c.ping_schedule, { party, channels: channels as Channel[] }),
+    law: parseLawConfig(c.law),
+    notify: parseNotifyConfig(c.notify),
   });
 }
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import { openSqlite } from './adapters/storage/sqlite.js';
-import type { Database } from './adapters/storage/schema.js';
+import type { Store } from './adapters/storage/schema.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { fail } from './shared/errors.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -10,22 +9,33 @@ import { loadKeys, type NodeKeys } from './modules/identity/identity.keys.js';
 import { PeerRepository } from './modules/federation/federation.peers.js';
 import type { MessageHook } from './modules/federation/federation.hooks.js';
 import type { Limits, Self } from './modules/federation/federation.types.js';
+import { tlpRedHook } from './modules/users/users.hook.js';
+import { casesHook } from './modules/cases/cases.hook.js';
+import { deadlinesHook } from './modules/deadlines/deadlines.hook.js';
+import { lawHook } from './modules/law/law.hook.js';
+import { directoryHook } from './modules/directory/directory.hook.js';
+import { templatesHook } from './modules/templates/templates.hook.js';
+import { checkNodeLanguage } from './modules/templates/templates.service.js';
+import { UserRepository } from './modules/users/users.service.js';
 
 /** The modules that take part in storing messages, in the order their hooks run. */
 function messageHooks(): MessageHook[] {
-  return [];
+  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook];
 }
 
 /** Everything the domain needs from one node's home: its store, keys, identity, clock, logger. */
 export interface NodeContext {
   config: Config;
-  db: Kysely<Database>;
+  /** The whole database, usable where a module asks for Kysely<ItsTables> (schema.ts). */
+  db: Store;
   keys: NodeKeys;
   self: Self;
   clock: Clock;
   limits: Limits;
   log: Logger;
   peers: PeerRepository;
+  /** Users and API tokens; turns a bearer token or a `--as` name into a principal. */
+  users: UserRepository;
   /** What other modules do when a message is stored, in the same transaction (federation.hooks.ts). */
   hooks: readonly MessageHook[];
   close(): Promise<void>;
@@ -45,6 +55,8 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
     return fail('config_invalid', `Cannot read the node key ${config.keyFile}`);
   }
   const keys = loadKeys(pem);
+  // Loads and checks the message templates (a broken file stops the node here) and the node's language.
+  checkNodeLanguage(config.language);
   const db = await openSqlite(config.store.path);
   const clock = opts.clock ?? systemClock;
   const self: Self = { party: config.party, name: config.name, url: config.url, channels: config.channels };
@@ -52,6 +64,7 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   return {
     config, db, keys, self, clock, log, limits: config.limits,
     peers: new PeerRepository({ db, clock, self }),
+    users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
     hooks: messageHooks(),
     close: () => db.destroy(),
   };

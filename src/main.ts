@@ -5,11 +5,20 @@ import { buildApp } from './adapters/http/app.js';
 import { createMetrics } from './adapters/http/metrics.js';
 import { httpTransport } from './adapters/http/transport.js';
 import { DeliveryProcessor, type Transport } from './modules/federation/federation.delivery.js';
+import { PingScheduler } from './modules/directory/directory.scheduler.js';
+import { PreservationReminders } from './modules/law/law.reminders.js';
+import { DeadlineProcessor } from './modules/deadlines/deadlines.processor.js';
 
 export interface RunningNode {
   ctx: NodeContext;
   app: FastifyInstance;
   delivery: DeliveryProcessor;
+  /** Sends the configured ping tests (`ping_schedule`). */
+  pings: PingScheduler;
+  /** Reminds before preservations expire and marks them expired (`law.remind_days_before`). */
+  reminders: PreservationReminders;
+  /** Fires acknowledgement escalation steps and overdue alerts; delivers notifications to their sinks. */
+  deadlines: DeadlineProcessor;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:7001 */
   address: string;
   stop(): Promise<void>;
@@ -20,6 +29,12 @@ export interface StartOptions extends ContextOptions {
   random?: () => number;
   /** Start the delivery loop (default true); tests drive `delivery.runOnce()` themselves with a fake clock. */
   runDelivery?: boolean;
+  /** Start the ping schedule (default true); tests drive `pings.runOnce()` themselves with a fake clock. */
+  runPings?: boolean;
+  /** Start the preservation reminders (default true); tests drive `reminders.runOnce()` themselves with a fake clock. */
+  runReminders?: boolean;
+  /** Start the deadline processor (default true); tests drive `deadlines.runOnce()` themselves with a fake clock. */
+  runDeadlines?: boolean;
 }
 
 /** Composition root: config → storage → modules → adapters; listens and starts delivery. */
@@ -33,6 +48,15 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
     ...(opts.random === undefined ? {} : { random: opts.random }),
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
   });
+  const pings = new PingScheduler({
+    directory: ctx, schedule: config.pingSchedule, log: ctx.log.child({ module: 'pings' }), onSent: () => delivery.wake(),
+  });
+  const reminders = new PreservationReminders({
+    db: ctx.db, clock: ctx.clock, log: ctx.log.child({ module: 'law' }), remindDaysBefore: config.law.remindDaysBefore,
+  });
+  const deadlines = new DeadlineProcessor({
+    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, log: ctx.log.child({ module: 'deadlines' }),
+  });
   const app = await buildApp(ctx, metrics, () => delivery.wake());
   let address: string;
   try {
@@ -42,12 +66,18 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
     throw e;
   }
   if (opts.runDelivery !== false) delivery.start();
+  if (opts.runPings !== false) pings.start();
+  if (opts.runReminders !== false) reminders.start();
+  if (opts.runDeadlines !== false) deadlines.start();
   ctx.log.info({ address, url: config.url }, 'node ready');
   let stopping: Promise<void> | undefined;
   return {
-    ctx, app, delivery, address,
+    ctx, app, delivery, pings, reminders, deadlines, address,
     stop() {
       stopping ??= (async () => {
+        await deadlines.stop();
+        await reminders.stop();
+        await pings.stop();
         await delivery.stop();
         await app.close();
         await ctx.close();

@@ -33,12 +33,36 @@ export const ERROR_CODES = [
   'channel_not_agreed',
   'bad_receipt',
   'link_diverged',
+  // message templates
+  'template_mismatch',
+  'template_invalid',
+  // directory and ping tests
+  'directory_party_mismatch',
+  'directory_invalid',
+  'pong_without_ping',
+  'ping_already_answered',
+  'contact_in_rota',
+  // users, tokens, TLP:RED
+  'unknown_user',
+  'user_exists',
+  'tlp_red_needs_recipients',
+  // cases and human acknowledgement
+  'channel_mismatch',
+  'case_closed',
+  'not_in_case',
+  'invalid_transition',
+  'ack_invalid',
+  // law channel: expedited preservation (Budapest Convention Art. 29)
+  'preservation_invalid',
+  'preservation_state',
   // local state and configuration
   'peer_exists',
   'home_exists',
   'home_missing',
   'config_invalid',
   'carriage_invalid',
+  // case transcripts: a file that is not UTF-8 JSON of a hotline-transcript (verify exits 1)
+  'transcript_invalid',
   'storage_error',
   'internal',
 ] as const;

@@ -1,13 +1,22 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, EXIT, exitCodeFor, output, type Output } from './output.js';
 import { resolveHome } from './home.js';
+import * as ack from './commands/ack.js';
 import * as carriage from './commands/carriage.js';
+import * as cases from './commands/cases.js';
 import * as demo from './commands/demo.js';
+import * as directory from './commands/directory.js';
 import * as identity from './commands/identity.js';
 import * as init from './commands/init.js';
 import * as messages from './commands/messages.js';
 import * as peer from './commands/peer.js';
+import * as pings from './commands/pings.js';
+import * as preservation from './commands/preservation.js';
 import * as start from './commands/start.js';
+import * as templates from './commands/templates.js';
+import * as token from './commands/token.js';
+import * as transcript from './commands/transcript.js';
+import * as user from './commands/user.js';
 import * as verify from './commands/verify.js';
 
 /** What every command gets: where its node is and how to print. */
@@ -36,7 +45,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

@@ -6,6 +6,8 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'invalid_argument', 'config_invalid', 'home_missing', 'home_exists', 'unknown_kind', 'unknown_channel',
   'unknown_priority', 'unknown_tlp', 'body_too_large', 'carriage_invalid',
+  'tlp_red_needs_recipients',
+  'template_mismatch',
 ]);
 
 export function exitCodeFor(e: unknown): number {

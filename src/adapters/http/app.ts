@@ -5,7 +5,13 @@ import type { NodeContext } from '../../context.js';
 import { errorHandler } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { apiRoutes } from './routes/api.routes.js';
+import { casesRoutes } from './routes/cases.routes.js';
+import { directoryRoutes } from './routes/directory.routes.js';
 import { federationRoutes } from './routes/federation.routes.js';
+import { lawRoutes } from './routes/law.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
+import { transcriptsRoutes } from './routes/transcripts.routes.js';
+import { decorateAuth } from './auth.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
@@ -37,7 +43,13 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  decorateAuth(app);
   federationRoutes(app, ctx, metrics);
   apiRoutes(app, ctx, onQueued);
+  casesRoutes(app, ctx, onQueued);
+  directoryRoutes(app, ctx, onQueued);
+  lawRoutes(app, ctx, onQueued);
+  usersRoutes(app, ctx);
+  transcriptsRoutes(app, ctx);
   return app;
 }

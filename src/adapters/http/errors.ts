@@ -14,8 +14,17 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   batch_too_large: 413,
   body_too_large: 413,
   peer_exists: 409,
+  unknown_user: 404,
+  user_exists: 409,
   replay_mismatch: 409,
+  pong_without_ping: 404,
+  ping_already_answered: 409,
+  contact_in_rota: 409,
+  case_closed: 409,
+  invalid_transition: 409,
+  preservation_state: 409,
   storage_error: 503,
+  template_invalid: 500,
   internal: 500,
 };
 

@@ -57,6 +57,179 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('messages_case').on('messages').columns(['case_id', 'stored_at']).execute();
     },
   },
+  '0003_users': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('users')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('channels', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('disabled_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_name', 'text', (c) => c.notNull().references('users.name'))
+        .addColumn('secret_sha256', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('tokens_user').on('tokens').columns(['user_name', 'created_at']).execute();
+    },
+  },
+  '0004_directory': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('directory_contacts')
+        .addColumn('party', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('function', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('languages', 'text', (c) => c.notNull())
+        .addColumn('hours', 'text')
+        .addColumn('phone', 'text')
+        .addColumn('email', 'text')
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('directory_contacts_pk', ['party', 'id'])
+        .execute();
+      await db.schema
+        .createTable('directory_rota')
+        .addColumn('party', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('position', 'text', (c) => c.notNull())
+        .addColumn('contact_id', 'text', (c) => c.notNull())
+        .addColumn('notify_webhook', 'text')
+        .addColumn('notify_email', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('directory_rota_pk', ['party', 'channel', 'position'])
+        .execute();
+      await db.schema
+        .createTable('directory_parties')
+        .addColumn('party', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('message_id', 'text')
+        .execute();
+      await db.schema
+        .createTable('directory_pings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('peer', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint', (c) => c.notNull())
+        .addColumn('answered_at', 'bigint')
+        .addColumn('pong_id', 'text')
+        .addColumn('officer', 'text')
+        .execute();
+      await db.schema.createIndex('directory_pings_peer').on('directory_pings').columns(['direction', 'peer', 'channel', 'sent_at']).execute();
+    },
+  },
+  '0002_cases': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('cases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('peer', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('opened_by', 'text', (c) => c.notNull())
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('subject', 'text')
+        .addColumn('last_message_id', 'text', (c) => c.notNull())
+        .addColumn('closed_by', 'text')
+        .addColumn('closed_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('cases_updated').on('cases').columns(['updated_at', 'id']).execute();
+      await db.schema.createIndex('cases_state_updated').on('cases').columns(['state', 'updated_at']).execute();
+      await db.schema
+        .createTable('acks')
+        .addColumn('message_id', 'text', (c) => c.primaryKey())
+        .addColumn('officer', 'text', (c) => c.notNull())
+        .addColumn('acked_at', 'bigint', (c) => c.notNull())
+        .addColumn('ack_message_id', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0006_law': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('preservations')
+        .addColumn('case_id', 'text', (c) => c.primaryKey())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('requesting_party', 'text', (c) => c.notNull())
+        .addColumn('responding_party', 'text', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reference', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('response_id', 'text')
+        .addColumn('preserved_at', 'bigint')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('extensions', 'text', (c) => c.notNull())
+        .addColumn('mla_reference', 'text')
+        .addColumn('mla_sent_at', 'bigint')
+        .addColumn('mla_message_id', 'text')
+        .addColumn('reminded_at', 'bigint')
+        .addColumn('reminded_for', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('preservations_state_expires').on('preservations').columns(['state', 'expires_at']).execute();
+    },
+  },
+  '0005_deadlines': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('deadlines')
+        .addColumn('message_id', 'text', (c) => c.primaryKey())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('peer', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('next_step', 'text')
+        .addColumn('next_at', 'bigint')
+        .addColumn('acked_at', 'bigint')
+        .addColumn('ack_message_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deadlines_next_at').on('deadlines').columns(['next_at']).execute();
+      await db.schema.createIndex('deadlines_open_due').on('deadlines').columns(['direction', 'acked_at', 'due_at']).execute();
+      await db.schema
+        .createTable('notifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('step', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('notifications_message_step', ['message_id', 'step'])
+        .execute();
+      await db.schema
+        .createTable('notification_deliveries')
+        .addColumn('notification_id', 'text', (c) => c.notNull())
+        .addColumn('sink', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('sent_at', 'bigint')
+        .addPrimaryKeyConstraint('notification_deliveries_pk', ['notification_id', 'sink', 'target'])
+        .execute();
+      await db.schema.createIndex('notification_deliveries_due').on('notification_deliveries').columns(['state', 'next_attempt_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

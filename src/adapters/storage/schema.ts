@@ -1,4 +1,18 @@
+import type { Kysely } from 'kysely';
+import type { CasesTables } from '../../modules/cases/cases.tables.js';
+import type { DeadlinesTables } from '../../modules/deadlines/deadlines.tables.js';
+import type { DirectoryTables } from '../../modules/directory/directory.tables.js';
 import type { FederationTables } from '../../modules/federation/federation.tables.js';
+import type { LawTables } from '../../modules/law/law.tables.js';
+import type { UsersTables } from '../../modules/users/users.tables.js';
 
 /** The whole database, composed from each module's own tables. */
-export type Database = FederationTables;
+export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables;
+
+/**
+ * The store handle adapters hold (NodeContext.db, openSqlite). Kysely is invariant in its tables
+ * type, so a `Kysely<Database>` cannot be passed where a module asks for `Kysely<ItsTables>`; this
+ * type is the whole database and also each module's view of it. When you add `& YourTables` to
+ * Database, add `& Kysely<YourTables>` here.
+ */
+export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables>;

@@ -2,13 +2,13 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase as KyselySqlite, type SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
 import { migrationProvider } from './migrations.js';
-import type { Database } from './schema.js';
+import type { Database, Store } from './schema.js';
 
 /**
  * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
  * pending migrations. `:memory:` works for unit tests.
  */
-export async function openSqlite(path: string): Promise<Kysely<Database>> {
+export async function openSqlite(path: string): Promise<Store> {
   const raw = new SqliteDatabase(path);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
@@ -16,7 +16,8 @@ export async function openSqlite(path: string): Promise<Kysely<Database>> {
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   await migrate(db);
-  return db;
+  // One handle, typed as the whole database and as each module's view of it (schema.ts).
+  return db as Store;
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

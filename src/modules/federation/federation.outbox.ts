@@ -46,15 +46,23 @@ const GROUP_MAX = 512;
  * which is what lets a node accept thousands of messages a second on a disk that does ~1,000 fsyncs.
  */
 export function enqueue(deps: OutboxDeps, draft: Draft): Promise<Envelope> {
-  let group = groups.get(deps.db);
+  // Group per store and per set of hooks: callers that check differently never share a commit.
+  let byHooks = groups.get(deps.db);
+  if (byHooks === undefined) {
+    byHooks = new WeakMap();
+    groups.set(deps.db, byHooks);
+  }
+  const hooks = deps.hooks ?? NO_HOOKS;
+  let group = byHooks.get(hooks);
   if (group === undefined) {
     group = new GroupCommit(deps);
-    groups.set(deps.db, group);
+    byHooks.set(hooks, group);
   }
   return group.add(draft);
 }
 
-const groups = new WeakMap<object, GroupCommit>();
+const NO_HOOKS: readonly MessageHook[] = [];
+const groups = new WeakMap<object, WeakMap<readonly MessageHook[], GroupCommit>>();
 
 interface Waiting {
   draft: Draft;

@@ -6,6 +6,12 @@ import { normaliseLink } from '../federation/federation.links.js';
 import { enqueue, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables, LinksTable, MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel, type Envelope, type Kind, type Priority, type Receipt, type Tlp } from '../federation/federation.types.js';
+import { requireChannel } from '../users/users.access.js';
+import type { Principal } from '../users/users.types.js';
+import { checkRedRecipients, readableEnvelope, readableView, recipientsOf, senderOf } from './messaging.visibility.js';
+import { composeBody } from '../templates/templates.service.js';
+import type { CasesTables } from '../cases/cases.tables.js';
+import type { Acknowledged } from '../cases/cases.types.js';
 
 /** What a person sends with `hotline send` or POST /api/v1/messages. */
 export interface SendInput {
@@ -14,10 +20,15 @@ export interface SendInput {
   kind: string;
   priority: string;
   tlp: string;
-  text: string;
+  /** Free text in the writer's language; whether it is required is the kind's template's call. */
+  text?: string;
+  /** The template's fields (templates/<kind>.json), put in the body as `fields`. */
+  fields?: Record<string, unknown>;
   lang?: string;
   case?: string;
   in_reply_to?: string;
+  /** TLP:RED only, and required for it: user names at the receiving node who may read it. */
+  recipients?: readonly string[];
 }
 
 export type DeliveryState = 'queued' | 'retrying' | 'delivered';
@@ -37,6 +48,8 @@ export interface MessageView {
   sent_at: string;
   stored_at: string;
   text: string | null;
+  /** The template's field values (`body.fields`), or null when the body has none. */
+  fields?: Record<string, unknown> | null;
   /** Outbound: queued (never tried), retrying (with next attempt and last error), delivered. */
   state: DeliveryState | 'received';
   attempts?: number;
@@ -44,6 +57,17 @@ export interface MessageView {
   last_error?: string | null;
   receipt: Receipt | null;
   receipted_at: string | null;
+  /**
+   * A person's acknowledgement (an `ack` message), never to be confused with the node's receipt:
+   * for a message this node sent, the peer's officer; for one it received, this node's. The first counts.
+   */
+  acknowledged: Acknowledged | null;
+  /** The user who wrote it (`body.sender`), when recorded. */
+  sender: string | null;
+  /** TLP:RED: the user names at the receiving node who may read it (`body.recipients`). */
+  recipients: string[] | null;
+  /** Set when the body is withheld from the reader (TLP:RED, not a named recipient): says who may read it. */
+  redacted?: string;
 }
 
 function oneOf<T extends string>(list: readonly T[], value: string, what: string, code: 'unknown_kind' | 'unknown_channel' | 'unknown_priority' | 'unknown_tlp'): T {
@@ -51,17 +75,35 @@ function oneOf<T extends string>(list: readonly T[], value: string, what: string
   return value as T;
 }
 
-/** Validates a person's input, then queues it durably; returns the signed envelope. */
-export async function send(deps: OutboxDeps, input: SendInput): Promise<Envelope> {
+/**
+ * Validates a person's input, then queues it durably; returns the signed envelope. With `as`
+ * (the REST caller or the CLI's user), refuses a channel it does not hold (`forbidden`) and
+ * records it as `body.sender`.
+ */
+export async function send(deps: OutboxDeps, input: SendInput, as?: Principal): Promise<Envelope> {
   const kind = oneOf<Kind>(KINDS, input.kind, 'kind', 'unknown_kind');
   const channel = oneOf<Channel>(CHANNELS, input.channel, 'channel', 'unknown_channel');
+  if (as !== undefined) requireChannel(as, channel);
   const priority = oneOf<Priority>(PRIORITIES, input.priority, 'priority', 'unknown_priority');
   const tlp = oneOf<Tlp>(TLPS, input.tlp, 'TLP', 'unknown_tlp');
-  if (typeof input.text !== 'string' || input.text.trim() === '') fail('invalid_argument', 'The message text is empty; say what you need to say with --text');
+  if (input.text !== undefined && (typeof input.text !== 'string' || input.text.trim() === '')) fail('invalid_argument', 'The message text is empty; say what you need to say with --text');
+  if (input.fields !== undefined && (typeof input.fields !== 'object' || input.fields === null || Array.isArray(input.fields))) {
+    fail('invalid_argument', 'The fields must be an object of field values, e.g. {"confidence": "high"}');
+  }
   if (input.case !== undefined && !isUuid(input.case)) fail('invalid_argument', `--case must be a case id (a UUID), not "${input.case}"`);
   if (input.in_reply_to !== undefined && !isUuid(input.in_reply_to)) fail('invalid_argument', `--in-reply-to must be a message id (a UUID)`);
-  const body: Record<string, unknown> = { text: input.text };
-  if (input.lang !== undefined) body.lang = input.lang;
+  // { template, fields, text, lang } (templates.service.ts); the templates hook checks it when it is queued.
+  const body = composeBody(kind, {
+    ...(input.fields === undefined ? {} : { fields: input.fields }),
+    ...(input.text === undefined ? {} : { text: input.text }),
+    ...(input.lang === undefined ? {} : { lang: input.lang }),
+  });
+  if (as !== undefined) body.sender = as.user;
+  if (input.recipients !== undefined) {
+    if (tlp !== 'red') fail('invalid_argument', `Recipients restrict TLP:RED messages only; this one is TLP:${tlp.toUpperCase()}, which every user holding channel "${channel}" reads`);
+    body.recipients = [...input.recipients];
+  }
+  checkRedRecipients(tlp, body);
   return enqueue(deps, {
     to: input.to, kind, channel, priority, tlp, body,
     ...(input.case === undefined ? {} : { case: input.case }),
@@ -69,14 +111,16 @@ export async function send(deps: OutboxDeps, input: SendInput): Promise<Envelope
   });
 }
 
-function view(row: MessagesTable, link: LinksTable | undefined): MessageView {
+function view(row: MessagesTable, link: LinksTable | undefined, acknowledged: Acknowledged | null = null): MessageView {
   const env = JSON.parse(row.envelope) as Envelope;
   const receipt = row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt);
   const base: MessageView = {
     id: row.id, direction: row.direction, from: row.from_party, to: row.to_party, seq: Number(row.seq), kind: row.kind,
     channel: row.channel, priority: row.priority, tlp: row.tlp, case: row.case_id, in_reply_to: row.in_reply_to,
     sent_at: row.sent_at, stored_at: isoTime(Number(row.stored_at)), text: typeof env.body.text === 'string' ? env.body.text : null,
-    state: 'received', receipt, receipted_at: row.receipted_at === null ? null : isoTime(Number(row.receipted_at)),
+    fields: typeof env.body.fields === 'object' && env.body.fields !== null && !Array.isArray(env.body.fields) ? (env.body.fields as Record<string, unknown>) : null,
+    sender: senderOf(env.body), recipients: recipientsOf(env.body),
+    state: 'received', receipt, receipted_at: row.receipted_at === null ? null : isoTime(Number(row.receipted_at)), acknowledged,
   };
   if (row.direction === 'in') return base;
   if (receipt !== null) return { ...base, state: 'delivered' };
@@ -93,23 +137,62 @@ function view(row: MessagesTable, link: LinksTable | undefined): MessageView {
 export interface ListOptions {
   limit?: number;
   channels?: readonly string[];
+  /** The reader: only its channels are listed, and TLP:RED bodies it may not read are redacted. */
+  as?: Principal;
 }
 
 /** Messages of one direction, newest first. */
 export async function list(db: Kysely<FederationTables>, direction: 'in' | 'out', opts: ListOptions = {}): Promise<MessageView[]> {
   let q = db.selectFrom('messages').selectAll().where('direction', '=', direction);
-  if (opts.channels !== undefined) q = q.where('channel', 'in', [...opts.channels]);
+  let channels = opts.channels;
+  if (opts.as !== undefined) channels = (channels ?? CHANNELS).filter((c) => (opts.as!.channels as readonly string[]).includes(c));
+  if (channels !== undefined && channels.length === 0) return [];
+  if (channels !== undefined) q = q.where('channel', 'in', [...channels]);
   const rows = await q.orderBy('stored_at', 'desc').orderBy('id', 'desc').limit(Math.min(opts.limit ?? 50, 1000)).execute();
-  const links = await linksFor(db, rows);
-  return rows.map((r) => view(r, links.get(`${r.from_party}>${r.to_party}`)));
+  return viewsOf(db, rows, opts.as);
 }
 
-export async function show(db: Kysely<FederationTables>, id: string): Promise<{ message: MessageView; envelope: Envelope }> {
+async function viewsOf(db: Kysely<FederationTables>, rows: readonly MessagesTable[], as: Principal | undefined): Promise<MessageView[]> {
+  const links = await linksFor(db, rows);
+  const acks = await acksFor(db, rows.map((r) => r.id));
+  const views = rows.map((r) => view(r, links.get(`${r.from_party}>${r.to_party}`), acks.get(r.id) ?? null));
+  return as === undefined ? views : views.flatMap((v) => readableView(as, v) ?? []);
+}
+
+/**
+ * The messages of one case, both directions, in the order this node stored them. With `as`, as
+ * {@link list}: only the reader's channels, TLP:RED bodies redacted. The caller checks the case exists.
+ */
+export async function thread(db: Kysely<FederationTables>, caseId: string, as?: Principal): Promise<MessageView[]> {
+  const rows = await db.selectFrom('messages').selectAll().where('case_id', '=', caseId).orderBy('stored_at').orderBy('id').execute();
+  return viewsOf(db, rows, as);
+}
+
+/** The first human acknowledgement of each of these messages (recorded by the cases module). */
+async function acksFor(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, Acknowledged>> {
+  const out = new Map<string, Acknowledged>();
+  if (ids.length === 0) return out;
+  const rows = await db.withTables<CasesTables>().selectFrom('acks').selectAll().where('message_id', 'in', [...ids]).execute();
+  for (const r of rows) out.set(r.message_id, { officer: r.officer, at: isoTime(Number(r.acked_at)), ack_id: r.ack_message_id });
+  return out;
+}
+
+/**
+ * One message with its envelope. With `as`, a message on a channel the reader does not hold is
+ * `not_found` (as if it did not exist), and a TLP:RED body it may not read is redacted.
+ */
+export async function show(db: Kysely<FederationTables>, id: string, as?: Principal): Promise<{ message: MessageView; envelope: Envelope }> {
   if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a message id (a UUID)`);
   const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   if (row === undefined) fail('not_found', `No message ${id} on this node`);
   const links = await linksFor(db, [row]);
-  return { message: view(row, links.get(`${row.from_party}>${row.to_party}`)), envelope: JSON.parse(row.envelope) as Envelope };
+  const acks = await acksFor(db, [row.id]);
+  const message = view(row, links.get(`${row.from_party}>${row.to_party}`), acks.get(row.id) ?? null);
+  const envelope = JSON.parse(row.envelope) as Envelope;
+  if (as === undefined) return { message, envelope };
+  const readable = readableView(as, message);
+  if (readable === undefined) fail('not_found', `No message ${id} on this node`);
+  return { message: readable, envelope: readableEnvelope(as, message, envelope) };
 }
 
 async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTable[]): Promise<Map<string, LinksTable>> {

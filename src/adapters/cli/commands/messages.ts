@@ -3,15 +3,28 @@ import { list, send, show, type MessageView } from '../../../modules/messaging/m
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { actingAs } from './user.js';
+import { collect, fieldsFromOptions, formatRendered } from './templates.js';
+import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
+import type { RenderedLine } from '../../../modules/templates/templates.types.js';
 
-function stateOf(m: MessageView): string {
-  if (m.direction === 'in') return `received ${m.stored_at}`;
-  if (m.state === 'delivered') return `delivered ${m.receipted_at ?? ''}`;
-  if (m.state === 'retrying') return `retrying (attempt ${m.attempts ?? 0}, next ${m.next_attempt_at ?? '?'})`;
-  return 'queued';
+function fieldsInput(fields: Record<string, unknown> | undefined): { fields?: Record<string, unknown> } {
+  return fields === undefined ? {} : { fields };
 }
 
-function describe(m: MessageView): string {
+/**
+ * A message's state: the node's receipt and a person's acknowledgement, never one for the other,
+ * e.g. "delivered: receipted by node ru at T1; acknowledged by Officer Ivanov at T2".
+ */
+export function stateOf(m: MessageView): string {
+  const ack = m.acknowledged === null || m.acknowledged === undefined ? '' : `; acknowledged by ${m.acknowledged.officer} at ${m.acknowledged.at}`;
+  if (m.direction === 'in') return `received ${m.stored_at}${ack}`;
+  if (m.state === 'delivered') return `delivered: receipted by node ${m.receipt?.from ?? m.to} at ${m.receipt?.received_at ?? m.receipted_at ?? '?'}${ack}`;
+  if (m.state === 'retrying') return `retrying (attempt ${m.attempts ?? 0}, next ${m.next_attempt_at ?? '?'})${ack}`;
+  return `queued${ack}`;
+}
+
+function describe(m: MessageView, rendered: readonly RenderedLine[] = []): string {
   const lines = [
     `Message   ${m.id}`,
     `Link      ${m.from} → ${m.to}, seq ${m.seq}`,
@@ -20,18 +33,20 @@ function describe(m: MessageView): string {
     `Sent      ${m.sent_at}`,
     `State     ${stateOf(m)}`,
   ];
+  if (m.sender !== null) lines.push(`Sender    ${m.sender}`);
+  if (m.recipients !== null) lines.push(`For       ${m.recipients.join(', ')} (TLP:RED recipients at ${m.to})`);
   if (m.direction === 'out' && m.state !== 'delivered' && m.last_error) lines.push(`Last error ${m.last_error}`);
   if (m.receipt !== null) {
     const r = m.receipt;
     lines.push(`Receipt   signed by node ${r.from} at ${r.received_at}; link hash ${r.link_hash}`);
   }
-  lines.push('', m.text ?? '(no text)');
+  lines.push('', ...(rendered.length > 0 ? formatRendered(rendered) : [m.redacted ?? m.text ?? '(no text)']));
   return lines.join('\n');
 }
 
 function listing(messages: MessageView[]): string {
   return table(['ID', 'SENT', 'FROM', 'TO', 'CHANNEL', 'PRIORITY', 'TLP', 'STATE', 'TEXT'], messages.map((m) => [
-    m.id, m.sent_at, m.from, m.to, m.channel, m.priority, m.tlp, stateOf(m), (m.text ?? '').replace(/\s+/g, ' ').slice(0, 40),
+    m.id, m.sent_at, m.from, m.to, m.channel, m.priority, m.tlp, stateOf(m), (m.redacted ?? m.text ?? '').replace(/\s+/g, ' ').slice(0, 40),
   ]));
 }
 
@@ -43,18 +58,25 @@ export function register(program: Command, cli: Cli): void {
     .option('--kind <kind>', 'message kind', 'notification')
     .option('--priority <priority>', 'flash | immediate | priority | routine', 'routine')
     .option('--tlp <tlp>', 'clear | green | amber | amber+strict | red', 'amber')
-    .requiredOption('--text <text>', 'the message')
+    .option('--text <text>', 'free text in your language (required for some kinds, e.g. notification)')
+    .option('--field <key=value>', 'a template field (repeatable); lists as key=a,b; a time window as key=FROM/TO (see hotline templates KIND)', collect, [])
+    .option('--template-file <file>', 'a JSON object of template fields (--field overrides them)')
     .option('--lang <lang>', 'language of the text (BCP 47), e.g. en, ru')
     .option('--case <id>', 'add to an existing case')
     .option('--in-reply-to <id>', 'the message this answers')
-    .action((o: { to: string; channel: string; kind: string; priority: string; tlp: string; text: string; lang?: string; case?: string; inReplyTo?: string }) =>
+    .option('--recipients <names>', 'TLP:RED only, and required for it: user names at the peer who may read it, e.g. alice,bob')
+    .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
+    .action((o: { to: string; channel: string; kind: string; priority: string; tlp: string; text?: string; field: string[]; templateFile?: string; lang?: string; case?: string; inReplyTo?: string; recipients?: string; as?: string }) =>
       withNode(cli.home(), async (ctx) => {
         const env = await send(ctx, {
-          to: o.to, channel: o.channel, kind: o.kind, priority: o.priority, tlp: o.tlp, text: o.text,
+          to: o.to, channel: o.channel, kind: o.kind, priority: o.priority, tlp: o.tlp,
+          ...(o.text === undefined ? {} : { text: o.text }),
+          ...fieldsInput(fieldsFromOptions(o.kind, o.field, o.templateFile)),
           ...(o.lang === undefined ? {} : { lang: o.lang }),
           ...(o.case === undefined ? {} : { case: o.case }),
           ...(o.inReplyTo === undefined ? {} : { in_reply_to: o.inReplyTo }),
-        });
+          ...(o.recipients === undefined ? {} : { recipients: o.recipients.split(',').map((r) => r.trim()).filter((r) => r !== '') }),
+        }, await actingAs(ctx, o.as));
         cli.out.print(env.id, { id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
       }));
 
@@ -62,8 +84,9 @@ export function register(program: Command, cli: Cli): void {
     program.command(name)
       .description(`${what}, newest first`)
       .option('--limit <n>', 'how many', '50')
-      .action((o: { limit: string }) => withNode(cli.home(), async (ctx) => {
-        const messages = await list(ctx.db, direction, { limit: Number(o.limit) || 50 });
+      .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
+      .action((o: { limit: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+        const messages = await list(ctx.db, direction, { limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as) });
         cli.out.print(() => listing(messages), { messages });
       }));
   }
@@ -71,8 +94,12 @@ export function register(program: Command, cli: Cli): void {
   program.command('show')
     .description('one message: its envelope, state, receipt')
     .argument('<id>')
-    .action((id: string) => withNode(cli.home(), async (ctx) => {
-      const r = await show(ctx.db, id);
-      cli.out.print(() => describe(r.message), r);
+    .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
+    .option('--lang <lang>', "language to render the template's labels and codes in (default: the node's language)")
+    .action((id: string, o: { as?: string; lang?: string }) => withNode(cli.home(), async (ctx) => {
+      const lang = requireLanguage(o.lang ?? ctx.config.language);
+      const r = await show(ctx.db, id, await actingAs(ctx, o.as));
+      const rendered = r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [];
+      cli.out.print(() => describe(r.message, rendered), { ...r, rendered });
     }));
 }

@@ -1,21 +1,34 @@
 import type { Command } from 'commander';
 import { verifyStore } from '../../../modules/federation/federation.verify.js';
+import { fail } from '../../../shared/errors.js';
 import { EXIT, table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { collect, verifyTranscriptFile } from './transcript.js';
 
 export function register(program: Command, cli: Cli): void {
   program.command('verify')
-    .description("check every stored envelope's signature and every link's hash chain and sequence")
-    .action(() => withNode(cli.home(), async (ctx) => {
-      const report = await verifyStore(ctx);
-      cli.out.print(() => {
-        const links = table(['LINK', 'MESSAGES', 'LAST SEQ', 'HEAD HASH'],
-          report.links.map((l) => [`${l.from}→${l.to}`, String(l.messages), String(l.last_seq), l.head_hash]));
-        const verdict = report.ok ? 'OK: every signature, hash chain and receipt verifies.'
-          : `FAILED: ${report.problems.length + report.omitted} problem(s)\n${report.problems.map((p) => `  ${p.where}: ${p.code}: ${p.message}`).join('\n')}`;
-        return `${links}\n\n${verdict}`;
-      }, report);
-      if (!report.ok) cli.setExitCode(EXIT.failure);
-    }));
+    .description("check every stored envelope's signature and every link's hash chain and sequence; "
+      + 'with FILE, check a case transcript instead (no home needed)')
+    .argument('[file]', 'a transcript written by "hotline transcript"')
+    .option('--expect-fingerprint <party=digits>', 'with FILE: the fingerprint you know for a party (repeatable); any other key fails', collect)
+    .action(async (file: string | undefined, o: { expectFingerprint?: string[] }) => {
+      if (file !== undefined) return verifyTranscriptFile(cli, file, o.expectFingerprint ?? []);
+      if (o.expectFingerprint !== undefined) fail('invalid_argument', '--expect-fingerprint checks a transcript: give the FILE to verify');
+      return verifyHome(cli);
+    });
+}
+
+function verifyHome(cli: Cli): Promise<void> {
+  return withNode(cli.home(), async (ctx) => {
+    const report = await verifyStore(ctx);
+    cli.out.print(() => {
+      const links = table(['LINK', 'MESSAGES', 'LAST SEQ', 'HEAD HASH'],
+        report.links.map((l) => [`${l.from}→${l.to}`, String(l.messages), String(l.last_seq), l.head_hash]));
+      const verdict = report.ok ? 'OK: every signature, hash chain and receipt verifies.'
+        : `FAILED: ${report.problems.length + report.omitted} problem(s)\n${report.problems.map((p) => `  ${p.where}: ${p.code}: ${p.message}`).join('\n')}`;
+      return `${links}\n\n${verdict}`;
+    }, report);
+    if (!report.ok) cli.setExitCode(EXIT.failure);
+  });
 }

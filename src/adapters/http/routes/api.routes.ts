@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
 import { list, send, show } from '../../../modules/messaging/messaging.service.js';
+import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
-import { requireAdmin } from '../auth.js';
+import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const SendBody = Type.Object({
   to: Type.String({ description: 'Party id of a pinned peer' }),
@@ -12,15 +13,21 @@ const SendBody = Type.Object({
   kind: Type.String({ enum: [...KINDS] }),
   priority: Type.String({ enum: [...PRIORITIES] }),
   tlp: Type.String({ enum: [...TLPS] }),
-  text: Type.String({ minLength: 1 }),
-  lang: Type.Optional(Type.String()),
+  text: Type.Optional(Type.String({ minLength: 1, description: "Free text in the writer's language; required when the kind's template says so (e.g. notification)" })),
+  fields: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The kind's template fields (templates/<kind>.json), e.g. {\"confidence\": \"high\"}" })),
+  lang: Type.Optional(Type.String({ description: 'Language tag of the text, e.g. en, ru' })),
   case: Type.Optional(Type.String({ format: 'uuid' })),
   in_reply_to: Type.Optional(Type.String({ format: 'uuid' })),
+  recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED only, and required for it: user names at the receiving node who may read the message' })),
 }, { additionalProperties: false });
 
 const ListQuery = Type.Object({
   direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')], { default: 'in' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
+
+const ShowQuery = Type.Object({
+  lang: Type.Optional(Type.String({ description: "Language of `rendered` (labels and codes), e.g. en, ru; default: the node's `language`" })),
 });
 
 const AddPeerBody = Type.Object({
@@ -29,11 +36,14 @@ const AddPeerBody = Type.Object({
   channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }))),
 }, { additionalProperties: false });
 
-/** The REST API for operators and scripts; every route needs the admin bearer token. */
+/**
+ * The REST API for operators and scripts. Every route needs a bearer token (auth.ts): peers are
+ * the administrator's; messages are filtered by the token's channels, TLP:RED bodies by recipient.
+ */
 export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
-  const auth = { onRequest: requireAdmin(ctx.config.adminTokenSha256) };
+  const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
-  const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers };
+  const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks };
 
   app.get('/api/v1/node', { ...auth, schema: { tags: ['node'], summary: "This node's peer descriptor", security } },
     async () => makeDescriptor(ctx.self, ctx.keys));
@@ -46,6 +56,7 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
 
   app.post('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pin a peer from its descriptor', security, body: AddPeerBody } },
     async (req, reply) => {
+      requireRole(principalOf(req), 'admin');
       const b = req.body as Static<typeof AddPeerBody>;
       const peer = await ctx.peers.add(parseDescriptor(b.descriptor), {
         ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
@@ -56,7 +67,10 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
 
   app.post('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Queue a message to a peer', security, body: SendBody } },
     async (req, reply) => {
-      const env = await send(deps, req.body as Static<typeof SendBody>);
+      const b = req.body as Static<typeof SendBody>;
+      const p = principalOf(req);
+      requireChannel(p, b.channel);
+      const env = await send(deps, b, p);
       onQueued();
       return reply.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });
@@ -64,9 +78,13 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
   app.get('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Inbox (direction=in) or outbox (direction=out), newest first', security, querystring: ListQuery } },
     async (req) => {
       const q = req.query as Static<typeof ListQuery>;
-      return { messages: await list(ctx.db, q.direction ?? 'in', { limit: q.limit ?? 50 }) };
+      return { messages: await list(ctx.db, q.direction ?? 'in', { limit: q.limit ?? 50, as: principalOf(req) }) };
     });
 
-  app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt', security, params: Type.Object({ id: Type.String() }) } },
-    async (req) => show(ctx.db, (req.params as { id: string }).id));
+  app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt, rendered in a language', security, params: Type.Object({ id: Type.String() }), querystring: ShowQuery } },
+    async (req) => {
+      const lang = requireLanguage((req.query as Static<typeof ShowQuery>).lang ?? ctx.config.language);
+      const r = await show(ctx.db, (req.params as { id: string }).id, principalOf(req));
+      return { ...r, rendered: r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [] };
+    });
 }

@@ -1,0 +1,143 @@
+import type { Command } from 'commander';
+import type { Kysely } from 'kysely';
+import { publishDirectory, viewDirectory, type DirectoryPartyView, type PublishResult } from '../../../modules/directory/directory.publish.js';
+import { addContact, listContacts, removeContact, rotaFor, rotaIds, setRota } from '../../../modules/directory/directory.service.js';
+import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
+import { POSITIONS, type Contact, type Notify, type Position, type RotaStep } from '../../../modules/directory/directory.types.js';
+import { table } from '../output.js';
+import { withNode } from '../home.js';
+import type { Cli } from '../main.js';
+
+function contactLine(c: Contact): string {
+  return [c.name, c.function, c.languages.join(',') || '-', c.hours ?? '-', c.phone ?? '-', c.email ?? '-'].join(' | ');
+}
+
+function chainText(channel: string, chain: readonly RotaStep[]): string {
+  if (chain.length === 0) return `No rota on ${channel}`;
+  return [`Rota on ${channel}:`, ...chain.map((s) => {
+    const notify = s.notify === null ? '' : `  notify ${[s.notify.webhook, s.notify.email].filter((x) => x !== null).join(', ')}`;
+    return `  ${s.position.padEnd(10)} ${contactLine(s.contact)}  [${s.contact.id}]${notify}`;
+  })].join('\n');
+}
+
+function partyText(e: DirectoryPartyView): string {
+  const when = e.version === null
+    ? (e.own ? 'never published' : 'no directory received yet')
+    : `version ${e.version}, ${e.own ? 'published' : 'last confirmed'} ${e.updated_at ?? ''}`;
+  const lines = [`${e.party}  ${e.name ?? ''}${e.own ? ' (this node)' : ''}: ${when}`];
+  for (const ch of e.channels) {
+    lines.push(`  ${ch.channel}${e.own ? '' : `  (last answered ping: ${ch.last_pong_at ?? 'never'})`}`);
+    const inRota = new Map<string, Position>();
+    for (const p of POSITIONS) if (ch.rota[p] !== null) inRota.set(ch.rota[p]!, p);
+    if (ch.contacts.length === 0) lines.push('    (no contacts)');
+    for (const c of ch.contacts) lines.push(`    ${(inRota.get(c.id) ?? '').padEnd(10)} ${contactLine(c)}`);
+  }
+  return lines.join('\n');
+}
+
+function publishText(r: PublishResult): string {
+  const sent = r.sent.map((s) => `  ${s.to} on ${s.channel}: ${s.contacts} contact(s), message ${s.id}`);
+  const failed = r.failed.map((f) => `  ${f.to}: not sent [${f.code}] ${f.message}`);
+  if (sent.length + failed.length === 0) return `Directory version ${r.version}: no peers to send it to`;
+  return [`Directory version ${r.version} queued for:`, ...sent, ...failed].join('\n');
+}
+
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+export function register(program: Command, cli: Cli): void {
+  const contact = program.command('contact').description('this party\'s points of contact, per channel');
+
+  contact.command('add')
+    .description('add a point of contact (then "hotline directory publish")')
+    .requiredOption('--channel <channel>', 'crisis | cert | law')
+    .requiredOption('--function <function>', 'what they are, e.g. "CERT duty officer"')
+    .requiredOption('--name <name>', 'name of the person or desk')
+    .option('--languages <list>', 'languages spoken, e.g. en,ru')
+    .option('--hours <hours>', 'e.g. "24/7" or "Mon-Fri 08:00-18:00 UTC"')
+    .option('--phone <phone>', 'out-of-band telephone')
+    .option('--email <email>', 'out-of-band e-mail')
+    .action((o: { channel: string; function: string; name: string; languages?: string; hours?: string; phone?: string; email?: string }) =>
+      withNode(cli.home(), async (ctx) => {
+        const c = await addContact(ctx, {
+          channel: o.channel, function: o.function, name: o.name,
+          ...(o.languages === undefined ? {} : { languages: list(o.languages) }),
+          ...(o.hours === undefined ? {} : { hours: o.hours }),
+          ...(o.phone === undefined ? {} : { phone: o.phone }),
+          ...(o.email === undefined ? {} : { email: o.email }),
+        });
+        cli.out.print(`Added contact ${c.id} on ${c.channel}: ${contactLine(c)}\nPeers see it after "hotline directory publish".`, c);
+      }));
+
+  contact.command('list')
+    .description('list this party\'s contacts, with their rota positions')
+    .option('--channel <channel>', 'only this channel')
+    .action((o: { channel?: string }) => withNode(cli.home(), async (ctx) => {
+      const db: Kysely<DirectoryTables> = ctx.db;
+      const contacts = await listContacts(db, ctx.self.party, o.channel);
+      const rota = await rotaIds(db, ctx.self.party);
+      const position = (c: Contact): string => POSITIONS.find((p) => rota[c.channel]?.[p] === c.id) ?? '';
+      cli.out.print(() => table(['ID', 'CHANNEL', 'ROTA', 'FUNCTION', 'NAME', 'LANGUAGES', 'HOURS', 'PHONE', 'EMAIL'], contacts.map((c) => [
+        c.id, c.channel, position(c), c.function, c.name, c.languages.join(','), c.hours ?? '', c.phone ?? '', c.email ?? '',
+      ])), { contacts: contacts.map((c) => ({ ...c, rota: position(c) || null })) });
+    }));
+
+  contact.command('remove')
+    .description('remove a contact (refused while a rota names it)')
+    .argument('<id>')
+    .action((id: string) => withNode(cli.home(), async (ctx) => {
+      const c = await removeContact(ctx, id);
+      cli.out.print(`Removed contact ${c.id} (${c.name}) from ${c.channel}`, { removed: c });
+    }));
+
+  const rota = program.command('rota').description('who is on duty, and the escalation chain, per channel');
+
+  const set = rota.command('set')
+    .description('set the rota of a channel: primary (on duty), backup, supervisor')
+    .requiredOption('--channel <channel>', 'crisis | cert | law')
+    .requiredOption('--primary <contact-id>', 'the officer on duty')
+    .option('--backup <contact-id>', 'next if the primary does not acknowledge')
+    .option('--supervisor <contact-id>', 'last in the chain');
+  for (const p of POSITIONS) {
+    set.option(`--${p}-webhook <url>`, `where escalation notifies the ${p} (POST)`).option(`--${p}-notify-email <address>`, `where escalation e-mails the ${p}`);
+  }
+  set.action((o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
+    const notify: Partial<Record<Position, Partial<Notify>>> = {};
+    for (const p of POSITIONS) {
+      const webhook = o[`${p}Webhook`];
+      const email = o[`${p}NotifyEmail`];
+      if (webhook !== undefined || email !== undefined) notify[p] = { ...(webhook === undefined ? {} : { webhook }), ...(email === undefined ? {} : { email }) };
+    }
+    const chain = await setRota(ctx, {
+      channel: o.channel!, primary: o.primary!, notify,
+      ...(o.backup === undefined ? {} : { backup: o.backup }),
+      ...(o.supervisor === undefined ? {} : { supervisor: o.supervisor }),
+    });
+    cli.out.print(() => chainText(o.channel!, chain), { channel: o.channel, chain });
+  }));
+
+  rota.command('show')
+    .description('show the escalation chain of a channel (this party\'s, or a peer\'s as published)')
+    .requiredOption('--channel <channel>', 'crisis | cert | law')
+    .option('--party <party>', 'a peer (default: this party)')
+    .action((o: { channel: string; party?: string }) => withNode(cli.home(), async (ctx) => {
+      const chain = await rotaFor(ctx.db, o.party ?? ctx.self.party, o.channel);
+      cli.out.print(() => chainText(o.channel, chain), { party: o.party ?? ctx.self.party, channel: o.channel, chain });
+    }));
+
+  const directory = program.command('directory')
+    .description('the points-of-contact directory as this node knows it (own and peers\'), with when each entry was last confirmed')
+    .option('--party <party>', 'only this party')
+    .option('--channel <channel>', 'only this channel')
+    .action((o: { party?: string; channel?: string }) => withNode(cli.home(), async (ctx) => {
+      const parties = await viewDirectory(ctx, o);
+      cli.out.print(() => parties.map(partyText).join('\n\n'), { parties });
+    }));
+
+  directory.command('publish')
+    .description('send this party\'s contacts and rota to every peer as a signed directory-update')
+    .action(() => withNode(cli.home(), async (ctx) => {
+      const r = await publishDirectory(ctx);
+      cli.out.print(() => publishText(r), r);
+      if (r.failed.length > 0) cli.setExitCode(1);
+    }));
+}

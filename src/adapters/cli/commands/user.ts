@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import type { NodeContext } from '../../../context.js';
+import { NODE_ADMIN, type Principal, type User } from '../../../modules/users/users.types.js';
+import { table } from '../output.js';
+import { withNode } from '../home.js';
+import type { Cli } from '../main.js';
+
+function describeUser(u: User): string {
+  return `${u.name}  ${u.role}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
+}
+
+/** `hotline user add|list|disable`: the node's users, their roles and channel grants. */
+export function register(program: Command, cli: Cli): void {
+  const user = program.command('user').description('add, list and disable users (who may read and write which channels)');
+
+  user.command('add')
+    .description('add a user with a role and the channels it may read and write')
+    .argument('<name>', 'lower case, e.g. alice or duty.officer')
+    .option('--role <role>', 'officer | admin', 'officer')
+    .option('--channels <list>', 'channels granted, e.g. cert,crisis (an admin gets all by default)')
+    .action((name: string, o: { role: string; channels?: string }) => withNode(cli.home(), async (ctx) => {
+      const u = await ctx.users.add({ name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }) });
+      cli.out.print(`Added ${describeUser(u)}\nNext: hotline token create --user ${u.name}`, u);
+    }));
+
+  user.command('list')
+    .description('list users')
+    .action(() => withNode(cli.home(), async (ctx) => {
+      const users = await ctx.users.list();
+      cli.out.print(() => table(['NAME', 'ROLE', 'CHANNELS', 'CREATED', 'DISABLED'],
+        users.map((u) => [u.name, u.role, u.channels.join(','), u.created_at, u.disabled_at ?? ''])), { users });
+    }));
+
+  user.command('disable')
+    .description('disable a user: every token of it stops working at once')
+    .argument('<name>')
+    .action((name: string) => withNode(cli.home(), async (ctx) => {
+      const u = await ctx.users.disable(name);
+      cli.out.print(`Disabled ${describeUser(u)}`, u);
+    }));
+}
+
+/** The principal a command acts as: the user named with `--as`, else the node administrator. */
+export async function actingAs(ctx: NodeContext, as: string | undefined): Promise<Principal> {
+  return as === undefined ? NODE_ADMIN : ctx.users.principalFor(as);
+}

@@ -1,0 +1,82 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { ackMessage, closeCase, listCases, reply, showCase } from '../../../modules/cases/cases.service.js';
+import { CASE_STATES } from '../../../modules/cases/cases.machine.js';
+import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
+import { authenticate, principalOf } from '../auth.js';
+
+const Id = Type.Object({ id: Type.String({ description: 'A case or message id (UUID)' }) });
+
+const CasesQuery = Type.Object({
+  state: Type.Optional(Type.String({ enum: [...CASE_STATES] })),
+  channel: Type.Optional(Type.String({ enum: [...CHANNELS] })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
+
+const AckBody = Type.Object({
+  officer: Type.String({ minLength: 1, maxLength: 200, description: 'The officer who read the message' }),
+  text: Type.Optional(Type.String({ minLength: 1 })),
+  lang: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+const ReplyBody = Type.Object({
+  text: Type.Optional(Type.String({ minLength: 1 })),
+  fields: Type.Optional(Type.Object({}, { additionalProperties: true, description: "The kind's template fields" })),
+  lang: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String({ enum: [...KINDS], default: 'response' })),
+  priority: Type.Optional(Type.String({ enum: [...PRIORITIES], description: "Default: the answered message's" })),
+  tlp: Type.Optional(Type.String({ enum: [...TLPS], description: "Default: the answered message's" })),
+  recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED: user names at the peer who may read it (default: who wrote the answered message)' })),
+}, { additionalProperties: false });
+
+const CloseBody = Type.Object({
+  text: Type.Optional(Type.String({ minLength: 1 })),
+  reason: Type.Optional(Type.String({ description: 'A close_reason code, e.g. resolved' })),
+  lang: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+/**
+ * Cases (threads with a state machine per kind) and human acknowledgement. Reading is limited to
+ * the token's channels (a case on another channel is 404); writing needs the channel.
+ */
+export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+  const auth = { onRequest: authenticate(ctx) };
+  const security = [{ bearer: [] }];
+
+  app.get('/api/v1/cases', { ...auth, schema: { tags: ['cases'], summary: 'Cases, most recently active first, with their state', security, querystring: CasesQuery } },
+    async (req) => {
+      const q = req.query as Static<typeof CasesQuery>;
+      return {
+        cases: await listCases(ctx.db, {
+          limit: q.limit ?? 50, as: principalOf(req),
+          ...(q.state === undefined ? {} : { state: q.state }),
+          ...(q.channel === undefined ? {} : { channel: q.channel }),
+        }),
+      };
+    });
+
+  app.get('/api/v1/cases/:id', { ...auth, schema: { tags: ['cases'], summary: 'One case: its state machine and its messages in order, each with receipt and acknowledgement', security, params: Id } },
+    async (req) => showCase(ctx.db, (req.params as Static<typeof Id>).id, principalOf(req)));
+
+  app.post('/api/v1/cases/:id/close', { ...auth, schema: { tags: ['cases'], summary: 'Close a case: queue a case-close to its peer', security, params: Id, body: CloseBody } },
+    async (req, res) => {
+      const env = await closeCase(ctx, { case: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof CloseBody>) }, principalOf(req));
+      onQueued();
+      return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
+    });
+
+  app.post('/api/v1/messages/:id/ack', { ...auth, schema: { tags: ['cases'], summary: 'Acknowledge, as the officer who read it, a message this node received (idempotent: the first ack stands)', security, params: Id, body: AckBody } },
+    async (req, res) => {
+      const r = await ackMessage(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof AckBody>) }, principalOf(req));
+      if (!r.already) onQueued();
+      return res.status(r.already ? 200 : 202).send(r);
+    });
+
+  app.post('/api/v1/messages/:id/reply', { ...auth, schema: { tags: ['cases'], summary: 'Answer a message in its case (same peer and channel, in reply to it)', security, params: Id, body: ReplyBody } },
+    async (req, res) => {
+      const env = await reply(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof ReplyBody>) }, principalOf(req));
+      onQueued();
+      return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, in_reply_to: env.in_reply_to, to: env.to, kind: env.kind, state: 'queued' });
+    });
+}

@@ -1,0 +1,154 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { NodeContext } from '../../../context.js';
+import { fail } from '../../../shared/errors.js';
+import { CHANNELS, PRIORITIES } from '../../../modules/federation/federation.types.js';
+import { publishDirectory, viewDirectory } from '../../../modules/directory/directory.publish.js';
+import { listPings, pingById, reachability, sendPing, sendPong } from '../../../modules/directory/directory.pings.js';
+import { addContact, listContacts, removeContact, rotaFor, setRota } from '../../../modules/directory/directory.service.js';
+import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
+import { holdsChannel } from '../../../modules/users/users.access.js';
+import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
+
+const Channel = Type.String({ enum: [...CHANNELS] });
+const Id = Type.Object({ id: Type.String() });
+
+const ContactBody = Type.Object({
+  channel: Channel,
+  function: Type.String({ minLength: 1, description: 'e.g. "CERT duty officer"' }),
+  name: Type.String({ minLength: 1 }),
+  languages: Type.Optional(Type.Array(Type.String(), { description: 'Language tags, e.g. ["en","ru"]' })),
+  hours: Type.Optional(Type.String({ description: 'e.g. "24/7" or "Mon-Fri 08:00-18:00 UTC"' })),
+  phone: Type.Optional(Type.String({ description: 'Out-of-band telephone' })),
+  email: Type.Optional(Type.String({ description: 'Out-of-band e-mail' })),
+}, { additionalProperties: false });
+
+const Notify = Type.Object({ webhook: Type.Optional(Type.String()), email: Type.Optional(Type.String()) }, { additionalProperties: false });
+
+const RotaBody = Type.Object({
+  primary: Type.String({ description: 'Contact id of the officer on duty' }),
+  backup: Type.Optional(Type.String()),
+  supervisor: Type.Optional(Type.String()),
+  notify: Type.Optional(Type.Object({ primary: Type.Optional(Notify), backup: Type.Optional(Notify), supervisor: Type.Optional(Notify) }, {
+    additionalProperties: false, description: 'Where escalation notifies each position (kept on this node; never published)',
+  })),
+}, { additionalProperties: false });
+
+const PingBody = Type.Object({
+  to: Type.String({ description: 'Party id of a pinned peer' }),
+  channel: Channel,
+  priority: Type.Optional(Type.String({ enum: [...PRIORITIES] })),
+  text: Type.Optional(Type.String({ minLength: 1 })),
+}, { additionalProperties: false });
+
+const PongBody = Type.Object({
+  officer: Type.Optional(Type.String({ minLength: 1, description: 'Who answers (default: the token\'s user)' })),
+  text: Type.Optional(Type.String({ minLength: 1 })),
+}, { additionalProperties: false });
+
+const DirectoryQuery = Type.Object({ party: Type.Optional(Type.String()), channel: Type.Optional(Channel) });
+const PingsQuery = Type.Object({
+  direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')])),
+  pending: Type.Optional(Type.Boolean({ description: 'Only pings not answered yet' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
+const ReachabilityQuery = Type.Object({ peer: Type.Optional(Type.String()), channel: Type.Optional(Channel) });
+
+/**
+ * The points-of-contact directory, rota, ping tests and reachability. Reading is filtered by the
+ * token's channels; editing the directory and publishing it is the administrator's; pinging and
+ * answering a ping need the channel.
+ */
+export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+  const auth = { onRequest: authenticate(ctx) };
+  const security = [{ bearer: [] }];
+  const db: Kysely<DirectoryTables> = ctx.db;
+  const tags = ['directory'];
+
+  app.get('/api/v1/directory', { ...auth, schema: { tags, summary: 'The directory as this node knows it: own and peers\' contacts and rota, with when each was last confirmed', security, querystring: DirectoryQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      const q = req.query as Static<typeof DirectoryQuery>;
+      const parties = await viewDirectory(ctx, q);
+      return { parties: parties.map((e) => ({ ...e, channels: e.channels.filter((c) => holdsChannel(p, c.channel)) })) };
+    });
+
+  app.post('/api/v1/directory/publish', { ...auth, schema: { tags, summary: 'Send this party\'s contacts and rota to every peer as a signed directory-update', security } },
+    async (req, reply) => {
+      requireRole(principalOf(req), 'admin');
+      const r = await publishDirectory(ctx);
+      onQueued();
+      return reply.status(202).send(r);
+    });
+
+  app.get('/api/v1/contacts', { ...auth, schema: { tags, summary: 'This node\'s own points of contact', security, querystring: Type.Object({ channel: Type.Optional(Channel) }) } },
+    async (req) => {
+      const p = principalOf(req);
+      const contacts = await listContacts(db, ctx.self.party, (req.query as { channel?: string }).channel);
+      return { contacts: contacts.filter((c) => holdsChannel(p, c.channel)) };
+    });
+
+  app.post('/api/v1/contacts', { ...auth, schema: { tags, summary: 'Add a point of contact to this node\'s directory', security, body: ContactBody } },
+    async (req, reply) => {
+      requireRole(principalOf(req), 'admin');
+      return reply.status(201).send(await addContact({ db, self: ctx.self, clock: ctx.clock }, req.body as Static<typeof ContactBody>));
+    });
+
+  app.delete('/api/v1/contacts/:id', { ...auth, schema: { tags, summary: 'Remove a point of contact (refused while a rota names it)', security, params: Id } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return { removed: await removeContact({ db, self: ctx.self, clock: ctx.clock }, (req.params as { id: string }).id) };
+    });
+
+  app.get('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'This node\'s escalation chain on a channel: primary, backup, supervisor', security, params: Type.Object({ channel: Channel }) } },
+    async (req) => {
+      const { channel } = req.params as { channel: string };
+      requireChannel(principalOf(req), channel);
+      return { channel, chain: await rotaFor(db, ctx.self.party, channel) };
+    });
+
+  app.put('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'Set this node\'s rota on a channel', security, params: Type.Object({ channel: Channel }), body: RotaBody } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      const { channel } = req.params as { channel: string };
+      return { channel, chain: await setRota({ db, self: ctx.self, clock: ctx.clock }, { channel, ...(req.body as Static<typeof RotaBody>) }) };
+    });
+
+  app.post('/api/v1/pings', { ...auth, schema: { tags, summary: 'Send a ping test to a peer on a channel; its on-duty officer answers with a pong', security, body: PingBody } },
+    async (req, reply) => {
+      const b = req.body as Static<typeof PingBody>;
+      requireChannel(principalOf(req), b.channel);
+      const env = await sendPing(ctx, b);
+      onQueued();
+      return reply.status(202).send({ id: env.id, case: env.case, to: env.to, channel: env.channel, state: 'queued' });
+    });
+
+  app.get('/api/v1/pings', { ...auth, schema: { tags, summary: 'Ping tests sent and received, newest first', security, querystring: PingsQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      return { pings: await listPings(db, { ...(req.query as Static<typeof PingsQuery>), channels: p.channels }) };
+    });
+
+  app.post('/api/v1/pings/:id/pong', { ...auth, schema: { tags, summary: 'Answer a ping this node received (a person\'s answer, in its case)', security, params: Id, body: PongBody } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const { id } = req.params as { id: string };
+      const b = req.body as Static<typeof PongBody>;
+      // A ping on a channel the caller does not hold is, for it, a ping that does not exist.
+      const ping = await pingById(db, id);
+      if (ping !== undefined && ping.direction === 'in' && !holdsChannel(p, ping.channel)) {
+        fail('pong_without_ping', `No ping ${id} was received by this node; a pong answers a ping received`);
+      }
+      const env = await sendPong(ctx, { ping: id, officer: b.officer ?? p.user, ...(b.text === undefined ? {} : { text: b.text }) });
+      onQueued();
+      return reply.status(202).send({ id: env.id, case: env.case, in_reply_to: env.in_reply_to, to: env.to, state: 'queued' });
+    });
+
+  app.get('/api/v1/reachability', { ...auth, schema: { tags, summary: 'Per peer and channel: pings sent, answered, median and worst time to answer, last success', security, querystring: ReachabilityQuery } },
+    async (req) => {
+      const p = principalOf(req);
+      const rows = await reachability({ db, peers: ctx.peers }, req.query as Static<typeof ReachabilityQuery>);
+      return { reachability: rows.filter((r) => holdsChannel(p, r.channel)) };
+    });
+}

@@ -1,0 +1,37 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { buildTranscript, transcriptText } from '../../../modules/transcripts/transcripts.service.js';
+import { authenticate, principalOf } from '../auth.js';
+
+const Params = Type.Object({ id: Type.String({ description: 'The case id (a UUID)' }) });
+
+const Query = Type.Object({
+  include_red: Type.Optional(Type.Boolean({
+    default: false,
+    description: 'Include TLP:RED messages: honoured for an administrator or a named recipient; otherwise they are listed in "withheld"',
+  })),
+}, { additionalProperties: false });
+
+/**
+ * Case transcripts: the same signed file `hotline transcript` writes, byte for byte, so that a
+ * saved response verifies with `hotline verify FILE` (docs/protocol.md section 13.1).
+ */
+export function transcriptsRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  const onRequest = authenticate(ctx);
+  app.get('/api/v1/cases/:id/transcript', {
+    onRequest,
+    schema: {
+      tags: ['cases'],
+      summary: 'The signed, self-contained transcript of a case, for "hotline verify FILE" anywhere',
+      description: 'Messages on channels the token does not hold are left out (a case with none is 404 not_found); TLP:RED messages are withheld and listed unless include_red is honoured.',
+      security: [{ bearer: [] }],
+      params: Params,
+      querystring: Query,
+    },
+  }, async (req, reply) => {
+    const q = req.query as Static<typeof Query>;
+    const t = await buildTranscript(ctx, (req.params as Static<typeof Params>).id, { viewer: principalOf(req), includeRed: q.include_red === true });
+    return reply.type('application/json; charset=utf-8').send(transcriptText(t));
+  });
+}

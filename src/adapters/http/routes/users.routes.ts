@@ -1,0 +1,66 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { CHANNELS } from '../../../modules/federation/federation.types.js';
+import { ROLES } from '../../../modules/users/users.types.js';
+import { authenticate, principalOf, requireRole } from '../auth.js';
+
+const AddUserBody = Type.Object({
+  name: Type.String({ description: 'Lower case: 2 to 32 of a-z, 0-9, ".", "_", "-", starting with a letter' }),
+  role: Type.String({ enum: [...ROLES] }),
+  channels: Type.Optional(Type.Array(Type.String(), { description: `Channels granted (some of ${CHANNELS.join(', ')}); required for an officer, all by default for an admin` })),
+}, { additionalProperties: false });
+
+const CreateTokenBody = Type.Object({
+  user: Type.String({ description: 'The user the token acts as' }),
+}, { additionalProperties: false });
+
+/**
+ * Users and API tokens: who the caller is (`/me`, any token), and their administration
+ * (the rest: role admin only).
+ */
+export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  const onRequest = authenticate(ctx);
+  const security = [{ bearer: [] }];
+  const tags = ['users'];
+
+  app.get('/api/v1/me', { onRequest, schema: { tags, summary: 'The user and channels the token acts as', security } },
+    async (req) => principalOf(req));
+
+  app.get('/api/v1/users', { onRequest, schema: { tags, summary: 'Users of this node (admin)', security } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return { users: await ctx.users.list() };
+    });
+
+  app.post('/api/v1/users', { onRequest, schema: { tags, summary: 'Add a user with a role and channel grants (admin)', security, body: AddUserBody } },
+    async (req, reply) => {
+      requireRole(principalOf(req), 'admin');
+      const b = req.body as Static<typeof AddUserBody>;
+      return reply.status(201).send(await ctx.users.add(b));
+    });
+
+  app.post('/api/v1/users/:name/disable', { onRequest, schema: { tags, summary: "Disable a user: all of its tokens stop working (admin)", security, params: Type.Object({ name: Type.String() }) } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return ctx.users.disable((req.params as { name: string }).name);
+    });
+
+  app.get('/api/v1/tokens', { onRequest, schema: { tags, summary: 'API tokens, without their secrets (admin)', security, querystring: Type.Object({ user: Type.Optional(Type.String()) }) } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return { tokens: await ctx.users.listTokens((req.query as { user?: string }).user) };
+    });
+
+  app.post('/api/v1/tokens', { onRequest, schema: { tags, summary: 'Create a token for a user; the secret is in this answer only (admin)', security, body: CreateTokenBody } },
+    async (req, reply) => {
+      requireRole(principalOf(req), 'admin');
+      return reply.status(201).send(await ctx.users.createToken((req.body as Static<typeof CreateTokenBody>).user));
+    });
+
+  app.delete('/api/v1/tokens/:id', { onRequest, schema: { tags, summary: 'Revoke a token (admin)', security, params: Type.Object({ id: Type.String() }) } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return ctx.users.revokeToken((req.params as { id: string }).id);
+    });
+}

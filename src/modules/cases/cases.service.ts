@@ -1,0 +1,169 @@
+import { isoTime } from '../../shared/clock.js';
+import { fail } from '../../shared/errors.js';
+import { isUuid } from '../../shared/ids.js';
+import type { MessagesTable } from '../federation/federation.tables.js';
+import { CHANNELS, type Envelope } from '../federation/federation.types.js';
+import { send, thread, type MessageView } from '../messaging/messaging.service.js';
+import { recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
+import { holdsChannel } from '../users/users.access.js';
+import type { Principal } from '../users/users.types.js';
+import { CASE_STATES, statesOf, type CaseState } from './cases.machine.js';
+import type { CasesTable } from './cases.tables.js';
+import { OFFICER_MAX, type AckResult, type CasesDb, type CasesDeps, type CaseView } from './cases.types.js';
+
+function caseView(r: CasesTable): CaseView {
+  return {
+    id: r.id, channel: r.channel, peer: r.peer, kind: r.kind, priority: r.priority, state: r.state as CaseState, states: statesOf(r.kind),
+    opened_by: r.opened_by, opened_at: isoTime(Number(r.opened_at)), updated_at: isoTime(Number(r.updated_at)), subject: r.subject,
+    last_message_id: r.last_message_id, closed_by: r.closed_by, closed_at: r.closed_at === null ? null : isoTime(Number(r.closed_at)),
+  };
+}
+
+/** Which cases `hotline cases` and GET /api/v1/cases list. */
+export interface CaseListOptions {
+  state?: string;
+  channel?: string;
+  limit?: number;
+  /** The reader: only cases on its channels are listed. */
+  as?: Principal;
+}
+
+/** Cases, most recently active first; filtered by state and channel. */
+export async function listCases(db: CasesDb, opts: CaseListOptions = {}): Promise<CaseView[]> {
+  if (opts.state !== undefined && !(CASE_STATES as readonly string[]).includes(opts.state)) {
+    fail('invalid_argument', `Unknown case state "${opts.state}"; use one of: ${CASE_STATES.join(', ')}`);
+  }
+  if (opts.channel !== undefined && !(CHANNELS as readonly string[]).includes(opts.channel)) {
+    fail('unknown_channel', `Unknown channel "${opts.channel}"; use one of: ${CHANNELS.join(', ')}`);
+  }
+  const channels = CHANNELS.filter((c) => (opts.as === undefined || holdsChannel(opts.as, c)) && (opts.channel === undefined || c === opts.channel));
+  if (channels.length === 0) return [];
+  let q = db.selectFrom('cases').selectAll().where('channel', 'in', channels);
+  if (opts.state !== undefined) q = q.where('state', '=', opts.state);
+  const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000)).execute();
+  return rows.map(caseView);
+}
+
+/** A case on a channel the reader holds, else `not_found` (a case the reader may not see does not exist for it). */
+async function caseFor(db: CasesDb, id: string, as: Principal | undefined): Promise<CasesTable> {
+  if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a case id (a UUID: the id of the case's first message)`);
+  const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined || (as !== undefined && !holdsChannel(as, row.channel))) fail('not_found', `No case ${id} on this node; see hotline cases`);
+  return row;
+}
+
+/** One case and its thread: every message in the order this node stored it, each with its receipt and acknowledgement. */
+export async function showCase(db: CasesDb, id: string, as?: Principal): Promise<{ case: CaseView; messages: MessageView[] }> {
+  const row = await caseFor(db, id, as);
+  return { case: caseView(row), messages: await thread(db, id, as) };
+}
+
+async function messageFor(db: CasesDb, id: string, as: Principal | undefined): Promise<MessagesTable | undefined> {
+  if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a message id (a UUID)`);
+  const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined || (as !== undefined && !holdsChannel(as, row.channel)) ? undefined : row;
+}
+
+/**
+ * Who may read a TLP:RED answer to `m` at the peer: the recipients `m` named (ours), or the user
+ * who wrote it (theirs). Undefined when unknown: then the sender must name them.
+ */
+function redRecipients(m: MessagesTable): string[] | undefined {
+  const body = (JSON.parse(m.envelope) as Envelope).body;
+  if (m.direction === 'out') return recipientsOf(body) ?? undefined;
+  const sender = senderOf(body);
+  return sender === null ? undefined : [sender];
+}
+
+/** What `hotline reply` and POST /api/v1/messages/:id/reply take. */
+export interface ReplyInput {
+  /** The message answered. */
+  id: string;
+  text?: string;
+  fields?: Record<string, unknown>;
+  lang?: string;
+  /** Default `response`. */
+  kind?: string;
+  /** Default: the answered message's. */
+  priority?: string;
+  tlp?: string;
+  recipients?: readonly string[];
+}
+
+/**
+ * Answers a message in its case: to the other party, on the same channel, with `in_reply_to`
+ * naming it. The cases hook refuses what the case's machine does not allow.
+ */
+export async function reply(deps: CasesDeps, input: ReplyInput, as?: Principal): Promise<Envelope> {
+  const m = await messageFor(deps.db, input.id, as);
+  if (m === undefined) fail('not_found', `No message ${input.id} on this node to reply to; see hotline inbox`);
+  const tlp = input.tlp ?? m.tlp;
+  const recipients = input.recipients ?? (tlp === 'red' ? redRecipients(m) : undefined);
+  return send(deps, {
+    to: m.direction === 'in' ? m.from_party : m.to_party, channel: m.channel, kind: input.kind ?? 'response',
+    priority: input.priority ?? m.priority, tlp, case: m.case_id, in_reply_to: m.id,
+    ...(input.text === undefined ? {} : { text: input.text }),
+    ...(input.fields === undefined ? {} : { fields: input.fields }),
+    ...(input.lang === undefined ? {} : { lang: input.lang }),
+    ...(recipients === undefined ? {} : { recipients }),
+  }, as);
+}
+
+/** What `hotline close` and POST /api/v1/cases/:id/close take. */
+export interface CloseInput {
+  case: string;
+  text?: string;
+  lang?: string;
+  /** A code of the close_reason vocabulary (templates/vocabularies.json), e.g. resolved. */
+  reason?: string;
+}
+
+/** Closes a case: sends `case-close` to its peer, marked as the case's first message was. */
+export async function closeCase(deps: CasesDeps, input: CloseInput, as?: Principal): Promise<Envelope> {
+  const c = await caseFor(deps.db, input.case, as);
+  const opening = await deps.db.selectFrom('messages').selectAll().where('id', '=', c.id).executeTakeFirst();
+  const tlp = opening?.tlp ?? 'amber';
+  const recipients = tlp === 'red' && opening !== undefined ? redRecipients(opening) : undefined;
+  return send(deps, {
+    to: c.peer, channel: c.channel, kind: 'case-close', priority: c.priority, tlp, case: c.id,
+    ...(input.text === undefined ? {} : { text: input.text }),
+    ...(input.lang === undefined ? {} : { lang: input.lang }),
+    ...(input.reason === undefined ? {} : { fields: { reason: input.reason } }),
+    ...(recipients === undefined ? {} : { recipients }),
+  }, as);
+}
+
+/** What `hotline ack` and POST /api/v1/messages/:id/ack take. */
+export interface AckInput {
+  /** The message acknowledged: one this node received. */
+  id: string;
+  /** Who read it. */
+  officer: string;
+  text?: string;
+  lang?: string;
+}
+
+/**
+ * A person acknowledges a message this node received: a signed `ack` goes back to its sender in
+ * the same case, with `in_reply_to` and `body.fields.acknowledges` naming it and
+ * `body.fields.officer` the reader. `ack_invalid` for a message that does not exist here or
+ * that this node sent. Acknowledging twice sends nothing and returns the first acknowledgement.
+ */
+export async function ackMessage(deps: CasesDeps, input: AckInput, as?: Principal): Promise<AckResult> {
+  const officer = typeof input.officer === 'string' ? input.officer.trim() : '';
+  if (officer === '' || officer.length > OFFICER_MAX) fail('invalid_argument', `Say who read it: --officer NAME (1 to ${OFFICER_MAX} characters)`);
+  const m = await messageFor(deps.db, input.id, as);
+  if (m === undefined) fail('ack_invalid', `No message ${input.id} on this node; acknowledge a message you received (see hotline inbox)`);
+  if (m.direction === 'out') fail('ack_invalid', `Message ${m.id} was sent by this node; an officer acknowledges what the node received`);
+  const prior = await deps.db.selectFrom('acks').selectAll().where('message_id', '=', m.id).executeTakeFirst();
+  if (prior !== undefined) {
+    return { acknowledges: m.id, case: m.case_id, officer: prior.officer, at: isoTime(Number(prior.acked_at)), ack_id: prior.ack_message_id, already: true };
+  }
+  const env = await send(deps, {
+    to: m.from_party, channel: m.channel, kind: 'ack', priority: m.priority, tlp: 'green', case: m.case_id, in_reply_to: m.id,
+    fields: { acknowledges: m.id, officer },
+    ...(input.text === undefined ? {} : { text: input.text }),
+    ...(input.lang === undefined ? {} : { lang: input.lang }),
+  }, as);
+  return { acknowledges: m.id, case: m.case_id, officer, at: env.sent_at, ack_id: env.id, already: false };
+}

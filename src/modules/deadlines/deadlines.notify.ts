@@ -1,0 +1,61 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../shared/clock.js';
+import { uuidv7 } from '../../shared/ids.js';
+import type { DeadlinesTables, NotificationDeliveriesTable } from './deadlines.tables.js';
+import type { NotifyConfig } from './deadlines.types.js';
+
+/** What queuing a notification needs: the store (or the caller's transaction), the clock, the configured sinks. */
+export interface NotifyDeps {
+  db: Kysely<DeadlinesTables>;
+  clock: Clock;
+  notify: NotifyConfig;
+}
+
+/** A notification to queue: what it is about, which step, the JSON every sink gets, and extra targets. */
+export interface Notification {
+  /** The message (or other subject id) it is about; with `step`, its identity: queued at most once. */
+  message_id: string;
+  /** e.g. "0", "1", "2", "overdue", or another module's own step name ("expiry-reminder:<ms>"). */
+  step: string;
+  /** The JSON body sinks get; `id` (the notification's id) is added to it. */
+  payload: Record<string, unknown>;
+  /** Targets besides the configured ones, e.g. a rota position's webhook and e-mail. */
+  targets?: { webhook?: string | null; email?: string | null };
+  /** The e-mail's subject line (default: the payload's `type`). */
+  subject?: string;
+}
+
+/** The (sink, target) pairs a notification goes to: hotline.json's webhook, and the extra targets; e-mail only with SMTP configured. */
+export function targetsOf(config: NotifyConfig, extra: Notification['targets']): { sink: 'webhook' | 'email'; target: string }[] {
+  const out: { sink: 'webhook' | 'email'; target: string }[] = [];
+  const add = (sink: 'webhook' | 'email', target: string | null | undefined): void => {
+    if (typeof target === 'string' && target !== '' && !out.some((t) => t.sink === sink && t.target === target)) out.push({ sink, target });
+  };
+  add('webhook', config.webhook?.url);
+  add('webhook', extra?.webhook);
+  if (config.smtp !== undefined) add('email', extra?.email);
+  return out;
+}
+
+/**
+ * Queues a notification in the outbox: its row (unique on message id + step) and one pending
+ * delivery per sink target. Call it inside the transaction that decides the notification is due,
+ * so that the decision and the queuing commit together: the step is decided exactly once, even
+ * across crashes; the sinks get it at least once (DeadlineProcessor delivers with retries).
+ * Returns the new notification's id, or undefined when this (message id, step) was queued before.
+ */
+export async function notify(deps: NotifyDeps, n: Notification): Promise<string | undefined> {
+  const now = deps.clock.now();
+  const id = uuidv7(now);
+  const payload = { ...n.payload, id, ...(n.subject === undefined ? {} : { subject: n.subject }) };
+  const r = await deps.db.insertInto('notifications')
+    .values({ id, message_id: n.message_id, step: n.step, payload: JSON.stringify(payload), created_at: now })
+    .onConflict((oc) => oc.columns(['message_id', 'step']).doNothing())
+    .executeTakeFirst();
+  if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return undefined;
+  const rows: NotificationDeliveriesTable[] = targetsOf(deps.notify, n.targets).map((t) => ({
+    notification_id: id, sink: t.sink, target: t.target, state: 'pending', attempts: 0, next_attempt_at: now, last_error: null, sent_at: null,
+  }));
+  if (rows.length > 0) await deps.db.insertInto('notification_deliveries').values(rows).execute();
+  return id;
+}

@@ -1,0 +1,201 @@
+import type { Transaction } from 'kysely';
+import { isoTime, type Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
+import { rotaFor } from '../directory/directory.service.js';
+import type { DirectoryTables } from '../directory/directory.tables.js';
+import type { RotaStep } from '../directory/directory.types.js';
+import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
+import { notify } from './deadlines.notify.js';
+import { postWebhook, sendMail } from './deadlines.sinks.js';
+import { ESCALATION, OVERDUE_STEP, type DeadlinesDb, type NotificationPayload, type NotifyConfig } from './deadlines.types.js';
+
+/** How the processor paces itself; times in ms. */
+export interface DeadlineOptions {
+  /** How often the loop looks for due steps and deliveries. */
+  pollMs: number;
+  /** First retry of a failed sink delivery; doubles each attempt up to `maxBackoffMs`. */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** After this many failed attempts a delivery is given up (state `failed`, logged). */
+  maxAttempts: number;
+}
+
+export const DEFAULT_DEADLINE_OPTIONS: Readonly<DeadlineOptions> = { pollMs: 1000, baseBackoffMs: 1000, maxBackoffMs: 5 * 60_000, maxAttempts: 50 };
+
+export interface DeadlineDeps {
+  db: DeadlinesDb;
+  clock: Clock;
+  party: string;
+  notify: NotifyConfig;
+  log: Logger;
+  options?: Partial<DeadlineOptions>;
+}
+
+/** What one pass did. */
+export interface DeadlineRun {
+  /** Steps decided (escalation steps and overdue alerts queued). */
+  decided: number;
+  /** Sink deliveries that succeeded, and that failed (to be retried or given up). */
+  sent: number;
+  failed: number;
+}
+
+type Trx = Transaction<DeadlinesTables & DirectoryTables>;
+
+/** The step after `step` of a received message's escalation, and when it is due; null after the last. */
+function following(row: DeadlinesTable, step: string): { step: string; at: number } | null {
+  const i = ESCALATION.findIndex((s) => s.step === step);
+  const next = i < 0 ? undefined : ESCALATION[i + 1];
+  if (next === undefined) return null;
+  return { step: next.step, at: Number(row.sent_at) + Math.round((Number(row.due_at) - Number(row.sent_at)) * next.at) };
+}
+
+/**
+ * Fires due escalation steps and overdue alerts, and delivers queued notifications to their
+ * sinks. Each step is decided in one transaction that moves the deadline's `next_step` forward
+ * (compare-and-set) and inserts the notification (unique on message id + step): a step is
+ * decided exactly once, whatever crashes or restarts; sinks get it at least once.
+ */
+export class DeadlineProcessor {
+  private readonly options: DeadlineOptions;
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeUp: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: DeadlineDeps) {
+    this.options = { ...DEFAULT_DEADLINE_OPTIONS, ...deps.options };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+  }
+
+  /** Runs a pass now (e.g. after a notification was queued). */
+  wake(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wakeUp?.();
+  }
+
+  /** One pass: decide every due step, then attempt every due delivery. */
+  async runOnce(): Promise<DeadlineRun> {
+    const decided = await this.decideDue();
+    const { sent, failed } = await this.deliverDue();
+    return { decided, sent, failed };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.runOnce();
+      } catch (e) {
+        this.deps.log.error({ err: e }, 'deadline pass failed');
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        this.timer = setTimeout(resolve, this.options.pollMs);
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async decideDue(): Promise<number> {
+    const { db, clock } = this.deps;
+    let decided = 0;
+    // Bounded: each round moves every row it read forward (or finds it moved by another process).
+    for (let round = 0; round < 1000; round++) {
+      const now = clock.now();
+      const due = await db.selectFrom('deadlines').select('message_id').where('next_at', '<=', now)
+        .orderBy('next_at').orderBy('message_id').limit(100).execute();
+      if (due.length === 0) break;
+      for (const { message_id } of due) {
+        if (await db.transaction().execute((trx) => this.fire(trx, message_id, now))) decided++;
+      }
+    }
+    return decided;
+  }
+
+  /** Decides the next step of one deadline if it is due; false when it is not (any more). */
+  private async fire(trx: Trx, id: string, now: number): Promise<boolean> {
+    const row = await trx.selectFrom('deadlines').selectAll().where('message_id', '=', id).executeTakeFirst();
+    if (row === undefined || row.next_step === null || row.next_at === null || Number(row.next_at) > now) return false;
+    const step = row.next_step;
+    const next = row.direction === 'in' ? following(row, step) : null;
+    const moved = await trx.updateTable('deadlines').set({ next_step: next?.step ?? null, next_at: next?.at ?? null })
+      .where('message_id', '=', id).where('next_step', '=', step).executeTakeFirst();
+    if (moved.numUpdatedRows === 0n) return false;
+    const position = row.direction === 'in' ? ESCALATION.find((s) => s.step === step)?.position ?? null : 'primary';
+    const rota = await rotaFor(trx, this.deps.party, row.channel);
+    const holder: RotaStep | undefined = rota.find((r) => r.position === position);
+    const payload: Omit<NotificationPayload, 'id'> = {
+      type: row.direction === 'in' ? 'hotline.escalation' : 'hotline.overdue',
+      node: this.deps.party, message_id: id, case: row.case_id, kind: row.kind, priority: row.priority, channel: row.channel,
+      from: row.direction === 'in' ? row.peer : this.deps.party, to: row.direction === 'in' ? this.deps.party : row.peer,
+      sent_at: isoTime(Number(row.sent_at)), due_at: isoTime(Number(row.due_at)),
+      step: step === OVERDUE_STEP ? OVERDUE_STEP : Number(step), position: holder === undefined ? null : position,
+      contact: holder === undefined ? null : {
+        id: holder.contact.id, name: holder.contact.name, function: holder.contact.function, phone: holder.contact.phone, email: holder.contact.email,
+      },
+      decided_at: isoTime(now),
+    };
+    const subject = row.direction === 'in'
+      ? `[hotline ${row.priority.toUpperCase()}] ${row.kind} from ${row.peer} awaits acknowledgement (step ${step}, due ${payload.due_at})`
+      : `[hotline ${row.priority.toUpperCase()}] ${row.kind} to ${row.peer} is overdue: not acknowledged by ${payload.due_at}`;
+    await notify({ db: trx, clock: this.deps.clock, notify: this.deps.notify }, {
+      message_id: id, step, payload: payload as unknown as Record<string, unknown>, subject,
+      targets: { webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null },
+    });
+    this.deps.log.info({ message: id, step, position, contact: holder?.contact.id ?? null }, row.direction === 'in' ? 'escalation step decided' : 'overdue alert decided');
+    return true;
+  }
+
+  private async deliverDue(): Promise<{ sent: number; failed: number }> {
+    const { db, clock } = this.deps;
+    const rows = await db.selectFrom('notification_deliveries')
+      .innerJoin('notifications', 'notifications.id', 'notification_deliveries.notification_id')
+      .select(['notification_deliveries.notification_id', 'notification_deliveries.sink', 'notification_deliveries.target',
+        'notification_deliveries.attempts', 'notifications.payload'])
+      .where('notification_deliveries.state', '=', 'pending').where('notification_deliveries.next_attempt_at', '<=', clock.now())
+      .orderBy('notification_deliveries.next_attempt_at').limit(100).execute();
+    let sent = 0;
+    let failed = 0;
+    for (const r of rows) {
+      const payload = JSON.parse(r.payload) as Record<string, unknown>;
+      let error: string | null = null;
+      try {
+        if (r.sink === 'webhook') await postWebhook(r.target, payload);
+        else if (r.sink === 'email' && this.deps.notify.smtp !== undefined) {
+          await sendMail(this.deps.notify.smtp, r.target, String(payload.subject ?? payload.type ?? 'hotline notification'), JSON.stringify(payload, null, 2), new Date(clock.now()));
+        } else error = `no ${r.sink} sink is configured`;
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      const attempts = Number(r.attempts) + 1;
+      const now = clock.now();
+      const giveUp = error !== null && attempts >= this.options.maxAttempts;
+      const backoff = Math.min(this.options.baseBackoffMs * 2 ** (attempts - 1), this.options.maxBackoffMs);
+      await db.updateTable('notification_deliveries')
+        .set(error === null
+          ? { state: 'sent', attempts, sent_at: now, next_attempt_at: null, last_error: null }
+          : { state: giveUp ? 'failed' : 'pending', attempts, last_error: error, next_attempt_at: giveUp ? null : now + backoff })
+        .where('notification_id', '=', r.notification_id).where('sink', '=', r.sink).where('target', '=', r.target)
+        .execute();
+      if (error === null) sent++;
+      else {
+        failed++;
+        this.deps.log.warn({ notification: r.notification_id, sink: r.sink, target: r.target, attempts, err: error }, giveUp ? 'notification given up' : 'notification failed; will retry');
+      }
+    }
+    return { sent, failed };
+  }
+}

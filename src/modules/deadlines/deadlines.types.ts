@@ -1,0 +1,137 @@
+import type { Kysely } from 'kysely';
+import { fail } from '../../shared/errors.js';
+import type { DirectoryTables } from '../directory/directory.tables.js';
+import type { Position } from '../directory/directory.types.js';
+import type { FederationTables } from '../federation/federation.tables.js';
+import type { DeadlinesTables } from './deadlines.tables.js';
+
+/** Kinds a person does not acknowledge: acks themselves, a ping's answer, and the node's own bookkeeping. */
+export const NO_ACK_KINDS: ReadonlySet<string> = new Set(['ack', 'pong', 'case-close', 'directory-update', 'key-change']);
+
+/** True when a message of this kind waits for a person's `ack` (a ping: for its `pong`). */
+export function needsAck(kind: string): boolean {
+  return !NO_ACK_KINDS.has(kind);
+}
+
+/**
+ * The escalation of a received message: step 0 notifies the primary at once, step 1 the backup
+ * at half the deadline, step 2 the supervisor at the deadline. `at` is the fraction of the deadline.
+ */
+export const ESCALATION: readonly { step: string; position: Position; at: number }[] = [
+  { step: '0', position: 'primary', at: 0 },
+  { step: '1', position: 'backup', at: 0.5 },
+  { step: '2', position: 'supervisor', at: 1 },
+];
+
+/** The one step of a sent message: our own alert when the peer has not acknowledged it in time. */
+export const OVERDUE_STEP = 'overdue';
+
+/** Where notifications go besides the rota's own targets (`notify` in hotline.json). */
+export interface NotifyConfig {
+  readonly webhook?: { readonly url: string };
+  /** A local SMTP relay (no TLS, no auth): e-mail goes to the rota position's address. */
+  readonly smtp?: { readonly host: string; readonly port: number; readonly from: string };
+}
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
+
+/** Validates the `notify` section of hotline.json; every problem names the field. */
+export function parseNotifyConfig(raw: unknown): NotifyConfig {
+  const bad = (m: string): never => fail('config_invalid', m);
+  if (raw === undefined) return Object.freeze({});
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('"notify" must be an object: { "webhook"?: { "url" }, "smtp"?: { "host", "port", "from" } }');
+  const n = raw as Record<string, unknown>;
+  for (const k of Object.keys(n)) if (k !== 'webhook' && k !== 'smtp') bad(`"notify.${k}" is not a setting; known: webhook, smtp`);
+  const out: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } } = {};
+  if (n.webhook !== undefined) {
+    const w = n.webhook as { url?: unknown } | null;
+    const url = typeof w === 'object' && w !== null && typeof w.url === 'string' ? w.url : bad('"notify.webhook" must be { "url": "http(s)://..." }');
+    let u: URL | undefined;
+    try {
+      u = new URL(url);
+    } catch {
+      u = undefined;
+    }
+    if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) bad(`"notify.webhook.url" must be an http(s) URL (got "${url}")`);
+    out.webhook = Object.freeze({ url });
+  }
+  if (n.smtp !== undefined) {
+    const s = n.smtp as { host?: unknown; port?: unknown; from?: unknown } | null;
+    if (typeof s !== 'object' || s === null || typeof s.host !== 'string' || s.host === '' || !Number.isInteger(s.port)
+      || (s.port as number) < 1 || (s.port as number) > 65535 || typeof s.from !== 'string' || !EMAIL.test(s.from)) {
+      bad('"notify.smtp" must be { "host": string, "port": 1..65535, "from": an e-mail address }');
+    }
+    out.smtp = Object.freeze({ host: s!.host as string, port: s!.port as number, from: s!.from as string });
+  }
+  return Object.freeze(out);
+}
+
+/** The contact a step notifies, as sinks are told of it (no internal notify targets). */
+export interface NotifiedContact {
+  id: string;
+  name: string;
+  function: string;
+  phone: string | null;
+  email: string | null;
+}
+
+/** What a sink receives for an escalation step or an overdue alert (the webhook's JSON body). */
+export interface NotificationPayload {
+  type: 'hotline.escalation' | 'hotline.overdue';
+  /** The notification's id: the same on every retry (also the webhook's Idempotency-Key). */
+  id: string;
+  node: string;
+  message_id: string;
+  case: string;
+  kind: string;
+  priority: string;
+  channel: string;
+  from: string;
+  to: string;
+  sent_at: string;
+  due_at: string;
+  /** 0, 1, 2 (escalation of a received message) or "overdue" (a sent one). */
+  step: number | 'overdue';
+  position: Position | null;
+  contact: NotifiedContact | null;
+  decided_at: string;
+}
+
+/** One step fired for a message, as `show` lists it. */
+export interface FiredStep {
+  step: string;
+  position: Position | null;
+  contact: string | null;
+  at: string;
+  deliveries: { sink: string; target: string; state: string; attempts: number; last_error: string | null }[];
+}
+
+/** A message's acknowledgement deadline as `hotline show` and GET /api/v1/messages/:id show it. */
+export interface DeadlineView {
+  due_at: string;
+  acknowledged_at: string | null;
+  overdue: boolean;
+  /** How late (ms) it is or was acknowledged; null while not yet due. */
+  late_ms: number | null;
+  next_step: string | null;
+  next_at: string | null;
+  steps: FiredStep[];
+}
+
+/** One row of `hotline overdue` / GET /api/v1/overdue: a sent message still unacknowledged past its due time. */
+export interface OverdueItem {
+  message_id: string;
+  case: string;
+  peer: string;
+  kind: string;
+  channel: string;
+  priority: string;
+  sent_at: string;
+  due_at: string;
+  late_ms: number;
+  /** Whether the overdue alert has been decided (queued to the sinks). */
+  alerted: boolean;
+}
+
+/** The store as this module needs it. */
+export type DeadlinesDb = Kysely<DeadlinesTables> & Kysely<FederationTables> & Kysely<DirectoryTables>;

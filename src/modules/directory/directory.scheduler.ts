@@ -1,0 +1,153 @@
+import { isoTime } from '../../shared/clock.js';
+import { fail } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { PARTY_ID, type Channel } from '../federation/federation.types.js';
+import { sendPing } from './directory.pings.js';
+import type { DirectoryDeps, PingScheduleEntry } from './directory.types.js';
+
+/** What the scheduler needs: how to send (the outbox with the hooks, on the node's clock), what to send, where to log. */
+export interface PingSchedulerDeps {
+  directory: DirectoryDeps;
+  schedule: readonly PingScheduleEntry[];
+  log: Logger;
+  /** Told when pings were queued (e.g. to wake delivery). */
+  onSent?: (count: number) => void;
+}
+
+const MINUTE = 60_000;
+/** Longest the loop sleeps between looks (the clock decides what is due, timers only wake it). */
+const MAX_SLEEP_MS = MINUTE;
+/** After a failed ping (peer not pinned, channel not agreed), when to try that entry again. */
+const RETRY_MS = 5 * MINUTE;
+
+/**
+ * Sends the configured ping tests (`ping_schedule` in hotline.json). An entry is due `every_minutes`
+ * after the last ping stored to that peer on that channel (scheduled or by hand), and at once if
+ * there was none. Due time comes from the store, so a restart neither skips nor repeats a slot; a
+ * node that was down for several periods sends one ping, not one per missed period.
+ */
+export class PingScheduler {
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private wakeUp: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  /** runOnce passes never overlap (one at a time, in order). */
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly retryAt = new Map<string, number>();
+
+  constructor(private readonly deps: PingSchedulerDeps) {}
+
+  /** Sends every ping that is due now; returns how many were queued. */
+  runOnce(): Promise<number> {
+    const run = this.chain.then(() => this.pass());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** When the next entry falls due (ms), or undefined with no schedule. */
+  async nextDue(): Promise<number | undefined> {
+    let next: number | undefined;
+    for (const e of this.deps.schedule) {
+      const due = Math.max(await this.dueAt(e), this.retryAt.get(key(e)) ?? 0);
+      next = next === undefined ? due : Math.min(next, due);
+    }
+    return next;
+  }
+
+  start(): void {
+    if (!this.stopped || this.deps.schedule.length === 0) return;
+    this.stopped = false;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.wakeUp?.();
+    await this.loopDone;
+    await this.chain;
+  }
+
+  private async loop(): Promise<void> {
+    const clock = this.deps.directory.clock;
+    while (!this.stopped) {
+      let sleep = MAX_SLEEP_MS;
+      try {
+        await this.runOnce();
+        const next = await this.nextDue();
+        if (next !== undefined) sleep = Math.min(MAX_SLEEP_MS, Math.max(1_000, next - clock.now()));
+      } catch (e) {
+        this.deps.log.error({ err: e }, 'ping schedule pass failed');
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        this.timer = setTimeout(resolve, sleep);
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async dueAt(e: PingScheduleEntry): Promise<number> {
+    const row = await this.deps.directory.db.selectFrom('directory_pings')
+      .select((eb) => eb.fn.max('sent_at').as('last'))
+      .where('direction', '=', 'out').where('peer', '=', e.to).where('channel', '=', e.channel)
+      .executeTakeFirst();
+    const last = row?.last ?? null;
+    return last === null ? Number.NEGATIVE_INFINITY : Number(last) + e.every_minutes * MINUTE;
+  }
+
+  private async pass(): Promise<number> {
+    const now = this.deps.directory.clock.now();
+    let sent = 0;
+    for (const e of this.deps.schedule) {
+      if ((this.retryAt.get(key(e)) ?? 0) > now || (await this.dueAt(e)) > now) continue;
+      try {
+        const env = await sendPing(this.deps.directory, { to: e.to, channel: e.channel, text: scheduledText(this.deps.directory.self.party, e) });
+        this.retryAt.delete(key(e));
+        sent++;
+        this.deps.log.info({ to: e.to, channel: e.channel, id: env.id, next_due: isoTime(now + e.every_minutes * MINUTE) }, 'scheduled ping sent');
+      } catch (err) {
+        this.retryAt.set(key(e), now + RETRY_MS);
+        this.deps.log.warn({ err, to: e.to, channel: e.channel }, 'scheduled ping could not be queued; will retry');
+      }
+    }
+    if (sent > 0) this.deps.onSent?.(sent);
+    return sent;
+  }
+}
+
+/**
+ * Validates the optional `ping_schedule` of hotline.json:
+ * `[{ "to": "ru", "channel": "crisis", "every_minutes": 1440 }]`. Problems are `config_invalid`
+ * and name the entry and field.
+ */
+export function parsePingSchedule(raw: unknown, self: { party: string; channels: readonly Channel[] }): readonly PingScheduleEntry[] {
+  if (raw === undefined) return Object.freeze([]);
+  const bad = (m: string): never => fail('config_invalid', `"ping_schedule"${m}`);
+  if (!Array.isArray(raw)) bad(' must be a list of { "to": party, "channel": channel, "every_minutes": integer }');
+  const seen = new Set<string>();
+  return Object.freeze((raw as unknown[]).map((e, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) return bad(`[${i}] must be an object`);
+    const o = e as Record<string, unknown>;
+    const extra = Object.keys(o).find((k) => !['to', 'channel', 'every_minutes'].includes(k));
+    if (extra !== undefined) bad(`[${i}].${extra} is not a setting; known: to, channel, every_minutes`);
+    if (typeof o.to !== 'string' || !PARTY_ID.test(o.to)) bad(`[${i}].to must be a peer's party id`);
+    if (o.to === self.party) bad(`[${i}].to is this node's own party; ping tests go to peers`);
+    if (!self.channels.includes(o.channel as Channel)) bad(`[${i}].channel must be one of this node's channels: ${self.channels.join(', ')}`);
+    const every = o.every_minutes;
+    if (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > 525_600) bad(`[${i}].every_minutes must be a whole number of minutes from 1 to 525600`);
+    const entry: PingScheduleEntry = Object.freeze({ to: o.to as string, channel: o.channel as Channel, every_minutes: every as number });
+    if (seen.has(key(entry))) bad(`[${i}] repeats ${entry.to} on ${entry.channel}; one entry per peer and channel`);
+    seen.add(key(entry));
+    return entry;
+  }));
+}
+
+function key(e: PingScheduleEntry): string {
+  return `${e.to} ${e.channel}`;
+}
+
+function scheduledText(party: string, e: PingScheduleEntry): string {
+  return `Scheduled ping test from ${party} on ${e.channel} (every ${e.every_minutes} min). On-duty officer: please answer with "hotline pong <this message's id> --officer <your name>".`;
+}

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import { canonicalJson } from '../../shared/canonical.js';
+import { isoTime, parseIsoTime, type Clock } from '../../shared/clock.js';
+import { fail } from '../../shared/errors.js';
+import { isUuid } from '../../shared/ids.js';
+import type { PeerRepository } from '../federation/federation.peers.js';
+import type { FederationTables, MessagesTable } from '../federation/federation.tables.js';
+import type { Envelope, Receipt, Self } from '../federation/federation.types.js';
+import { fingerprint, signText, type NodeKeys } from '../identity/identity.keys.js';
+import { canRead, recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
+import { holdsChannel } from '../users/users.access.js';
+import { NODE_ADMIN, type Principal } from '../users/users.types.js';
+import {
+  TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION,
+  type Transcript, type TranscriptKey, type TranscriptMessage, type Withheld,
+} from './transcripts.types.js';
+
+/** What building a transcript reads: the store, this node's identity and keys, the clock. */
+export interface TranscriptDeps {
+  db: Kysely<FederationTables>;
+  keys: NodeKeys;
+  self: Self;
+  clock: Clock;
+  peers: PeerRepository;
+}
+
+/** Who the transcript is for, and whether TLP:RED messages may go in it. */
+export interface TranscriptOptions {
+  /** The user it is made for (`--as USER`, or the REST token's user); the node administrator by default. */
+  viewer?: Principal;
+  /**
+   * Put TLP:RED envelopes in the file. Honoured only for an administrator or for a user who may
+   * read that message (its named recipient, or on the sending node its sender); otherwise the
+   * envelope is withheld and listed in `withheld`.
+   */
+  includeRed?: boolean;
+}
+
+type Decision = 'include' | 'withhold' | 'hide';
+
+/**
+ * The TLP rule for transcripts. A message on a channel the viewer does not hold is left out
+ * without a trace (the channel wall: its existence does not leak). A TLP:RED message is withheld,
+ * and listed as withheld, unless `includeRed` is asked for by an administrator or by a user who
+ * may read it (messaging.visibility `canRead`).
+ */
+function decide(viewer: Principal, includeRed: boolean, row: MessagesTable, env: Envelope): Decision {
+  if (!holdsChannel(viewer, row.channel)) return 'hide';
+  if (row.tlp !== 'red') return 'include';
+  if (!includeRed) return 'withhold';
+  if (viewer.role === 'admin') return 'include';
+  const marked = { direction: row.direction, channel: row.channel, tlp: row.tlp, sender: senderOf(env.body), recipients: recipientsOf(env.body) };
+  return canRead(viewer, marked) ? 'include' : 'withhold';
+}
+
+function byTime(a: MessagesTable, b: MessagesTable): number {
+  const t = parseIsoTime(a.sent_at) - parseIsoTime(b.sent_at);
+  if (t !== 0 && !Number.isNaN(t)) return t;
+  if (a.from_party !== b.from_party) return a.from_party < b.from_party ? -1 : 1;
+  return Number(a.seq) - Number(b.seq);
+}
+
+/**
+ * Builds the signed transcript of one case: every envelope of the case this node holds, in both
+ * directions, each with its receipt; the public keys (with fingerprints) of every party that
+ * signed anything in it, including keys that have expired; the envelopes withheld for TLP:RED;
+ * and this node's signature over the JCS form of all of it (docs/protocol.md section 13.1).
+ * Refuses an id that is not a UUID (`invalid_argument`) and a case with nothing the viewer may
+ * see (`not_found`).
+ */
+export async function buildTranscript(deps: TranscriptDeps, caseId: string, opts: TranscriptOptions = {}): Promise<Transcript> {
+  if (!isUuid(caseId)) fail('invalid_argument', `"${caseId}" is not a case id (a lower-case UUID, as "hotline show" prints it)`);
+  const viewer = opts.viewer ?? NODE_ADMIN;
+  const rows = (await deps.db.selectFrom('messages').selectAll().where('case_id', '=', caseId).execute()).sort(byTime);
+  const messages: TranscriptMessage[] = [];
+  const withheld: Withheld[] = [];
+  const signers = new Set<string>();
+  for (const row of rows) {
+    const env = JSON.parse(row.envelope) as Envelope;
+    const decision = decide(viewer, opts.includeRed === true, row, env);
+    if (decision === 'hide') continue;
+    if (decision === 'withhold') {
+      withheld.push({
+        id: row.id, from: row.from_party, to: row.to_party, seq: Number(row.seq), sent_at: row.sent_at, kind: row.kind,
+        channel: row.channel, priority: row.priority, tlp: row.tlp, hash: row.hash, reason: 'tlp-red',
+      });
+      continue;
+    }
+    messages.push({ envelope: env, receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt) });
+    signers.add(row.from_party).add(row.to_party);
+  }
+  if (messages.length === 0 && withheld.length === 0) fail('not_found', `No case ${caseId} on this node (no message of it on a channel you hold)`);
+  const unsigned: Omit<Transcript, 'sig'> = {
+    format: TRANSCRIPT_FORMAT,
+    v: TRANSCRIPT_VERSION,
+    case: caseId,
+    exported_by: deps.self.party,
+    exported_for: viewer.user,
+    exported_at: isoTime(deps.clock.now()),
+    exporter_key: deps.keys.publicKeyB64,
+    keys: await keysOf(deps, signers),
+    messages,
+    withheld,
+  };
+  return { ...unsigned, sig: signText(deps.keys.privateKey, canonicalJson(unsigned)) };
+}
+
+/** This node's key first, then every key ever pinned for each other signer, by party. */
+async function keysOf(deps: TranscriptDeps, signers: ReadonlySet<string>): Promise<TranscriptKey[]> {
+  const own = deps.keys.publicKeyB64;
+  const keys: TranscriptKey[] = [{ party: deps.self.party, public_key: own, fingerprint: fingerprint(own), valid_until: null }];
+  for (const party of [...signers].filter((p) => p !== deps.self.party).sort()) {
+    // A signer that is no longer pinned gets no key: the verifier then reports its signatures as unverifiable.
+    const peer = await deps.peers.get(party);
+    for (const k of peer?.keys ?? []) {
+      keys.push({ party, public_key: k.key, fingerprint: fingerprint(k.key), valid_until: k.valid_until === null ? null : isoTime(Number(k.valid_until)) });
+    }
+  }
+  return keys;
+}
+
+/**
+ * The file's exact text: 2-space JSON with the members in the order built, and a final newline.
+ * `hotline verify FILE` refuses any other layout, so that a change to any byte of the file is
+ * detected, not only a change to the signed content.
+ */
+export function transcriptText(t: Transcript): string {
+  return `${JSON.stringify(t, null, 2)}\n`;
+}

@@ -1,0 +1,171 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { sha256Hex } from '../../shared/canonical.js';
+import { isoTime, type Clock } from '../../shared/clock.js';
+import { fail } from '../../shared/errors.js';
+import { isUuid, uuidv7 } from '../../shared/ids.js';
+import { CHANNELS, type Channel } from '../federation/federation.types.js';
+import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
+import {
+  ADMIN_NAME, NODE_ADMIN, ROLES, USER_NAME,
+  type NewToken, type Principal, type Role, type TokenInfo, type User,
+} from './users.types.js';
+
+export interface UserDeps {
+  db: Kysely<UsersTables>;
+  clock: Clock;
+  /** SHA-256 (hex) of the node administrator's token (config `admin_token_sha256`). */
+  adminTokenSha256: string;
+}
+
+/** What `hotline user add` and POST /api/v1/users take. */
+export interface NewUser {
+  name: string;
+  role: string;
+  /** A list, or a comma-separated string ("cert,crisis"). Optional for an admin (default: every channel). */
+  channels?: string | readonly string[];
+}
+
+/** `last_used_at` is written at most this often per token. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Parses a channel grant ("cert,crisis" or a list) into CHANNELS order; refuses unknown or empty. */
+export function parseChannels(given: string | readonly string[]): Channel[] {
+  const items = (typeof given === 'string' ? given.split(',') : [...given]).map((s) => String(s).trim()).filter((s) => s !== '');
+  if (items.length === 0) fail('invalid_argument', `Name at least one channel, e.g. --channels cert,crisis (channels: ${CHANNELS.join(', ')})`);
+  for (const c of items) {
+    if (!(CHANNELS as readonly string[]).includes(c)) fail('unknown_channel', `Unknown channel "${c}"; use one of: ${CHANNELS.join(', ')}`);
+  }
+  return CHANNELS.filter((c) => items.includes(c));
+}
+
+/** Refuses a name that is not a user name (USER_NAME). */
+export function checkUserName(name: unknown, what = 'A user name'): string {
+  if (typeof name !== 'string' || !USER_NAME.test(name)) {
+    fail('invalid_argument', `${what} must be 2 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter (got ${JSON.stringify(name)})`);
+  }
+  return name;
+}
+
+function toUser(r: UsersTable): User {
+  return {
+    name: r.name, role: r.role as Role, channels: JSON.parse(r.channels) as Channel[],
+    created_at: isoTime(Number(r.created_at)), disabled_at: r.disabled_at === null ? null : isoTime(Number(r.disabled_at)),
+  };
+}
+
+function toToken(r: TokensTable): TokenInfo {
+  const t = (v: number | null): string | null => (v === null ? null : isoTime(Number(v)));
+  return { id: r.id, user: r.user_name, created_at: isoTime(Number(r.created_at)), last_used_at: t(r.last_used_at), revoked_at: t(r.revoked_at) };
+}
+
+/** Users, their API tokens, and turning a bearer secret (or a `--as` name) into a {@link Principal}. */
+export class UserRepository {
+  private readonly adminHash: Buffer;
+
+  constructor(private readonly deps: UserDeps) {
+    this.adminHash = Buffer.from(deps.adminTokenSha256, 'hex');
+  }
+
+  /** Adds a user; refuses a taken or reserved name, an unknown role, a bad channel list. */
+  async add(input: NewUser): Promise<User> {
+    const name = checkUserName(input.name);
+    if (name === ADMIN_NAME) fail('invalid_argument', `"${ADMIN_NAME}" is reserved for the node administrator (the token in <home>/admin.token)`);
+    if (!(ROLES as readonly string[]).includes(input.role)) fail('invalid_argument', `Unknown role "${input.role}"; use one of: ${ROLES.join(', ')}`);
+    const role = input.role as Role;
+    if (input.channels === undefined && role !== 'admin') {
+      fail('invalid_argument', `An ${role} needs channels: --channels with some of ${CHANNELS.join(', ')}`);
+    }
+    const channels = input.channels === undefined ? [...CHANNELS] : parseChannels(input.channels);
+    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null };
+    await this.deps.db.transaction().execute(async (trx) => {
+      const taken = await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst();
+      if (taken !== undefined) fail('user_exists', `A user "${name}" already exists on this node`);
+      await trx.insertInto('users').values(row).execute();
+    });
+    return toUser(row);
+  }
+
+  async list(): Promise<User[]> {
+    return (await this.deps.db.selectFrom('users').selectAll().orderBy('name').execute()).map(toUser);
+  }
+
+  async get(name: string): Promise<User | undefined> {
+    const r = await this.deps.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return r === undefined ? undefined : toUser(r);
+  }
+
+  /** The user, or `unknown_user`. */
+  async require(name: string): Promise<User> {
+    const u = await this.get(name);
+    if (u === undefined) fail('unknown_user', `No user "${name}" on this node; see "hotline user list"`);
+    return u;
+  }
+
+  /** Disables a user: its tokens stop working at once. Disabling twice keeps the first time. */
+  async disable(name: string): Promise<User> {
+    await this.require(name);
+    await this.deps.db.updateTable('users').set({ disabled_at: this.deps.clock.now() })
+      .where('name', '=', name).where('disabled_at', 'is', null).execute();
+    return this.require(name);
+  }
+
+  /** Creates a token for an enabled user; the secret is returned here and never again. */
+  async createToken(userName: string): Promise<NewToken> {
+    const user = await this.require(userName);
+    if (user.disabled_at !== null) fail('invalid_argument', `User "${user.name}" is disabled (since ${user.disabled_at}); a token for it would not work`);
+    const now = this.deps.clock.now();
+    const secret = randomBytes(32).toString('base64url');
+    const row: TokensTable = {
+      id: uuidv7(now), user_name: user.name, secret_sha256: sha256Hex(secret), created_at: now, last_used_at: null, revoked_at: null,
+    };
+    await this.deps.db.insertInto('tokens').values(row).execute();
+    return { ...toToken(row), secret };
+  }
+
+  async listTokens(userName?: string): Promise<TokenInfo[]> {
+    let q = this.deps.db.selectFrom('tokens').selectAll();
+    if (userName !== undefined) q = q.where('user_name', '=', (await this.require(userName)).name);
+    return (await q.orderBy('created_at').orderBy('id').execute()).map(toToken);
+  }
+
+  /** Revokes a token; revoking twice keeps the first time. */
+  async revokeToken(id: string): Promise<TokenInfo> {
+    if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a token id (a UUID, as "hotline token list" shows it)`);
+    await this.deps.db.updateTable('tokens').set({ revoked_at: this.deps.clock.now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    const r = await this.deps.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    if (r === undefined) fail('not_found', `No token ${id} on this node; see "hotline token list"`);
+    return toToken(r);
+  }
+
+  /**
+   * The principal behind a bearer secret: the node administrator for the config's admin token,
+   * else the token's user. Unknown and revoked tokens, and tokens of disabled users, are
+   * `unauthorized`.
+   */
+  async authenticate(secret: string): Promise<Principal> {
+    const hash = sha256Hex(secret);
+    if (timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) return NODE_ADMIN;
+    const r = await this.deps.db.selectFrom('tokens').innerJoin('users', 'users.name', 'tokens.user_name')
+      .select(['tokens.id', 'tokens.revoked_at', 'tokens.last_used_at', 'users.name', 'users.role', 'users.channels', 'users.disabled_at'])
+      .where('tokens.secret_sha256', '=', hash).executeTakeFirst();
+    if (r === undefined) fail('unauthorized', 'The token is not valid for this node');
+    if (r.revoked_at !== null) {
+      fail('unauthorized', `This token was revoked at ${isoTime(Number(r.revoked_at))}; ask the node administrator for a new one`);
+    }
+    if (r.disabled_at !== null) fail('unauthorized', `User "${r.name}" is disabled (since ${isoTime(Number(r.disabled_at))}); ask the node administrator`);
+    const now = this.deps.clock.now();
+    if (r.last_used_at === null || now - Number(r.last_used_at) >= LAST_USED_RESOLUTION_MS) {
+      await this.deps.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();
+    }
+    return Object.freeze({ user: r.name, role: r.role as Role, channels: Object.freeze(JSON.parse(r.channels) as Channel[]) });
+  }
+
+  /** The principal a CLI command acts as with `--as NAME`: `unknown_user`, or `unauthorized` if disabled. */
+  async principalFor(name: string): Promise<Principal> {
+    if (name === ADMIN_NAME) return NODE_ADMIN;
+    const u = await this.require(name);
+    if (u.disabled_at !== null) fail('unauthorized', `User "${u.name}" is disabled (since ${u.disabled_at})`);
+    return Object.freeze({ user: u.name, role: u.role, channels: Object.freeze([...u.channels]) });
+  }
+}

@@ -1,0 +1,44 @@
+import { CHANNELS, type Channel } from '../federation/federation.types.js';
+
+export const ROLES = ['admin', 'officer'] as const;
+/** `admin` runs the node (peers, users, tokens); `officer` reads and writes the channels granted to it. */
+export type Role = (typeof ROLES)[number];
+
+/** A user name: 2 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter. */
+export const USER_NAME = /^[a-z][a-z0-9._-]{1,31}$/;
+
+/** The name of the node administrator's built-in identity (the token in `<home>/admin.token`). */
+export const ADMIN_NAME = 'admin';
+
+/** Who is asking: the user behind a token (REST) or named with `--as` (CLI). */
+export interface Principal {
+  readonly user: string;
+  readonly role: Role;
+  readonly channels: readonly Channel[];
+}
+
+/** The node administrator: the config's admin token, and the CLI without `--as`. Holds every channel. */
+export const NODE_ADMIN: Principal = Object.freeze({ user: ADMIN_NAME, role: 'admin', channels: Object.freeze([...CHANNELS]) });
+
+/** A user as the API and the CLI show it. */
+export interface User {
+  name: string;
+  role: Role;
+  channels: Channel[];
+  created_at: string;
+  disabled_at: string | null;
+}
+
+/** A token as listed (never with its secret). */
+export interface TokenInfo {
+  id: string;
+  user: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A token just created: the only time its secret is shown. */
+export interface NewToken extends TokenInfo {
+  secret: string;
+}

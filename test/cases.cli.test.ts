@@ -1,0 +1,134 @@
+/**
+ * Issue 3, cases and acknowledgement as a person runs them: the real `hotline` binary
+ * (bin/hotline.js → dist/) against two node processes on loopback. The sender's `hotline show`
+ * says "receipted by node ru at T1" and, once ru's officer has run `hotline ack`, "acknowledged
+ * by <officer> at T2"; `hotline reply`, `close`, `cases` and `case show` move and show the case.
+ * Exit codes 0 / 1 (refused) / 2 (bad usage), no stack traces.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeProcess } from './helpers/processes.js';
+import { eventually, makePair, type TestHome } from './helpers/nodes.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'hotline.js');
+const TIME = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function hl(home: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args, '--home', home], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') {
+        reject(error);
+        return;
+      }
+      expect(stderr + stdout).not.toContain('    at ');
+      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
+    });
+  });
+}
+
+async function ok(home: string, ...args: string[]): Promise<string> {
+  const r = await hl(home, ...args);
+  expect(r.code, `hotline ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+async function json<T>(home: string, ...args: string[]): Promise<T> {
+  return JSON.parse(await ok(home, ...args, '--json')) as T;
+}
+
+async function exits(code: number, pattern: RegExp, home: string, ...args: string[]): Promise<void> {
+  const r = await hl(home, ...args);
+  expect(r.code, `hotline ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(code);
+  expect(r.stderr).toMatch(pattern);
+}
+
+type Case = { id: string; state: string };
+
+async function stateOn(home: string, id: string, state: string): Promise<void> {
+  await eventually(async () => ((await json<{ cases: Case[] }>(home, 'cases')).cases.find((c) => c.id === id)?.state === state ? true : undefined));
+}
+
+let us: TestHome;
+let ru: TestHome;
+const nodes: NodeProcess[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'adapters', 'cli', 'commands', 'cases.js'))) {
+    const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
+  }
+  [us, ru] = await makePair();
+  for (const h of [us, ru]) {
+    const n = new NodeProcess(h.home, h.url);
+    await n.start();
+    nodes.push(n);
+  }
+});
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop()));
+});
+
+describe('hotline ack, reply, close, cases, case show', () => {
+  it('an inquiry is receipted, acknowledged by a named officer, answered and closed; show never confuses receipt and acknowledgement', async () => {
+    const id = (await ok(us.home, 'send', '--to', 'ru', '--channel', 'crisis', '--kind', 'inquiry', '--priority', 'flash', '--text', 'Please clarify the scanning.')).trim();
+    const receipted = await eventually(async () => {
+      const out = await ok(us.home, 'show', id);
+      return /State +delivered/.test(out) ? out : undefined;
+    });
+    expect(receipted).toMatch(new RegExp(`State +delivered: receipted by node ru at ${TIME}\\n`));
+    expect(receipted).not.toMatch(/acknowledged/);
+    await stateOn(ru.home, id, 'open');
+    expect(await ok(ru.home, 'cases', '--state', 'open')).toMatch(new RegExp(`${id} +open +inquiry +crisis +us +flash +us +${TIME} +Please clarify the scanning\\.`));
+
+    await exits(2, /error: required option '--officer <name>' not specified/, ru.home, 'ack', id);
+    await exits(1, /error \[ack_invalid\]: Message .* was sent by this node/, us.home, 'ack', id, '--officer', 'Officer Smith');
+    await exits(1, /error \[ack_invalid\]: No message/, ru.home, 'ack', '01a2a2a2-0000-7000-8000-000000000000', '--officer', 'Officer Ivanov');
+    expect(await ok(ru.home, 'ack', id, '--officer', 'Officer Ivanov')).toMatch(new RegExp(`^Acknowledged ${id} as Officer Ivanov at (${TIME}): ack [0-9a-f-]{36} queued`));
+    expect(await ok(ru.home, 'ack', id, '--officer', 'Officer Ivanov')).toMatch(/^Already acknowledged by Officer Ivanov at .*; nothing sent/);
+    await stateOn(us.home, id, 'acknowledged');
+    const shown = await ok(us.home, 'show', id);
+    const m = new RegExp(`State +delivered: receipted by node ru at (${TIME}); acknowledged by Officer Ivanov at (${TIME})\\n`).exec(shown);
+    expect(m, shown).not.toBeNull();
+    expect(m![1]).toBe(/State +delivered: receipted by node ru at (\S+)\n/.exec(receipted)![1]);
+
+    const answer = (await ok(ru.home, 'reply', id, '--text', 'The hosts are compromised; cleaning them.')).trim();
+    expect(answer).toMatch(/^[0-9a-f-]{36}$/);
+    await stateOn(us.home, id, 'answered');
+    expect(await ok(us.home, 'close', id, '--reason', 'answered')).toMatch(new RegExp(`^Case ${id} closed: case-close [0-9a-f-]{36} queued for ru`));
+    await stateOn(ru.home, id, 'closed');
+    await exits(1, /error \[case_closed\]/, ru.home, 'reply', id, '--text', 'too late');
+    await exits(1, /error \[case_closed\]/, us.home, 'close', id);
+
+    const thread = await ok(us.home, 'case', 'show', id);
+    expect(thread).toMatch(new RegExp(`^Case +${id}\\nKind +inquiry on crisis with ru, FLASH\\nState +closed +\\(open → acknowledged → answered → \\[closed\\]\\)`));
+    expect(thread).toMatch(/Opened +\S+ by this node \(us\)/);
+    expect(thread).toMatch(/Thread \(4 messages/);
+    expect(thread).toMatch(new RegExp(`1\\. ${TIME} +us → ru +inquiry +${id}\\n +delivered: receipted by node ru at ${TIME}; acknowledged by Officer Ivanov at ${TIME}\\n +Please clarify the scanning\\.`));
+    expect(thread).toMatch(/2\. \S+ +ru → us +ack +\S+, in reply to \S+\n +received \S+\n +acknowledges: \S+; officer: Officer Ivanov/);
+    expect(thread).toMatch(new RegExp(`3\\. \\S+ +ru → us +response +${answer}, in reply to ${id}`));
+    expect(thread).toMatch(/4\. \S+ +us → ru +case-close/);
+    const onRu = await json<{ case: { state: string; opened_by: string }; messages: { kind: string }[] }>(ru.home, 'case', 'show', id);
+    expect(onRu.case).toMatchObject({ state: 'closed', opened_by: 'in' });
+    expect(onRu.messages.map((x) => x.kind)).toEqual(['inquiry', 'ack', 'response', 'case-close']);
+  });
+
+  it('bad usage exits 2; a case or message that does not exist exits 1', async () => {
+    await exits(2, /error \[invalid_argument\]: Unknown case state "pending"/, us.home, 'cases', '--state', 'pending');
+    await exits(2, /error \[unknown_channel\]/, us.home, 'cases', '--channel', 'spam');
+    await exits(2, /error \[invalid_argument\]: "nope" is not a case id/, us.home, 'case', 'show', 'nope');
+    await exits(1, /error \[not_found\]: No case/, us.home, 'case', 'show', '01a2a2a2-0000-7000-8000-000000000000');
+    await exits(1, /error \[not_found\]: No message/, us.home, 'reply', '01a2a2a2-0000-7000-8000-000000000000', '--text', 'x');
+    await exits(1, /error \[not_found\]: No case/, us.home, 'close', '01a2a2a2-0000-7000-8000-000000000000');
+  });
+});
