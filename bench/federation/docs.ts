@@ -97,14 +97,14 @@ function explanation(r: Report): string {
 }
 
 /** Replaces the bench's section of docs/benchmarks.md (appends it, creating the file if need be). */
-export function writeDocs(section: string): void {
+export function writeDocs(section: string, marks: { start: string; end: string } = { start: START_MARK, end: END_MARK }): void {
   mkdirSync(dirname(DOCS), { recursive: true });
   const header = '# Benchmarks\n\nNumbers recorded by the benches in `bench/` (design.md section 10). Each bench replaces only its own section.\n';
   const current = existsSync(DOCS) ? readFileSync(DOCS, 'utf8') : header;
-  const s = current.indexOf(START_MARK);
-  const e = current.indexOf(END_MARK);
+  const s = current.indexOf(marks.start);
+  const e = current.indexOf(marks.end);
   const next = s !== -1 && e > s
-    ? `${current.slice(0, s)}${section}${current.slice(e + END_MARK.length)}`
+    ? `${current.slice(0, s)}${section}${current.slice(e + marks.end.length)}`
     : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(DOCS, next);
 }
