@@ -4,6 +4,7 @@ import { resolveHome } from './home.js';
 import * as ack from './commands/ack.js';
 import * as carriage from './commands/carriage.js';
 import * as cases from './commands/cases.js';
+import * as deadlines from './commands/deadlines.js';
 import * as demo from './commands/demo.js';
 import * as directory from './commands/directory.js';
 import * as identity from './commands/identity.js';
@@ -45,7 +46,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

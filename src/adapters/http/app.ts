@@ -6,6 +6,7 @@ import { errorHandler } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { casesRoutes } from './routes/cases.routes.js';
+import { deadlinesRoutes } from './routes/deadlines.routes.js';
 import { directoryRoutes } from './routes/directory.routes.js';
 import { federationRoutes } from './routes/federation.routes.js';
 import { lawRoutes } from './routes/law.routes.js';
@@ -51,5 +52,6 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   lawRoutes(app, ctx, onQueued);
   usersRoutes(app, ctx);
   transcriptsRoutes(app, ctx);
+  deadlinesRoutes(app, ctx);
   return app;
 }

@@ -40,7 +40,8 @@ export interface DeadlineRun {
   failed: number;
 }
 
-type Trx = Transaction<DeadlinesTables & DirectoryTables>;
+/** The deciding transaction, seen as each table set it touches (like the Store type in adapters/storage/schema.ts). */
+type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables>;
 
 /** The step after `step` of a received message's escalation, and when it is due; null after the last. */
 function following(row: DeadlinesTable, step: string): { step: string; at: number } | null {
@@ -119,7 +120,7 @@ export class DeadlineProcessor {
         .orderBy('next_at').orderBy('message_id').limit(100).execute();
       if (due.length === 0) break;
       for (const { message_id } of due) {
-        if (await db.transaction().execute((trx) => this.fire(trx, message_id, now))) decided++;
+        if (await db.transaction().execute((trx) => this.fire(trx as Trx, message_id, now))) decided++;
       }
     }
     return decided;

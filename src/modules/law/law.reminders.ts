@@ -132,7 +132,7 @@ export function parseLawConfig(raw: unknown): LawConfig {
   const o = raw as Record<string, unknown>;
   const extra = Object.keys(o).find((k) => k !== 'remind_days_before');
   if (extra !== undefined) fail('config_invalid', `"law.${extra}" is not a setting; known: remind_days_before`);
-  const d = o.remind_days_before ?? DEFAULT_REMIND_DAYS_BEFORE;
+  const d = o.remind_days_before === undefined ? DEFAULT_REMIND_DAYS_BEFORE : o.remind_days_before;
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 365) fail('config_invalid', '"law.remind_days_before" must be a whole number of days from 1 to 365');
   return Object.freeze({ remindDaysBefore: d });
 }

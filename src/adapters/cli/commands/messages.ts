@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { list, send, show, type MessageView } from '../../../modules/messaging/messaging.service.js';
+import { deadlineOf, describeDeadline } from '../../../modules/deadlines/deadlines.service.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -100,6 +101,8 @@ export function register(program: Command, cli: Cli): void {
       const lang = requireLanguage(o.lang ?? ctx.config.language);
       const r = await show(ctx.db, id, await actingAs(ctx, o.as));
       const rendered = r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [];
-      cli.out.print(() => describe(r.message, rendered), { ...r, rendered });
+      const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now());
+      const text = (): string => describe(r.message, rendered) + (deadline === null ? '' : `\n\n${describeDeadline(deadline).join('\n')}`);
+      cli.out.print(text, { ...r, rendered, deadline });
     }));
 }

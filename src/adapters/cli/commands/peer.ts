@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
 import { parseDescriptor, type Peer } from '../../../modules/federation/federation.peers.js';
 import type { Channel } from '../../../modules/federation/federation.types.js';
+import { setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -58,6 +59,18 @@ export function register(program: Command, cli: Cli): void {
     .action((party: string) => withNode(cli.home(), async (ctx) => {
       const p = await ctx.peers.require(party);
       cli.out.print(() => describePeer(p), p);
+    }));
+
+  peer.command('deadlines')
+    .description('record the acknowledgement deadlines (minutes per priority) agreed with a peer; applies to messages stored from now on')
+    .argument('<party>')
+    .option('--flash <min>', 'minutes to acknowledge a FLASH message (default 10)')
+    .option('--immediate <min>', 'minutes for IMMEDIATE (default 60)')
+    .option('--priority <min>', 'minutes for PRIORITY (default 1440)')
+    .option('--routine <min>', 'minutes for ROUTINE (default 4320)')
+    .action((party: string, o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
+      const deadlines = await setPeerDeadlines(ctx, party, o);
+      cli.out.print(`Ack deadlines agreed with ${party}: ${Object.entries(deadlines).map(([k, v]) => `${k} ${v} min`).join(', ')}`, { party, deadlines });
     }));
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
 import { list, send, show } from '../../../modules/messaging/messaging.service.js';
+import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
 import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
@@ -85,6 +86,7 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
     async (req) => {
       const lang = requireLanguage((req.query as Static<typeof ShowQuery>).lang ?? ctx.config.language);
       const r = await show(ctx.db, (req.params as { id: string }).id, principalOf(req));
-      return { ...r, rendered: r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [] };
+      const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now());
+      return { ...r, rendered: r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [], deadline };
     });
 }

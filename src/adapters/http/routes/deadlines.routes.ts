@@ -1,0 +1,44 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { listOverdue, MAX_DEADLINE_MIN, setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
+import { authenticate, principalOf, requireRole } from '../auth.js';
+
+const OverdueQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+
+const Minutes = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEADLINE_MIN, description: 'Minutes to acknowledge' }));
+
+const DeadlinesBody = Type.Object({
+  flash: Minutes, immediate: Minutes, priority: Minutes, routine: Minutes,
+}, { additionalProperties: false, minProperties: 1 });
+
+/**
+ * Acknowledgement deadlines: what we sent that is overdue (filtered by the token's channels), and
+ * the deadlines agreed with a peer (administrator only).
+ */
+export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  const auth = { onRequest: authenticate(ctx) };
+  const security = [{ bearer: [] }];
+
+  app.get('/api/v1/overdue', {
+    ...auth,
+    schema: { tags: ['deadlines'], summary: 'Messages we sent that the peer has not acknowledged by their deadline, most overdue first', security, querystring: OverdueQuery },
+  }, async (req) => {
+    const q = req.query as Static<typeof OverdueQuery>;
+    return { overdue: await listOverdue(ctx.db, ctx.clock.now(), { channels: principalOf(req).channels, limit: q.limit ?? 100 }) };
+  });
+
+  app.put('/api/v1/peers/:party/deadlines', {
+    ...auth,
+    schema: {
+      tags: ['peers', 'deadlines'], summary: 'Record the acknowledgement deadlines (minutes per priority) agreed with a peer', security,
+      params: Type.Object({ party: Type.String() }), body: DeadlinesBody,
+    },
+  }, async (req) => {
+    requireRole(principalOf(req), 'admin');
+    const party = (req.params as { party: string }).party;
+    return { party, deadlines: await setPeerDeadlines(ctx, party, req.body as Static<typeof DeadlinesBody>) };
+  });
+}
