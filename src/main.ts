@@ -7,6 +7,7 @@ import { httpTransport } from './adapters/http/transport.js';
 import { DeliveryProcessor, type Transport } from './modules/federation/federation.delivery.js';
 import { PingScheduler } from './modules/directory/directory.scheduler.js';
 import { PreservationReminders } from './modules/law/law.reminders.js';
+import { notify } from './modules/deadlines/deadlines.notify.js';
 import { DeadlineProcessor } from './modules/deadlines/deadlines.processor.js';
 
 export interface RunningNode {
@@ -53,6 +54,14 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
   });
   const reminders = new PreservationReminders({
     db: ctx.db, clock: ctx.clock, log: ctx.log.child({ module: 'law' }), remindDaysBefore: config.law.remindDaysBefore,
+    // Reminders go through the same sinks as escalations, queued once per case and expiry date.
+    onReminder: async (p) => {
+      await notify({ db: ctx.db, clock: ctx.clock, notify: config.notify }, {
+        message_id: p.request_id, step: `expiry-reminder:${p.expires_at ?? ''}`,
+        payload: { type: 'preservation-expiry-reminder', ...p }, subject: `Preservation ${p.reference ?? p.case} expires ${p.expires_at ?? ''}`,
+      });
+      deadlines.wake();
+    },
   });
   const deadlines = new DeadlineProcessor({
     db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, log: ctx.log.child({ module: 'deadlines' }),
