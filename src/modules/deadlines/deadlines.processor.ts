@@ -119,9 +119,14 @@ export class DeadlineProcessor {
       const due = await db.selectFrom('deadlines').select('message_id').where('next_at', '<=', now)
         .orderBy('next_at').orderBy('message_id').limit(100).execute();
       if (due.length === 0) break;
-      for (const { message_id } of due) {
-        if (await db.transaction().execute((trx) => this.fire(trx as Trx, message_id, now))) decided++;
-      }
+      // One transaction (one fsync) per round, then let the event loop serve requests: a burst of
+      // arrivals (each needs its step 0) must not stall the node's HTTP for the whole pass.
+      decided += await db.transaction().execute(async (trx) => {
+        let n = 0;
+        for (const { message_id } of due) if (await this.fire(trx as Trx, message_id, now)) n++;
+        return n;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return decided;
   }
