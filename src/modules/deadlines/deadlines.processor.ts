@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { isoTime, type Clock } from '../../shared/clock.js';
+import { BackgroundLoop } from '../../shared/loop.js';
 import type { Logger } from '../../shared/logger.js';
 import { rotaFor } from '../directory/directory.service.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
@@ -59,32 +60,28 @@ function following(row: DeadlinesTable, step: string): { step: string; at: numbe
  */
 export class DeadlineProcessor {
   private readonly options: DeadlineOptions;
-  private stopped = true;
-  private timer: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
-  private loopDone: Promise<void> = Promise.resolve();
+  private readonly loop: BackgroundLoop;
 
   constructor(private readonly deps: DeadlineDeps) {
     this.options = { ...DEFAULT_DEADLINE_OPTIONS, ...deps.options };
+    this.loop = new BackgroundLoop({
+      pass: () => this.runOnce(),
+      sleepMs: () => this.options.pollMs,
+      onError: (e) => deps.log.error({ err: e }, 'deadline pass failed'),
+    });
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.loopDone;
+    await this.loop.stop();
   }
 
   /** Runs a pass now (e.g. after a notification was queued). */
   wake(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** One pass: decide every due step, then attempt every due delivery. */
@@ -92,22 +89,6 @@ export class DeadlineProcessor {
     const decided = await this.decideDue();
     const { sent, failed } = await this.deliverDue();
     return { decided, sent, failed };
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.runOnce();
-      } catch (e) {
-        this.deps.log.error({ err: e }, 'deadline pass failed');
-      }
-      if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, this.options.pollMs);
-      });
-      this.wakeUp = undefined;
-    }
   }
 
   private async decideDue(): Promise<number> {

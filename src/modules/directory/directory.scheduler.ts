@@ -1,3 +1,4 @@
+import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -27,15 +28,22 @@ const RETRY_MS = 5 * MINUTE;
  * node that was down for several periods sends one ping, not one per missed period.
  */
 export class PingScheduler {
-  private stopped = true;
-  private timer: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
-  private loopDone: Promise<void> = Promise.resolve();
   /** runOnce passes never overlap (one at a time, in order). */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly retryAt = new Map<string, number>();
+  private readonly loop: BackgroundLoop;
 
-  constructor(private readonly deps: PingSchedulerDeps) {}
+  constructor(private readonly deps: PingSchedulerDeps) {
+    this.loop = new BackgroundLoop({
+      pass: () => this.runOnce(),
+      // Sleep until the next entry falls due (at least 1 s, at most MAX_SLEEP_MS).
+      sleepMs: async () => {
+        const next = await this.nextDue();
+        return next === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(1_000, next - deps.directory.clock.now()));
+      },
+      onError: (e) => deps.log.error({ err: e }, 'ping schedule pass failed'),
+    });
+  }
 
   /** Sends every ping that is due now; returns how many were queued. */
   runOnce(): Promise<number> {
@@ -55,37 +63,13 @@ export class PingScheduler {
   }
 
   start(): void {
-    if (!this.stopped || this.deps.schedule.length === 0) return;
-    this.stopped = false;
-    this.loopDone = this.loop();
+    if (this.deps.schedule.length === 0) return;
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.wakeUp?.();
-    await this.loopDone;
+    await this.loop.stop();
     await this.chain;
-  }
-
-  private async loop(): Promise<void> {
-    const clock = this.deps.directory.clock;
-    while (!this.stopped) {
-      let sleep = MAX_SLEEP_MS;
-      try {
-        await this.runOnce();
-        const next = await this.nextDue();
-        if (next !== undefined) sleep = Math.min(MAX_SLEEP_MS, Math.max(1_000, next - clock.now()));
-      } catch (e) {
-        this.deps.log.error({ err: e }, 'ping schedule pass failed');
-      }
-      if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, sleep);
-      });
-      this.wakeUp = undefined;
-    }
   }
 
   private async dueAt(e: PingScheduleEntry): Promise<number> {

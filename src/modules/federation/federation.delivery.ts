@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
+import { BackgroundLoop } from '../../shared/loop.js';
 import type { Logger } from '../../shared/logger.js';
 import { receiptProblem } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
@@ -64,40 +65,34 @@ interface Outcome {
  * store, so a restart resumes exactly where the last receipt left it.
  */
 export class DeliveryProcessor {
-  /** The loop is not running (never started, or stopped). */
-  private stopped = true;
   /** stop() was called: in-progress drains end after their current batch. */
   private stopRequested = false;
-  private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
-  private loopDone: Promise<void> = Promise.resolve();
+  private readonly loop: BackgroundLoop;
   private readonly inFlight = new Set<string>();
   private readonly random: () => number;
 
   constructor(private readonly deps: DeliveryDeps) {
     this.random = deps.random ?? Math.random;
+    this.loop = new BackgroundLoop({
+      pass: () => this.runOnce(),
+      sleepMs: () => deps.options.pollMs,
+      onError: (e) => deps.log.error({ err: e }, 'delivery pass failed'),
+    });
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
     this.stopRequested = false;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.stopRequested = true;
-    this.wake();
-    await this.loopDone;
+    await this.loop.stop();
   }
 
   /** Something was queued: look now instead of at the next poll. */
   wake(): void {
-    this.dirty = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** Delivers every link that is due now, each until it is empty or fails; returns messages receipted. */
@@ -110,23 +105,6 @@ export class DeliveryProcessor {
       .execute();
     const counts = await Promise.all(due.filter((l) => !this.inFlight.has(l.to_party)).map((l) => this.drain(l.to_party)));
     return counts.reduce((a, b) => a + b, 0);
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      this.dirty = false;
-      try {
-        await this.runOnce();
-      } catch (e) {
-        this.deps.log.error({ err: e }, 'delivery pass failed');
-      }
-      if (this.stopped || this.dirty) continue;
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, this.deps.options.pollMs);
-      });
-      this.wakeUp = undefined;
-    }
   }
 
   private async drain(to: string): Promise<number> {

@@ -1,3 +1,4 @@
+import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -32,13 +33,16 @@ const SLEEP_MS = 60_000;
  * nor loses a reminder.
  */
 export class PreservationReminders {
-  private stopped = true;
-  private timer: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
-  private loopDone: Promise<void> = Promise.resolve();
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly loop: BackgroundLoop;
 
-  constructor(private readonly deps: ReminderDeps) {}
+  constructor(private readonly deps: ReminderDeps) {
+    this.loop = new BackgroundLoop({
+      pass: () => this.runOnce(),
+      sleepMs: () => SLEEP_MS,
+      onError: (e) => deps.log.error({ err: e }, 'preservation reminder pass failed'),
+    });
+  }
 
   /** One pass: expire what is past, remind what falls due. Passes never overlap. */
   runOnce(): Promise<ReminderPass> {
@@ -48,33 +52,12 @@ export class PreservationReminders {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loopDone = this.loop();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.wakeUp?.();
-    await this.loopDone;
+    await this.loop.stop();
     await this.chain;
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.runOnce();
-      } catch (e) {
-        this.deps.log.error({ err: e }, 'preservation reminder pass failed');
-      }
-      if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        this.timer = setTimeout(resolve, SLEEP_MS);
-      });
-      this.wakeUp = undefined;
-    }
   }
 
   private async pass(): Promise<ReminderPass> {
