@@ -5,53 +5,16 @@
  * by <officer> at T2"; `hotline reply`, `close`, `cases` and `case show` move and show the case.
  * Exit codes 0 / 1 (refused) / 2 (bad usage), no stack traces.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeProcess } from './helpers/processes.js';
 import { eventually, makePair, type TestHome } from './helpers/nodes.js';
+import { exits, json, ok, ROOT } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'hotline.js');
 const TIME = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function hl(home: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args, '--home', home], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') {
-        reject(error);
-        return;
-      }
-      expect(stderr + stdout).not.toContain('    at ');
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
-  });
-}
-
-async function ok(home: string, ...args: string[]): Promise<string> {
-  const r = await hl(home, ...args);
-  expect(r.code, `hotline ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-async function json<T>(home: string, ...args: string[]): Promise<T> {
-  return JSON.parse(await ok(home, ...args, '--json')) as T;
-}
-
-async function exits(code: number, pattern: RegExp, home: string, ...args: string[]): Promise<void> {
-  const r = await hl(home, ...args);
-  expect(r.code, `hotline ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(code);
-  expect(r.stderr).toMatch(pattern);
-}
 
 type Case = { id: string; state: string };
 

@@ -3,26 +3,12 @@
  * agrees per-peer deadlines, lists what is overdue and shows a message's deadline. Exit codes
  * 0 / 1 (refused) / 2 (bad usage), nothing changed by a refusal.
  */
-import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { withNode } from '../src/adapters/cli/home.js';
 import { makePair } from './helpers/nodes.js';
+import { hl } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'hotline.js');
 
-function hl(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args, '--home', home], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') return reject(error);
-      expect(stderr + stdout).not.toContain('    at ');
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
-  });
-}
 
 describe('hotline peer deadlines / overdue / show', () => {
   it('agrees deadlines, refuses bad ones unchanged, lists an overdue message and shows its deadline', async () => {

@@ -4,33 +4,15 @@
  * missing an Art. 29(2) field (exit 2, naming it); `hotline reply --kind preservation-response`
  * answers; `hotline preservation list|show|extend|mla` track it; a cert user gets exit 1 forbidden.
  */
-import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { isoTime } from '../src/shared/clock.js';
 import { eventually, makePair, type TestHome } from './helpers/nodes.js';
 import { ART29_FIELDS } from './helpers/law.js';
+import { hl } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'hotline.js');
 
-interface Run { code: number; stdout: string; stderr: string }
 
-function hl(home: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args, '--home', home], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') {
-        reject(error);
-        return;
-      }
-      expect(stderr + stdout).not.toContain('    at ');
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
-  });
-}
 
 async function json<T>(home: string, ...args: string[]): Promise<T> {
   const r = await hl(home, ...args, '--json');
