@@ -66,6 +66,56 @@ function startChild(n: DemoNode): ChildProcess {
   return spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', log, log] });
 }
 
+async function poll<T>(what: () => Promise<T | undefined>): Promise<T | undefined> {
+  for (let i = 0; i < 150; i++) {
+    const v = await what();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/**
+ * The hotline's main job: a FLASH crisis alert from a template, rendered on the receiving side in
+ * its own language from the same codes, acknowledged by a named officer; the sender then sees the
+ * machine receipt and the human acknowledgement as two different things.
+ */
+async function crisisAlert(us: DemoNode, ru: DemoNode, say: (s: string) => void): Promise<{ id: string; acknowledged: boolean }> {
+  say('\nA FLASH crisis alert from a template, us → ru:');
+  const sent = await api(us, '/api/v1/messages', {
+    method: 'POST',
+    body: {
+      to: 'ru', channel: 'crisis', kind: 'crisis-alert', priority: 'flash', tlp: 'amber',
+      text: 'Significant incident affecting the energy sector, apparently from your networks; we request clarification.',
+      fields: {
+        incident_category: 'intrusion', affected_sectors: ['energy'], requested_actions: ['clarify', 'investigate'], confidence: 'medium',
+        observed_window: { from: '2026-11-23T08:55:00Z', to: '2026-11-23T09:25:00Z' }, indicators: ['198.51.100.7'],
+      },
+    },
+  });
+  const id = String(sent.id);
+  say('  on ru, rendered in Russian from the same codes:');
+  const onRu = await poll(async () => {
+    try {
+      return (await api(ru, `/api/v1/messages/${id}?lang=ru`)) as { rendered?: { label: string; value: string }[] };
+    } catch {
+      return undefined;
+    }
+  });
+  for (const line of onRu?.rendered ?? []) say(`    ${line.label}: ${line.value}`);
+  await api(ru, `/api/v1/messages/${id}/ack`, { method: 'POST', body: { officer: 'Ivan Petrov, duty officer' } });
+  const shown = await poll(async () => {
+    const m = (await api(us, `/api/v1/messages/${id}`)).message as { receipt: Receipt | null; acknowledged: { officer: string; at: string } | null };
+    return m.acknowledged === null ? undefined : m;
+  });
+  if (shown?.receipt != null && shown.acknowledged !== null) {
+    say(`  on us: receipted by node ${shown.receipt.from} at ${shown.receipt.received_at}; acknowledged by ${shown.acknowledged.officer} at ${shown.acknowledged.at}`);
+  } else {
+    say('  on us: NOT acknowledged');
+  }
+  return { id, acknowledged: shown !== undefined };
+}
+
 export function register(program: Command, cli: Cli): void {
   program.command('demo')
     .description('start two real nodes (us, ru) on loopback, peer them, send a notification each way')
@@ -135,10 +185,11 @@ export function register(program: Command, cli: Cli): void {
             say(`    receipt signature ${verified ? 'verifies' : 'DOES NOT VERIFY'} against ${receipt.from}'s pinned key`);
           }
         }
-        const ok = results.every((r) => r.verified);
-        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint })), messages: results });
+        const alert = await crisisAlert(us, ru, say);
+        const ok = results.every((r) => r.verified) && alert.acknowledged;
+        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint })), messages: results, crisis_alert: alert });
         if (o.once === true) {
-          say(ok ? '\nEvery message was receipted.' : '\nSome messages were not receipted.');
+          say(ok ? '\nEvery message was receipted, and the crisis alert acknowledged by an officer.' : '\nSome messages were not receipted or acknowledged.');
           cli.setExitCode(ok ? 0 : 1);
           return;
         }

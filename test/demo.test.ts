@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { BIN, ROOT } from './helpers/cli.js';
+import { tempDir } from './helpers/nodes.js';
+
+describe('npm run demo -- --once', () => {
+  it('starts two real nodes, exchanges receipted notifications and an acknowledged FLASH alert, exits 0', () => {
+    const dir = join(tempDir('hotline-demo-'), 'demo');
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--once', '--dir', dir], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/us {2}http:\/\/127\.0\.0\.1:\d+ {2}fingerprint (\d{5} ){7}\d{5}/);
+    expect(r.stdout.match(/receipt signature verifies against/g)).toHaveLength(2);
+    expect(r.stdout).toContain('Категория инцидента: Вторжение');
+    expect(r.stdout).toMatch(/on us: receipted by node ru at \S+; acknowledged by Ivan Petrov, duty officer at \S+/);
+    expect(r.stdout).toContain('Every message was receipted, and the crisis alert acknowledged');
+  });
+});
