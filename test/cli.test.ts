@@ -3,12 +3,13 @@
  * Bad arguments and broken config files give a clear message, exit 2 and no stack trace;
  * operations that fail give exit 1 and a stable code; the offline-carriage round trip works end to end.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect, beforeAll } from 'vitest';
+import { ensureBuilt } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -95,10 +96,7 @@ async function pin(a: string, b: { home: string; fingerprint: string }, viaStdin
 type Messages = { messages: { id: string; state: string; text: string | null; from: string; to: string }[] };
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'adapters', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
 });
 
 describe.concurrent('hotline CLI (each test on its own homes; run concurrently)', () => {

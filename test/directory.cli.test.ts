@@ -3,13 +3,10 @@
  * (bin/hotline.js → dist/) against two node processes on loopback. Human output and --json, exit
  * codes 0 / 1 (the operation was refused) / 2 (bad usage), no stack traces.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeProcess } from './helpers/processes.js';
+import { startProcesses, type NodeProcess } from './helpers/processes.js';
 import { eventually, makePair, type TestHome } from './helpers/nodes.js';
-import { exits, json, ok, ROOT } from './helpers/cli.js';
+import { ensureBuilt, exits, json, ok } from './helpers/cli.js';
 
 
 let us: TestHome;
@@ -17,16 +14,9 @@ let ru: TestHome;
 const nodes: NodeProcess[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'adapters', 'cli', 'main.js'))) {
-    const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt();
   [us, ru] = await makePair();
-  for (const h of [us, ru]) {
-    const n = new NodeProcess(h.home, h.url);
-    await n.start();
-    nodes.push(n);
-  }
+  nodes.push(...(await startProcesses([us, ru])));
 });
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()));

@@ -5,7 +5,7 @@ import { appendAll } from '../src/modules/federation/federation.outbox.js';
 import { verifyStore } from '../src/modules/federation/federation.verify.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { makePair, type TestHome } from './helpers/nodes.js';
-import { NodeProcess, readStore, sleep } from './helpers/processes.js';
+import { readStore, sleep, startProcesses, type NodeProcess } from './helpers/processes.js';
 
 const TOTAL = 10_000;
 const procs: NodeProcess[] = [];
@@ -58,11 +58,8 @@ async function expectExactlyOnceInOrder(us: TestHome, ru: TestHome, total: numbe
 /** A peered pair, each node running as its own OS process. */
 async function startPair(): Promise<{ us: TestHome; ru: TestHome; a: NodeProcess; b: NodeProcess }> {
   const [us, ru] = await makePair();
-  const a = new NodeProcess(us.home, us.url);
-  const b = new NodeProcess(ru.home, ru.url);
+  const [a, b] = (await startProcesses([us, ru])) as [NodeProcess, NodeProcess];
   procs.push(a, b);
-  await a.start();
-  await b.start();
   return { us, ru, a, b };
 }
 

@@ -4,8 +4,8 @@
  * CLI's show --lang). A body that does not fit its template is refused at send (nothing queued)
  * and on receipt (nothing stored), with template_mismatch naming the field.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
@@ -20,6 +20,7 @@ import { isoTime } from '../src/shared/clock.js';
 import { uuidv7 } from '../src/shared/ids.js';
 import { api, type Api } from './helpers/api.js';
 import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
+import { ensureBuilt } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -87,10 +88,7 @@ function line(rendered: RenderedLine[], field: string): RenderedLine | undefined
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'adapters', 'cli', 'main.js'))) {
-    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
-  }
+  ensureBuilt();
   [us, ru] = await makePair();
   a = await us.start();
   b = await ru.start();

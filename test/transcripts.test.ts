@@ -4,7 +4,7 @@
  * there by the `hotline` binary with no home at all; any one-byte change, and a wrong expected
  * fingerprint, make it fail; TLP:RED is withheld (and listed) unless it may be included.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { send, show } from '../src/modules/messaging/messaging.service.js';
 import type { Transcript, TranscriptReport } from '../src/modules/transcripts/transcripts.types.js';
 import { verifyTranscriptBytes } from '../src/modules/transcripts/transcripts.verify.js';
 import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
+import { ensureBuilt } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -52,10 +53,7 @@ let redId: string;
 const texts: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'modules', 'transcripts', 'transcripts.verify.js'))) {
-    const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt('src/modules/transcripts/transcripts.verify.js');
   [us, ru] = await makePair();
   const a = await us.start();
   const b = await ru.start();

@@ -3,13 +3,14 @@
  * (bin/hotline.js → dist/) as a child process. `--as USER` exercises the same visibility rule as
  * the REST API; the red message crosses between the nodes by offline carriage (export/import).
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
+import { ensureBuilt } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -56,10 +57,7 @@ async function init(party: string): Promise<{ home: string; fingerprint: string 
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'adapters', 'cli', 'commands', 'user.js'))) {
-    const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
-  }
+  ensureBuilt('src/adapters/cli/commands/user.js');
   dir = mkdtempSync(join(tmpdir(), 'hotline-users-cli-'));
   const a = await init('us');
   const b = await init('ru');

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +46,14 @@ export async function exits(code: number, pattern: RegExp, home: string, ...args
   const r = await hl(home, ...args);
   expect(r.code, `hotline ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(code);
   expect(r.stderr).toMatch(pattern);
+}
+
+/**
+ * Builds dist/ if `file` (a path under dist/) is missing: `npm test` builds first, so this only
+ * matters when one test file is run on its own.
+ */
+export function ensureBuilt(file = 'src/adapters/cli/main.js'): void {
+  if (existsSync(join(ROOT, 'dist', file))) return;
+  const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`npm run build failed:\n${b.stdout}\n${b.stderr}`);
 }

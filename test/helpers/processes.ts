@@ -57,3 +57,19 @@ export function readStore<T>(home: string, fn: (db: Database.Database) => T): T 
     db.close();
   }
 }
+
+/** Starts each home as its own `hotline start` process; the caller stops or kills them. */
+export async function startProcesses(homes: readonly { home: string; url: string }[]): Promise<NodeProcess[]> {
+  const out: NodeProcess[] = [];
+  try {
+    for (const h of homes) {
+      const n = new NodeProcess(h.home, h.url);
+      out.push(n);
+      await n.start();
+    }
+  } catch (e) {
+    await Promise.all(out.map((n) => n.kill9())); // none left running if one fails to start
+    throw e;
+  }
+  return out;
+}
