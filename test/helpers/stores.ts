@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { openSqlite } from '../../src/adapters/storage/sqlite.js';
+import { exportEnvelopes, importCarriage } from '../../src/modules/federation/federation.carriage.js';
 import { enqueue, type Draft } from '../../src/modules/federation/federation.outbox.js';
 import { makeDescriptor, parseDescriptor, PeerRepository } from '../../src/modules/federation/federation.peers.js';
 import type { ReceiveDeps } from '../../src/modules/federation/federation.receive.js';
@@ -75,4 +76,11 @@ export async function snapshot(db: Kysely<FederationTables>): Promise<{ messages
   const messages = await db.selectFrom('messages').selectAll().orderBy('id').execute();
   const links = await db.selectFrom('links').selectAll().orderBy('from_party').orderBy('to_party').execute();
   return { messages, links };
+}
+
+/** Carries everything `from` has queued for `to` by carriage file, and the receipts back. */
+export async function carry(from: StoreNode, to: StoreNode): Promise<void> {
+  const r = await importCarriage(to, await exportEnvelopes(from, to.self.party));
+  if (r.type !== 'envelopes') throw new Error('expected an envelopes import');
+  await importCarriage(from, r.receipts);
 }

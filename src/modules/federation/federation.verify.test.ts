@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
+import { carry, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
 import { generateKeys } from '../identity/identity.keys.js';
-import { exportEnvelopes, importCarriage } from './federation.carriage.js';
 import type { PinnedKey } from './federation.peers.js';
 import { GENESIS_HASH } from './federation.types.js';
 import { verifyStore, type VerifyReport } from './federation.verify.js';
@@ -12,12 +11,6 @@ afterEach(async () => {
   pair = undefined;
 });
 
-/** Carries everything queued from one node to the other and the receipts back. */
-async function carry(from: StoreNode, to: StoreNode): Promise<void> {
-  const r = await importCarriage(to, await exportEnvelopes(from, to.self.party));
-  if (r.type !== 'envelopes') throw new Error('expected envelopes');
-  await importCarriage(from, r.receipts);
-}
 
 /** east → west: 4 messages; west → east: 2; all carried and receipted. */
 async function exchanged(): Promise<StorePair> {

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
+import { carry, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
 import { canonicalJson } from '../../shared/canonical.js';
 import { isoTime } from '../../shared/clock.js';
 import { HotlineError } from '../../shared/errors.js';
-import { exportEnvelopes, importCarriage } from '../federation/federation.carriage.js';
 import { envelopeHash, signEnvelope } from '../federation/federation.envelope.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { fingerprint, signText } from '../identity/identity.keys.js';
@@ -19,11 +18,6 @@ afterEach(async () => {
   pair = undefined;
 });
 
-async function carry(from: StoreNode, to: StoreNode): Promise<void> {
-  const r = await importCarriage(to, await exportEnvelopes(from, to.self.party));
-  if (r.type !== 'envelopes') throw new Error('expected envelopes');
-  await importCarriage(from, r.receipts);
-}
 
 const CASE_TEXT = (i: number, from: string): string => `case message ${i} from ${from}`;
 
