@@ -55,6 +55,13 @@ export const ERROR_CODES = [
   // law channel: expedited preservation (Budapest Convention Art. 29)
   'preservation_invalid',
   'preservation_state',
+  // STIX 2.1 and TAXII 2.1
+  'stix_invalid',
+  'bundle_invalid',
+  'filter_invalid',
+  'cursor_invalid',
+  'not_acceptable',
+  'collection_exists',
   // local state and configuration
   'peer_exists',
   'home_exists',

@@ -23,6 +23,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   case_closed: 409,
   invalid_transition: 409,
   preservation_state: 409,
+  not_acceptable: 406,
+  collection_exists: 409,
   storage_error: 503,
   template_invalid: 500,
   internal: 500,
