@@ -34,7 +34,21 @@ export interface Config {
   readonly law: LawConfig;
   /** Where escalation and overdue notifications go besides the rota's own targets (`notify`). */
   readonly notify: NotifyConfig;
+  /** The TAXII 2.1 server (`taxii`): request and page sizes. */
+  readonly taxii: Readonly<TaxiiConfig>;
 }
+
+/** `taxii` in hotline.json. */
+export interface TaxiiConfig {
+  /** Largest POST body in bytes (the API root's `max_content_length`). */
+  maxContentLength: number;
+  /** Largest page: a larger `limit` is lowered to it. */
+  maxPage: number;
+  /** Page size when a client gives no `limit`. */
+  defaultPage: number;
+}
+
+export const DEFAULT_TAXII: Readonly<TaxiiConfig> = { maxContentLength: 16 * 1024 * 1024, maxPage: 10_000, defaultPage: 1000 };
 
 /** The file's shape (snake_case, paths relative to the home). */
 export interface ConfigFile {
@@ -53,6 +67,7 @@ export interface ConfigFile {
   ping_schedule?: { to: string; channel: string; every_minutes: number }[];
   law?: { remind_days_before?: number };
   notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } };
+  taxii?: Partial<TaxiiConfig>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -131,6 +146,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     pingSchedule: parsePingSchedule(c.ping_schedule, { party, channels: channels as Channel[] }),
     law: parseLawConfig(c.law),
     notify: parseNotifyConfig(c.notify),
+    taxii: Object.freeze(overrides('taxii', DEFAULT_TAXII, c.taxii)),
   });
 }
 

@@ -17,10 +17,15 @@ import { directoryHook } from './modules/directory/directory.hook.js';
 import { templatesHook } from './modules/templates/templates.hook.js';
 import { checkNodeLanguage } from './modules/templates/templates.service.js';
 import { UserRepository } from './modules/users/users.service.js';
+import { CollectionRepository } from './modules/taxii/taxii.collections.js';
+import { CursorCodec } from './modules/taxii/taxii.cursor.js';
+import { indicatorsHook } from './modules/taxii/taxii.hook.js';
+import { TaxiiService } from './modules/taxii/taxii.service.js';
+import { StixStore } from './modules/taxii/taxii.store.js';
 
 /** The modules that take part in storing messages, in the order their hooks run. */
-function messageHooks(): MessageHook[] {
-  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook];
+function messageHooks(stix: Parameters<typeof indicatorsHook>[0]): MessageHook[] {
+  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook, indicatorsHook(stix)];
 }
 
 /** Everything the domain needs from one node's home: its store, keys, identity, clock, logger. */
@@ -38,6 +43,8 @@ export interface NodeContext {
   users: UserRepository;
   /** What other modules do when a message is stored, in the same transaction (federation.hooks.ts). */
   hooks: readonly MessageHook[];
+  /** The STIX object store and the TAXII 2.1 operations on its collections. */
+  taxii: TaxiiService;
   close(): Promise<void>;
 }
 
@@ -61,11 +68,17 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   const clock = opts.clock ?? systemClock;
   const self: Self = { party: config.party, name: config.name, url: config.url, channels: config.channels };
   const log = opts.log ?? createLogger({ level: config.logLevel, party: config.party });
+  const store = await StixStore.open(db, clock);
+  const collections = new CollectionRepository({ db, clock });
+  const taxii = new TaxiiService({
+    db, store, collections, clock, cursors: new CursorCodec(keys.privateKey),
+    limits: { maxPage: config.taxii.maxPage, defaultPage: config.taxii.defaultPage },
+  });
   return {
-    config, db, keys, self, clock, log, limits: config.limits,
+    config, db, keys, self, clock, log, limits: config.limits, taxii,
     peers: new PeerRepository({ db, clock, self }),
     users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
-    hooks: messageHooks(),
+    hooks: messageHooks({ store, collections, clock }),
     close: () => db.destroy(),
   };
 }

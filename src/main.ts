@@ -9,6 +9,7 @@ import { PingScheduler } from './modules/directory/directory.scheduler.js';
 import { PreservationReminders } from './modules/law/law.reminders.js';
 import { notify } from './modules/deadlines/deadlines.notify.js';
 import { DeadlineProcessor } from './modules/deadlines/deadlines.processor.js';
+import { statuses } from './modules/taxii/taxii.status.js';
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -42,6 +43,8 @@ export interface StartOptions extends ContextOptions {
 export async function startNode(configOrHome: Config | string, opts: StartOptions = {}): Promise<RunningNode> {
   const config = typeof configOrHome === 'string' ? loadConfig(configOrHome) : configOrHome;
   const ctx = await openContext(config, opts);
+  // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts).
+  await statuses.finishInterrupted(ctx.db);
   const metrics = createMetrics(ctx.db, ctx.self.party);
   const delivery = new DeliveryProcessor({
     db: ctx.db, self: ctx.self, clock: ctx.clock, peers: ctx.peers, log: ctx.log.child({ module: 'delivery' }),

@@ -5,7 +5,7 @@ import { BIN, ROOT } from './helpers/cli.js';
 import { tempDir } from './helpers/nodes.js';
 
 describe('npm run demo -- --once', () => {
-  it('starts two real nodes, exchanges receipted notifications and an acknowledged FLASH alert, exits 0', () => {
+  it('starts two real nodes, exchanges receipted notifications, an acknowledged FLASH alert and STIX indicators read over TAXII, exits 0', () => {
     const dir = join(tempDir('hotline-demo-'), 'demo');
     const r = spawnSync(process.execPath, [BIN, 'demo', '--once', '--dir', dir], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
@@ -13,6 +13,8 @@ describe('npm run demo -- --once', () => {
     expect(r.stdout.match(/receipt signature verifies against/g)).toHaveLength(2);
     expect(r.stdout).toContain('Категория инцидента: Вторжение');
     expect(r.stdout).toMatch(/on us: receipted by node ru at \S+; acknowledged by Ivan Petrov, duty officer at \S+/);
-    expect(r.stdout).toContain('Every message was receipted, and the crisis alert acknowledged');
+    expect(r.stdout).toMatch(/indicator +QakBot C2 198\.51\.100\.7/);
+    expect(r.stdout).toMatch(/inbound-us\/objects\/ → 3 objects/);
+    expect(r.stdout).toContain('Every message was receipted, the crisis alert acknowledged by an officer, and the indicators served over TAXII.');
   });
 });

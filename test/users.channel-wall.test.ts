@@ -79,7 +79,7 @@ describe('the channel wall (REST, real nodes)', () => {
     expect(inbox.every((m) => channels.includes(m.channel as Channel))).toBe(true);
     const outbox = await listed(t, 'out');
     expect(outbox.map((m) => m.id).sort()).toEqual(channels.map((c) => outbound[c]).sort());
-    expect((await onRu('/api/v1/me', t)).json).toEqual({ user: officer, role: 'officer', channels });
+    expect((await onRu('/api/v1/me', t)).json).toEqual({ user: officer, role: 'officer', channels, token: expect.any(String) as string });
   });
 
   it.each(Object.entries(OFFICERS))('%s gets 404 not_found (as for a message that does not exist) for every message on another channel', async (officer, channels) => {

@@ -3,11 +3,13 @@ import { describeError, EXIT, exitCodeFor, output, type Output } from './output.
 import { resolveHome } from './home.js';
 import * as ack from './commands/ack.js';
 import * as carriage from './commands/carriage.js';
+import * as collection from './commands/collection.js';
 import * as cases from './commands/cases.js';
 import * as deadlines from './commands/deadlines.js';
 import * as demo from './commands/demo.js';
 import * as directory from './commands/directory.js';
 import * as identity from './commands/identity.js';
+import * as indicators from './commands/indicators.js';
 import * as init from './commands/init.js';
 import * as messages from './commands/messages.js';
 import * as peer from './commands/peer.js';
@@ -46,7 +48,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, collection, indicators]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

@@ -13,6 +13,8 @@ import { lawRoutes } from './routes/law.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { transcriptsRoutes } from './routes/transcripts.routes.js';
 import { decorateAuth } from './auth.js';
+import { taxiiRoutes } from './taxii/taxii.routes.js';
+import { stixRoutes } from './routes/stix.routes.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
@@ -53,5 +55,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   usersRoutes(app, ctx);
   transcriptsRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
+  stixRoutes(app, ctx, onQueued);
+  await taxiiRoutes(app, ctx);
   return app;
 }

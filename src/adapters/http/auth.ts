@@ -54,7 +54,9 @@ function bearer(req: FastifyRequest): string {
  */
 export function authenticate(ctx: { users: UserRepository }) {
   return async (req: FastifyRequest): Promise<void> => {
-    req.principal = await ctx.users.authenticate(bearer(req));
+    const p = await ctx.users.authenticate(bearer(req));
+    if (p.role === 'peer') fail('forbidden', `"${p.user}" is an account of peer ${p.peer ?? '?'}: it may use TAXII (/taxii2/) only, not the REST API`);
+    req.principal = p;
   };
 }
 

@@ -24,6 +24,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   invalid_transition: 409,
   preservation_state: 409,
   not_acceptable: 406,
+  bundle_invalid: 422,
+  stix_invalid: 422,
   collection_exists: 409,
   storage_error: 503,
   template_invalid: 500,
@@ -35,7 +37,7 @@ export function statusOf(code: ErrorCode): number {
 }
 
 /** Translates what fastify itself refuses (media type, body size, JSON syntax, schema) into our codes. */
-function fromFastify(err: FastifyError): HotlineError | undefined {
+export function fromFastify(err: FastifyError): HotlineError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HotlineError('unsupported_media_type', 'Send the body as application/json');

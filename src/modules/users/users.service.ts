@@ -5,6 +5,7 @@ import { isoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { isUuid, uuidv7 } from '../../shared/ids.js';
 import { CHANNELS, type Channel } from '../federation/federation.types.js';
+import type { FederationTables } from '../federation/federation.tables.js';
 import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
 import {
   ADMIN_NAME, NODE_ADMIN, ROLES, USER_NAME,
@@ -24,6 +25,8 @@ export interface NewUser {
   role: string;
   /** A list, or a comma-separated string ("cert,crisis"). Optional for an admin (default: every channel). */
   channels?: string | readonly string[];
+  /** Role `peer` only, and required for it: the pinned peer whose systems use the account. */
+  peer?: string;
 }
 
 /** `last_used_at` is written at most this often per token. */
@@ -51,7 +54,16 @@ function toUser(r: UsersTable): User {
   return {
     name: r.name, role: r.role as Role, channels: JSON.parse(r.channels) as Channel[],
     created_at: isoTime(Number(r.created_at)), disabled_at: r.disabled_at === null ? null : isoTime(Number(r.disabled_at)),
+    ...(r.peer === null || r.peer === undefined ? {} : { peer: r.peer }),
   };
+}
+
+/** The principal of an enabled user, authenticated (or not) by token `token`. */
+function principalOf(u: { name: string; role: string; channels: string; peer: string | null }, token?: string): Principal {
+  return Object.freeze({
+    user: u.name, role: u.role as Role, channels: Object.freeze(JSON.parse(u.channels) as Channel[]),
+    ...(token === undefined ? {} : { token }), ...(u.peer === null ? {} : { peer: u.peer }),
+  });
 }
 
 function toToken(r: TokensTable): TokenInfo {
@@ -77,10 +89,20 @@ export class UserRepository {
       fail('invalid_argument', `An ${role} needs channels: --channels with some of ${CHANNELS.join(', ')}`);
     }
     const channels = input.channels === undefined ? [...CHANNELS] : parseChannels(input.channels);
-    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null };
+    if ((role === 'peer') !== (input.peer !== undefined)) {
+      fail('invalid_argument', role === 'peer'
+        ? 'A peer account names the party whose systems use it: --peer PARTY (a pinned peer; see "hotline peer list")'
+        : `Only a user with role "peer" is bound to a party; drop --peer or use --role peer`);
+    }
+    const peer = input.peer ?? null;
+    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null, peer };
     await this.deps.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst();
       if (taken !== undefined) fail('user_exists', `A user "${name}" already exists on this node`);
+      if (peer !== null) {
+        const pinned = await trx.withTables<{ peers: FederationTables['peers'] }>().selectFrom('peers').select('party').where('party', '=', peer).executeTakeFirst();
+        if (pinned === undefined) fail('unknown_peer', `No peer "${peer}" is pinned on this node; add it first with "hotline peer add"`);
+      }
       await trx.insertInto('users').values(row).execute();
     });
     return toUser(row);
@@ -147,7 +169,7 @@ export class UserRepository {
     const hash = sha256Hex(secret);
     if (timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) return NODE_ADMIN;
     const r = await this.deps.db.selectFrom('tokens').innerJoin('users', 'users.name', 'tokens.user_name')
-      .select(['tokens.id', 'tokens.revoked_at', 'tokens.last_used_at', 'users.name', 'users.role', 'users.channels', 'users.disabled_at'])
+      .select(['tokens.id', 'tokens.revoked_at', 'tokens.last_used_at', 'users.name', 'users.role', 'users.channels', 'users.disabled_at', 'users.peer'])
       .where('tokens.secret_sha256', '=', hash).executeTakeFirst();
     if (r === undefined) fail('unauthorized', 'The token is not valid for this node');
     if (r.revoked_at !== null) {
@@ -158,7 +180,7 @@ export class UserRepository {
     if (r.last_used_at === null || now - Number(r.last_used_at) >= LAST_USED_RESOLUTION_MS) {
       await this.deps.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();
     }
-    return Object.freeze({ user: r.name, role: r.role as Role, channels: Object.freeze(JSON.parse(r.channels) as Channel[]) });
+    return principalOf(r, r.id);
   }
 
   /** The principal a CLI command acts as with `--as NAME`: `unknown_user`, or `unauthorized` if disabled. */
@@ -166,6 +188,6 @@ export class UserRepository {
     if (name === ADMIN_NAME) return NODE_ADMIN;
     const u = await this.require(name);
     if (u.disabled_at !== null) fail('unauthorized', `User "${u.name}" is disabled (since ${u.disabled_at})`);
-    return Object.freeze({ user: u.name, role: u.role, channels: Object.freeze([...u.channels]) });
+    return principalOf({ name: u.name, role: u.role, channels: JSON.stringify(u.channels), peer: u.peer ?? null });
   }
 }

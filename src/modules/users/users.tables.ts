@@ -12,6 +12,8 @@ export interface UsersTable {
   created_at: number;
   /** Set when the user is disabled: every token of the user stops working. */
   disabled_at: number | null;
+  /** Role `peer` only: the party whose systems use this account (TAXII only). Migration `0007_taxii`. */
+  peer: string | null;
 }
 
 /** An API token. Only the SHA-256 of its secret is stored; the secret is shown once, at creation. */

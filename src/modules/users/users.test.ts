@@ -78,7 +78,7 @@ describe('tokens', () => {
     await users.add({ name: 'alice', role: 'officer', channels: 'cert,crisis' });
     const t = await users.createToken('alice');
     expect(t.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await users.authenticate(t.secret)).toEqual({ user: 'alice', role: 'officer', channels: ['crisis', 'cert'] });
+    expect(await users.authenticate(t.secret)).toEqual({ user: 'alice', role: 'officer', channels: ['crisis', 'cert'], token: t.id });
     expect(await users.authenticate(ADMIN_SECRET)).toBe(NODE_ADMIN);
     // Only the hash is stored.
     const row = await db.selectFrom('tokens').selectAll().executeTakeFirstOrThrow();

@@ -1,7 +1,11 @@
 import { CHANNELS, type Channel } from '../federation/federation.types.js';
 
-export const ROLES = ['admin', 'officer'] as const;
-/** `admin` runs the node (peers, users, tokens); `officer` reads and writes the channels granted to it. */
+export const ROLES = ['admin', 'officer', 'peer'] as const;
+/**
+ * `admin` runs the node (peers, users, tokens); `officer` reads and writes the channels granted to
+ * it; `peer` is an account another party's systems use to read and write the TAXII collections
+ * granted to that party (never the REST API: adapters/http/auth.ts refuses it there).
+ */
 export type Role = (typeof ROLES)[number];
 
 /** A user name: 2 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter. */
@@ -15,6 +19,10 @@ export interface Principal {
   readonly user: string;
   readonly role: Role;
   readonly channels: readonly Channel[];
+  /** The API token it authenticated with (its id), for per-token TAXII grants; absent for the admin token and the CLI. */
+  readonly token?: string;
+  /** Role `peer`: the party whose account this is. */
+  readonly peer?: string;
 }
 
 /** The node administrator: the config's admin token, and the CLI without `--as`. Holds every channel. */
@@ -27,6 +35,8 @@ export interface User {
   channels: Channel[];
   created_at: string;
   disabled_at: string | null;
+  /** Role `peer`: the party whose systems use it. */
+  peer?: string;
 }
 
 /** A token as listed (never with its secret). */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -116,6 +117,30 @@ async function crisisAlert(us: DemoNode, ru: DemoNode, say: (s: string) => void)
   return { id, acknowledged: shown !== undefined };
 }
 
+/**
+ * The CERT exchange: a STIX bundle (a C2 indicator, its address, the malware family) sent as an
+ * `indicators` message, read on the other side over TAXII 2.1 from the collection `inbound-us`.
+ */
+async function indicatorsExchange(us: DemoNode, ru: DemoNode, say: (s: string) => void): Promise<{ objects: number }> {
+  say('\nBotnet indicators as STIX 2.1, us → ru, read on ru over TAXII 2.1:');
+  const at = '2026-11-23T09:00:00.000Z';
+  const mw = { type: 'malware', spec_version: '2.1', id: `malware--${randomUUID()}`, created: at, modified: at, name: 'QakBot', is_family: true, malware_types: ['bot'] };
+  const ind = {
+    type: 'indicator', spec_version: '2.1', id: `indicator--${randomUUID()}`, created: at, modified: at, name: 'QakBot C2 198.51.100.7',
+    indicator_types: ['malicious-activity'], pattern: "[ipv4-addr:value = '198.51.100.7']", pattern_type: 'stix', valid_from: at,
+  };
+  const rel = { type: 'relationship', spec_version: '2.1', id: `relationship--${randomUUID()}`, created: at, modified: at, relationship_type: 'indicates', source_ref: ind.id, target_ref: mw.id };
+  await api(us, '/api/v1/indicators', { method: 'POST', body: { to: 'ru', tlp: 'green', text: 'C2 seen in our sinkhole', bundle: { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [ind, mw, rel] } } });
+  const got = await poll(async () => {
+    const res = await fetch(`${ru.url}/taxii2/api/collections/inbound-us/objects/`, { headers: { authorization: `Bearer ${ru.token}`, accept: 'application/taxii+json;version=2.1' } });
+    const j = (await res.json()) as { objects?: { type: string; id: string; name?: string }[] };
+    return res.ok && (j.objects ?? []).length === 3 ? j.objects : undefined;
+  });
+  for (const o of got ?? []) say(`  ${o.type.padEnd(12)} ${o.name ?? o.id}`);
+  say(got === undefined ? '  NOT received' : `  GET ${ru.url}/taxii2/api/collections/inbound-us/objects/ → ${got.length} objects`);
+  return { objects: got?.length ?? 0 };
+}
+
 export function register(program: Command, cli: Cli): void {
   program.command('demo')
     .description('start two real nodes (us, ru) on loopback, peer them, send a notification each way')
@@ -186,10 +211,11 @@ export function register(program: Command, cli: Cli): void {
           }
         }
         const alert = await crisisAlert(us, ru, say);
-        const ok = results.every((r) => r.verified) && alert.acknowledged;
-        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint })), messages: results, crisis_alert: alert });
+        const stix = await indicatorsExchange(us, ru, say);
+        const ok = results.every((r) => r.verified) && alert.acknowledged && stix.objects === 3;
+        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint })), messages: results, crisis_alert: alert, indicators: stix });
         if (o.once === true) {
-          say(ok ? '\nEvery message was receipted, and the crisis alert acknowledged by an officer.' : '\nSome messages were not receipted or acknowledged.');
+          say(ok ? '\nEvery message was receipted, the crisis alert acknowledged by an officer, and the indicators served over TAXII.' : '\nSome messages were not receipted or acknowledged, or the indicators did not arrive.');
           cli.setExitCode(ok ? 0 : 1);
           return;
         }

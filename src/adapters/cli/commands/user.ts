@@ -6,7 +6,7 @@ import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 
 function describeUser(u: User): string {
-  return `${u.name}  ${u.role}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
+  return `${u.name}  ${u.role}${u.peer === undefined ? '' : ` of peer ${u.peer}`}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
 }
 
 /** `hotline user add|list|disable`: the node's users, their roles and channel grants. */
@@ -16,10 +16,11 @@ export function register(program: Command, cli: Cli): void {
   user.command('add')
     .description('add a user with a role and the channels it may read and write')
     .argument('<name>', 'lower case, e.g. alice or duty.officer')
-    .option('--role <role>', 'officer | admin', 'officer')
+    .option('--role <role>', 'officer | admin | peer (an account a peer\'s systems use for TAXII only)', 'officer')
     .option('--channels <list>', 'channels granted, e.g. cert,crisis (an admin gets all by default)')
-    .action((name: string, o: { role: string; channels?: string }) => withNode(cli.home(), async (ctx) => {
-      const u = await ctx.users.add({ name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }) });
+    .option('--peer <party>', 'role peer: the pinned peer whose systems use the account')
+    .action((name: string, o: { role: string; channels?: string; peer?: string }) => withNode(cli.home(), async (ctx) => {
+      const u = await ctx.users.add({ name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }), ...(o.peer === undefined ? {} : { peer: o.peer }) });
       cli.out.print(`Added ${describeUser(u)}\nNext: hotline token create --user ${u.name}`, u);
     }));
 

@@ -9,6 +9,7 @@ const AddUserBody = Type.Object({
   name: Type.String({ description: 'Lower case: 2 to 32 of a-z, 0-9, ".", "_", "-", starting with a letter' }),
   role: Type.String({ enum: [...ROLES] }),
   channels: Type.Optional(Type.Array(Type.String(), { description: `Channels granted (some of ${CHANNELS.join(', ')}); required for an officer, all by default for an admin` })),
+  peer: Type.Optional(Type.String({ description: 'Role peer only, and required for it: the pinned peer whose systems use the account (TAXII only)' })),
 }, { additionalProperties: false });
 
 const CreateTokenBody = Type.Object({

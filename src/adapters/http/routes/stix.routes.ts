@@ -1,0 +1,73 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { sendIndicators } from '../../../modules/taxii/taxii.indicators.js';
+import { authenticate, principalOf, requireRole } from '../auth.js';
+
+const SendIndicatorsBody = Type.Object({
+  to: Type.String({ description: 'The peer' }),
+  bundle: Type.Object({}, { additionalProperties: true, description: 'A STIX 2.1 bundle' }),
+  tlp: Type.Optional(Type.String({ description: 'The messages\' TLP (default amber); no object may be marked more restrictively' })),
+  priority: Type.Optional(Type.String()),
+  text: Type.Optional(Type.String()),
+  case: Type.Optional(Type.String()),
+  recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED only: user names at the peer who may read it' })),
+}, { additionalProperties: false });
+
+const AddCollectionBody = Type.Object({
+  alias: Type.String(),
+  title: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  channel: Type.Optional(Type.String({ description: 'crisis | cert | law (default cert)' })),
+  tlp: Type.Optional(Type.String({ description: 'TLP of objects without a TLP marking (default amber)' })),
+}, { additionalProperties: false });
+
+const GrantBody = Type.Object({
+  subject: Type.String({ description: 'user:NAME, token:ID, peer:PARTY or channel:CHANNEL' }),
+  read: Type.Boolean(),
+  write: Type.Boolean(),
+}, { additionalProperties: false });
+
+/**
+ * STIX over the federation and the administration of TAXII collections. The collections' content
+ * is served by TAXII 2.1 at /taxii2/ (adapters/http/taxii/).
+ */
+export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+  const onRequest = authenticate(ctx);
+  const security = [{ bearer: [] }];
+  const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks };
+
+  app.post('/api/v1/indicators', {
+    onRequest, schema: { tags: ['stix'], summary: 'Send a STIX 2.1 bundle to a peer as indicators messages (cert channel)', security, body: SendIndicatorsBody },
+  }, async (req, reply) => {
+    const b = req.body as Static<typeof SendIndicatorsBody>;
+    const sent = await sendIndicators(deps, b, principalOf(req));
+    onQueued();
+    return reply.status(202).send({
+      case: sent[0]!.case, state: 'queued',
+      messages: sent.map((e) => ({ id: e.id, seq: e.seq, objects: (e.body.stix as { objects: number }).objects })),
+    });
+  });
+
+  app.get('/api/v1/collections', { onRequest, schema: { tags: ['stix'], summary: 'TAXII collections you can see, with your access', security } },
+    async (req) => ({ collections: (await ctx.taxii.collections.visibleTo(principalOf(req))).map((x) => ({ ...x.collection, ...x.access })) }));
+
+  app.post('/api/v1/collections', { onRequest, schema: { tags: ['stix'], summary: 'Add a TAXII collection (admin)', security, body: AddCollectionBody } },
+    async (req, reply) => {
+      requireRole(principalOf(req), 'admin');
+      return reply.status(201).send(await ctx.taxii.collections.add(req.body as Static<typeof AddCollectionBody>));
+    });
+
+  app.get('/api/v1/collections/:id/grants', { onRequest, schema: { tags: ['stix'], summary: 'Who may read and write a collection (admin)', security, params: Type.Object({ id: Type.String() }) } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return { grants: await ctx.taxii.collections.grants((req.params as { id: string }).id) };
+    });
+
+  app.put('/api/v1/collections/:id/grants', { onRequest, schema: { tags: ['stix'], summary: 'Grant read/write on a collection; both false removes the grant (admin)', security, params: Type.Object({ id: Type.String() }), body: GrantBody } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      const b = req.body as Static<typeof GrantBody>;
+      return { grants: await ctx.taxii.collections.grant((req.params as { id: string }).id, b.subject, { read: b.read, write: b.write }) };
+    });
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { sha256Hex } from '../../shared/canonical.js';
+import { fail } from '../../shared/errors.js';
+import { enqueue, type OutboxDeps } from '../federation/federation.outbox.js';
+import { TLPS, type Attachment, type Envelope, type Tlp } from '../federation/federation.types.js';
+import { checkRedRecipients } from '../messaging/messaging.visibility.js';
+import { tlpOf } from '../stix/stix.tlp.js';
+import { validateBundle, validateObject } from '../stix/stix.validate.js';
+import type { StixObject } from '../stix/stix.types.js';
+import { requireChannel } from '../users/users.access.js';
+import type { Principal } from '../users/users.types.js';
+
+/**
+ * `indicators` messages: a STIX 2.1 bundle carried as the envelope's one attachment
+ * (`bundle.json`, media type `application/stix+json`), so that it is signed, receipted, retried
+ * and audited like any other message. docs/protocol.md section "Indicators".
+ */
+export const BUNDLE_MEDIA_TYPE = 'application/stix+json';
+export const BUNDLE_NAME = 'bundle.json';
+
+export interface SendIndicatorsInput {
+  to: string;
+  /** A STIX bundle (parsed JSON). */
+  bundle: unknown;
+  tlp?: string;
+  priority?: string;
+  text?: string;
+  case?: string;
+  /** TLP:RED: user names at the receiving node who may read it. */
+  recipients?: readonly string[];
+}
+
+/** Bytes of bundle JSON per message: the attachment is base64 (4/3) inside an envelope limited to `maxEnvelopeBytes`. */
+export function bundleBudget(maxEnvelopeBytes: number): number {
+  return Math.floor((maxEnvelopeBytes - 16 * 1024) * 0.74);
+}
+
+/** The bundle's objects, all valid (else `stix_invalid` naming the first problems), and none marked above `tlp`. */
+export function checkedObjects(bundle: unknown, tlp: Tlp): StixObject[] {
+  const b = validateBundle(bundle);
+  if (!b.ok) fail('bundle_invalid', `Not a STIX 2.1 bundle: ${b.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('; ')}`);
+  if (b.objects.length === 0) fail('bundle_invalid', 'The bundle has no objects; there is nothing to send');
+  const out: StixObject[] = [];
+  const bad: string[] = [];
+  b.objects.forEach((o, i) => {
+    const v = validateObject(o);
+    if (!v.ok) {
+      bad.push(`objects[${i}] (${v.id ?? 'no id'}): ${v.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('; ')}`);
+      return;
+    }
+    const own = tlpOf(v.object);
+    if (own !== null && TLPS.indexOf(own) > TLPS.indexOf(tlp)) {
+      bad.push(`objects[${i}] (${v.object.id}) is marked TLP:${own.toUpperCase()}, more restrictive than the message's TLP:${tlp.toUpperCase()}; send it with --tlp ${own}`);
+      return;
+    }
+    out.push(v.object);
+  });
+  if (bad.length > 0) fail('stix_invalid', `${bad.length} of ${b.objects.length} objects cannot be sent: ${bad.slice(0, 5).join(' | ')}${bad.length > 5 ? ' | …' : ''}`, { problems: bad.slice(0, 100) });
+  return out;
+}
+
+/** Splits objects into bundles whose JSON stays within `budget` bytes each (one object never splits). */
+export function splitBundles(objects: readonly StixObject[], budget: number): string[] {
+  const out: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    if (parts.length === 0) return;
+    out.push(`{"type":"bundle","id":"bundle--${randomUUID()}","objects":[${parts.join(',')}]}`);
+    parts = [];
+    size = 0;
+  };
+  for (const o of objects) {
+    const text = JSON.stringify(o);
+    const bytes = Buffer.byteLength(text);
+    if (bytes + 100 > budget) fail('envelope_too_large', `${o.id} alone is ${bytes} bytes of JSON; one message carries at most ${budget}`);
+    if (size + bytes + 1 + 100 > budget) flush();
+    parts.push(text);
+    size += bytes + 1;
+  }
+  flush();
+  return out;
+}
+
+function attachment(bundleText: string): Attachment {
+  const bytes = Buffer.from(bundleText, 'utf8');
+  return { name: BUNDLE_NAME, media_type: BUNDLE_MEDIA_TYPE, size: bytes.length, sha256: sha256Hex(bytes), content: bytes.toString('base64') };
+}
+
+/**
+ * Validates a bundle and queues it to a peer as one or more `indicators` messages on the `cert`
+ * channel (as many as the envelope limit needs, in one case). Returns the queued envelopes.
+ */
+export async function sendIndicators(deps: OutboxDeps, input: SendIndicatorsInput, as?: Principal): Promise<Envelope[]> {
+  if (as !== undefined) requireChannel(as, 'cert');
+  const tlp = (input.tlp ?? 'amber') as Tlp;
+  if (!(TLPS as readonly string[]).includes(tlp)) fail('unknown_tlp', `Unknown TLP "${tlp}"; use one of: ${TLPS.join(', ')}`);
+  if (input.recipients !== undefined && tlp !== 'red') fail('invalid_argument', 'Recipients restrict TLP:RED messages only');
+  const objects = checkedObjects(input.bundle, tlp);
+  const bundles = splitBundles(objects, bundleBudget(deps.limits.maxEnvelopeBytes));
+  const out: Envelope[] = [];
+  let caseId = input.case;
+  for (const [i, text] of bundles.entries()) {
+    const body: Record<string, unknown> = { stix: { objects: (JSON.parse(text) as { objects: unknown[] }).objects.length, part: i + 1, parts: bundles.length } };
+    if (input.text !== undefined) body.text = input.text;
+    if (as !== undefined) body.sender = as.user;
+    if (input.recipients !== undefined) body.recipients = [...input.recipients];
+    checkRedRecipients(tlp, body);
+    const env = await enqueue(deps, {
+      to: input.to, kind: 'indicators', channel: 'cert', priority: (input.priority ?? 'routine') as Envelope['priority'], tlp, body,
+      attachments: [attachment(text)], ...(caseId === undefined ? {} : { case: caseId }),
+    });
+    caseId ??= env.case;
+    out.push(env);
+  }
+  return out;
+}
+
+/** The bundle an `indicators` envelope carries (parsed), or `bundle_invalid`. */
+export function bundleOf(env: Envelope): unknown {
+  const a = env.attachments ?? [];
+  const b = a.find((x) => x.name === BUNDLE_NAME && x.media_type === BUNDLE_MEDIA_TYPE);
+  if (a.length !== 1 || b === undefined) fail('bundle_invalid', `An indicators message carries exactly one attachment ${BUNDLE_NAME} of type ${BUNDLE_MEDIA_TYPE}`);
+  try {
+    return JSON.parse(Buffer.from(b.content, 'base64').toString('utf8')) as unknown;
+  } catch {
+    return fail('bundle_invalid', `The ${BUNDLE_NAME} of an indicators message is not JSON`);
+  }
+}

@@ -1,0 +1,216 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../shared/clock.js';
+import type { Tlp } from '../federation/federation.types.js';
+import { sameJson } from '../stix/stix.tlp.js';
+import type { StixObject } from '../stix/stix.types.js';
+import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
+import { formatMicros, parseMicros } from './taxii.time.js';
+
+/** A validated object on its way into a collection, with the TLP the node will enforce on it. */
+export interface Incoming {
+  object: StixObject;
+  /** The JSON text stored and served. */
+  text: string;
+  tlp: Tlp;
+}
+
+/** Where a batch of objects came from. */
+export interface Provenance {
+  /** `local`, or the party whose `indicators` message carried them. */
+  source: string;
+  added_by: string;
+  /** TLP:RED: who may read them besides `added_by`. */
+  recipients: readonly string[] | null;
+  message_id: string | null;
+}
+
+/** TAXII status-details: one object's outcome. */
+export interface StatusDetail {
+  id: string;
+  version: string;
+  message?: string;
+}
+
+export interface AddResult {
+  successes: StatusDetail[];
+  failures: StatusDetail[];
+}
+
+type Trx = Kysely<TaxiiTables>;
+
+/** Ids looked up per query (SQLite's default limit on bound parameters is far above this). */
+const ID_CHUNK = 500;
+/** Rows per multi-row INSERT (16 columns each). */
+const INSERT_CHUNK = 200;
+
+interface VersionRow { version: number; date_added: number; is_first: number; is_last: number; has_version: number; fresh: boolean; text?: string }
+
+/**
+ * The STIX object store: versions of objects per collection, each with a `date_added` (µs) that
+ * is unique across the store and increases with every version stored, which is what paging walks
+ * (taxii.query.ts). Re-adding an identical version changes nothing; a different object under an
+ * existing id and `modified` is refused. `is_first`/`is_last` mark each object's earliest and
+ * latest version so that `match[version]=first|last` are index walks.
+ */
+export class StixStore {
+  private hwm: number;
+
+  private constructor(private readonly clock: Clock, hwm: number) {
+    this.hwm = hwm;
+  }
+
+  /** Reads the store's high-water mark of `date_added` (so times never repeat across restarts). */
+  static async open(db: Kysely<TaxiiTables>, clock: Clock): Promise<StixStore> {
+    const r = await db.selectFrom('taxii_meta').select('value').where('key', '=', 'date_added_hwm').executeTakeFirst();
+    return new StixStore(clock, r === undefined ? 0 : Number(r.value));
+  }
+
+  /** The next `date_added`: now in µs, or one more than the last one handed out. */
+  private nextDateAdded(): number {
+    this.hwm = Math.max(this.clock.now() * 1000, this.hwm + 1);
+    return this.hwm;
+  }
+
+  /**
+   * Stores a batch in one transaction (the caller's). Returns each object's outcome in input
+   * order; nothing is written for a failure.
+   */
+  async add(trx: Trx, collectionId: string, items: readonly Incoming[], prov: Provenance): Promise<AddResult> {
+    const result: AddResult = { successes: [], failures: [] };
+    if (items.length === 0) return result;
+    // Another process on the same store (a CLI verb beside the running node) may have added since.
+    const stored = await trx.selectFrom('taxii_meta').select('value').where('key', '=', 'date_added_hwm').executeTakeFirst();
+    if (stored !== undefined) this.hwm = Math.max(this.hwm, Number(stored.value));
+    const byId = await this.versionsOf(trx, collectionId, [...new Set(items.map((i) => i.object.id))]);
+    const rows: StixObjectsTable[] = [];
+    const pendingCompare: { item: Incoming; version: number; detail: StatusDetail }[] = [];
+    for (const item of items) {
+      const o = item.object;
+      const stamp = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : null;
+      let versions = byId.get(o.id);
+      if (versions === undefined) byId.set(o.id, (versions = new Map()));
+      if (stamp !== null) {
+        const v = parseMicros(stamp);
+        const known = versions.get(v);
+        if (known !== undefined) {
+          const detail: StatusDetail = { id: o.id, version: stamp };
+          if (known.fresh) {
+            const same = sameObject(known.text ?? '', item.text);
+            (same ? result.successes : result.failures).push({ ...detail, message: same ? 'already stored' : CONFLICT });
+          } else {
+            pendingCompare.push({ item, version: v, detail });
+          }
+          continue;
+        }
+        rows.push(this.row(collectionId, item, prov, v, 1, versions));
+        result.successes.push({ id: o.id, version: stamp });
+      } else {
+        // No modified/created (SCOs): a new version only when it differs from the latest one.
+        const latest = [...versions.values()].find((r) => r.is_last === 1);
+        const latestText = latest?.text ?? (latest === undefined ? undefined : await this.textOf(trx, collectionId, o.id, latest.version));
+        if (latest !== undefined && latestText !== undefined && sameObject(latestText, item.text)) {
+          result.successes.push({ id: o.id, version: formatMicros(latest.version), message: 'already stored' });
+          continue;
+        }
+        const r = this.row(collectionId, item, prov, null, 0, versions);
+        rows.push(r);
+        result.successes.push({ id: o.id, version: formatMicros(r.version) });
+      }
+    }
+    for (const p of pendingCompare) {
+      const text = await this.textOf(trx, collectionId, p.item.object.id, p.version);
+      if (text !== undefined && sameObject(text, p.item.text)) result.successes.push({ ...p.detail, message: 'already stored' });
+      else result.failures.push({ ...p.detail, message: CONFLICT });
+    }
+    if (rows.length === 0) return result;
+    await this.settleFlags(trx, collectionId, byId, rows);
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto('stix_objects').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    await trx.insertInto('taxii_meta').values({ key: 'date_added_hwm', value: String(this.hwm) })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(this.hwm) })).execute();
+    return result;
+  }
+
+  /**
+   * Deletes the given versions (by `date_added`) of one object and re-marks the earliest and
+   * latest of those left.
+   */
+  async remove(trx: Trx, collectionId: string, objectId: string, dateAdded: readonly number[]): Promise<void> {
+    if (dateAdded.length === 0) return;
+    await trx.deleteFrom('stix_objects').where('collection_id', '=', collectionId).where('date_added', 'in', [...dateAdded]).execute();
+    const left = await trx.selectFrom('stix_objects').select(['version']).where('collection_id', '=', collectionId)
+      .where('object_id', '=', objectId).orderBy('version').execute();
+    if (left.length === 0) return;
+    const base = trx.updateTable('stix_objects').where('collection_id', '=', collectionId).where('object_id', '=', objectId);
+    await base.set({ is_first: 1 }).where('version', '=', left[0]!.version).execute();
+    await base.set({ is_last: 1 }).where('version', '=', left[left.length - 1]!.version).execute();
+  }
+
+  private row(collectionId: string, item: Incoming, prov: Provenance, version: number | null, hasVersion: number, versions: Map<number, VersionRow>): StixObjectsTable {
+    const dateAdded = this.nextDateAdded();
+    const v = version ?? dateAdded;
+    versions.set(v, { version: v, date_added: dateAdded, is_first: 0, is_last: 0, has_version: hasVersion, fresh: true, text: item.text });
+    const o = item.object;
+    return {
+      collection_id: collectionId, date_added: dateAdded, object_id: o.id, type: o.type, version: v, has_version: hasVersion,
+      spec_version: typeof o.spec_version === 'string' ? o.spec_version : '2.1', is_first: 0, is_last: 0, tlp: item.tlp,
+      source: prov.source, added_by: prov.added_by, recipients: prov.recipients === null ? null : JSON.stringify(prov.recipients),
+      message_id: prov.message_id, object: item.text,
+    };
+  }
+
+  /** Marks the earliest and latest version of each touched object, in the new rows and in the stored ones. */
+  private async settleFlags(trx: Trx, collectionId: string, byId: Map<string, Map<number, VersionRow>>, rows: StixObjectsTable[]): Promise<void> {
+    const touched = new Set(rows.map((r) => r.object_id));
+    const fresh = new Map(rows.map((r) => [r.date_added, r]));
+    for (const id of touched) {
+      const versions = [...byId.get(id)!.values()];
+      let min = versions[0]!;
+      let max = versions[0]!;
+      for (const v of versions) {
+        if (v.version < min.version) min = v;
+        if (v.version > max.version) max = v;
+      }
+      for (const v of versions) {
+        const first = v === min ? 1 : 0;
+        const last = v === max ? 1 : 0;
+        if (v.fresh) {
+          const r = fresh.get(v.date_added)!;
+          r.is_first = first;
+          r.is_last = last;
+        } else if (v.is_first !== first || v.is_last !== last) {
+          await trx.updateTable('stix_objects').set({ is_first: first, is_last: last })
+            .where('collection_id', '=', collectionId).where('date_added', '=', v.date_added).execute();
+        }
+      }
+    }
+  }
+
+  private async versionsOf(trx: Trx, collectionId: string, ids: readonly string[]): Promise<Map<string, Map<number, VersionRow>>> {
+    const out = new Map<string, Map<number, VersionRow>>();
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      const rows = await trx.selectFrom('stix_objects').select(['object_id', 'version', 'date_added', 'is_first', 'is_last', 'has_version'])
+        .where('collection_id', '=', collectionId).where('object_id', 'in', ids.slice(i, i + ID_CHUNK)).execute();
+      for (const r of rows) {
+        let m = out.get(r.object_id);
+        if (m === undefined) out.set(r.object_id, (m = new Map()));
+        m.set(Number(r.version), {
+          version: Number(r.version), date_added: Number(r.date_added), is_first: r.is_first, is_last: r.is_last, has_version: r.has_version, fresh: false,
+        });
+      }
+    }
+    return out;
+  }
+
+  private async textOf(trx: Trx, collectionId: string, objectId: string, version: number): Promise<string | undefined> {
+    const r = await trx.selectFrom('stix_objects').select('object').where('collection_id', '=', collectionId)
+      .where('object_id', '=', objectId).where('version', '=', version).executeTakeFirst();
+    return r?.object;
+  }
+}
+
+const CONFLICT = 'a different object with this id and version is already stored; a new version needs a later "modified"';
+
+/** Two JSON texts of the same object, whatever their key order and spacing. */
+function sameObject(a: string, b: string): boolean {
+  return a === b || sameJson(JSON.parse(a), JSON.parse(b));
+}
