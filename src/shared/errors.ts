@@ -62,6 +62,12 @@ export const ERROR_CODES = [
   'cursor_invalid',
   'not_acceptable',
   'collection_exists',
+  // feeds: parsing, presets, the IP database, runs
+  'feed_format',
+  'feed_mapping',
+  'unknown_preset',
+  'preset_invalid',
+  'ipdb_invalid',
   // local state and configuration
   'peer_exists',
   'home_exists',

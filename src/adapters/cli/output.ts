@@ -8,6 +8,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'unknown_priority', 'unknown_tlp', 'body_too_large', 'carriage_invalid',
   'tlp_red_needs_recipients',
   'template_mismatch',
+  'unknown_preset', 'feed_mapping',
 ]);
 
 export function exitCodeFor(e: unknown): number {

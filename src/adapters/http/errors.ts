@@ -29,6 +29,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   collection_exists: 409,
   storage_error: 503,
   template_invalid: 500,
+  preset_invalid: 500,
   internal: 500,
 };
 
