@@ -14,6 +14,11 @@ export async function openSqlite(path: string): Promise<Store> {
   raw.pragma('synchronous = FULL');
   raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
+  // Checkpoint the WAL every ~40 MB instead of every 4 MB (SQLite's default), and keep 64 MB of
+  // pages in memory: bulk writes (TAXII POSTs, feed runs) otherwise pay a checkpoint per commit
+  // and re-read their indexes from disk (docs/benchmarks.md, TAXII). Both are upper bounds.
+  raw.pragma('wal_autocheckpoint = 10000');
+  raw.pragma('cache_size = -65536');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   await migrate(db);
   // One handle, typed as the whole database and as each module's view of it (schema.ts).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '../../shared/canonical.js';
 import { fail } from '../../shared/errors.js';
-import { enqueue, type OutboxDeps } from '../federation/federation.outbox.js';
+import { enqueue, type Draft, type OutboxDeps } from '../federation/federation.outbox.js';
 import { TLPS, type Attachment, type Envelope, type Tlp } from '../federation/federation.types.js';
 import { checkRedRecipients } from '../messaging/messaging.visibility.js';
 import { tlpOf } from '../stix/stix.tlp.js';
@@ -87,6 +87,14 @@ function attachment(bundleText: string): Attachment {
   return { name: BUNDLE_NAME, media_type: BUNDLE_MEDIA_TYPE, size: bytes.length, sha256: sha256Hex(bytes), content: bytes.toString('base64') };
 }
 
+/** The draft of one `indicators` message carrying a bundle's JSON text (section 5.12 of docs/protocol.md). */
+export function indicatorsDraft(to: string, bundleText: string, o: { tlp: Tlp; priority?: Envelope['priority']; body: Record<string, unknown>; case?: string }): Draft {
+  return {
+    to, kind: 'indicators', channel: 'cert', priority: o.priority ?? 'routine', tlp: o.tlp, body: o.body,
+    attachments: [attachment(bundleText)], ...(o.case === undefined ? {} : { case: o.case }),
+  };
+}
+
 /**
  * Validates a bundle and queues it to a peer as one or more `indicators` messages on the `cert`
  * channel (as many as the envelope limit needs, in one case). Returns the queued envelopes.
@@ -106,10 +114,9 @@ export async function sendIndicators(deps: OutboxDeps, input: SendIndicatorsInpu
     if (as !== undefined) body.sender = as.user;
     if (input.recipients !== undefined) body.recipients = [...input.recipients];
     checkRedRecipients(tlp, body);
-    const env = await enqueue(deps, {
-      to: input.to, kind: 'indicators', channel: 'cert', priority: (input.priority ?? 'routine') as Envelope['priority'], tlp, body,
-      attachments: [attachment(text)], ...(caseId === undefined ? {} : { case: caseId }),
-    });
+    const env = await enqueue(deps, indicatorsDraft(input.to, text, {
+      tlp, body, priority: (input.priority ?? 'routine') as Envelope['priority'], ...(caseId === undefined ? {} : { case: caseId }),
+    }));
     caseId ??= env.case;
     out.push(env);
   }

@@ -85,10 +85,9 @@ function planStreams(db: Kysely<TaxiiTables>, collectionId: string, f: ObjectFil
   type Branch = 'all' | 'first' | 'last' | number;
   const branches: Branch[] = v.all ? ['all'] : [...(v.first ? ['first' as const] : []), ...(v.last ? ['last' as const] : []), ...v.at];
   const streams: Stream[] = [];
-  const add = (type: string | null, id: string | null, b: Branch): void => {
+  const add = (type: string | null, b: Branch): void => {
     streams.push(async (after, n) => {
       let q = base(after);
-      if (id !== null) q = q.where('object_id', '=', id);
       if (type !== null) q = q.where('type', '=', type);
       if (b === 'first') q = q.where('is_first', '=', 1);
       else if (b === 'last') q = q.where('is_last', '=', 1);
@@ -97,14 +96,21 @@ function planStreams(db: Kysely<TaxiiTables>, collectionId: string, f: ObjectFil
     });
   };
   if (f.ids !== null) {
-    // One object's versions are few: one walk per id, with the other filters applied to it.
+    // One object's versions are few: read them all by (collection, object id) — the unique index,
+    // which SQLite would not choose if the query also ordered by date_added — and filter here.
     for (const id of f.ids) {
       const type = id.slice(0, id.indexOf('--'));
       if (f.types !== null && !f.types.includes(type)) continue;
-      for (const b of branches) add(null, id, b);
+      streams.push(async (after, n) => {
+        const rows = await db.selectFrom('stix_objects').select([...COLUMNS, 'is_first', 'is_last'])
+          .where('collection_id', '=', collectionId).where('object_id', '=', id).execute();
+        return rows.filter((r) => Number(r.date_added) > after && branches.some((b) => b === 'all' || (b === 'first' && r.is_first === 1)
+          || (b === 'last' && r.is_last === 1) || (typeof b === 'number' && Number(r.version) === b)))
+          .sort((x, y) => Number(x.date_added) - Number(y.date_added)).slice(0, n);
+      });
     }
     return streams;
   }
-  for (const type of f.types ?? [null]) for (const b of branches) add(type, null, b);
+  for (const type of f.types ?? [null]) for (const b of branches) add(type, b);
   return streams;
 }

@@ -15,7 +15,7 @@ import type { TaxiiTables } from './taxii.tables.js';
 import { canSee, stricter } from './taxii.visibility.js';
 
 /** Objects stored per transaction; between batches the event loop serves other requests. */
-export const INGEST_BATCH = 1000;
+export const INGEST_BATCH = 2000;
 
 export interface TaxiiLimits {
   /** Largest page a client can ask for (a larger `limit` is lowered to it). */

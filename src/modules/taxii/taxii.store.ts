@@ -43,7 +43,12 @@ const ID_CHUNK = 500;
 /** Rows per multi-row INSERT (16 columns each). */
 const INSERT_CHUNK = 200;
 
-interface VersionRow { version: number; date_added: number; is_first: number; is_last: number; has_version: number; fresh: boolean; text?: string }
+/**
+ * One version of an object as a batch sees it. Stored versions are read from the unique index
+ * alone (collection, object id, version: no table lookups); the earliest and latest of them carry
+ * the flags (an invariant), so `is_first`/`is_last` of stored ones are derived, not read.
+ */
+interface VersionRow { version: number; fresh: boolean; date_added?: number; text?: string }
 
 /**
  * The STIX object store: versions of objects per collection, each with a `date_added` (µs) that
@@ -106,7 +111,7 @@ export class StixStore {
         result.successes.push({ id: o.id, version: stamp });
       } else {
         // No modified/created (SCOs): a new version only when it differs from the latest one.
-        const latest = [...versions.values()].find((r) => r.is_last === 1);
+        const latest = maxOf(versions.values());
         const latestText = latest?.text ?? (latest === undefined ? undefined : await this.textOf(trx, collectionId, o.id, latest.version));
         if (latest !== undefined && latestText !== undefined && sameObject(latestText, item.text)) {
           result.successes.push({ id: o.id, version: formatMicros(latest.version), message: 'already stored' });
@@ -148,7 +153,7 @@ export class StixStore {
   private row(collectionId: string, item: Incoming, prov: Provenance, version: number | null, hasVersion: number, versions: Map<number, VersionRow>): StixObjectsTable {
     const dateAdded = this.nextDateAdded();
     const v = version ?? dateAdded;
-    versions.set(v, { version: v, date_added: dateAdded, is_first: 0, is_last: 0, has_version: hasVersion, fresh: true, text: item.text });
+    versions.set(v, { version: v, date_added: dateAdded, fresh: true, text: item.text });
     const o = item.object;
     return {
       collection_id: collectionId, date_added: dateAdded, object_id: o.id, type: o.type, version: v, has_version: hasVersion,
@@ -160,42 +165,37 @@ export class StixStore {
 
   /** Marks the earliest and latest version of each touched object, in the new rows and in the stored ones. */
   private async settleFlags(trx: Trx, collectionId: string, byId: Map<string, Map<number, VersionRow>>, rows: StixObjectsTable[]): Promise<void> {
-    const touched = new Set(rows.map((r) => r.object_id));
     const fresh = new Map(rows.map((r) => [r.date_added, r]));
-    for (const id of touched) {
+    for (const id of new Set(rows.map((r) => r.object_id))) {
       const versions = [...byId.get(id)!.values()];
-      let min = versions[0]!;
-      let max = versions[0]!;
+      const stored = versions.filter((v) => !v.fresh);
+      const min = minOf(versions)!;
+      const max = maxOf(versions)!;
       for (const v of versions) {
-        if (v.version < min.version) min = v;
-        if (v.version > max.version) max = v;
+        if (!v.fresh) continue;
+        const r = fresh.get(v.date_added!)!;
+        r.is_first = v === min ? 1 : 0;
+        r.is_last = v === max ? 1 : 0;
       }
-      for (const v of versions) {
-        const first = v === min ? 1 : 0;
-        const last = v === max ? 1 : 0;
-        if (v.fresh) {
-          const r = fresh.get(v.date_added)!;
-          r.is_first = first;
-          r.is_last = last;
-        } else if (v.is_first !== first || v.is_last !== last) {
-          await trx.updateTable('stix_objects').set({ is_first: first, is_last: last })
-            .where('collection_id', '=', collectionId).where('date_added', '=', v.date_added).execute();
-        }
-      }
+      if (stored.length === 0) continue;
+      const set = (flag: 'is_first' | 'is_last', version: number) => trx.updateTable('stix_objects').set({ [flag]: 0 })
+        .where('collection_id', '=', collectionId).where('object_id', '=', id).where('version', '=', version).execute();
+      const oldMin = minOf(stored)!;
+      const oldMax = maxOf(stored)!;
+      if (oldMin !== min) await set('is_first', oldMin.version);
+      if (oldMax !== max) await set('is_last', oldMax.version);
     }
   }
 
   private async versionsOf(trx: Trx, collectionId: string, ids: readonly string[]): Promise<Map<string, Map<number, VersionRow>>> {
     const out = new Map<string, Map<number, VersionRow>>();
     for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const rows = await trx.selectFrom('stix_objects').select(['object_id', 'version', 'date_added', 'is_first', 'is_last', 'has_version'])
+      const rows = await trx.selectFrom('stix_objects').select(['object_id', 'version'])
         .where('collection_id', '=', collectionId).where('object_id', 'in', ids.slice(i, i + ID_CHUNK)).execute();
       for (const r of rows) {
         let m = out.get(r.object_id);
         if (m === undefined) out.set(r.object_id, (m = new Map()));
-        m.set(Number(r.version), {
-          version: Number(r.version), date_added: Number(r.date_added), is_first: r.is_first, is_last: r.is_last, has_version: r.has_version, fresh: false,
-        });
+        m.set(Number(r.version), { version: Number(r.version), fresh: false });
       }
     }
     return out;
@@ -206,6 +206,18 @@ export class StixStore {
       .where('object_id', '=', objectId).where('version', '=', version).executeTakeFirst();
     return r?.object;
   }
+}
+
+function minOf(versions: Iterable<VersionRow>): VersionRow | undefined {
+  let m: VersionRow | undefined;
+  for (const v of versions) if (m === undefined || v.version < m.version) m = v;
+  return m;
+}
+
+function maxOf(versions: Iterable<VersionRow>): VersionRow | undefined {
+  let m: VersionRow | undefined;
+  for (const v of versions) if (m === undefined || v.version > m.version) m = v;
+  return m;
 }
 
 const CONFLICT = 'a different object with this id and version is already stored; a new version needs a later "modified"';
