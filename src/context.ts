@@ -22,6 +22,10 @@ import { CursorCodec } from './modules/taxii/taxii.cursor.js';
 import { indicatorsHook } from './modules/taxii/taxii.hook.js';
 import { TaxiiService } from './modules/taxii/taxii.service.js';
 import { StixStore } from './modules/taxii/taxii.store.js';
+import { Jurisdictions } from './modules/feeds/feeds.route.js';
+import { IpDatabase } from './modules/feeds/feeds.ipdb.js';
+import type { FeedRunDeps } from './modules/feeds/feeds.run.js';
+import { join } from 'node:path';
 
 /** The modules that take part in storing messages, in the order their hooks run. */
 function messageHooks(stix: Parameters<typeof indicatorsHook>[0]): MessageHook[] {
@@ -45,6 +49,8 @@ export interface NodeContext {
   hooks: readonly MessageHook[];
   /** The STIX object store and the TAXII 2.1 operations on its collections. */
   taxii: TaxiiService;
+  /** Who is responsible for which addresses (feed routing). */
+  jurisdictions: Jurisdictions;
   close(): Promise<void>;
 }
 
@@ -76,9 +82,25 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   });
   return {
     config, db, keys, self, clock, log, limits: config.limits, taxii,
+    jurisdictions: new Jurisdictions({ db, clock }),
     peers: new PeerRepository({ db, clock, self }),
     users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
     hooks: messageHooks({ store, collections, clock }),
     close: () => db.destroy(),
+  };
+}
+
+/** Where a node keeps its IP database cache and imported sources. */
+export function ipdbDir(config: Config): string {
+  return join(config.home, 'ipdb');
+}
+
+/** What a feed run needs from a node (feeds.run.ts); opens the IP database (fast once its cache is built). */
+export async function feedRunDeps(ctx: NodeContext): Promise<FeedRunDeps> {
+  return {
+    db: ctx.db, store: ctx.taxii.store, collections: ctx.taxii.collections, clock: ctx.clock, self: { party: ctx.self.party, name: ctx.self.name },
+    outbox: { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks },
+    ipdb: await IpDatabase.open({ cacheDir: ipdbDir(ctx.config) }),
+    jurisdictions: await ctx.jurisdictions.list(),
   };
 }

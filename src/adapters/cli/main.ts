@@ -8,9 +8,11 @@ import * as cases from './commands/cases.js';
 import * as deadlines from './commands/deadlines.js';
 import * as demo from './commands/demo.js';
 import * as directory from './commands/directory.js';
+import * as feed from './commands/feed.js';
 import * as identity from './commands/identity.js';
 import * as indicators from './commands/indicators.js';
 import * as init from './commands/init.js';
+import * as ipdb from './commands/ipdb.js';
 import * as messages from './commands/messages.js';
 import * as peer from './commands/peer.js';
 import * as pings from './commands/pings.js';
@@ -48,7 +50,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, collection, indicators]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, collection, indicators, feed, ipdb]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

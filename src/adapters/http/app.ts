@@ -15,6 +15,7 @@ import { transcriptsRoutes } from './routes/transcripts.routes.js';
 import { decorateAuth } from './auth.js';
 import { taxiiRoutes } from './taxii/taxii.routes.js';
 import { stixRoutes } from './routes/stix.routes.js';
+import { feedsRoutes } from './routes/feeds.routes.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
@@ -56,6 +57,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   transcriptsRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
   stixRoutes(app, ctx, onQueued);
+  await feedsRoutes(app, ctx);
   await taxiiRoutes(app, ctx);
   return app;
 }

@@ -271,13 +271,10 @@ const migrations: Record<string, Migration> = {
         .addColumn('object', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('stix_objects_pk', ['collection_id', 'date_added'])
         .execute();
-      // One index per way of walking a collection in date_added order (taxii.query.ts).
+      // The walks of taxii.query.ts: every version by the primary key, the latest ones (of a type) by these.
       await db.schema.createIndex('stix_objects_version').on('stix_objects').columns(['collection_id', 'object_id', 'version']).unique().execute();
       await db.schema.createIndex('stix_objects_last').on('stix_objects').columns(['collection_id', 'is_last', 'date_added']).execute();
-      await db.schema.createIndex('stix_objects_first').on('stix_objects').columns(['collection_id', 'is_first', 'date_added']).execute();
       await db.schema.createIndex('stix_objects_type_last').on('stix_objects').columns(['collection_id', 'type', 'is_last', 'date_added']).execute();
-      await db.schema.createIndex('stix_objects_type').on('stix_objects').columns(['collection_id', 'type', 'date_added']).execute();
-      await db.schema.createIndex('stix_objects_at_version').on('stix_objects').columns(['collection_id', 'version', 'date_added']).execute();
       await db.schema
         .createTable('taxii_status')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -306,6 +303,41 @@ const migrations: Record<string, Migration> = {
         .addColumn('value', 'text', (c) => c.notNull())
         .execute();
       await db.schema.alterTable('users').addColumn('peer', 'text').execute();
+    },
+  },
+  '0008_feeds': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('feed_jurisdictions')
+        .addColumn('party', 'text', (c) => c.primaryKey())
+        .addColumn('countries', 'text', (c) => c.notNull())
+        .addColumn('asns', 'text', (c) => c.notNull())
+        .addColumn('prefixes', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('feed_seen')
+        .addColumn('hi', 'integer', (c) => c.notNull())
+        .addColumn('lo', 'integer', (c) => c.notNull())
+        .addColumn('seen_min', 'integer', (c) => c.notNull())
+        .addColumn('stored_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('feed_seen_pk', ['hi', 'lo'])
+        .execute();
+      await db.schema.createIndex('feed_seen_stored').on('feed_seen').columns(['stored_at']).execute();
+      await db.schema
+        .createTable('feed_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('input', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('report', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('feed_runs_started').on('feed_runs').columns(['started_at']).execute();
     },
   },
 };

@@ -5,10 +5,11 @@ import type { DirectoryTables } from '../../modules/directory/directory.tables.j
 import type { FederationTables } from '../../modules/federation/federation.tables.js';
 import type { LawTables } from '../../modules/law/law.tables.js';
 import type { TaxiiTables } from '../../modules/taxii/taxii.tables.js';
+import type { FeedsTables } from '../../modules/feeds/feeds.tables.js';
 import type { UsersTables } from '../../modules/users/users.tables.js';
 
 /** The whole database, composed from each module's own tables. */
-export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables & TaxiiTables;
+export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables & TaxiiTables & FeedsTables;
 
 /**
  * The store handle adapters hold (NodeContext.db, openSqlite). Kysely is invariant in its tables
@@ -16,4 +17,4 @@ export type Database = FederationTables & UsersTables & DirectoryTables & CasesT
  * type is the whole database and also each module's view of it. When you add `& YourTables` to
  * Database, add `& Kysely<YourTables>` here.
  */
-export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables> & Kysely<TaxiiTables>;
+export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables> & Kysely<TaxiiTables> & Kysely<FeedsTables>;

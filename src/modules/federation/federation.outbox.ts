@@ -119,33 +119,57 @@ class GroupCommit {
  * agreed, over a limit) gets its error and takes no seq; the others are stored.
  */
 export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Promise<(Envelope | Error)[]> {
+  const peers = await peersOf(deps, drafts);
+  return deps.db.transaction().execute(async (trx) => appendIn(deps, trx, drafts, peers));
+}
+
+/**
+ * The pinned peers the drafts go to, read before a transaction opens: the store has one
+ * connection, so reading them through `deps` inside the transaction would wait for itself.
+ */
+export async function peersOf(deps: OutboxDeps, drafts: readonly Draft[]): Promise<Map<string, Peer | undefined>> {
   const peers = new Map<string, Peer | undefined>();
   for (const d of drafts) if (!peers.has(d.to)) peers.set(d.to, await deps.peers.get(d.to));
-  return deps.db.transaction().execute(async (trx) => {
-    const links = new Map<string, LinksTable>();
-    const out: (Envelope | Error)[] = [];
-    const rows: MessagesTable[] = [];
-    for (const draft of drafts) {
-      try {
-        checkPeer(peers.get(draft.to), draft);
-        const { env, row } = await append(deps, trx, links, draft);
-        out.push(env);
-        rows.push(row);
-      } catch (e) {
-        if (!isHotlineError(e)) throw e;
-        out.push(e);
-      }
+  return peers;
+}
+
+/**
+ * Queues drafts inside the caller's transaction (what another module needs when queueing must
+ * commit or roll back with its own writes, e.g. a feed run's batch and its deduplication keys),
+ * with their peers read beforehand ({@link peersOf}). Unlike {@link enqueue}, any refusal throws
+ * (rolling the caller's transaction back).
+ */
+export async function enqueueIn(deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>): Promise<Envelope[]> {
+  const out = await appendIn(deps, trx, drafts, peers);
+  const refused = out.find((r) => r instanceof Error);
+  if (refused !== undefined) throw refused;
+  return out as Envelope[];
+}
+
+async function appendIn(deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>): Promise<(Envelope | Error)[]> {
+  const links = new Map<string, LinksTable>();
+  const out: (Envelope | Error)[] = [];
+  const rows: MessagesTable[] = [];
+  for (const draft of drafts) {
+    try {
+      checkPeer(peers.get(draft.to), draft);
+      const { env, row } = await append(deps, trx, links, draft);
+      out.push(env);
+      rows.push(row);
+    } catch (e) {
+      if (!isHotlineError(e)) throw e;
+      out.push(e);
     }
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await trx.insertInto('messages').values(rows.slice(i, i + INSERT_CHUNK)).execute();
-    }
-    for (const link of links.values()) {
-      await trx.updateTable('links')
-        .set({ last_seq: link.last_seq, head_hash: link.head_hash, next_attempt_at: link.next_attempt_at })
-        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
-    }
-    return out;
-  });
+  }
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('messages').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+  for (const link of links.values()) {
+    await trx.updateTable('links')
+      .set({ last_seq: link.last_seq, head_hash: link.head_hash, next_attempt_at: link.next_attempt_at })
+      .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+  }
+  return out;
 }
 
 /** Rows per multi-row INSERT: 17 columns × 500 stays under SQLite's and PostgreSQL's parameter limits. */

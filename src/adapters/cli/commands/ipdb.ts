@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { ipdbDir } from '../../../context.js';
+import { fail } from '../../../shared/errors.js';
+import { describeIpdb, importIpdb, IPDB_KINDS, type IpdbDescription, type IpdbKind } from '../../../modules/feeds/feeds.ipdb.js';
+import { table } from '../output.js';
+import { withNode } from '../home.js';
+import type { Cli } from '../main.js';
+
+function describe(d: IpdbDescription): string {
+  return [
+    `Cache  ${d.cache.path} (${(d.cache.bytes / 1e6).toFixed(1)} MB, built ${d.cache.builtAt}${d.cache.rebuilt ? ', just rebuilt' : ''})`,
+    '',
+    table(['KIND', 'ORIGIN', 'ROWS', 'MODIFIED', 'FILE'], d.sources.map((s) => [s.kind, s.origin, String(s.rows), s.modified, s.path])),
+    '',
+    ...[...new Set(d.sources.map((s) => s.attribution).filter((a): a is string => a !== null))],
+  ].join('\n');
+}
+
+/** `hotline ipdb status|import`: the offline IP → ASN and country data feeds are enriched from. */
+export function register(program: Command, cli: Cli): void {
+  const ipdb = program.command('ipdb').description('the offline IP → ASN / country database used to enrich feeds');
+
+  ipdb.command('status')
+    .description('which data files are in use, their rows and dates')
+    .action(() => withNode(cli.home(), async (ctx) => {
+      const d = await describeIpdb({ cacheDir: ipdbDir(ctx.config) });
+      cli.out.print(describe(d), d);
+    }));
+
+  ipdb.command('import')
+    .description('use a fresher CSV (the layout of the @ip-location-db packages: start,end,asn,org or start,end,country)')
+    .argument('<file>')
+    .option('--kind <kind>', `${IPDB_KINDS.join(' | ')} (default: detected from the content)`)
+    .action((file: string, o: { kind?: string }) => withNode(cli.home(), async (ctx) => {
+      if (o.kind !== undefined && !(IPDB_KINDS as readonly string[]).includes(o.kind)) fail('invalid_argument', `--kind must be one of ${IPDB_KINDS.join(', ')}`);
+      const r = await importIpdb({ cacheDir: ipdbDir(ctx.config), file, ...(o.kind === undefined ? {} : { kind: o.kind as IpdbKind }) });
+      cli.out.print(`Imported ${r.rows} rows (${r.ranges} ranges${r.overlaps > 0 ? `, ${r.overlaps} overlapping rows resolved` : ''}) as ${r.kind} from ${file}\n\n${describe(r.database)}`, r);
+    }));
+}

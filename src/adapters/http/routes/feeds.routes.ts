@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { feedRunDeps, type NodeContext } from '../../../context.js';
+import { fail, HotlineError } from '../../../shared/errors.js';
+import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
+import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
+import { ingestFeed, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
+import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
+import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
+
+const UploadQuery = Type.Object({
+  format: Type.Optional(Type.String({ enum: [...FEED_FORMATS] })),
+  preset: Type.Optional(Type.String()),
+  map: Type.Optional(Type.String({ description: 'A column mapping, e.g. ip=src,port=sport,timestamp=time' })),
+  source: Type.Optional(Type.String({ description: 'The feed\'s name (default: upload)' })),
+  tlp: Type.Optional(Type.String({ enum: [...TLPS] })),
+  window_hours: Type.Optional(Type.Number({ minimum: 0 })),
+}, { additionalProperties: false });
+
+const JurisdictionBody = Type.Object({
+  countries: Type.Optional(Type.Array(Type.String())),
+  asns: Type.Optional(Type.Array(Type.Union([Type.Integer(), Type.String()]))),
+  prefixes: Type.Optional(Type.Array(Type.String())),
+}, { additionalProperties: false });
+
+/** Largest upload accepted (a day's sinkhole report is hundreds of MB at most). */
+const MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
+const UPLOAD_TYPES = ['text/csv', 'text/plain', 'application/x-ndjson', 'application/jsonl', 'application/json', 'application/stix+json', 'application/octet-stream'];
+
+/**
+ * Feed runs over REST: an upload is spooled to `<home>/feeds/uploads/` as it arrives, answered
+ * 202 with the run's id, and run in the background; GET shows its progress (updated at every
+ * flush) and, once done, what went where.
+ */
+export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext): Promise<void> {
+  const onRequest = authenticate(ctx);
+  const security = [{ bearer: [] }];
+  const tags = ['feeds'];
+  await app.register(async (scope) => {
+    // Feed bodies stream to disk, never into memory.
+    for (const t of UPLOAD_TYPES) scope.removeContentTypeParser(t);
+    scope.addContentTypeParser(UPLOAD_TYPES, (_req, payload, done) => done(null, payload));
+    scope.post('/api/v1/feed-runs', {
+      onRequest, schema: { tags, summary: 'Upload a feed (CSV, JSON lines or a STIX bundle) and start a run; 202 with its id', security, querystring: UploadQuery },
+    }, async (req, reply) => {
+      requireChannel(principalOf(req), 'cert');
+      const q = req.query as Static<typeof UploadQuery>;
+      const id = randomUUID();
+      const dir = join(ctx.config.home, 'feeds', 'uploads');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${id}.feed`);
+      let bytes = 0;
+      try {
+        await pipeline(req.body as NodeJS.ReadableStream, new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            cb(bytes > MAX_UPLOAD_BYTES ? new HotlineError('body_too_large', `Uploads are limited to ${MAX_UPLOAD_BYTES} bytes`) : null, chunk);
+          },
+        }), createWriteStream(file));
+      } catch (e) {
+        rmSync(file, { force: true });
+        throw e;
+      }
+      if (bytes === 0) {
+        rmSync(file, { force: true });
+        fail('feed_format', 'The upload is empty; send the feed as the request body');
+      }
+      const deps = await feedRunDeps(ctx);
+      const run = ingestFeed(deps, {
+        id, input: createReadStream(file, { highWaterMark: 1024 * 1024 }), inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
+        format: (q.format ?? 'auto') as FeedFormat, preset: q.preset, mapping: q.map, tlp: (q.tlp ?? 'amber') as Tlp,
+        windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 30,
+      });
+      // The run records its own failure; the upload is removed once it has been read.
+      void run.then(() => undefined, (e: unknown) => ctx.log.warn({ err: e, run: id }, 'feed run failed')).finally(() => rmSync(file, { force: true }));
+      return reply.status(202).header('location', `/api/v1/feed-runs/${id}`).send({ id, state: 'running', bytes });
+    });
+  });
+
+  app.get('/api/v1/feed-runs', { onRequest, schema: { tags, summary: 'Feed runs, newest first', security, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) } },
+    async (req) => {
+      requireChannel(principalOf(req), 'cert');
+      return { runs: await listRuns(ctx.db, ctx.clock.now(), (req.query as { limit?: number }).limit ?? 50) };
+    });
+
+  app.get('/api/v1/feed-runs/:id', { onRequest, schema: { tags, summary: 'One feed run: its progress, then what went where', security, params: Type.Object({ id: Type.String() }) } },
+    async (req) => {
+      requireChannel(principalOf(req), 'cert');
+      return showRun(ctx.db, (req.params as { id: string }).id, ctx.clock.now());
+    });
+
+  app.get('/api/v1/jurisdictions', { onRequest, schema: { tags, summary: 'Who is responsible for which addresses', security } },
+    async () => ({ jurisdictions: await ctx.jurisdictions.list() }));
+
+  app.put('/api/v1/jurisdictions/:party', {
+    onRequest, schema: { tags, summary: 'Set the jurisdiction of this node or a pinned peer (admin)', security, params: Type.Object({ party: Type.String() }), body: JurisdictionBody },
+  }, async (req) => {
+    requireRole(principalOf(req), 'admin');
+    const b = req.body as Static<typeof JurisdictionBody>;
+    const j = checkJurisdiction({ party: (req.params as { party: string }).party, ...b });
+    return ctx.jurisdictions.set(j, [ctx.self.party, ...(await ctx.peers.list()).map((p) => p.party)]);
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The tables of the feed pipeline, as Kysely sees them; created by the migration `0008_feeds`.
+ * Times are integer milliseconds since the epoch, except `seen_min` (minutes).
+ */
+
+/** Who is responsible for which addresses: each peer's, and this node's own (its `party`). */
+export interface FeedJurisdictionsTable {
+  party: string;
+  /** JSON: ISO 3166-1 alpha-2 codes, upper case. */
+  countries: string;
+  /** JSON: AS numbers. */
+  asns: string;
+  /** JSON: canonical CIDR prefixes, v4 and v6. */
+  prefixes: string;
+  updated_at: number;
+}
+
+/**
+ * Deduplication keys already reported: a 64-bit hash of (ip, port, type, family) as two signed
+ * 32-bit halves, and the record time (minutes) it was reported for. Written in the transaction
+ * that queues the report, so a crash never loses a key nor keeps one whose report was lost.
+ */
+export interface FeedSeenTable {
+  hi: number;
+  lo: number;
+  seen_min: number;
+  stored_at: number;
+}
+
+/** One ingestion of a feed: what it read and what went where (`report`, JSON: RunReport). */
+export interface FeedRunsTable {
+  id: string;
+  source: string;
+  /** The file, URL or `-` it read. */
+  input: string;
+  /** running | complete | failed | interrupted */
+  state: string;
+  /** The process running it (a run left `running` by a dead process is `interrupted`). */
+  pid: number | null;
+  started_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  report: string;
+  error: string | null;
+}
+
+/** A type alias (not an interface) so that it fits Kysely's `withTables<T>()`. */
+export type FeedsTables = {
+  feed_jurisdictions: FeedJurisdictionsTable;
+  feed_seen: FeedSeenTable;
+  feed_runs: FeedRunsTable;
+};
