@@ -24,7 +24,7 @@ describe('routing by jurisdiction: prefix, then ASN, then country', () => {
     [{ country: 'DE' }, null, 'nobody\'s'],
     [{ ip: '2001:db8:1:2::9' }, 'ru', 'IPv6 prefixes'],
     [{ ip: '::ffff:192.0.2.1' }, 'us', 'an IPv4-mapped address is its IPv4 address'],
-  ] as const)('%j → %s (%s)', (over, party) => {
+  ] as [Partial<FeedRecord>, string | null, string][])('%j → %s (%s)', (over, party) => {
     expect(router.route(rec(over))).toBe(party);
   });
 
