@@ -4,7 +4,8 @@
  * excluded — and print one JSON line with what it did and cost.
  * Usage: node dist/bench/feeds/run.js HOME FILE
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { expectedRecords } from '../../src/adapters/cli/commands/feed.js';
 import { loadConfig } from '../../src/config.js';
 import { feedRunDeps, openContext } from '../../src/context.js';
 import { ingestFeed } from '../../src/modules/feeds/feeds.run.js';
@@ -18,7 +19,7 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const { report } = await ingestFeed(deps, {
   input: createReadStream(file, { highWaterMark: 1024 * 1024 }), inputName: file, source: 'bench', format: 'csv', preset: 'generic',
-  tlp: 'amber', windowMinutes: 24 * 60, keepDays: 30, dryRun: true,
+  tlp: 'amber', windowMinutes: 24 * 60, keepDays: 2, dryRun: true, expectedRecords: expectedRecords(statSync(file).size),
 });
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);

@@ -9,7 +9,7 @@ import type { CollectionRepository } from '../taxii/taxii.collections.js';
 import { bundleBudget, indicatorsDraft } from '../taxii/taxii.indicators.js';
 import type { StixStore } from '../taxii/taxii.store.js';
 import type { TaxiiTables } from '../taxii/taxii.tables.js';
-import { keyOf, loadSeen, saveSeen, SeenKeys } from './feeds.dedupe.js';
+import { DistinctCounter, keyOf, loadSeen, PendingKeys, saveSeen, SeenKeys } from './feeds.dedupe.js';
 import { isV4Mapped, parseIPv4, parseIPv6Into } from './feeds.ip.js';
 import type { IpDatabase } from './feeds.ipdb.js';
 import { parseFeed, type ParseOptions } from './feeds.parse.js';
@@ -22,6 +22,7 @@ import type { FeedRecord, FeedReject } from './feeds.types.js';
 export interface DestinationReport {
   party: string;
   records: number;
+  /** Distinct addresses (a HyperLogLog estimate: exact for small counts, within about 1% for large ones). */
   distinct_ips: number;
   families: string[];
   /** Peers: the `indicators` messages queued; the domestic collection: none. */
@@ -75,6 +76,8 @@ export interface IngestOptions extends Pick<ParseOptions, 'format' | 'preset' | 
   keepDays: number;
   /** Parse, enrich, dedupe, route and build the bundles, but queue and store nothing (for benchmarks and trials). */
   dryRun?: boolean;
+  /** Roughly how many records the input holds (e.g. its size / 50), to size the deduplication table once. */
+  expectedRecords?: number;
   /** The run's id (default: a new UUID). */
   id?: string;
   onProgress?: (r: Readonly<RunReport>) => void;
@@ -93,9 +96,10 @@ const REJECTS_KEPT = 100;
  * per destination (feeds.stix.ts) → queue `indicators` messages to peers and store the domestic
  * objects. Streaming: what is held is one batch of input and one bundle per destination.
  *
- * Every flush is ONE transaction: the bundles of every destination, the deduplication keys of
- * their records and the run's report. A crash loses only what was not flushed, and its keys with
- * it, so running the same file again sends exactly what had not been sent.
+ * Every flush is ONE transaction: a destination's bundle when it is full (or every destination's,
+ * every 50,000 records and at the end), the deduplication keys of exactly the records in it, and
+ * the run's report. A crash loses only what was not flushed, and its keys with it, so running the
+ * same file again sends exactly what had not been sent.
  */
 export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{ id: string; report: RunReport }> {
   const id = o.id ?? randomUUID();
@@ -116,37 +120,46 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
   }
   const keepSince = started - o.keepDays * 86_400_000;
   if (!dry) await db.deleteFrom('feed_seen').where('stored_at', '<', keepSince).execute();
-  const seen = dry ? new SeenKeys() : await loadSeen(db, keepSince);
-  const ips = new SeenKeys();
+  const seen = dry ? new SeenKeys(o.expectedRecords ?? 0) : await loadSeen(db, keepSince, o.expectedRecords ?? 0);
+  const ips = new Map<string, DistinctCounter>();
   const families = new Map<string, Set<string>>();
-  const dest = new Map<string, { builder: BundleBuilder; report: DestinationReport; caseId?: string; part: number }>();
-  const destination = (party: string): { builder: BundleBuilder; report: DestinationReport; caseId?: string; part: number } => {
+  /** Per destination: its bundle being built, and the keys of the records in it (written with it). */
+  type Destination = { builder: BundleBuilder; keys: PendingKeys; report: DestinationReport; caseId?: string; part: number };
+  const dest = new Map<string, Destination>();
+  const destination = (party: string): Destination => {
     let d = dest.get(party);
     if (d === undefined) {
       const r: DestinationReport = party === deps.self.party ? report.domestic : { party, records: 0, distinct_ips: 0, families: [], messages: [], objects: 0 };
       if (party !== deps.self.party) report.peers.push(r);
-      d = { builder: new BundleBuilder({ producer: deps.self, tlp: o.tlp, source: o.source, maxBytes: budget }), report: r, part: 0 };
+      d = { builder: new BundleBuilder({ producer: deps.self, tlp: o.tlp, source: o.source, maxBytes: budget }), keys: new PendingKeys(), report: r, part: 0 };
       dest.set(party, d);
       families.set(party, new Set());
+      ips.set(party, new DistinctCounter());
     }
     return d;
   };
   const key = new Int32Array(2);
-  const ipKey = new Int32Array(2);
   const scratch = new Uint32Array(4);
   let waiting = 0;
 
-  const flush = async (): Promise<void> => {
+  /** Writes the bundles of these destinations (all when none are named), with their records' keys. */
+  const flush = async (only?: string): Promise<void> => {
     const now = deps.clock.now();
-    const built: { party: string; text: string; objects: number }[] = [];
+    const built: { party: string; bytes: Buffer; objects: number }[] = [];
+    const keys: FeedsTables['feed_seen'][] = [];
     for (const [party, d] of dest) {
-      if (d.builder.isEmpty()) continue;
+      if (d.builder.isEmpty() || (only !== undefined && party !== only)) continue;
+      waiting -= d.builder.records;
       const b = d.builder.build();
       d.report.objects += b.objects;
-      built.push({ party, text: b.text, objects: b.objects });
+      keys.push(...d.keys.take(now));
+      // The builder reuses its buffer: keep a copy for what is written after the next build.
+      if (!dry) built.push({ party, bytes: Buffer.from(b.bytes), objects: b.objects });
     }
-    for (const [party, d] of dest) d.report.families = [...families.get(party)!].sort();
-    waiting = 0;
+    for (const [party, d] of dest) {
+      d.report.families = [...families.get(party)!].sort();
+      d.report.distinct_ips = ips.get(party)!.estimate();
+    }
     report.elapsed_ms = now - started;
     if (dry) return;
     const drafts: Draft[] = [];
@@ -155,11 +168,11 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     for (const b of built) {
       const d = dest.get(b.party)!;
       if (b.party === deps.self.party) {
-        local.push(b.text);
+        local.push(b.bytes.toString('utf8'));
         continue;
       }
       d.part++;
-      drafts.push(indicatorsDraft(b.party, b.text, {
+      drafts.push(indicatorsDraft(b.party, b.bytes, {
         tlp: o.tlp, ...(d.caseId === undefined ? {} : { case: d.caseId }),
         body: { stix: { objects: b.objects, part: d.part }, feed: { run: id, source: o.source }, text: `Feed ${o.source}: part ${d.part} of run ${id}` },
       }));
@@ -180,7 +193,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
         d.caseId ??= env.case;
         d.report.messages.push(env.id);
       });
-      await saveSeen(trx, seen.drainDirty(now));
+      await saveSeen(trx, keys);
       await trx.updateTable('feed_runs').set({ report: JSON.stringify(report), updated_at: now }).where('id', '=', id).execute();
     });
   };
@@ -205,17 +218,14 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
           continue;
         }
         const d = destination(party);
-        // A record that would take the bundle over its budget: flush (without its key: it is not in
-        // what is flushed), then it starts the next bundle.
+        // A bundle that would go over its budget is written first; the record starts the next one.
         if (!d.builder.add(r)) {
-          const putBack = seen.holdLast();
-          await flush();
-          putBack();
+          await flush(party);
           d.builder.add(r);
         }
+        d.keys.push(key[0]!, key[1]!, Math.floor(r.timestamp / 60_000));
         d.report.records++;
-        ipKeyOf(party, r.ip, ipKey);
-        if (ips.add(ipKey[0]!, ipKey[1]!)) d.report.distinct_ips++;
+        ips.get(party)!.add(r.ip);
         if (r.family !== null) families.get(party)!.add(r.family);
         if (++waiting >= FLUSH_RECORDS) await flush();
       }
@@ -244,21 +254,6 @@ function enrich(ipdb: IpDatabase, r: FeedRecord, scratch: Uint32Array): void {
   else return;
   if (r.asn === null) r.asn = e.asn;
   if (r.country === null) r.country = e.country;
-}
-
-/** A key for (party, ip), for counting distinct addresses per destination. */
-function ipKeyOf(party: string, ip: string, out: Int32Array): void {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c;
-  const s = `${party}|${ip}`;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 15;
-  }
-  out[0] = h1;
-  out[1] = h2;
 }
 
 async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {

@@ -82,13 +82,13 @@ export function splitBundles(objects: readonly StixObject[], budget: number): st
   return out;
 }
 
-function attachment(bundleText: string): Attachment {
-  const bytes = Buffer.from(bundleText, 'utf8');
+function attachment(bundle: string | Uint8Array): Attachment {
+  const bytes = typeof bundle === 'string' ? Buffer.from(bundle, 'utf8') : Buffer.from(bundle.buffer, bundle.byteOffset, bundle.byteLength);
   return { name: BUNDLE_NAME, media_type: BUNDLE_MEDIA_TYPE, size: bytes.length, sha256: sha256Hex(bytes), content: bytes.toString('base64') };
 }
 
-/** The draft of one `indicators` message carrying a bundle's JSON text (section 5.12 of docs/protocol.md). */
-export function indicatorsDraft(to: string, bundleText: string, o: { tlp: Tlp; priority?: Envelope['priority']; body: Record<string, unknown>; case?: string }): Draft {
+/** The draft of one `indicators` message carrying a bundle's JSON (text or UTF-8 bytes; section 5.12 of docs/protocol.md). */
+export function indicatorsDraft(to: string, bundleText: string | Uint8Array, o: { tlp: Tlp; priority?: Envelope['priority']; body: Record<string, unknown>; case?: string }): Draft {
   return {
     to, kind: 'indicators', channel: 'cert', priority: o.priority ?? 'routine', tlp: o.tlp, body: o.body,
     attachments: [attachment(bundleText)], ...(o.case === undefined ? {} : { case: o.case }),

@@ -39,6 +39,11 @@ export async function openInput(input: string): Promise<{ stream: AsyncIterable<
   return { stream: createReadStream(input, { highWaterMark: 1024 * 1024 }), size };
 }
 
+/** A feed's likely record count from its size (rows are rarely under 50 bytes), to size deduplication once. */
+export function expectedRecords(bytes: number): number {
+  return Math.min(50_000_000, Math.ceil(bytes / 50));
+}
+
 /** What went where, as a person reads it. */
 export function describeRun(id: string, r: RunReport, state?: string): string {
   const lines = [
@@ -66,7 +71,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--source <name>', 'the feed\'s name (default: the file name)')
     .option('--tlp <tlp>', 'the TLP of what is sent and stored', 'amber')
     .option('--window-hours <h>', 'a record repeating one reported less than this long before is a duplicate', '24')
-    .option('--keep-days <d>', 'how long reported records are remembered for deduplication', '30')
+    .option('--keep-days <d>', 'how long reported records are remembered for deduplication (kept in memory during a run: keep it near the window)', '2')
     .option('--dry-run', 'report what would go where; send and store nothing')
     .option('--no-progress', 'no progress bar')
     .action((input: string, o: { format: string; preset?: string; map?: string; delimiter?: string; source?: string; tlp: string; windowHours: string; keepDays: string; dryRun?: boolean; progress: boolean }) =>
@@ -87,7 +92,7 @@ export function register(program: Command, cli: Cli): void {
         const { id, report } = await ingestFeed(deps, {
           input: stream, inputName: input, source: o.source ?? (input === '-' ? 'stdin' : basename(input.split('?')[0]!)),
           format: o.format as FeedFormat, preset: o.preset, mapping: o.map, delimiter: o.delimiter, tlp: o.tlp as Tlp,
-          windowMinutes: hours * 60, keepDays: keep, dryRun: o.dryRun === true,
+          windowMinutes: hours * 60, keepDays: keep, dryRun: o.dryRun === true, ...(size === null ? {} : { expectedRecords: expectedRecords(size) }),
           onProgress: (r) => bar?.update(size === null ? 0 : r.bytes, {
             rows: r.records, rate: Math.round(r.records / Math.max(0.001, r.elapsed_ms / 1000)), rejected: r.rejected,
             routed: [...r.peers.map((p) => `${p.party} ${p.records}`), `domestic ${r.domestic.records}`].join(', '),

@@ -11,6 +11,7 @@ import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js'
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
 import { ingestFeed, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
 import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
+import { expectedRecords } from '../../cli/commands/feed.js';
 import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const UploadQuery = Type.Object({
@@ -74,7 +75,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext): Promi
       const run = ingestFeed(deps, {
         id, input: createReadStream(file, { highWaterMark: 1024 * 1024 }), inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
         format: (q.format ?? 'auto') as FeedFormat, preset: q.preset, mapping: q.map, tlp: (q.tlp ?? 'amber') as Tlp,
-        windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 30,
+        windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(bytes),
       });
       // The run records its own failure; the upload is removed once it has been read.
       void run.then(() => undefined, (e: unknown) => ctx.log.warn({ err: e, run: id }, 'feed run failed')).finally(() => rmSync(file, { force: true }));
