@@ -5,10 +5,9 @@
  * Usage: node dist/bench/feeds/run.js HOME FILE
  */
 import { createReadStream, statSync } from 'node:fs';
-import { expectedRecords } from '../../src/adapters/cli/commands/feed.js';
 import { loadConfig } from '../../src/config.js';
 import { feedRunDeps, openContext } from '../../src/context.js';
-import { ingestFeed } from '../../src/modules/feeds/feeds.run.js';
+import { expectedRecords, ingestFeed } from '../../src/modules/feeds/feeds.run.js';
 import { silentLogger } from '../../src/shared/logger.js';
 
 const [home, file] = process.argv.slice(2);

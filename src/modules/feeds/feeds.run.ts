@@ -83,6 +83,11 @@ export interface IngestOptions extends Pick<ParseOptions, 'format' | 'preset' | 
   onProgress?: (r: Readonly<RunReport>) => void;
 }
 
+/** A feed's likely record count from its size (rows are rarely under 50 bytes), to size deduplication once. */
+export function expectedRecords(bytes: number): number {
+  return Math.min(50_000_000, Math.ceil(bytes / 50));
+}
+
 /** The alias of the collection that records in this node's own jurisdiction go to. */
 export const DOMESTIC = 'domestic';
 

@@ -8,7 +8,7 @@ import { feedRunDeps } from '../../../context.js';
 import { fail } from '../../../shared/errors.js';
 import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
-import { ingestFeed, listRuns, showRun, type RunReport, type RunView } from '../../../modules/feeds/feeds.run.js';
+import { expectedRecords, ingestFeed, listRuns, showRun, type RunReport, type RunView } from '../../../modules/feeds/feeds.run.js';
 import { FEED_FORMATS, formatReject, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
@@ -37,11 +37,6 @@ export async function openInput(input: string): Promise<{ stream: AsyncIterable<
     return fail('invalid_argument', `Cannot read ${input}: ${(e as Error).message}`);
   }
   return { stream: createReadStream(input, { highWaterMark: 1024 * 1024 }), size };
-}
-
-/** A feed's likely record count from its size (rows are rarely under 50 bytes), to size deduplication once. */
-export function expectedRecords(bytes: number): number {
-  return Math.min(50_000_000, Math.ceil(bytes / 50));
 }
 
 /** What went where, as a person reads it. */

@@ -9,9 +9,8 @@ import { feedRunDeps, type NodeContext } from '../../../context.js';
 import { fail, HotlineError } from '../../../shared/errors.js';
 import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
-import { ingestFeed, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
+import { expectedRecords, ingestFeed, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
 import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
-import { expectedRecords } from '../../cli/commands/feed.js';
 import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const UploadQuery = Type.Object({
