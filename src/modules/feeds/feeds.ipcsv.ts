@@ -1,5 +1,5 @@
 import { fail } from '../../shared/errors.js';
-import { parseIPv4At, parseIPv6Into, v6ToBigInt } from './feeds.ip.js';
+import { parseIPv4At, parseIPv6Into, v6ToBigInt } from '../../shared/ip.js';
 import { RangesV4Builder, RangesV6Builder, type RangesV4, type RangesV6 } from './feeds.ranges.js';
 
 /**

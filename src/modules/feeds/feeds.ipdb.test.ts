@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isHotlineError } from '../../shared/errors.js';
-import { parseIPv4, parseIPv6, v6ToBigInt } from './feeds.ip.js';
+import { parseIPv4, parseIPv6, v6ToBigInt } from '../../shared/ip.js';
 import { describeIpdb, importIpdb, IpDatabase, IPDB_CACHE_FILE, removeIpdbImport, type IpdbKind } from './feeds.ipdb.js';
 
 let tmp: string;

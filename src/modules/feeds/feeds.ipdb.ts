@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fail } from '../../shared/errors.js';
-import { compareV6, formatIPv4, formatIPv6, isV4Mapped, parseIPv4, parseIPv6Into, SPECIAL_PURPOSE_PREFIXES } from './feeds.ip.js';
+import { compareV6, formatIPv4, formatIPv6, isV4Mapped, parseIPv4, parseIPv6Into, SPECIAL_PURPOSE_PREFIXES } from '../../shared/ip.js';
 import { readIpdbCache, syncDir, writeFileAtomic, writeIpdbCache, type IpdbOrigin, type IpdbSourceRecord, type IpdbTables } from './feeds.ipcache.js';
 import { AsnDictionary, IPDB_KINDS, NO_ORG, parseIpdbCsv, unpackCountry, type IpdbEncoding, type IpdbKind, type OverlapPolicy } from './feeds.ipcsv.js';
 import { PACKAGE_FILES, readImportMeta, readSourceText, resolveIpdbSources, sourcesDir, type ResolvedSource } from './feeds.ipsources.js';

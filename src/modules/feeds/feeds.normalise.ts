@@ -1,4 +1,4 @@
-import { formatIp, parseIp, parseIPv4At } from './feeds.ip.js';
+import { formatIp, parseIp, parseIPv4At } from '../../shared/ip.js';
 import type { CsvBatch } from './feeds.csv.js';
 import { CSV_ROW_ERRORS } from './feeds.csv.js';
 import type { Layout } from './feeds.presets.js';

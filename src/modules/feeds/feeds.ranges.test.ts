@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isHotlineError } from '../../shared/errors.js';
-import { bigIntToV6, formatIPv4, formatIPv6, parseIPv4 } from './feeds.ip.js';
+import { bigIntToV6, formatIPv4, formatIPv6, parseIPv4 } from '../../shared/ip.js';
 import { PrefixTable, RangesV4Builder, RangesV6Builder } from './feeds.ranges.js';
 
 const MAX4 = 0xffffffff;

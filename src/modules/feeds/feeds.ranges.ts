@@ -1,5 +1,5 @@
 import { fail } from '../../shared/errors.js';
-import { bigIntToV6, formatCidr, isV4Mapped, parseCidrOrReason, parseIPv4, parseIPv6Into, v6ToBigInt, type Cidr, type IPv6Words } from './feeds.ip.js';
+import { bigIntToV6, formatCidr, isV4Mapped, parseCidrOrReason, parseIPv4, parseIPv6Into, v6ToBigInt, type Cidr, type IPv6Words } from '../../shared/ip.js';
 
 /**
  * Sorted, non-overlapping inclusive ranges over typed arrays, each with a uint32 value, and the

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { PARTY_ID } from '../federation/federation.types.js';
-import { checkCidr, formatCidr } from './feeds.ip.js';
+import { checkCidr, formatCidr } from '../../shared/ip.js';
 import { PrefixTable } from './feeds.ranges.js';
 import type { FeedsTables } from './feeds.tables.js';
 import type { FeedRecord } from './feeds.types.js';

@@ -10,7 +10,7 @@ import { bundleBudget, indicatorsDraft } from '../taxii/taxii.indicators.js';
 import type { StixStore } from '../taxii/taxii.store.js';
 import type { TaxiiTables } from '../taxii/taxii.tables.js';
 import { DistinctCounter, keyOf, loadSeen, PendingKeys, saveSeen, SeenKeys } from './feeds.dedupe.js';
-import { isV4Mapped, parseIPv4, parseIPv6Into } from './feeds.ip.js';
+import { isV4Mapped, parseIPv4, parseIPv6Into } from '../../shared/ip.js';
 import type { IpDatabase } from './feeds.ipdb.js';
 import { parseFeed, type ParseOptions } from './feeds.parse.js';
 import { buildRouter, type Jurisdiction } from './feeds.route.js';

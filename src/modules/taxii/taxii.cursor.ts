@@ -5,7 +5,7 @@ import type { ObjectFilter } from './taxii.filters.js';
 /**
  * The opaque `next` of a page: where the walk stopped (the `date_added` of the last version it
  * passed, in µs), for which collection, endpoint and filters, authenticated with an HMAC under
- * a key derived from the node's private key. Stateless: any number of walks cost no memory, a
+ * a key derived from the node's private key. Stateless: walks, however many, cost no memory, a
  * cursor survives restarts, and a cursor that was not issued here, was altered, or is replayed
  * against another collection, endpoint or set of filters is refused (`cursor_invalid`, 400).
  * TAXII 2.1 Appendix B: `next` "MUST NOT be implicitly trusted"; visibility is re-checked on

@@ -1,4 +1,4 @@
-import { fail } from '../../shared/errors.js';
+import { fail } from './errors.js';
 
 /**
  * IP addresses as numbers, for code that handles millions of feed records.

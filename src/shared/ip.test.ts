@@ -1,10 +1,10 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isHotlineError } from '../../shared/errors.js';
+import { isHotlineError } from './errors.js';
 import {
   bigIntToV6, checkCidr, cidrContains, formatCidr, formatIPv4, formatIPv6, parseCidr, parseCidrOrReason, parseIp, parseIPv4, parseIPv6, parseIPv6Into, SPECIAL_PURPOSE_PREFIXES, v6ToBigInt,
-} from './feeds.ip.js';
+} from './ip.js';
 
 const v6 = (s: string): string | null => {
   const w = parseIPv6(s);
