@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HotlineError } from '../../shared/errors.js';
 import { decodeText, readCsv, type CsvOptions, type FeedInput } from './feeds.csv.js';
-import { readLines } from './feeds.parse.js';
+import { readLines } from './feeds.lines.js';
 
 interface Row {
   line: number;

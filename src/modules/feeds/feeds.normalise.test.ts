@@ -2,7 +2,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalIp, normaliseRow, parseAsn, parseTimestamp, parseUint, RowValues, timestampMask } from './feeds.normalise.js';
-import { FamilyNormaliser, presetCatalog, resolveLayout } from './feeds.presets.js';
+import { presetCatalog, resolveLayout } from './feeds.presets.js';
+import { FamilyNormaliser } from './feeds.rules.js';
 import { FEED_FIELDS, type FeedField } from './feeds.types.js';
 
 const ALL = timestampMask(['iso8601', 'epoch']);

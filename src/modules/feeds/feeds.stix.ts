@@ -28,7 +28,7 @@ import { randomUUID } from 'node:crypto';
 import { fail } from '../../shared/errors.js';
 import { TLPS, type Tlp } from '../federation/federation.types.js';
 import { TLP_MARKINGS, tlpMarkingRef } from '../stix/stix.tlp.js';
-import { detached } from './feeds.presets.js';
+import { detached } from './feeds.rules.js';
 import {
   digestPrefix, digits, HOTLINE_STIX_NAMESPACE, hotlineId, jsonText, layout, MAX_TIME, MIN_TIME, producerId, UuidV5, writeAddressUuid,
   writeInt, writeTime, type Layout,

@@ -1,6 +1,6 @@
 import { fail } from '../../shared/errors.js';
 import { canonicalIp, parseTimestamp, timestampMask } from './feeds.normalise.js';
-import type { FamilyNormaliser } from './feeds.presets.js';
+import type { FamilyNormaliser } from './feeds.rules.js';
 import type { FeedRecord, FeedReject } from './feeds.types.js';
 
 /**

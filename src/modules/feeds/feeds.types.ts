@@ -12,7 +12,7 @@ export type FeedType = (typeof FEED_TYPES)[number];
 /**
  * One normalised row of a feed. Its strings may be views into the text of the batch they came
  * from (V8 slices): a stage that keeps one long after the batch (an index, a cache) should keep a
- * copy (`detached()` in feeds.presets.ts) or a key it builds itself, or it keeps that text alive.
+ * copy (`detached()` in feeds.rules.ts) or a key it builds itself, or it keeps that text alive.
  */
 export interface FeedRecord {
   /** Physical line (1-based) where the row starts in the input; for a STIX bundle, the line of the object's `{`. */

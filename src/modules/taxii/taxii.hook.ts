@@ -19,6 +19,8 @@ import type { TaxiiTables } from './taxii.tables.js';
  * and what was not and why: an invalid object does not refuse the signed message it came in.
  */
 export function indicatorsHook(deps: { store: StixStore; collections: CollectionRepository; clock: Clock }): MessageHook {
+  // The bundle check parses up to ~750 KB of JSON; apply (same envelope, same transaction) reuses it.
+  const checked = new WeakMap<object, unknown[]>();
   return {
     name: 'indicators',
     check(_trx, env) {
@@ -26,6 +28,7 @@ export function indicatorsHook(deps: { store: StixStore; collections: Collection
       if (env.channel !== 'cert') fail('channel_mismatch', `indicators messages travel on the cert channel, not "${env.channel}"`);
       const b = validateBundle(bundleOf(env));
       if (!b.ok) fail('bundle_invalid', `The indicators message's bundle is not a STIX 2.1 bundle: ${b.problems.map((p) => p.message).join('; ')}`);
+      checked.set(env, b.objects);
       return Promise.resolve();
     },
     async apply(trx, m) {
@@ -33,8 +36,11 @@ export function indicatorsHook(deps: { store: StixStore; collections: Collection
       const env = m.env;
       // The storing transaction holds every table; Kysely's invariance needs the cast (as directory.hook.ts).
       const db = trx as unknown as Kysely<TaxiiTables>;
-      const b = validateBundle(bundleOf(env));
-      const objects = b.ok ? b.objects : [];
+      let objects = checked.get(env);
+      if (objects === undefined) {
+        const b = validateBundle(bundleOf(env));
+        objects = b.ok ? b.objects : [];
+      }
       const collection = await deps.collections.inbound(db, env.from);
       const { valid, failures } = prepare(objects, env.tlp, env.tlp);
       const id = await statuses.create(db, {
