@@ -7,7 +7,7 @@ import { validateObject } from '../stix/stix.validate.js';
 import type { Principal } from '../users/users.types.js';
 import { CollectionRepository, type Access, type Collection } from './taxii.collections.js';
 import { CursorCodec } from './taxii.cursor.js';
-import { ALL_VERSIONS, isStixId, parsePageRequest, type Endpoint, type ObjectFilter } from './taxii.filters.js';
+import { isStixId, parsePageRequest, type Endpoint, type ObjectFilter } from './taxii.filters.js';
 import { queryPage, type StoredVersion } from './taxii.query.js';
 import { statuses, type StatusResource } from './taxii.status.js';
 import type { AddResult, Incoming, Provenance, StatusDetail, StixStore } from './taxii.store.js';
@@ -153,7 +153,7 @@ export class TaxiiService {
     return this.deps.db.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('stix_objects').select(['date_added', 'version', 'is_first', 'is_last', 'tlp', 'source', 'added_by', 'recipients', 'spec_version'])
         .where('collection_id', '=', collection.id).where('object_id', '=', objectId).execute();
-      const v = filter.versions === ALL_VERSIONS ? ALL_VERSIONS : filter.versions;
+      const v = filter.versions;
       const specOk = (s: string): boolean => filter.specVersions === null || filter.specVersions.includes(s);
       const targets = rows.filter((r) => canSee(p, r) && specOk(r.spec_version)
         && (v.all || (v.first && r.is_first === 1) || (v.last && r.is_last === 1) || v.at.includes(Number(r.version))));

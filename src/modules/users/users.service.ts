@@ -59,9 +59,9 @@ function toUser(r: UsersTable): User {
 }
 
 /** The principal of an enabled user, authenticated (or not) by token `token`. */
-function principalOf(u: { name: string; role: string; channels: string; peer: string | null }, token?: string): Principal {
+function principalOf(u: { name: string; role: string; channels: readonly Channel[]; peer: string | null }, token?: string): Principal {
   return Object.freeze({
-    user: u.name, role: u.role as Role, channels: Object.freeze(JSON.parse(u.channels) as Channel[]),
+    user: u.name, role: u.role as Role, channels: Object.freeze([...u.channels]),
     ...(token === undefined ? {} : { token }), ...(u.peer === null ? {} : { peer: u.peer }),
   });
 }
@@ -180,7 +180,7 @@ export class UserRepository {
     if (r.last_used_at === null || now - Number(r.last_used_at) >= LAST_USED_RESOLUTION_MS) {
       await this.deps.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();
     }
-    return principalOf(r, r.id);
+    return principalOf({ ...r, channels: JSON.parse(r.channels) as Channel[] }, r.id);
   }
 
   /** The principal a CLI command acts as with `--as NAME`: `unknown_user`, or `unauthorized` if disabled. */
@@ -188,6 +188,6 @@ export class UserRepository {
     if (name === ADMIN_NAME) return NODE_ADMIN;
     const u = await this.require(name);
     if (u.disabled_at !== null) fail('unauthorized', `User "${u.name}" is disabled (since ${u.disabled_at})`);
-    return principalOf({ name: u.name, role: u.role, channels: JSON.stringify(u.channels), peer: u.peer ?? null });
+    return principalOf({ name: u.name, role: u.role, channels: u.channels, peer: u.peer ?? null });
   }
 }
