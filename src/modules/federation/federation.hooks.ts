@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { FederationTables } from './federation.tables.js';
 import type { Envelope } from './federation.types.js';
 
@@ -20,21 +20,48 @@ export interface MessageHook {
   readonly name: string;
   /**
    * Refuses a message by throwing a HotlineError (inbound: a per-envelope refusal; outbound: the
-   * send fails). Runs after the envelope's own checks, before anything is written for it.
+   * send fails). Runs after the envelope's own checks, inside the message's savepoint: whatever
+   * any hook wrote for this message is rolled back with the refusal.
    */
   check?(trx: Transaction<FederationTables>, env: Envelope, direction: 'in' | 'out'): Promise<void>;
   /**
    * Applies a message that is being stored. The `messages` row may not be written yet (rows are
    * inserted in bulk at the end of the transaction): use `m.env`, not a query on `messages`.
+   * Throwing a HotlineError refuses the message like `check` does, and rolls back every hook's
+   * writes for it (the savepoint of {@link runHooks}).
    */
   apply?(trx: Transaction<FederationTables>, m: StoredMessage): Promise<void>;
 }
 
-/** Runs every hook's check, then (if all passed) is followed by {@link applyHooks}. */
-export async function checkHooks(hooks: readonly MessageHook[] | undefined, trx: Transaction<FederationTables>, env: Envelope, direction: 'in' | 'out'): Promise<void> {
+/**
+ * Runs one message's hooks, check then apply, inside a savepoint of the storing transaction: when
+ * a hook refuses (throws), everything the hooks wrote for this message is rolled back and the
+ * error rethrown, and the transaction goes on with the next message. The caller records the
+ * message (its row, its link's head) only after this resolves, so a refused message leaves no
+ * row, no effect and no gap in the chain. Without hooks nothing is written here: no savepoint.
+ */
+export async function runHooks(hooks: readonly MessageHook[] | undefined, trx: Transaction<FederationTables>, m: StoredMessage): Promise<void> {
+  if (hooks === undefined || hooks.length === 0) return;
+  // One name for every level: savepoints nest (an outbox append inside a hook takes its own),
+  // and ROLLBACK TO / RELEASE act on the innermost one of that name (SQLite and PostgreSQL).
+  await sql`savepoint hotline_message`.execute(trx);
+  try {
+    await checkHooks(hooks, trx, m.env, m.direction);
+    await applyHooks(hooks, trx, m);
+  } catch (e) {
+    await sql`rollback to savepoint hotline_message`.execute(trx);
+    await sql`release savepoint hotline_message`.execute(trx);
+    throw e;
+  }
+  await sql`release savepoint hotline_message`.execute(trx);
+}
+
+/** Every hook's check (only through {@link runHooks}: a savepoint around both). */
+async function checkHooks(hooks: readonly MessageHook[] | undefined, trx: Transaction<FederationTables>, env: Envelope, direction: 'in' | 'out'): Promise<void> {
   for (const h of hooks ?? []) await h.check?.(trx, env, direction);
 }
 
-export async function applyHooks(hooks: readonly MessageHook[] | undefined, trx: Transaction<FederationTables>, m: StoredMessage): Promise<void> {
+/** Every hook's apply, after every check passed (only through {@link runHooks}). */
+async function applyHooks(hooks: readonly MessageHook[] | undefined, trx: Transaction<FederationTables>, m: StoredMessage): Promise<void> {
   for (const h of hooks ?? []) await h.apply?.(trx, m);
 }

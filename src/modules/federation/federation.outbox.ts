@@ -5,7 +5,7 @@ import { fail, isHotlineError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signEnvelope } from './federation.envelope.js';
-import { applyHooks, checkHooks, type MessageHook } from './federation.hooks.js';
+import { runHooks, type MessageHook } from './federation.hooks.js';
 import { lockLink } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -200,9 +200,10 @@ async function append(
     ...(draft.attachments === undefined || draft.attachments.length === 0 ? {} : { attachments: draft.attachments }),
   };
   const env = parseEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
-  await checkHooks(deps.hooks, trx, env, 'out');
   const text = canonicalJson(env);
   const hash = sha256Hex(text);
+  // The hooks' check and apply in one savepoint: a refusal undoes what they wrote and takes no seq.
+  await runHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now });
   const row: MessagesTable = {
     id, direction: 'out', from_party: env.from, to_party: env.to, seq, hash, kind: env.kind, channel: env.channel,
     case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at,
@@ -211,6 +212,5 @@ async function append(
   link.last_seq = seq;
   link.head_hash = hash;
   link.next_attempt_at ??= now;
-  await applyHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now });
   return { env, row };
 }

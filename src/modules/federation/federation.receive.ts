@@ -5,7 +5,7 @@ import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signReceipt, verifyEnvelope } from './federation.envelope.js';
-import { applyHooks, checkHooks, type MessageHook } from './federation.hooks.js';
+import { runHooks, type MessageHook } from './federation.hooks.js';
 import { lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -165,8 +165,10 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   if (env.prev !== link.head_hash) {
     fail('prev_mismatch', `prev of seq ${env.seq} does not match this node's link head ${link.head_hash.slice(0, 16)}…; the two link histories differ`, { expected_seq: link.last_seq + 1 });
   }
-  await checkHooks(deps.hooks, tx.trx, env, 'in');
   const now = deps.clock.now();
+  // The hooks' check and apply in one savepoint: a refusal undoes what they wrote, and the row and
+  // the link's head below are recorded only once they have passed.
+  await runHooks(deps.hooks, tx.trx, { env, direction: 'in', hash: c.hash, storedAt: now });
   const receipt = signReceipt(
     {
       v: 1, type: 'receipt', id: env.id, seq: env.seq, from: deps.self.party, to: env.from,
@@ -181,7 +183,6 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   };
   tx.rows.push(row);
   tx.known.set(row.id, row);
-  await applyHooks(deps.hooks, tx.trx, { env, direction: 'in', hash: c.hash, storedAt: now });
   link.last_seq = env.seq;
   link.head_hash = c.hash;
   link.stored = true;
