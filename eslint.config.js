@@ -1,6 +1,21 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 
+/**
+ * The store has one connection: a query on the plain handle inside a transaction waits for that
+ * transaction, which waits for the query, forever. A handle is never a default or an optional
+ * parameter, nor a fallback: who runs inside a transaction passes it, every time (issue 9).
+ */
+const HANDLE_TYPES = '/^(Kysely|Transaction|ControlledTransaction|Db|Trx|Store|[A-Z][A-Za-z]*Db)$/';
+const HANDLE_NAMES = '/^(db|trx|tx|store)$/';
+const noDefaultHandle = ['error',
+  { selector: `:function > AssignmentPattern[right.type='MemberExpression'][right.property.name=${HANDLE_NAMES}]`, message: 'A store handle is never a default parameter: inside a transaction it waits for itself forever. Make the handle a required parameter.' },
+  { selector: `:function > AssignmentPattern[right.type='Identifier'][right.name=${HANDLE_NAMES}]`, message: 'A store handle is never a default parameter: inside a transaction it waits for itself forever. Make the handle a required parameter.' },
+  { selector: `:function > AssignmentPattern[left.typeAnnotation.typeAnnotation.typeName.name=${HANDLE_TYPES}]`, message: 'A parameter typed as a store handle or transaction has no default: make it required.' },
+  { selector: `:function > Identifier[optional=true][typeAnnotation.typeAnnotation.typeName.name=${HANDLE_TYPES}]`, message: 'A parameter typed as a store handle or transaction is never optional: make it required.' },
+  { selector: `LogicalExpression[operator=/^(\\?\\?|\\|\\|)$/][right.type='MemberExpression'][right.property.name=${HANDLE_NAMES}]`, message: 'No fallback to the plain store handle: inside a transaction it waits for itself forever. Pass the handle.' },
+];
+
 /** Dependencies point one way: adapters → modules → shared (design.md section 8). */
 const noImport = (group, message) => ['error', { patterns: [{ group, message }] }];
 
@@ -13,6 +28,7 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-console': 'error',
+      'no-restricted-syntax': noDefaultHandle,
     },
   },
   {

@@ -82,7 +82,16 @@ export class CollectionRepository {
   constructor(private readonly deps: { db: Kysely<TaxiiTables>; clock: Clock }) {}
 
   /** Adds a collection; refuses a taken or malformed alias, an unknown channel or TLP. */
-  async add(input: NewCollection, trx: Db = this.deps.db, peer: string | null = null): Promise<Collection> {
+  add(input: NewCollection): Promise<Collection> {
+    return this.insert(this.deps.db, input, null);
+  }
+
+  /**
+   * {@link add} on a given handle. Every method that may run inside a transaction takes the handle
+   * as a required parameter: the store has one connection, so the plain handle used inside a
+   * transaction waits for that transaction forever (eslint.config.js refuses defaults for it).
+   */
+  private async insert(trx: Db, input: NewCollection, peer: string | null): Promise<Collection> {
     const alias: string = String(input.alias);
     const uuidLike = Boolean(isUuid(alias)); // not a type guard here: a UUID-like alias is refused, not narrowed
     if (!ALIAS.test(alias) || uuidLike) {
@@ -109,7 +118,11 @@ export class CollectionRepository {
   }
 
   /** The collection with this id or alias. */
-  async find(idOrAlias: string, trx: Db = this.deps.db): Promise<Collection | undefined> {
+  find(idOrAlias: string): Promise<Collection | undefined> {
+    return this.findIn(this.deps.db, idOrAlias);
+  }
+
+  private async findIn(trx: Db, idOrAlias: string): Promise<Collection | undefined> {
     const r = await trx.selectFrom('taxii_collections').selectAll()
       .where(isUuid(idOrAlias) ? 'id' : 'alias', '=', idOrAlias).executeTakeFirst();
     return r === undefined ? undefined : toCollection(r);
@@ -126,9 +139,9 @@ export class CollectionRepository {
    * transaction): readable by every user of this node holding `cert`, written only by the federation.
    */
   async inbound(trx: Db, party: string): Promise<Collection> {
-    const existing = await this.find(inboundAlias(party), trx);
+    const existing = await this.findIn(trx, inboundAlias(party));
     if (existing !== undefined) return existing;
-    const c = await this.add({ alias: inboundAlias(party), title: `Indicators from ${party}`, description: `STIX objects received from peer ${party} in indicators messages`, channel: 'cert' }, trx, party);
+    const c = await this.insert(trx, { alias: inboundAlias(party), title: `Indicators from ${party}`, description: `STIX objects received from peer ${party} in indicators messages`, channel: 'cert' }, party);
     await this.setGrant(trx, c.id, 'channel:cert', { read: true, write: false });
     return c;
   }
