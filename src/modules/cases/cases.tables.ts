@@ -1,7 +1,7 @@
 /**
  * The tables of cases and human acknowledgements, as Kysely sees them. Times are integer
  * milliseconds since the epoch (this node's clock, except `acked_at`); created by the migration
- * `0002_cases` in `adapters/storage/migrations.ts`.
+ * `0002_cases` in `adapters/storage/migrations/`.
  */
 
 /** One case (a thread of messages about one matter, with one peer on one channel) as this node holds it. */

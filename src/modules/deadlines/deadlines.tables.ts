@@ -2,7 +2,7 @@
  * The tables of acknowledgement deadlines, escalation and notifications, as Kysely sees them.
  * Times are integer milliseconds since the epoch (this node's clock, except `sent_at`, the
  * envelope's); JSON columns are text. Created by the migration `0005_deadlines` in
- * `adapters/storage/migrations.ts`.
+ * `adapters/storage/migrations/`.
  */
 
 /**

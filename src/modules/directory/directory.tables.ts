@@ -1,7 +1,7 @@
 /**
  * The tables of the points-of-contact directory and of ping tests. Times are integer
  * milliseconds since the epoch (this node's clock); JSON columns are text. Created by the
- * migration `0004_directory` in `adapters/storage/migrations.ts`.
+ * migration `0004_directory` in `adapters/storage/migrations/`.
  */
 
 /** A point of contact of a party (this node's own, or a peer's as its last directory-update said). */

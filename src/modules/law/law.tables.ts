@@ -1,7 +1,7 @@
 /**
  * The law-enforcement channel's table: expedited preservations (Budapest Convention Art. 29), as
  * Kysely sees it. Times are integer milliseconds since the epoch; created by the migration
- * `0006_law` in `adapters/storage/migrations.ts`.
+ * `0006_law` in `adapters/storage/migrations/`.
  */
 
 /** One preservation: the preservation-request that opened a case, and what became of it. */

@@ -1,0 +1,41 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { migration as m0001 } from './0001_federation.js';
+import { migration as m0002 } from './0002_cases.js';
+import { migration as m0003 } from './0003_users.js';
+import { migration as m0004 } from './0004_directory.js';
+import { migration as m0005 } from './0005_deadlines.js';
+import { migration as m0006 } from './0006_law.js';
+import { migration as m0007 } from './0007_taxii.js';
+import { migration as m0008 } from './0008_feeds.js';
+import { migration as m0009 } from './0009_taxii_indexes.js';
+
+/**
+ * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
+ * (Kysely's schema builder only). Kysely's Migrator applies them in name order, once each, and
+ * records their names in `kysely_migration`.
+ *
+ * To change the schema, add a migration; never edit one that has been released (committed on
+ * main): a store that ran it keeps what it made, and an edit makes stores made before and after
+ * it differ (0007 was edited once; 0009 repairs that). To add one:
+ *   1. Write `NNNN_what.ts` with the next number, exporting `migration: Migration` (copy 0009).
+ *   2. Add it at the end of the list below.
+ *   3. Run `npx vitest run src/adapters/storage/migrations.test.ts`: a store made by the released
+ *      migrations (test/fixtures/store-released-*.sql), migrated to the latest, must have the same
+ *      schema as a fresh store. After a release, add a dump of a store at that release there
+ *      (`sqlite3 <store> .dump`).
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001_federation': m0001,
+  '0002_cases': m0002,
+  '0003_users': m0003,
+  '0004_directory': m0004,
+  '0005_deadlines': m0005,
+  '0006_law': m0006,
+  '0007_taxii': m0007,
+  '0008_feeds': m0008,
+  '0009_taxii_indexes': m0009,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ ...migrations }),
+};
