@@ -5,6 +5,8 @@
 export const ERROR_CODES = [
   // input shape and transport
   'malformed_json',
+  // text that is not Unicode: bytes that are not UTF-8, or a string with a lone surrogate
+  'invalid_unicode',
   'unsupported_media_type',
   'invalid_envelope',
   'invalid_batch',

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { NodeContext } from '../../context.js';
+import { checkUtf8Charset, parseJsonBytes } from '../../shared/json.js';
 import { errorHandler } from './errors.js';
 import type { Metrics } from './metrics.js';
 import { apiRoutes } from './routes/api.routes.js';
@@ -16,6 +17,7 @@ import { decorateAuth } from './auth.js';
 import { taxiiRoutes } from './taxii/taxii.routes.js';
 import { stixRoutes } from './routes/stix.routes.js';
 import { feedsRoutes } from './routes/feeds.routes.js';
+import { FEDERATION_PATH } from './transport.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
@@ -31,6 +33,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   app.setErrorHandler(errorHandler(ctx.log));
   // JSON only: fastify would otherwise hand text/plain bodies to routes as strings.
   app.removeContentTypeParser('text/plain');
+  jsonBodies(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -60,4 +63,24 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   await feedsRoutes(app, ctx);
   await taxiiRoutes(app, ctx);
   return app;
+}
+
+/**
+ * application/json for every route (TAXII has its own media type and parser): UTF-8 only (a
+ * `charset` other than utf-8 is 415), bytes that are not UTF-8 or strings with a lone surrogate
+ * are 400 `invalid_unicode`. At the federation endpoint strings are left to the per-envelope
+ * checks, so that one bad envelope is refused on its own; elsewhere the whole request is refused,
+ * and so are member names `__proto__` (and `constructor` with a `prototype`), as fastify's parser did.
+ */
+function jsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    try {
+      checkUtf8Charset(req.headers['content-type']);
+      const federation = req.routeOptions.url === FEDERATION_PATH;
+      done(null, parseJsonBytes(body as Buffer, { what: 'The request body', wellFormed: !federation, protoNames: !federation }));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
 }

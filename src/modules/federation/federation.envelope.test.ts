@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { sha256Hex } from '../../shared/canonical.js';
 import { generateKeys } from '../identity/identity.keys.js';
 import { envelopeHash, parseEnvelope, signEnvelope, verifyEnvelope } from './federation.envelope.js';
 import { CHANNELS, DEFAULT_LIMITS, GENESIS_HASH, KINDS, PRIORITIES, TLPS, type UnsignedEnvelope } from './federation.types.js';
@@ -72,5 +73,37 @@ describe('envelope signatures', () => {
     expect(code({ ...e, sent_at: '2026-01-01 10:00' })).toBe('invalid_envelope');
     expect(code({ ...e, body: { text: 'x'.repeat(DEFAULT_LIMITS.maxBodyBytes) } })).toBe('body_too_large');
     expect(code([e])).toBe('invalid_envelope');
+  });
+
+  it('names a missing member, whichever it is, with invalid_envelope (not "Unknown kind undefined")', () => {
+    const e = signEnvelope(fc.sample(unsignedArb, 1)[0]!, keys.privateKey) as unknown as Record<string, unknown>;
+    for (const member of ['v', 'id', 'from', 'to', 'seq', 'prev', 'sent_at', 'kind', 'channel', 'case', 'in_reply_to', 'priority', 'tlp', 'body', 'sig']) {
+      const { [member]: _gone, ...rest } = e;
+      expect(() => parseEnvelope(rest, DEFAULT_LIMITS), member).toThrow(expect.objectContaining({ code: 'invalid_envelope', message: `missing member "${member}"` }) as Error);
+    }
+  });
+
+  it('attachments: unpadded or non-canonical base64 is a base64 error, not a size mismatch; a missing or unknown member is named', () => {
+    const bytes = Buffer.from('hello');
+    const att = { name: 'a.txt', media_type: 'text/plain', size: 5, sha256: sha256Hex(bytes), content: bytes.toString('base64') };
+    const u = fc.sample(unsignedArb, 1)[0]!;
+    const message = (a: Record<string, unknown>): string => {
+      try {
+        parseEnvelope(signEnvelope({ ...u, attachments: [a] } as unknown as UnsignedEnvelope, keys.privateKey), DEFAULT_LIMITS);
+        return 'ok';
+      } catch (err) {
+        return `${(err as { code: string }).code}: ${(err as Error).message}`;
+      }
+    };
+    expect(message(att)).toBe('ok');
+    expect(att.content).toBe('aGVsbG8=');
+    expect(message({ ...att, content: 'aGVsbG8' })).toBe('invalid_envelope: attachments[0].content is not padded base64: its length, 7, is not a multiple of 4 (add "=" padding)');
+    expect(message({ ...att, content: 'aGVsbG9=' })).toMatch(/^invalid_envelope: attachments\[0\]\.content is not canonical base64/);
+    expect(message({ ...att, content: 'aGVs\nbG8=' })).toMatch(/^invalid_envelope: attachments\[0\]\.content is not base64: only A-Z/);
+    expect(message({ ...att, content: 'aGVsbG8_' })).toMatch(/is not base64/);
+    const { sha256: _s, ...noHash } = att;
+    expect(message(noHash)).toBe('invalid_envelope: attachments[0]: missing member "sha256"');
+    expect(message({ ...att, extra: 1 })).toBe('invalid_envelope: attachments[0]: unknown member "extra"');
+    expect(message({ ...att, size: 4 })).toBe('invalid_envelope: attachments[0].size is 4 but the content has 5 bytes');
   });
 });

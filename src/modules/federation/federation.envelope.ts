@@ -1,20 +1,23 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
 import { parseIsoTime } from '../../shared/clock.js';
-import { fail } from '../../shared/errors.js';
+import { fail, isHotlineError } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
 import { signText, verifyText } from '../identity/identity.keys.js';
 import {
-  CHANNELS, KINDS, PARTY_ID, PRIORITIES, PROTOCOL_VERSION, TLPS,
+  CHANNELS, KINDS, MAX_ENVELOPE_DEPTH, PARTY_ID, PRIORITIES, PROTOCOL_VERSION, TLPS,
   type Envelope, type Limits, type Receipt, type UnsignedEnvelope,
 } from './federation.types.js';
 
-const ENVELOPE_FIELDS = new Set([
+/** Every member an envelope must have (`attachments` is the one optional member). */
+const REQUIRED_FIELDS = [
   'v', 'id', 'from', 'to', 'seq', 'prev', 'sent_at', 'kind', 'channel', 'case', 'in_reply_to',
-  'priority', 'tlp', 'body', 'attachments', 'sig',
-]);
+  'priority', 'tlp', 'body', 'sig',
+] as const;
+const ENVELOPE_FIELDS = new Set<string>([...REQUIRED_FIELDS, 'attachments']);
+const ATTACHMENT_FIELDS = ['name', 'media_type', 'size', 'sha256', 'content'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -32,11 +35,12 @@ function bad(message: string): never {
  */
 export function parseEnvelope(value: unknown, limits: Limits): Envelope {
   if (!isRecord(value)) bad('An envelope must be a JSON object');
-  const canonical = canonicalJson(value);
+  const canonical = writable(value);
   if (utf8Length(canonical) > limits.maxEnvelopeBytes) {
     fail('envelope_too_large', `The envelope is ${utf8Length(canonical)} bytes; the limit is ${limits.maxEnvelopeBytes}`);
   }
-  for (const k of Object.keys(value)) if (!ENVELOPE_FIELDS.has(k)) bad(`Unknown envelope field "${k}"`);
+  for (const k of Object.keys(value)) if (!ENVELOPE_FIELDS.has(k)) bad(`Unknown envelope member ${JSON.stringify(k)}`);
+  for (const k of REQUIRED_FIELDS) if (!Object.hasOwn(value, k)) bad(`missing member "${k}"`);
   const e = value;
   if (e.v !== PROTOCOL_VERSION) bad(`Unsupported protocol version ${JSON.stringify(e.v)}; this node speaks v${PROTOCOL_VERSION}`);
   if (!isUuid(e.id)) bad('"id" must be a lower-case UUID');
@@ -55,8 +59,22 @@ export function parseEnvelope(value: unknown, limits: Limits): Envelope {
   const bodyBytes = utf8Length(canonicalJson(e.body));
   if (bodyBytes > limits.maxBodyBytes) fail('body_too_large', `The body is ${bodyBytes} bytes; the limit is ${limits.maxBodyBytes}`);
   if (e.attachments !== undefined) checkAttachments(e.attachments, limits);
-  if (typeof e.sig !== 'string' || e.sig.length !== 86) bad('"sig" must be a 64-byte Ed25519 signature in base64url');
+  if (typeof e.sig !== 'string' || e.sig.length !== 86) bad('"sig" must be a 64-byte Ed25519 signature in base64url (86 characters)');
   return e as unknown as Envelope;
+}
+
+/**
+ * The envelope's JCS text, or a refusal: `invalid_unicode` for a lone surrogate, `invalid_envelope`
+ * for what JCS cannot write (a number that is not finite, nesting deeper than
+ * {@link MAX_ENVELOPE_DEPTH}). The message names the place, e.g. `$.body.n`.
+ */
+function writable(value: Record<string, unknown>): string {
+  try {
+    return canonicalJson(value, MAX_ENVELOPE_DEPTH);
+  } catch (e) {
+    if (isHotlineError(e) && e.code === 'invalid_argument') bad(`The envelope is not I-JSON: ${e.message}`);
+    throw e;
+  }
 }
 
 function checkAttachments(list: unknown, limits: Limits): void {
@@ -65,15 +83,28 @@ function checkAttachments(list: unknown, limits: Limits): void {
   for (const [i, a] of list.entries()) {
     const where = `attachments[${i}]`;
     if (!isRecord(a)) bad(`${where} must be an object`);
-    const keys = Object.keys(a).sort().join(',');
-    if (keys !== 'content,media_type,name,sha256,size') bad(`${where} must have exactly name, media_type, size, sha256, content`);
+    for (const k of Object.keys(a)) if (!(ATTACHMENT_FIELDS as readonly string[]).includes(k)) bad(`${where}: unknown member ${JSON.stringify(k)}`);
+    for (const k of ATTACHMENT_FIELDS) if (!Object.hasOwn(a, k)) bad(`${where}: missing member "${k}"`);
     if (typeof a.name !== 'string' || a.name.length === 0 || a.name.length > 255) bad(`${where}.name must be 1 to 255 characters`);
     if (typeof a.media_type !== 'string' || !/^[\w.+-]+\/[\w.+-]+$/.test(a.media_type)) bad(`${where}.media_type must be a media type`);
-    if (typeof a.content !== 'string' || !BASE64.test(a.content)) bad(`${where}.content must be base64`);
-    const bytes = Buffer.from(a.content, 'base64');
+    if (!Number.isSafeInteger(a.size) || (a.size as number) < 0) bad(`${where}.size must be a non-negative integer`);
+    const bytes = base64Content(a.content, where);
     if (a.size !== bytes.length) bad(`${where}.size is ${String(a.size)} but the content has ${bytes.length} bytes`);
     if (a.sha256 !== sha256Hex(bytes)) bad(`${where}.sha256 does not match the content`);
   }
+}
+
+/**
+ * Decodes an attachment's `content`: standard base64 (RFC 4648 section 4), padded with `=`, in
+ * its one canonical spelling (what `Buffer.toString('base64')` writes), or a refusal that says which rule failed.
+ */
+function base64Content(content: unknown, where: string): Buffer {
+  if (typeof content !== 'string') bad(`${where}.content must be a base64 string`);
+  if (!BASE64_ALPHABET.test(content)) bad(`${where}.content is not base64: only A-Z a-z 0-9 + / and final = padding are allowed (no line breaks, not base64url)`);
+  if (content.length % 4 !== 0) bad(`${where}.content is not padded base64: its length, ${content.length}, is not a multiple of 4 (add "=" padding)`);
+  const bytes = Buffer.from(content, 'base64');
+  if (bytes.toString('base64') !== content) bad(`${where}.content is not canonical base64: the unused bits of its last character must be zero`);
+  return bytes;
 }
 
 /** The exact bytes that are signed: JCS of the envelope without `sig`. */

@@ -110,3 +110,9 @@ export interface Self {
 }
 
 export const PARTY_ID = /^[a-z][a-z0-9-]{1,31}$/;
+
+/**
+ * The deepest an envelope may nest objects and arrays, the envelope itself being level 1 (its
+ * `body` level 2). Fixed by the protocol (docs/protocol.md section 15); deeper is `invalid_envelope`.
+ */
+export const MAX_ENVELOPE_DEPTH = 64;

@@ -31,9 +31,11 @@ export function register(program: Command, cli: Cli): void {
       const refused = r.results.filter((x) => !x.ok);
       if (r.type === 'envelopes' && o.receiptsOut !== undefined) writeFileSync(o.receiptsOut, `${JSON.stringify(r.receipts, null, 2)}\n`);
       const lines = [`Imported ${r.type}: ${r.results.length - refused.length} accepted, ${refused.length} refused`];
-      for (const x of refused) {
+      // Each refusal by its place in the file (0-based, as in the file's array), its id and its code.
+      for (const [i, x] of r.results.entries()) {
+        if (x.ok) continue;
         const err = 'error' in x ? x.error : undefined;
-        lines.push(`  ${x.id ?? '(no id)'}: ${err?.code ?? ''}: ${err?.message ?? ''}`);
+        lines.push(`  ${r.type}[${i}] ${x.id ?? '(no id)'}: ${err?.code ?? ''}: ${err?.message ?? ''}`);
       }
       if (r.type === 'envelopes' && o.receiptsOut !== undefined) lines.push(`Receipts for the sender written to ${o.receiptsOut}`);
       cli.out.print(lines.join('\n'), r);

@@ -1,23 +1,25 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fail } from '../../../shared/errors.js';
+import { fail, isHotlineError } from '../../../shared/errors.js';
+import { parseJsonBytes } from '../../../shared/json.js';
 import { sendIndicators } from '../../../modules/taxii/taxii.indicators.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
 
-/** Reads a JSON file (or stdin for "-"); a clear error when it is missing or not JSON. */
+/** Reads a JSON file (or stdin for "-"); a clear error when it is missing, not UTF-8 (`invalid_unicode`) or not JSON. */
 export function readJsonFile(file: string): unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    bytes = readFileSync(file === '-' ? 0 : file);
   } catch (e) {
     return fail('invalid_argument', `Cannot read ${file}: ${(e as Error).message}`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonBytes(bytes, { what: file });
   } catch (e) {
-    return fail('bundle_invalid', `${file} is not JSON: ${(e as Error).message}`);
+    if (isHotlineError(e) && e.code === 'malformed_json') return fail('bundle_invalid', `${file} is not JSON (${e.message})`);
+    throw e;
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fail } from '../../../shared/errors.js';
+import { fail, isHotlineError } from '../../../shared/errors.js';
+import { parseJsonBytes } from '../../../shared/json.js';
 import { parseDescriptor, type Peer } from '../../../modules/federation/federation.peers.js';
 import type { Channel } from '../../../modules/federation/federation.types.js';
 import { setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
@@ -8,17 +9,24 @@ import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 
+/**
+ * Reads a JSON file (or standard input for "-"): UTF-8 only, so a file that is not is refused
+ * (`invalid_unicode`) instead of read with U+FFFD in place of its bad bytes. Lone surrogates in
+ * strings are left to the caller's checks (a carriage file's envelopes are judged one by one).
+ */
 function readJson(source: string, what: string): unknown {
-  let text: string;
+  const where = source === '-' ? 'standard input' : source;
+  let bytes: Buffer;
   try {
-    text = readFileSync(source === '-' ? 0 : source, 'utf8');
+    bytes = readFileSync(source === '-' ? 0 : source);
   } catch {
-    return fail('invalid_argument', `Cannot read ${what} from ${source === '-' ? 'standard input' : source}`);
+    return fail('invalid_argument', `Cannot read ${what} from ${where}`);
   }
   try {
-    return JSON.parse(text);
-  } catch {
-    return fail('invalid_argument', `${what} in ${source === '-' ? 'standard input' : source} is not JSON`);
+    return parseJsonBytes(bytes, { what: `${what} in ${where}`, wellFormed: false });
+  } catch (e) {
+    if (isHotlineError(e) && e.code === 'malformed_json') return fail('invalid_argument', `${what} in ${where} is not JSON`);
+    throw e;
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { HotlineError } from '../../../shared/errors.js';
+import { checkUtf8Charset, parseJsonBytes } from '../../../shared/json.js';
 import type { Logger } from '../../../shared/logger.js';
 import { fromFastify, statusOf } from '../errors.js';
 import { principalOf } from '../auth.js';
@@ -35,12 +36,14 @@ export async function taxiiRoutes(app: FastifyInstance, ctx: NodeContext): Promi
       checkAccept(req.headers.accept);
     });
     taxii.removeAllContentTypeParsers();
-    taxii.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    taxii.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
       try {
         checkContentType(req.headers['content-type']);
-        done(null, JSON.parse(body as string) as unknown);
+        checkUtf8Charset(req.headers['content-type']);
+        // UTF-8 only: bytes that are not, or a lone surrogate, are 400 invalid_unicode.
+        done(null, parseJsonBytes(body as Buffer, { what: 'The body' }));
       } catch (e) {
-        done(e instanceof SyntaxError ? new HotlineError('malformed_json', `The body is not valid JSON: ${e.message}`) : (e as Error), undefined);
+        done(e as Error, undefined);
       }
     });
     const base = ctx.config.url.replace(/\/+$/, '');
