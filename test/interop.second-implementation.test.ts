@@ -1,0 +1,336 @@
+/**
+ * A second, independent implementation of the federation protocol (test/interop/), written from
+ * docs/protocol.md alone, talks to a real reference node run through its CLI. Both directions,
+ * gaps, replays, tampering and carriage files. Waits are bounded by tries, never by the clock.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportEnvelopes, importEnvelopesFile, importReceiptsFile, writeCarriage, type ReceiptsFile } from './interop/carriage.js';
+import { canonicalize } from './interop/jcs.js';
+import { InteropPeer, type Descriptor, type Envelope, type Result } from './interop/peer.js';
+import { cli, cliJson, freePort, startNode, until } from './interop/refnode.js';
+import { fingerprint, hashOf, keyFromSeed, publicKeyFrom, signObject, uuidv7, verifyObject, type Receipt } from './interop/wire.js';
+
+const LONG = 900_000; // a hang guard for a busy machine, not a timing assertion
+const doc = readFileSync(resolve(import.meta.dirname, '../docs/protocol.md'), 'utf8');
+
+/** The fenced block after `<!-- example:NAME -->` in docs/protocol.md section 20. */
+function block(name: string): string {
+  const m = doc.match(new RegExp(`<!-- example:${name} -->\\n\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``));
+  if (!m) throw new Error(`no example block ${name}`);
+  return m[1]!;
+}
+
+describe('section 20, the worked example, from the second implementation', () => {
+  const us = keyFromSeed(Buffer.from(block('sender-seed'), 'hex'));
+  const ru = keyFromSeed(Buffer.from(block('receiver-seed'), 'hex'));
+  const envelope = JSON.parse(block('envelope')) as Envelope;
+
+  it('keys, fingerprints and the descriptor signature come out of the seeds', () => {
+    expect(us.publicKey).toBe(block('sender-public-key'));
+    expect(ru.publicKey).toBe(block('receiver-public-key'));
+    expect(fingerprint(us.publicRaw)).toBe(block('sender-fingerprint'));
+    expect(fingerprint(ru.publicRaw)).toBe(block('receiver-fingerprint'));
+    const descriptor = JSON.parse(block('sender-descriptor')) as Descriptor;
+    expect(signObject(descriptor, us.privateKey)).toBe(descriptor.sig);
+  });
+
+  it('signing input, signature, canonical text, hash and HTTP body are the doc\'s bytes', () => {
+    const { sig: _sig, ...unsigned } = envelope;
+    expect(canonicalize(unsigned)).toBe(block('signing-input'));
+    expect(signObject(envelope, us.privateKey)).toBe(block('signature'));
+    expect(canonicalize(envelope)).toBe(block('canonical'));
+    expect(hashOf(envelope)).toBe(block('hash'));
+    expect('{"envelopes":[' + canonicalize(envelope) + ']}').toBe(block('http-request-body'));
+  });
+
+  it('as ru, the second implementation answers exactly the doc\'s receipts, and the gap', () => {
+    const node = new InteropPeer('ru', 'RU', Buffer.from(block('receiver-seed'), 'hex'));
+    node.pin(JSON.parse(block('sender-descriptor')), '10565 22880 29447 22884 16547 67957 54184 75456');
+    const docReceipt = (JSON.parse(block('http-response')) as { results: [{ receipt: Receipt }] }).results[0].receipt;
+    const { sig: _s, ...receiptInput } = docReceipt;
+    expect(canonicalize(receiptInput)).toBe(block('receipt-signing-input'));
+    expect(verifyObject(docReceipt, [publicKeyFrom(ru.publicKey)!])).toBe(true);
+    const [first] = node.receive([envelope], Date.parse(docReceipt.received_at));
+    expect(first).toEqual({ id: envelope.id, ok: true, receipt: docReceipt });
+    // a byte-identical replay, even long after: the stored receipt, unchanged
+    expect(node.receive([envelope], Date.parse('2026-01-15T12:00:00.000Z'))[0]).toEqual(first);
+    const seq3 = { ...envelope, id: '019bc0fd-8db0-7a11-8b22-0c33d44e5f03', seq: 3, kind: 'ping', sig: '' };
+    seq3.sig = signObject(seq3, us.privateKey);
+    const gap = (JSON.parse(block('gap-response')) as { results: Result[] }).results[0]!;
+    const got = node.receive([seq3], Date.parse('2026-01-15T09:30:01.000Z'))[0]!;
+    if (got.ok || gap.ok) throw new Error('expected a refusal on both sides');
+    expect(got.id).toBe(gap.id);
+    expect([got.error.code, got.error.expected_seq]).toEqual([gap.error.code, gap.error.expected_seq]);
+  });
+
+  it('by carriage, the receipts file of 20.5 is what the second implementation writes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'interop-example-'));
+    try {
+      const node = new InteropPeer('ru', 'RU', Buffer.from(block('receiver-seed'), 'hex'));
+      node.pin(JSON.parse(block('sender-descriptor')), '10565 22880 29447 22884 16547 67957 54184 75456');
+      writeFileSync(join(dir, 'to-ru.json'), block('carriage-envelopes'));
+      const expected = JSON.parse(block('carriage-receipts')) as ReceiptsFile;
+      const out = importEnvelopesFile(node, join(dir, 'to-ru.json'), Date.parse(expected.exported_at)); // run "at 14:20"
+      expect(out.receipts).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('JCS: UTF-16 member order and ECMAScript numbers (RFC 8785 section 3.2)', () => {
+    const names = { '\u20ac': 1, '\r': 2, '\ufb33': 3, '1': 4, '\ud83d\ude00': 5, '\u0080': 6, '\u00f6': 7, a: 8, 'é': 9 };
+    expect(Object.keys(JSON.parse(canonicalize(names)) as object).length).toBe(9);
+    expect(canonicalize(names)).toBe('{"\\r":2,"1":4,"a":8,"\u0080":6,"é":9,"\u00f6":7,"\u20ac":1,"\ud83d\ude00":5,"\ufb33":3}');
+    const rfc = JSON.parse('{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}') as unknown;
+    expect(canonicalize(rfc)).toBe('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
+    expect(canonicalize([1e21, 0.1, -0, 5e-324, 1e-7, 2 ** 53 - 1])).toBe('[1e+21,0.1,0,5e-324,1e-7,9007199254740991]');
+    expect(() => canonicalize({ s: '\ud800' })).toThrow(/surrogate/);
+    expect(() => canonicalize([Infinity])).toThrow(/not a JSON number/);
+  });
+});
+
+describe('second implementation <-> reference node (CLI and HTTP only)', () => {
+  let dir = '';
+  let home = '';
+  let node: Awaited<ReturnType<typeof startNode>> | null = null;
+  const peer = new InteropPeer('second', 'Second implementation', randomBytes(32));
+  const REF = 'ref';
+
+  interface OutMessage { id: string; seq: number; to: string; state: string; receipt: Receipt | null; last_error?: string | null; attempts?: number }
+  const outbox = async () => (await cliJson<{ messages: OutMessage[] }>(home, ['outbox', '--limit', '500'])).messages;
+  const verifyLinks = async () => (await cliJson<{ ok: boolean; links: { from: string; to: string; last_seq: number; head_hash: string }[] }>(home, ['verify']));
+  const send = async (args: string[]) => cliJson<{ id: string; seq: number }>(home, ['send', '--to', 'second', ...args]);
+  const delivered = (id: string) => until(`${id} delivered`, async () => (await outbox()).find((m) => m.id === id && m.state === 'delivered'));
+
+  beforeAll(async () => {
+    if (!existsSync(resolve(import.meta.dirname, '../dist/src'))) throw new Error('run "npm run build" first: the CLI runs from dist/');
+    dir = mkdtempSync(join(tmpdir(), 'interop-'));
+    home = join(dir, 'ref');
+    const port = await freePort();
+    const init = await cli(home, ['init', '--party', REF, '--name', 'Reference node', '--listen', `127.0.0.1:${port}`]);
+    expect(init.code, init.stderr).toBe(0);
+    await peer.listen('/hotline'); // a path in the URL: section 21 says the node keeps it
+    const descriptorFile = join(dir, 'second.json');
+    writeFileSync(descriptorFile, JSON.stringify(peer.descriptor(), null, 2));
+    const add = await cli(home, ['peer', 'add', '--descriptor', descriptorFile, '--fingerprint', peer.descriptor().fingerprint]);
+    expect(add.code, add.stderr).toBe(0);
+    const theirs = JSON.parse((await cli(home, ['descriptor'])).stdout) as Descriptor;
+    const readAloud = (await cliJson<{ fingerprint: string }>(home, ['fingerprint'])).fingerprint;
+    peer.pin(theirs, readAloud);
+    node = await startNode(home, port);
+  }, LONG);
+
+  afterAll(async () => {
+    await node?.stop();
+    await peer.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, LONG);
+
+  it('peer -> node: envelopes with an attachment, non-ASCII text, odd numbers and UTF-16-sorted names are receipted', async () => {
+    const sent = [
+      peer.queue(REF, { kind: 'notification', channel: 'crisis', priority: 'flash', tlp: 'amber',
+        body: { template: 'notification@1', text: 'Сканирование из ваших сетей — 受信確認を 😀', lang: 'ru' },
+        attachments: [{ name: 'hôtes ☃.txt', media_type: 'text/plain', bytes: Buffer.from('192.0.2.10\n192.0.2.77\n') }] }),
+      // key-change has no template and v1 gives it no body (section 18): any object is carried
+      peer.queue(REF, { kind: 'key-change', channel: 'cert', tlp: 'green',
+        body: { '\u20ac': 1, '\r': 2, '1': 3, a: 4, 'é': 5, '\ud83d\ude00': 6, '\ufb33': 7, n: [1e21, 0.1, -0, 5e-324, 1e-7, 2 ** 53 - 1, -1.5e-300], s: 'tab\t nul\u0000 \u2028 "q" \\' } }),
+      peer.queue(REF, { kind: 'notification', channel: 'law', body: { text: 'لا شيء' }, attachments: [{ name: 'empty.bin', media_type: 'application/octet-stream', bytes: Buffer.alloc(0) }] }),
+    ];
+    const { rounds, error } = await peer.deliver(REF);
+    expect(error).toBeNull();
+    expect(rounds.flatMap((r) => r.codes)).toEqual(['ok', 'ok', 'ok']);
+    const link = peer.outLink(REF);
+    for (const e of sent) {
+      const slot = link.bySeq.get(e.seq)!;
+      expect(slot.receipt, `receipt for seq ${e.seq}`).toBeDefined();
+      expect(verifyObject(slot.receipt!, peer.peers.get(REF)!.keys)).toBe(true);
+      expect(slot.receipt!.link_hash).toBe(hashOf(e));
+    }
+    // the node's own record of the link: same last seq, same head hash
+    const v = await verifyLinks();
+    expect(v.ok).toBe(true);
+    expect(v.links.find((l) => l.from === 'second' && l.to === REF)).toMatchObject({ last_seq: link.lastSeq, head_hash: link.headHash });
+    // and it stored exactly the values we signed
+    const shown = await cliJson<{ envelope: unknown }>(home, ['show', sent[1]!.id]);
+    expect(canonicalize(shown.envelope)).toBe(canonicalize(sent[1]));
+  }, LONG);
+
+  it('the node canonicalises what it parsed, not the bytes: non-canonical wire text gets the same hash (section 6)', async () => {
+    const e = peer.queue(REF, { kind: 'key-change', channel: 'crisis', body: { x: 'PLACEHOLDER', 'é€': 'ünï', n: 4.5 } });
+    let raw = JSON.stringify({ envelopes: [Object.fromEntries(Object.entries(e).reverse())] }, null, 3);
+    raw = raw.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0'));
+    raw = raw.replace('"PLACEHOLDER"', '"PLACE\\u0048OLDER"').replace('"n": 4.5', '"n": 4.50e0').replace(`"seq": ${e.seq}`, `"seq": ${e.seq}.0`);
+    expect(raw).toContain('\\u00E9\\u20AC');
+    const res = await peer.post(REF, [], raw);
+    const [r] = (res.json as { results: Result[] }).results;
+    expect(r!.ok).toBe(true);
+    if (r!.ok) {
+      expect(peer.receiptProblem(e, r!.receipt)).toBeNull();
+      peer.outLink(REF).bySeq.get(e.seq)!.receipt = r!.receipt;
+      peer.outLink(REF).sendFromSeq = e.seq + 1;
+    }
+  }, LONG);
+
+  it('a replay gets the original receipt, unchanged (section 10.2)', async () => {
+    const first = peer.outLink(REF).bySeq.get(1)!;
+    const res = await peer.post(REF, [first.envelope]);
+    expect(res.status).toBe(200);
+    expect((res.json as { results: Result[] }).results).toEqual([{ id: first.envelope.id, ok: true, receipt: first.receipt }]);
+  }, LONG);
+
+  it('seq n+1 before n gets seq_gap with expected_seq n; the sender resends from there at once (section 12.2)', async () => {
+    const a = peer.queue(REF, { body: { text: 'gap: the one that goes missing' } });
+    const b = peer.queue(REF, { body: { text: 'gap: the one that arrives first' } });
+    const direct = await peer.post(REF, [b]);
+    const [r] = (direct.json as { results: Result[] }).results;
+    expect(r).toMatchObject({ id: b.id, ok: false, error: { code: 'seq_gap', expected_seq: a.seq } });
+    peer.outLink(REF).sendFromSeq = b.seq; // as if the sender believed seq a had arrived
+    const { rounds, error } = await peer.deliver(REF);
+    expect(error).toBeNull();
+    expect(rounds).toEqual([{ seqs: [b.seq], codes: ['seq_gap'] }, { seqs: [a.seq, b.seq], codes: ['ok', 'ok'] }]);
+  }, LONG);
+
+  it('a tampered signature gets bad_signature and changes nothing; so does a non-canonical sig encoding', async () => {
+    const e = peer.queue(REF, { body: { text: 'signed, then tampered' } });
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const lastChar = e.sig[85]!; // canonical: one of A Q g w; the next letter is the same bytes, non-canonically
+    const nonCanonical = e.sig.slice(0, 85) + String.fromCharCode(lastChar.charCodeAt(0) + 1);
+    const tampered = [{ ...e, sig: flip(e.sig, 10) }, { ...e, body: { text: 'signed, then changed' } }, { ...e, sig: nonCanonical }];
+    for (const t of tampered) {
+      const res = await peer.post(REF, [t]);
+      expect((res.json as { results: Result[] }).results[0]).toMatchObject({ id: e.id, ok: false, error: { code: 'bad_signature' } });
+    }
+    // nothing was stored: the genuine envelope still takes that seq
+    const { rounds, error } = await peer.deliver(REF);
+    expect(error).toBeNull();
+    expect(rounds.at(-1)!.codes.at(-1)).toBe('ok');
+  }, LONG);
+
+  it('other per-envelope refusals carry the codes of section 16.2', async () => {
+    const link = peer.outLink(REF);
+    const first = link.bySeq.get(1)!.envelope;
+    const make = (change: (e: Record<string, unknown>) => void): Record<string, unknown> => {
+      const id = uuidv7();
+      const e: Record<string, unknown> = { v: 1, id, from: 'second', to: REF, seq: link.lastSeq + 1, prev: link.headHash, sent_at: new Date().toISOString(),
+        kind: 'notification', channel: 'crisis', case: id, in_reply_to: null, priority: 'routine', tlp: 'amber', body: { text: 'refused' } };
+      change(e);
+      e.sig = signObject(e, peer.key.privateKey);
+      return e;
+    };
+    const cases: [string, Record<string, unknown>, string, number?][] = [
+      ['same id, other content', make((e) => { e.id = first.id; }), 'replay_mismatch'],
+      ['position taken', make((e) => { e.seq = 1; e.prev = link.bySeq.get(1)!.envelope.prev; }), 'seq_rewind', link.lastSeq + 1],
+      ['other history', make((e) => { e.prev = 'a'.repeat(64); }), 'prev_mismatch', link.lastSeq + 1],
+      ['addressed elsewhere', make((e) => { e.to = 'someone'; }), 'wrong_recipient'],
+      ['from the future', make((e) => { e.sent_at = new Date(Date.now() + 3_600_000).toISOString(); }), 'clock_skew'],
+      ['too old', make((e) => { e.sent_at = new Date(Date.now() - 40 * 86_400_000).toISOString(); }), 'stale_envelope'],
+      ['upper-case prev', make((e) => { e.prev = String(e.prev).toUpperCase(); }), 'invalid_envelope'],
+      ['sha256 mismatch', make((e) => { e.attachments = [{ name: 'a', media_type: 'text/plain', size: 1, sha256: '0'.repeat(64), content: 'YQ==' }]; }), 'invalid_envelope'],
+      ['unknown kind', make((e) => { e.kind = 'telegram'; }), 'unknown_kind'],
+    ];
+    const res = await peer.post(REF, cases.map((c) => c[1]));
+    const results = (res.json as { results: Result[] }).results;
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(cases.map((c) => c[2]));
+    cases.forEach(([label, , , expected], i) => {
+      const r = results[i]!;
+      if (expected !== undefined && !r.ok) expect(r.error.expected_seq, label).toBe(expected);
+      if (expected === undefined && !r.ok) expect(r.error.expected_seq, label).toBeUndefined();
+    });
+    const odd = await peer.post(REF, [{ id: 7 }, 'text']);
+    expect((odd.json as { results: Result[] }).results.map((r) => [r.id, r.ok ? 'ok' : r.error.code])).toEqual([[null, 'invalid_envelope'], [null, 'invalid_envelope']]);
+    const wrongType = await peer.post(REF, [], '{"envelopes":[]}', 'text/plain');
+    expect([wrongType.status, (wrongType.json as { code: string }).code]).toEqual([415, 'unsupported_media_type']);
+    const notBatch = await peer.post(REF, [], '{"envelopes":{}}');
+    expect([notBatch.status, (notBatch.json as { code: string }).code]).toEqual([400, 'invalid_batch']);
+    expect((await verifyLinks()).links.find((l) => l.from === 'second')).toMatchObject({ last_seq: link.lastSeq, head_hash: link.headHash });
+  }, LONG);
+
+  it('node -> peer: hotline send is verified and receipted by the peer, and the node shows it delivered', async () => {
+    const a = await send(['--channel', 'crisis', '--priority', 'flash', '--text', 'Принято — 了解 ☃ 😀']);
+    const b = await send(['--channel', 'cert', '--tlp', 'green', '--text', 'second one']);
+    for (const m of [a, b]) {
+      const out = await delivered(m.id);
+      const mine = peer.inLink(REF).bySeq.get(m.seq)!;
+      expect(mine.envelope.id).toBe(m.id);
+      expect(out.receipt).toEqual(mine.receipt);
+      const shown = await cliJson<{ message: { state: string; receipt: Receipt } }>(home, ['show', m.id]);
+      expect(shown.message.state).toBe('delivered');
+      expect(shown.message.receipt).toEqual(mine.receipt);
+    }
+    expect(peer.inLink(REF).bySeq.get(a.seq)!.envelope.body.text).toBe('Принято — 了解 ☃ 😀');
+    const req = peer.requests.find((r) => r.body.includes(a.id))!;
+    expect(req.path).toBe('/hotline/federation/v1/envelopes');
+    expect(req.contentType).toMatch(/^application\/json/);
+    const v = await verifyLinks();
+    expect(v.links.find((l) => l.from === REF && l.to === 'second')).toMatchObject({ last_seq: peer.inLink(REF).lastSeq, head_hash: peer.inLink(REF).headHash });
+  }, LONG);
+
+  it('node as sender: a receipt that fails section 10.3 is not accepted; the node retries and keeps the good one', async () => {
+    const badSig = (rs: Result[]) => rs.map((r) => (r.ok ? { ...r, receipt: { ...r.receipt, sig: signObject(r.receipt, keyFromSeed(randomBytes(32)).privateKey) } } : r));
+    peer.rewriteResults = badSig;
+    const m = await send(['--channel', 'crisis', '--text', 'receipt forged by the network']);
+    const refused = await until('a refused receipt', async () => (await outbox()).find((o) => o.id === m.id && o.state !== 'delivered' && o.last_error));
+    expect(refused.receipt).toBeNull();
+    peer.rewriteResults = null;
+    const out = await delivered(m.id);
+    expect(out.receipt).toEqual(peer.inLink(REF).bySeq.get(m.seq)!.receipt);
+  }, LONG);
+
+  it('node as sender: the peer answers seq_gap (it lost its last envelope) and the node resends from expected_seq', async () => {
+    const k = peer.inLink(REF).lastSeq;
+    const kept = (await outbox()).find((o) => o.seq === k)!.receipt;
+    peer.forgetInbound(REF, k); // restored from a backup one envelope old
+    const before = peer.requests.length;
+    const m = await send(['--channel', 'crisis', '--text', 'after the restore']);
+    await delivered(m.id);
+    const batches = peer.requests.slice(before).map((r) => (JSON.parse(r.body) as { envelopes: Envelope[] }).envelopes.map((e) => e.seq));
+    expect(batches).toContainEqual([k + 1]);
+    expect(batches).toContainEqual([k, k + 1]);
+    expect(peer.inLink(REF).lastSeq).toBe(k + 1);
+    // the node kept the receipt it had for seq k (section 12.2 step 4: a replay keeps the old one)
+    expect((await outbox()).find((o) => o.seq === k)!.receipt).toEqual(kept);
+  }, LONG);
+
+  it('carriage node -> peer: hotline export, imported by the peer; its receipts file imported back by hotline import', async () => {
+    peer.available = false;
+    const sent = [await send(['--channel', 'crisis', '--text', 'carried ☃']), await send(['--channel', 'law', '--text', 'carried too'])];
+    const file = join(dir, 'to-second.json');
+    await cliJson(home, ['export', '--to', 'second', '--out', file]);
+    const text = readFileSync(file, 'utf8');
+    const parsed = JSON.parse(text) as { envelopes: Envelope[] } & Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['format', 'v', 'type', 'from', 'to', 'exported_at', 'envelopes']);
+    expect(parsed).toMatchObject({ format: 'hotline-carriage', v: 1, type: 'envelopes', from: REF, to: 'second' });
+    expect(parsed.envelopes.map((e) => e.id)).toEqual(sent.map((s) => s.id));
+    for (const e of parsed.envelopes) expect(JSON.stringify(e)).toBe(canonicalize(e)); // members in JCS order
+    const imported = importEnvelopesFile(peer, file);
+    expect(imported.results.map((r) => r.ok)).toEqual([true, true]);
+    expect(importEnvelopesFile(peer, file).receipts.receipts).toEqual(imported.receipts.receipts); // twice: same receipts
+    const back = join(dir, 'to-ref.json');
+    writeCarriage(back, imported.receipts);
+    const result = await cliJson<{ results: { id: string; ok: boolean }[] }>(home, ['import', back]);
+    expect(result.results).toEqual(sent.map((s) => ({ id: s.id, ok: true })));
+    for (const s of sent) expect((await outbox()).find((o) => o.id === s.id)).toMatchObject({ state: 'delivered', receipt: peer.inLink(REF).bySeq.get(s.seq)!.receipt });
+    const again = await cliJson<{ results: { id: string; ok: boolean }[] }>(home, ['import', back]);
+    expect(again.results.every((r) => r.ok)).toBe(true);
+    peer.available = true;
+  }, LONG);
+
+  it('carriage peer -> node: the peer\'s envelopes file through hotline import, its receipts checked by the peer', async () => {
+    const e = peer.queue(REF, { channel: 'cert', body: { text: 'par la valise — by hand' }, attachments: [{ name: 'ioc.csv', media_type: 'text/csv', bytes: Buffer.from('ip\n198.51.100.7\n') }] });
+    const file = join(dir, 'second-to-ref.json');
+    writeCarriage(file, exportEnvelopes(peer, REF));
+    const receiptsFile = join(dir, 'receipts-for-second.json');
+    const out = await cliJson<{ results: Result[] }>(home, ['import', file, '--receipts-out', receiptsFile]);
+    expect(out.results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok']);
+    const results = importReceiptsFile(peer, receiptsFile);
+    expect(results).toEqual([{ id: e.id, ok: true }]);
+    const link = peer.outLink(REF);
+    expect([link.ackedSeq, link.sendFromSeq]).toEqual([e.seq, e.seq + 1]);
+    expect(link.bySeq.get(e.seq)!.receipt!.link_hash).toBe(hashOf(e));
+    expect((await verifyLinks()).links.find((l) => l.from === 'second')).toMatchObject({ last_seq: e.seq, head_hash: link.headHash });
+  }, LONG);
+});
