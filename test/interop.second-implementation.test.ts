@@ -116,11 +116,21 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     await peer.listen('/hotline'); // a path in the URL: section 21 says the node keeps it
     const descriptorFile = join(dir, 'second.json');
     writeFileSync(descriptorFile, JSON.stringify(peer.descriptor(), null, 2));
-    const add = await cli(home, ['peer', 'add', '--descriptor', descriptorFile, '--fingerprint', peer.descriptor().fingerprint]);
+    // refused: a fingerprint that is not the one read aloud, and a descriptor whose signature was tampered with
+    const wrongDigits = await cli(home, ['peer', 'add', '--descriptor', descriptorFile, '--fingerprint', '00000 00000 00000 00000 00000 00000 00000 00000']);
+    expect([wrongDigits.code, wrongDigits.stderr]).toEqual([2, expect.stringContaining('invalid_argument')]);
+    const forged = { ...peer.descriptor(), name: 'Someone else' };
+    writeFileSync(join(dir, 'forged.json'), JSON.stringify(forged));
+    const forgedAdd = await cli(home, ['peer', 'add', '--descriptor', join(dir, 'forged.json'), '--fingerprint', forged.fingerprint]);
+    expect([forgedAdd.code, forgedAdd.stderr]).toEqual([2, expect.stringContaining('invalid_argument')]);
+    // the node agrees crisis and cert with us, not law (section 3.2: each side decides its own agreed channels)
+    const add = await cli(home, ['peer', 'add', '--descriptor', descriptorFile, '--fingerprint', peer.descriptor().fingerprint, '--channels', 'crisis,cert']);
     expect(add.code, add.stderr).toBe(0);
     const theirs = JSON.parse((await cli(home, ['descriptor'])).stdout) as Descriptor;
     const readAloud = (await cliJson<{ fingerprint: string }>(home, ['fingerprint'])).fingerprint;
+    expect(() => peer.pin({ ...theirs, name: 'Forged' }, readAloud)).toThrow(/sig/);
     peer.pin(theirs, readAloud);
+    expect(peer.peers.get(REF)!.channels).toEqual(['crisis', 'cert', 'law']); // our side agrees all three
     node = await startNode(home, port);
   }, LONG);
 
@@ -138,7 +148,7 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
       // key-change has no template and v1 gives it no body (section 18): any object is carried
       peer.queue(REF, { kind: 'key-change', channel: 'cert', tlp: 'green',
         body: { '\u20ac': 1, '\r': 2, '1': 3, a: 4, 'é': 5, '\ud83d\ude00': 6, '\ufb33': 7, n: [1e21, 0.1, -0, 5e-324, 1e-7, 2 ** 53 - 1, -1.5e-300], s: 'tab\t nul\u0000 \u2028 "q" \\' } }),
-      peer.queue(REF, { kind: 'notification', channel: 'law', body: { text: 'لا شيء' }, attachments: [{ name: 'empty.bin', media_type: 'application/octet-stream', bytes: Buffer.alloc(0) }] }),
+      peer.queue(REF, { kind: 'notification', channel: 'cert', body: { text: 'لا شيء' }, attachments: [{ name: 'empty.bin', media_type: 'application/octet-stream', bytes: Buffer.alloc(0) }] }),
     ];
     const { rounds, error } = await peer.deliver(REF);
     expect(error).toBeNull();
@@ -213,6 +223,8 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
   it('other per-envelope refusals carry the codes of section 16.2', async () => {
     const link = peer.outLink(REF);
     const first = link.bySeq.get(1)!.envelope;
+    // replays are detected across all links (section 11 step 8): queue one of the node's own first
+    const nodeOwnId = (await send(['--channel', 'cert', '--text', 'the node\'s own id'])).id;
     const make = (change: (e: Record<string, unknown>) => void): Record<string, unknown> => {
       const id = uuidv7();
       const e: Record<string, unknown> = { v: 1, id, from: 'second', to: REF, seq: link.lastSeq + 1, prev: link.headHash, sent_at: new Date().toISOString(),
@@ -231,6 +243,8 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
       ['upper-case prev', make((e) => { e.prev = String(e.prev).toUpperCase(); }), 'invalid_envelope'],
       ['sha256 mismatch', make((e) => { e.attachments = [{ name: 'a', media_type: 'text/plain', size: 1, sha256: '0'.repeat(64), content: 'YQ==' }]; }), 'invalid_envelope'],
       ['unknown kind', make((e) => { e.kind = 'telegram'; }), 'unknown_kind'],
+      ['channel the node did not agree', make((e) => { e.channel = 'law'; }), 'channel_not_agreed'],
+      ['an id the node used for its own message', make((e) => { e.id = nodeOwnId; e.case = nodeOwnId; }), 'replay_mismatch'],
     ];
     const res = await peer.post(REF, cases.map((c) => c[1]));
     const results = (res.json as { results: Result[] }).results;
@@ -246,6 +260,10 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     expect([wrongType.status, (wrongType.json as { code: string }).code]).toEqual([415, 'unsupported_media_type']);
     const notBatch = await peer.post(REF, [], '{"envelopes":{}}');
     expect([notBatch.status, (notBatch.json as { code: string }).code]).toEqual([400, 'invalid_batch']);
+    const tooMany = await peer.post(REF, Array.from({ length: 501 }, () => ({})));
+    expect([tooMany.status, (tooMany.json as { code: string }).code]).toEqual([413, 'batch_too_large']);
+    const lawOut = await cli(home, ['send', '--to', 'second', '--channel', 'law', '--text', 'not agreed']);
+    expect([lawOut.code === 0, lawOut.stderr]).toEqual([false, expect.stringContaining('channel_not_agreed')]);
     expect((await verifyLinks()).links.find((l) => l.from === 'second')).toMatchObject({ last_seq: link.lastSeq, head_hash: link.headHash });
   }, LONG);
 
@@ -265,6 +283,11 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     const req = peer.requests.find((r) => r.body.includes(a.id))!;
     expect(req.path).toBe('/hotline/federation/v1/envelopes');
     expect(req.contentType).toMatch(/^application\/json/);
+    const batch = (JSON.parse(req.body) as { envelopes: Envelope[] }).envelopes;
+    expect(req.body).toBe('{"envelopes":[' + batch.map((e) => canonicalize(e)).join(',') + ']}'); // stored canonical texts, joined (9.2)
+    for (const e of batch) expect(parseInt(e.id.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.parse(e.sent_at)); // UUIDv7 of sent_at
+    const ours = peer.outLink(REF).bySeq.get(1)!.receipt!;
+    expect(ours.received_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/); // 10.1: milliseconds, Z
     const v = await verifyLinks();
     expect(v.links.find((l) => l.from === REF && l.to === 'second')).toMatchObject({ last_seq: peer.inLink(REF).lastSeq, head_hash: peer.inLink(REF).headHash });
   }, LONG);
@@ -297,7 +320,7 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
 
   it('carriage node -> peer: hotline export, imported by the peer; its receipts file imported back by hotline import', async () => {
     peer.available = false;
-    const sent = [await send(['--channel', 'crisis', '--text', 'carried ☃']), await send(['--channel', 'law', '--text', 'carried too'])];
+    const sent = [await send(['--channel', 'crisis', '--text', 'carried ☃']), await send(['--channel', 'cert', '--text', 'carried too'])];
     const file = join(dir, 'to-second.json');
     await cliJson(home, ['export', '--to', 'second', '--out', file]);
     const text = readFileSync(file, 'utf8');
@@ -316,6 +339,21 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     for (const s of sent) expect((await outbox()).find((o) => o.id === s.id)).toMatchObject({ state: 'delivered', receipt: peer.inLink(REF).bySeq.get(s.seq)!.receipt });
     const again = await cliJson<{ results: { id: string; ok: boolean }[] }>(home, ['import', back]);
     expect(again.results.every((r) => r.ok)).toBe(true);
+    // receipts the node must refuse (14.3): unknown id, a wrong hash, an unpinned signer, a malformed one
+    const good = imported.receipts.receipts[0]!;
+    const resign = (r: Record<string, unknown>) => ({ ...r, sig: signObject(r, peer.key.privateKey) });
+    const bad = [
+      resign({ ...good, id: uuidv7() }),
+      resign({ ...good, envelope_hash: 'b'.repeat(64), link_hash: 'b'.repeat(64) }),
+      resign({ ...good, from: 'stranger' }),
+      { ...good, sig: signObject(good, keyFromSeed(randomBytes(32)).privateKey) },
+      { v: 1 },
+    ];
+    const badFile = join(dir, 'bad-receipts.json');
+    writeFileSync(badFile, JSON.stringify({ ...imported.receipts, receipts: bad }));
+    const refused = await cli(home, ['import', badFile, '--json']);
+    const codes = (JSON.parse(refused.stdout) as { results: { ok: boolean; error?: { code: string } }[] }).results.map((r) => r.error?.code);
+    expect(codes).toEqual(['not_found', 'bad_receipt', 'unknown_peer', 'bad_receipt', 'bad_receipt']);
     peer.available = true;
   }, LONG);
 
@@ -332,5 +370,12 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     expect([link.ackedSeq, link.sendFromSeq]).toEqual([e.seq, e.seq + 1]);
     expect(link.bySeq.get(e.seq)!.receipt!.link_hash).toBe(hashOf(e));
     expect((await verifyLinks()).links.find((l) => l.from === 'second')).toMatchObject({ last_seq: e.seq, head_hash: link.headHash });
+    // an envelope whose from is not the file's is refused, so that its receipt cannot go astray (14.3)
+    const next = peer.queue(REF, { body: { text: 'in the wrong file' } });
+    const wrongFile = join(dir, 'wrong-from.json');
+    writeCarriage(wrongFile, { ...exportEnvelopes(peer, REF, next.seq), from: 'someone' });
+    const wrong = await cli(home, ['import', wrongFile, '--json']);
+    expect((JSON.parse(wrong.stdout) as { results: Result[] }).results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['invalid_envelope']);
+    expect((await peer.deliver(REF)).error).toBeNull(); // and nothing was stored: it still goes through by HTTP
   }, LONG);
 });
