@@ -318,6 +318,38 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     expect((await outbox()).find((o) => o.seq === k)!.receipt).toEqual(kept);
   }, LONG);
 
+  it('the peer answers in the node\'s cases from the spec alone: ack, response, pong, case-close, directory-update (5.7-5.9)', async () => {
+    const inquiry = await send(['--channel', 'crisis', '--kind', 'inquiry', '--priority', 'immediate', '--field', 'incident_category=ddos', '--text', 'What is this traffic?']);
+    const ping = await cliJson<{ id: string }>(home, ['ping', '--to', 'second', '--channel', 'cert']);
+    const inq = (await until('the inquiry', () => [...peer.inLink(REF).bySeq.values()].find((s) => s.envelope.id === inquiry.id)))!.envelope;
+    const png = (await until('the ping', () => [...peer.inLink(REF).bySeq.values()].find((s) => s.envelope.id === ping.id)))!.envelope;
+    const inCase = (e: Envelope) => ({ channel: e.channel, case: e.case, inReplyTo: e.id });
+    peer.queue(REF, { kind: 'ack', ...inCase(inq), priority: inq.priority, tlp: 'green', body: { template: 'ack@1', fields: { acknowledges: inq.id, officer: 'Officer Zed' } } });
+    peer.queue(REF, { kind: 'response', ...inCase(inq), body: { template: 'response@1', fields: { finding: 'under-investigation', actions_taken: ['investigating'], confidence: 'low' }, text: 'Looking into it.', lang: 'en', sender: 'zed' } });
+    peer.queue(REF, { kind: 'pong', ...inCase(png), body: { template: 'pong@1', fields: { officer: 'Officer Zed' } } });
+    peer.queue(REF, { kind: 'case-close', channel: inq.channel, case: inq.case, body: { template: 'case-close@1', fields: { reason: 'answered' } } });
+    const contact = uuidv7();
+    peer.queue(REF, { kind: 'directory-update', channel: 'crisis', body: { party: 'second', version: 1, rota: { crisis: { primary: contact, backup: null, supervisor: null } },
+      contacts: [{ id: contact, channel: 'crisis', function: 'Duty desk', name: 'Zed', languages: ['en'], hours: '24/7', phone: '+1 202 555 0100', email: 'duty@second.example' }] } });
+    const { rounds, error } = await peer.deliver(REF);
+    expect(error).toBeNull();
+    expect(rounds.flatMap((r) => r.codes)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    const shown = await cliJson<{ message: { acknowledged: unknown } }>(home, ['show', inquiry.id]);
+    expect(shown.message.acknowledged).not.toBeNull();
+    const reach = await cliJson<{ reachability: { peer: string; channel: string; answered: number; last_officer: string | null }[] }>(home, ['reachability']);
+    expect(reach.reachability.find((r) => r.peer === 'second' && r.channel === 'cert')).toMatchObject({ answered: 1, last_officer: 'Officer Zed' });
+    const dirs = await cliJson<{ parties: { party: string; version: number }[] }>(home, ['directory', '--party', 'second']);
+    expect(dirs.parties[0]).toMatchObject({ party: 'second', version: 1 });
+    // the case is closed on the node: a message into it now is refused, and blocks nothing once withdrawn
+    const late = peer.queue(REF, { channel: inq.channel, case: inq.case, body: { text: 'too late' } });
+    const refused = await peer.post(REF, [late]);
+    expect((refused.json as { results: Result[] }).results[0]).toMatchObject({ ok: false, error: { code: 'case_closed' } });
+    const link = peer.outLink(REF); // v1 cannot skip a seq: withdraw it before anything else is queued
+    link.bySeq.delete(late.seq);
+    link.lastSeq = late.seq - 1;
+    link.headHash = link.bySeq.get(link.lastSeq)!.hash;
+  }, LONG);
+
   it('carriage node -> peer: hotline export, imported by the peer; its receipts file imported back by hotline import', async () => {
     peer.available = false;
     const sent = [await send(['--channel', 'crisis', '--text', 'carried ☃']), await send(['--channel', 'cert', '--text', 'carried too'])];
