@@ -8,6 +8,7 @@ import { parseLawConfig, type LawConfig } from './modules/law/law.reminders.js';
 import { parseNotifyConfig, type NotifyConfig } from './modules/deadlines/deadlines.types.js';
 import type { PingScheduleEntry } from './modules/directory/directory.types.js';
 import { CHANNELS, DEFAULT_LIMITS, PARTY_ID, type Channel, type Limits } from './modules/federation/federation.types.js';
+import { DEFAULT_RETENTION, type RetentionConfig } from './retention.js';
 
 export const CONFIG_FILE = 'hotline.json';
 
@@ -36,6 +37,8 @@ export interface Config {
   readonly notify: NotifyConfig;
   /** The TAXII 2.1 server (`taxii`): request and page sizes. */
   readonly taxii: Readonly<TaxiiConfig>;
+  /** How many days prunable records are kept (`retention`; `hotline prune`). */
+  readonly retention: Readonly<RetentionConfig>;
 }
 
 /** `taxii` in hotline.json. */
@@ -68,6 +71,7 @@ export interface ConfigFile {
   law?: { remind_days_before?: number };
   notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } };
   taxii?: Partial<TaxiiConfig>;
+  retention?: Partial<RetentionConfig>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -147,6 +151,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     law: parseLawConfig(c.law),
     notify: parseNotifyConfig(c.notify),
     taxii: Object.freeze(overrides('taxii', DEFAULT_TAXII, c.taxii)),
+    retention: Object.freeze(overrides('retention', DEFAULT_RETENTION, c.retention)),
   });
 }
 

@@ -10,6 +10,8 @@ import { PreservationReminders } from './modules/law/law.reminders.js';
 import { notify } from './modules/deadlines/deadlines.notify.js';
 import { DeadlineProcessor } from './modules/deadlines/deadlines.processor.js';
 import { statuses } from './modules/taxii/taxii.status.js';
+import { RetentionProcessor } from './shared/retention.js';
+import { retentionRules } from './retention.js';
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -21,6 +23,8 @@ export interface RunningNode {
   reminders: PreservationReminders;
   /** Fires acknowledgement escalation steps and overdue alerts; delivers notifications to their sinks. */
   deadlines: DeadlineProcessor;
+  /** Deletes TAXII statuses, notifications and feed runs past their retention (`retention`), hourly. */
+  retention: RetentionProcessor;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:7001 */
   address: string;
   stop(): Promise<void>;
@@ -37,6 +41,8 @@ export interface StartOptions extends ContextOptions {
   runReminders?: boolean;
   /** Start the deadline processor (default true); tests drive `deadlines.runOnce()` themselves with a fake clock. */
   runDeadlines?: boolean;
+  /** Start the retention pruning (default true); tests drive `retention.runOnce()` themselves with a fake clock. */
+  runRetention?: boolean;
 }
 
 /** Composition root: config → storage → modules → adapters; listens and starts delivery. */
@@ -69,6 +75,14 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
   const deadlines = new DeadlineProcessor({
     db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, log: ctx.log.child({ module: 'deadlines' }),
   });
+  const retentionLog = ctx.log.child({ module: 'retention' });
+  const retention = new RetentionProcessor({
+    rules: retentionRules(ctx.db, config.retention), now: () => ctx.clock.now(),
+    onPass: (r) => {
+      if (r.some((x) => x.count > 0)) retentionLog.info({ pruned: Object.fromEntries(r.map((x) => [x.kind, x.count])) }, 'pruned records past their retention');
+    },
+    onError: (e) => retentionLog.error({ err: e }, 'retention pass failed'),
+  });
   const app = await buildApp(ctx, metrics, () => delivery.wake());
   let address: string;
   try {
@@ -81,12 +95,14 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
   if (opts.runPings !== false) pings.start();
   if (opts.runReminders !== false) reminders.start();
   if (opts.runDeadlines !== false) deadlines.start();
+  if (opts.runRetention !== false) retention.start();
   ctx.log.info({ address, url: config.url }, 'node ready');
   let stopping: Promise<void> | undefined;
   return {
-    ctx, app, delivery, pings, reminders, deadlines, address,
+    ctx, app, delivery, pings, reminders, deadlines, retention, address,
     stop() {
       stopping ??= (async () => {
+        await retention.stop();
         await deadlines.stop();
         await reminders.stop();
         await pings.stop();

@@ -36,6 +36,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0009_taxii_indexes': m0009,
 };
 
+/** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
 export const migrationProvider: MigrationProvider = {
   getMigrations: () => Promise.resolve({ ...migrations }),
 };
