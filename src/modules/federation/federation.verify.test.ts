@@ -115,6 +115,19 @@ describe('verifyStore', () => {
     expect(r.problems.find((p) => p.code === 'field_mismatch')?.message).toMatch(/priority is "flash" but the envelope says "routine"/);
   });
 
+  it('reports a stored envelope that has no canonical form (1e400, a lone surrogate) as not_canonical and goes on', async () => {
+    const { a } = await exchanged();
+    for (const [seq, from, to] of [[1, '"seq":1', '"seq":1e400'], [2, '"from":"east"', '"from":"\\ud800"']] as const) {
+      const id = await idAt(a, 'east', 'west', seq);
+      const row = await a.db.selectFrom('messages').select('envelope').where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row.envelope).toContain(from);
+      await a.db.updateTable('messages').set({ envelope: row.envelope.replace(from, to) }).where('id', '=', id).execute();
+    }
+    const r = await verify(a);
+    expect(problems(r)).toEqual(expect.arrayContaining([`not_canonical @ ${await where(a, 'east', 'west', 1)}`, `not_canonical @ ${await where(a, 'east', 'west', 2)}`]));
+    expect(r.problems.map((p) => p.message).join('\n')).toMatch(/no canonical \(JCS\) form: \$\.seq is a number that is not finite/);
+  });
+
   it('detects altered receipts, given and received', async () => {
     const { a } = await exchanged();
     for (const [from, to] of [['east', 'west'], ['west', 'east']] as const) {

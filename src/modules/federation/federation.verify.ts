@@ -221,7 +221,15 @@ class Verifier {
       this.add(where, 'not_canonical', 'the stored envelope is not a JSON object');
       return undefined;
     }
-    if (canonicalJson(value) !== r.envelope) this.add(where, 'not_canonical', 'the stored envelope text is not in canonical (JCS) form');
+    let canonical: string;
+    try {
+      canonical = canonicalJson(value);
+    } catch (e) {
+      // A damaged row can hold what no envelope can (1e400, a lone surrogate): report it, do not stop.
+      this.add(where, 'not_canonical', `the stored envelope has no canonical (JCS) form: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+    if (canonical !== r.envelope) this.add(where, 'not_canonical', 'the stored envelope text is not in canonical (JCS) form');
     return value as Envelope;
   }
 
