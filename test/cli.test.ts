@@ -1,7 +1,10 @@
 /**
- * Issue 2, CLI side: the real `hotline` binary (bin/hotline.js → dist/) run as a child process.
- * Bad arguments and broken config files give a clear message, exit 2 and no stack trace;
- * operations that fail give exit 1 and a stable code; the offline-carriage round trip works end to end.
+ * Issue 2, CLI side: bad arguments and broken config files give a clear message, exit 2 and no
+ * stack trace; operations that fail give exit 1 and a stable code; the offline-carriage round trip
+ * works end to end. Commands run in this process through the CLI's entry point (`run`, what
+ * bin/hotline.js calls; see runCli in helpers/cli.ts); those marked `binary` run the real
+ * `hotline` binary (bin/hotline.js → dist/) as a child process: init, --help, exit codes through
+ * process.exitCode, the environment (HOTLINE_HOME) and standard input.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -9,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { ensureBuilt } from './helpers/cli.js';
+import { ensureBuilt, runCli } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -22,14 +25,17 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `hotline ARGS` with a clean environment (no HOTLINE_HOME unless given). */
-function hl(args: readonly string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+/**
+ * Runs `hotline ARGS` with a clean environment (no HOTLINE_HOME unless given): in this process,
+ * or with `binary` (and always when there is `input` for stdin) as a child process.
+ */
+function hl(args: readonly string[], opts: { env?: Record<string, string>; input?: string; binary?: boolean } = {}): Promise<Run> {
+  if (opts.binary !== true && opts.input === undefined) return runCli(args, opts.env);
   return new Promise((resolve, reject) => {
     const child = execFile(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...opts.env },
       encoding: 'utf8',
-      timeout: 60_000,
     }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
         reject(error);
@@ -73,9 +79,9 @@ function tmp(): string {
 }
 
 /** `hotline init` in a fresh directory; returns the home and the printed fingerprint. */
-async function init(party: string, dir = tmp(), extra: string[] = []): Promise<{ home: string; fingerprint: string; run: Run }> {
+async function init(party: string, dir = tmp(), binary = false): Promise<{ home: string; fingerprint: string; run: Run }> {
   const home = join(dir, party);
-  const run = await ok(hl(['init', '--home', home, '--party', party, '--name', `${party.toUpperCase()} CERT`, '--listen', `127.0.0.1:${nextPort++}`, ...extra]));
+  const run = await ok(hl(['init', '--home', home, '--party', party, '--name', `${party.toUpperCase()} CERT`, '--listen', `127.0.0.1:${nextPort++}`], { binary }));
   const fp = FINGERPRINT.exec(run.stdout);
   expect(fp, run.stdout).not.toBeNull();
   return { home, fingerprint: fp![0], run };
@@ -102,7 +108,7 @@ beforeAll(() => {
 describe.concurrent('hotline CLI (each test on its own homes; run concurrently)', () => {
   describe('hotline init', () => {
     it('creates a home: hotline.json, node.key (0600), admin.token, hotline.db; prints an 8×5-digit fingerprint', async () => {
-      const { home, fingerprint, run } = await init('us');
+      const { home, fingerprint, run } = await init('us', tmp(), true);
       for (const f of ['hotline.json', 'node.key', 'admin.token', 'hotline.db']) expect(existsSync(join(home, f)), f).toBe(true);
       expect(statSync(join(home, 'node.key')).mode & 0o777).toBe(0o600);
       expect(statSync(join(home, 'admin.token')).mode & 0o777).toBe(0o600);
@@ -110,7 +116,7 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
       const config = JSON.parse(readFileSync(join(home, 'hotline.json'), 'utf8')) as Record<string, unknown>;
       expect(config).toMatchObject({ party: 'us', key_file: 'node.key', store: { driver: 'sqlite', path: 'hotline.db' } });
       // The fingerprint printed at init is the node's fingerprint.
-      expect((await ok(hl(['fingerprint', '--home', home]))).stdout.trim()).toBe(`us  ${fingerprint}`);
+      expect((await ok(hl(['fingerprint', '--home', home], { binary: true }))).stdout.trim()).toBe(`us  ${fingerprint}`);
     });
 
     it('refuses to initialise the same home twice: exit 2, "refusing to overwrite", files unchanged', async () => {
@@ -140,7 +146,7 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     });
 
     it('an unknown option', async () => {
-      await expectExit(hl(['fingerprint', '--home', home, '--bogus']), 2, /unknown option '--bogus'/);
+      await expectExit(hl(['fingerprint', '--home', home, '--bogus'], { binary: true }), 2, /unknown option '--bogus'/);
     });
 
     it('a missing required option', async () => {
@@ -154,7 +160,7 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     });
 
     it('no --home and no HOTLINE_HOME', async () => {
-      await expectExit(hl(['fingerprint']), 2, /--home/, /HOTLINE_HOME/);
+      await expectExit(hl(['fingerprint'], { binary: true }), 2, /--home/, /HOTLINE_HOME/);
       await expectExit(hl(['inbox', '--json']), 2, /--home/, /HOTLINE_HOME/);
     });
 
@@ -164,17 +170,17 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     });
 
     it('HOTLINE_HOME works in place of --home; --home wins over it', async () => {
-      const viaEnv = await ok(hl(['fingerprint'], { env: { HOTLINE_HOME: home } }));
+      const viaEnv = await ok(hl(['fingerprint'], { env: { HOTLINE_HOME: home }, binary: true }));
       expect(viaEnv.stdout).toMatch(new RegExp(`^us  ${FINGERPRINT.source}\\n$`));
       const other = (await init('ru')).home;
-      const viaOpt = await ok(hl(['fingerprint', '--home', other], { env: { HOTLINE_HOME: home } }));
+      const viaOpt = await ok(hl(['fingerprint', '--home', other], { env: { HOTLINE_HOME: home }, binary: true }));
       expect(viaOpt.stdout).toMatch(/^ru {2}/);
       // --home before the verb works too.
       expect((await ok(hl(['--home', home, 'fingerprint']))).stdout).toBe(viaEnv.stdout);
     });
 
     it('--help exits 0 and lists the commands', async () => {
-      const r = await ok(hl(['--help']));
+      const r = await ok(hl(['--help'], { binary: true }));
       for (const c of ['init', 'send', 'inbox', 'outbox', 'export', 'import', 'verify', 'descriptor']) expect(r.stdout).toContain(c);
     });
   });
@@ -190,7 +196,7 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
 
     it('invalid JSON', async () => {
       const home = await broken((c) => JSON.stringify(c).slice(0, -5));
-      await expectExit(hl(['fingerprint', '--home', home]), 2, /config_invalid/, join(home, 'hotline.json'), /not valid JSON/);
+      await expectExit(hl(['fingerprint', '--home', home], { binary: true }), 2, /config_invalid/, join(home, 'hotline.json'), /not valid JSON/);
     });
 
     it('"party": "US!"', async () => {
@@ -258,7 +264,7 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     });
 
     it('send to a peer that is not pinned → exit 1, unknown_peer', async () => {
-      await expectExit(hl(['send', '--home', us.home, '--to', 'cn', '--channel', 'crisis', '--text', 'hello']), 1, /unknown_peer/, '"cn"');
+      await expectExit(hl(['send', '--home', us.home, '--to', 'cn', '--channel', 'crisis', '--text', 'hello'], { binary: true }), 1, /unknown_peer/, '"cn"');
     });
 
     it('peer add with a tampered descriptor (url changed after signing) → exit 2, self-signature', async () => {

@@ -1,18 +1,25 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { openContext, type NodeContext } from '../src/context.js';
 import { appendAll } from '../src/modules/federation/federation.outbox.js';
 import { verifyStore } from '../src/modules/federation/federation.verify.js';
 import { silentLogger } from '../src/shared/logger.js';
-import { makePair, type TestHome } from './helpers/nodes.js';
+import { eventually, makeHome, makePair, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { readStore, sleep, startProcesses, type NodeProcess } from './helpers/processes.js';
+import { TcpProxy, type Cut, type Decision } from './helpers/proxy.js';
 
 const TOTAL = 10_000;
+/** Small batches and a short backoff: a segment of 2,000 takes 20 deliveries, and a restarted peer is retried soon. */
+const DELIVERY = { delivery: { batchSize: 100, backoffMaxMs: 2_000 } };
 const procs: NodeProcess[] = [];
 const contexts: NodeContext[] = [];
+const proxies: TcpProxy[] = [];
 afterEach(async () => {
   await Promise.all(procs.splice(0).map((p) => p.kill9()));
   await Promise.all(contexts.splice(0).map((c) => c.close()));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
 interface Row { id: string; seq: number; hash: string }
@@ -27,13 +34,22 @@ function receiptedCount(home: string): number {
   return readStore(home, (db) => (db.prepare("select count(*) as n from messages where direction = 'out' and receipt is not null").get() as { n: number }).n);
 }
 
+function unreceiptedCount(home: string): number {
+  return readStore(home, (db) => (db.prepare("select count(*) as n from messages where direction = 'out' and receipt is null").get() as { n: number }).n);
+}
+
 function inboundCount(home: string): number {
   return readStore(home, (db) => (db.prepare("select count(*) as n from messages where direction = 'in'").get() as { n: number }).n);
 }
 
 /** Waits (bounded by tries, not by a clock limit on the test) until every outbound message of `home` is receipted. */
 async function allReceipted(home: string, total: number): Promise<void> {
-  for (let i = 0; i < 2400 && receiptedCount(home) < total; i++) await sleep(50);
+  for (let i = 0; i < 6000 && receiptedCount(home) < total; i++) await sleep(50);
+}
+
+/** Waits until every connection the killed server held has closed, so `cut.live` says all the dead server ever sent. */
+async function drained(proxy: TcpProxy): Promise<void> {
+  await eventually(async () => (proxy.openServerSockets() === 0 ? true : undefined), 2000);
 }
 
 /** The invariant after any number of crashes: B holds A's link exactly, once each, in order. */
@@ -55,51 +71,124 @@ async function expectExactlyOnceInOrder(us: TestHome, ru: TestHome, total: numbe
   }
 }
 
-/** A peered pair, each node running as its own OS process. */
-async function startPair(): Promise<{ us: TestHome; ru: TestHome; a: NodeProcess; b: NodeProcess }> {
-  const [us, ru] = await makePair();
-  const [a, b] = (await startProcesses([us, ru])) as [NodeProcess, NodeProcess];
+/**
+ * A peered pair, each node its own OS process. With `proxyReceiver`, ru's pinned URL is a
+ * TcpProxy in front of ru, so every delivery from us to ru passes through it.
+ */
+async function startPair(proxyReceiver: boolean): Promise<{ us: TestHome; ru: TestHome; a: NodeProcess; b: NodeProcess; proxy: TcpProxy }> {
+  let us: TestHome;
+  let ru: TestHome;
+  const proxy = await TcpProxy.start();
+  proxies.push(proxy);
+  if (proxyReceiver) {
+    const dir = tempDir();
+    us = await makeHome('us', DELIVERY, dir);
+    ru = await makeHome('ru', { ...DELIVERY, url: proxy.url }, dir);
+    await peerAll(us, ru);
+    proxy.target = ru.port;
+  } else {
+    [us, ru] = await makePair(DELIVERY);
+    proxy.target = us.port;
+  }
+  const direct = (h: TestHome): { home: string; url: string } => ({ home: h.home, url: `http://127.0.0.1:${h.port}` });
+  const [a, b] = (await startProcesses([direct(us), direct(ru)])) as [NodeProcess, NodeProcess];
   procs.push(a, b);
-  return { us, ru, a, b };
+  return { us, ru, a, b, proxy };
+}
+
+/** What a kill found, read once the killed process is gone (its store no longer changes). */
+interface Kill {
+  mode: 'request' | 'response';
+  cut: Cut;
+  /** In-flight exchanges the dead server never sent a byte of answer to. */
+  neverAnswered: number;
+  /** In-flight exchanges the server answered but whose answer the proxy withheld from the client. */
+  withheld: number;
+}
+
+async function evidence(proxy: TcpProxy, mode: Kill['mode']): Promise<Kill> {
+  await drained(proxy);
+  const cut = proxy.cuts.at(-1)!;
+  return {
+    mode, cut,
+    neverAnswered: cut.live.filter((x) => !x.responded).length,
+    withheld: cut.live.filter((x) => x.responded && !x.forwarded).length,
+  };
 }
 
 describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
-  it('loses and duplicates nothing when the receiver is killed again and again', async () => {
-    const { us, ru, b } = await startPair();
+  it('loses and duplicates nothing when the receiver is killed again and again mid-stream', async () => {
+    const { us, ru, b, proxy } = await startPair(true);
     const ctx = await openContext(loadConfig(us.home), { log: silentLogger });
     contexts.push(ctx);
     const draft = { to: 'ru', kind: 'notification', channel: 'cert', priority: 'routine', tlp: 'green' } as const;
     let queued = 0;
-    let kills = 0;
+    // us's link head, read synchronously (well under a millisecond) from a connection kept open.
+    const onA = new Database(join(us.home, 'hotline.db'), { readonly: true, fileMustExist: true });
+    const lastSeq = onA.prepare("select last_seq as n from links where from_party = 'us' and to_party = 'ru'");
+    const queuedOnA = (): number => (lastSeq.get() as { n: number } | undefined)?.n ?? 0;
+    onTestFinished(() => {
+      onA.close();
+    });
+    const kills: (Kill & { queuedAtKill: number; heldByB: number; unreceiptedOnA: number })[] = [];
+    // Each round arms the proxy, then queues 2,000 more. Once ru has answered a delivery since
+    // arming, the kill lands on the next delivery: with its request just forwarded to ru
+    // ('request'), or with ru's answer just received and withheld from us ('response': ru has
+    // stored the batch, us never learns it and must send it again).
     while (queued < TOTAL) {
-      const n = Math.min(500, TOTAL - queued);
-      const res = await appendAll(ctx, Array.from({ length: n }, (_, i) => ({ ...draft, body: { text: `message ${queued + i + 1}` } })));
-      expect(res.every((r) => !(r instanceof Error))).toBe(true);
-      queued += n;
-      if (queued % 2000 === 0) {
-        // Let B take some of the stream, then kill it mid-flight and bring it back.
-        const before = inboundCount(ru.home);
-        for (let i = 0; i < 100 && inboundCount(ru.home) === before; i++) await sleep(20);
-        await b.kill9();
-        kills++;
-        await sleep(100);
-        await b.start();
+      const mode: Kill['mode'] = kills.length % 2 === 0 ? 'request' : 'response';
+      let answered = 0;
+      let queuedAtKill = -1;
+      let exited: Promise<void> | undefined;
+      const fire = (d: Decision): Decision => {
+        queuedAtKill = queuedOnA(); // read before the kill: us had at least these when it landed
+        exited = b.kill9(); // SIGKILL is sent before this returns
+        proxy.decide = () => 'forward';
+        return d;
+      };
+      proxy.decide = (phase) => {
+        if (phase === 'response') {
+          answered++;
+          return mode === 'response' && answered >= 2 ? fire('cut') : 'forward';
+        }
+        return mode === 'request' && answered >= 1 ? fire('forward-then-cut') : 'forward';
+      };
+      for (let k = 0; k < 4; k++) {
+        const res = await appendAll(ctx, Array.from({ length: 500 }, (_, i) => ({ ...draft, body: { text: `message ${queued + i + 1}` } })));
+        expect(res.every((r) => !(r instanceof Error))).toBe(true);
+        queued += 500;
       }
+      await eventually(async () => (exited === undefined ? undefined : true), 2400);
+      await exited;
+      const kill = await evidence(proxy, mode);
+      kills.push({ ...kill, queuedAtKill, heldByB: inboundCount(ru.home), unreceiptedOnA: unreceiptedCount(us.home) });
+      await b.start();
     }
-    expect(kills).toBeGreaterThanOrEqual(4);
+    expect(kills).toHaveLength(5);
+    for (const k of kills) {
+      // Mid-stream: ru held some of the stream but not all that us had queued, us had messages
+      // without a receipt, and a delivery was in flight through the proxy when the kill landed.
+      expect(k.heldByB).toBeGreaterThan(0);
+      expect(k.heldByB).toBeLessThan(k.queuedAtKill);
+      expect(k.unreceiptedOnA).toBeGreaterThan(0);
+      expect(k.cut.inFlight).toBeGreaterThanOrEqual(1);
+      if (k.mode === 'response') expect(k.withheld).toBeGreaterThanOrEqual(1);
+    }
+    // At least one kill provably landed before ru answered a delivery it had been sent.
+    expect(kills.filter((k) => k.mode === 'request').reduce((n, k) => n + k.neverAnswered, 0)).toBeGreaterThanOrEqual(1);
     await allReceipted(us.home, TOTAL);
     expect(receiptedCount(us.home)).toBe(TOTAL);
     await expectExactlyOnceInOrder(us, ru, TOTAL);
   });
 
   it('loses and duplicates nothing when the sender is killed while it accepts and delivers', async () => {
-    const { us, ru, a } = await startPair();
+    const { us, ru, a, proxy } = await startPair(false);
     const acknowledged: string[] = [];
     let failedPosts = 0;
-    let kills = 0;
+    // The test's POSTs go through the proxy in front of us; us delivers to ru directly.
     const post = async (i: number): Promise<void> => {
       try {
-        const res = await fetch(`${us.url}/api/v1/messages`, {
+        const res = await fetch(`${proxy.url}/api/v1/messages`, {
           method: 'POST',
           headers: { authorization: `Bearer ${us.token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ to: 'ru', channel: 'crisis', kind: 'notification', priority: 'immediate', tlp: 'amber', text: `message ${i}` }),
@@ -110,17 +199,34 @@ describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
         failedPosts++; // the node died under us: this one was never acknowledged
       }
     };
+    const kills: (Kill & { acceptedInWave: number; unreceiptedOnA: number })[] = [];
+    const good = (): number => kills.filter((k) => k.acceptedInWave > 0 && k.unreceiptedOnA > 0 && k.cut.inFlight > 0 && (k.mode === 'request' ? k.neverAnswered : k.withheld) > 0).length;
     let i = 0;
-    while (acknowledged.length < TOTAL) {
-      const wave = Math.min(250, TOTAL - acknowledged.length);
-      await Promise.all(Array.from({ length: wave }, () => post(++i)));
-      if (i % 2500 < 250 && kills < 4 && i > 250) {
-        await a.kill9(); // in the middle of delivering what it just accepted
-        kills++;
-        await a.start();
-      }
+    // Waves of 250 concurrent POSTs. In an armed wave the kill lands as us answers its 5th POST
+    // of the wave, the others still in flight: that answer is passed on ('request') or withheld
+    // ('response': us stored the message, the client never hears so). A kill counts once it is
+    // proven, from us's store after death and from the proxy, to have landed mid-acceptance with
+    // deliveries pending; waves go on until four have, and until 10,000 were acknowledged.
+    for (let wave = 1; (acknowledged.length < TOTAL || good() < 4) && wave < 400; wave++) {
+      const armed = good() < 4 && (wave % 10 === 2 || kills.length > good());
+      const mode: Kill['mode'] = kills.length % 2 === 0 ? 'request' : 'response';
+      let answered = 0;
+      let exited: Promise<void> | undefined;
+      const ackedBefore = acknowledged.length;
+      proxy.decide = (phase) => {
+        if (!armed || phase !== 'response' || ++answered < 5) return 'forward';
+        exited = a.kill9(); // SIGKILL is sent before this returns
+        proxy.decide = () => 'forward';
+        return mode === 'request' ? 'forward-then-cut' : 'cut';
+      };
+      await Promise.all(Array.from({ length: 250 }, () => post(++i)));
+      if (exited === undefined) continue;
+      await exited;
+      const kill = await evidence(proxy, mode);
+      kills.push({ ...kill, acceptedInWave: acknowledged.length - ackedBefore, unreceiptedOnA: unreceiptedCount(us.home) });
+      await a.start();
     }
-    expect(kills).toBe(4);
+    expect(good()).toBeGreaterThanOrEqual(4);
     await allReceipted(us.home, linkRows(us.home, 'out').length);
     const sent = linkRows(us.home, 'out');
     const got = new Set(linkRows(ru.home, 'in').map((r) => r.id));

@@ -4,10 +4,8 @@
  * CLI's show --lang). A body that does not fit its template is refused at send (nothing queued)
  * and on receipt (nothing stored), with template_mismatch naming the field.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
@@ -20,10 +18,8 @@ import { isoTime } from '../src/shared/clock.js';
 import { uuidv7 } from '../src/shared/ids.js';
 import { api, type Api } from './helpers/api.js';
 import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
-import { ensureBuilt } from './helpers/cli.js';
+import { ensureBuilt, runCli } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'hotline.js');
 
 let us: TestHome;
 let ru: TestHome;
@@ -50,13 +46,9 @@ interface Run {
   stderr: string;
 }
 
+/** Runs `hotline ARGS` in this process (runCli: the CLI's entry point, output captured). */
 function hl(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
-  });
+  return runCli(args);
 }
 
 /** Every row of every table, in a stable order: compare two to prove nothing changed. */

@@ -1,19 +1,15 @@
 /**
- * Users, tokens and TLP:RED from the CLI, as the node operator runs it: the real `hotline` binary
- * (bin/hotline.js → dist/) as a child process. `--as USER` exercises the same visibility rule as
+ * Users, tokens and TLP:RED from the CLI, as the node operator runs it: each command goes through
+ * the CLI's entry point (`run`, what bin/hotline.js calls) in this process. `--as USER` exercises the same visibility rule as
  * the REST API; the red message crosses between the nodes by offline carriage (export/import).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
-import { ensureBuilt } from './helpers/cli.js';
+import { ensureBuilt, runCli } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'hotline.js');
 const STACK = '    at ';
 const FINGERPRINT = /\b\d{5}(?: \d{5}){7}\b/;
 
@@ -23,14 +19,9 @@ interface Run {
   stderr: string;
 }
 
+/** Runs `hotline ARGS` with a clean environment, in this process (runCli: the CLI's entry point, output captured). */
 function hl(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8', timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-      });
-  });
+  return runCli(args);
 }
 
 async function exits(p: Promise<Run>, code: number, ...patterns: RegExp[]): Promise<Run> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { run } from '../../src/adapters/cli/main.js';
 
 /** The repository root and the built CLI (`npm test` builds dist/ first). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,8 +16,20 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `hotline ARGS --home HOME` as a child process with a minimal environment; never a stack trace. */
-export function hl(home: string, ...args: string[]): Promise<Run> {
+/**
+ * Runs `hotline ARGS --home HOME` in this process, through the entry point bin/hotline.js calls
+ * (`run` in src/adapters/cli/main.ts), with a minimal environment; never a stack trace. Spawning a
+ * node process per command made the CLI tests the slowest of the suite (each spawn loads every
+ * module again): the binary itself is tested as a child process in test/cli.test.ts ({@link hlBinary}).
+ */
+export async function hl(home: string, ...args: string[]): Promise<Run> {
+  const r = await runCli([...args, '--home', home]);
+  expect(r.stderr + r.stdout).not.toContain('    at ');
+  return r;
+}
+
+/** Runs `hotline ARGS --home HOME` as a child process (the built binary) with a minimal environment; never a stack trace. */
+export function hlBinary(home: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [BIN, ...args, '--home', home], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmpdir() }, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
@@ -27,6 +40,50 @@ export function hl(home: string, ...args: string[]): Promise<Run> {
       resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
     });
   });
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `hotline ARGS` in this process as bin/hotline.js would (`run(argv, env)`), capturing what
+ * it writes to stdout and stderr, and returns its exit code. `env` is the whole environment the
+ * command sees (PATH and HOME are added; no HOTLINE_HOME unless given). One run at a time: the
+ * capture is process-wide, so concurrent tests queue here. Standard input is not the command's:
+ * a test that feeds stdin (`-`) runs the binary.
+ */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const once = async (): Promise<Run> => {
+    const out = { stdout: '', stderr: '' };
+    const restore = [capture(process.stdout, (s) => { out.stdout += s; }), capture(process.stderr, (s) => { out.stderr += s; })];
+    let code: number;
+    try {
+      code = await run(args, { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env });
+    } catch (e) {
+      // What node does with an error bin/hotline.js lets escape: a stack trace and exit 1.
+      out.stderr += `${e instanceof Error ? e.stack : String(e)}\n`;
+      code = 1;
+    } finally {
+      for (const r of restore) r();
+    }
+    return { code, ...out };
+  };
+  const p = queue.then(once, once);
+  queue = p.catch(() => undefined);
+  return p;
+}
+
+/** Sends what is written to `stream` to `sink` instead; returns the undo. */
+function capture(stream: NodeJS.WriteStream, sink: (s: string) => void): () => void {
+  const original = stream.write;
+  stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
+    sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (typeof done === 'function') process.nextTick(done as () => void);
+    return true;
+  }) as typeof stream.write;
+  return () => {
+    stream.write = original;
+  };
 }
 
 /** Runs a command that must exit 0; returns its stdout. */

@@ -57,7 +57,7 @@ export async function makePair(extra: Partial<ConfigFile> = {}): Promise<[TestHo
 }
 
 /** Polls `check` until it returns a value other than undefined (bounded by `tries`, not by a clock limit on the test). */
-export async function eventually<T>(check: () => Promise<T | undefined>, tries = 600, everyMs = 50): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined>, tries = 2400, everyMs = 50): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await check();
     if (v !== undefined) return v;

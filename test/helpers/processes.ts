@@ -13,7 +13,8 @@ export class NodeProcess {
   async start(): Promise<void> {
     const log = openSync(join(this.home, 'node.log'), 'a');
     this.child = spawn(process.execPath, [BIN, 'start', '--home', this.home], { stdio: ['ignore', log, log] });
-    for (let i = 0; i < 300; i++) {
+    // Bounded by tries, generously: on a loaded machine a node can take a minute to load its modules.
+    for (let i = 0; i < 6000; i++) {
       if (this.child.exitCode !== null) throw new Error(`node at ${this.home} exited with ${this.child.exitCode}; see node.log`);
       try {
         if ((await fetch(`${this.url}/healthz`)).ok) return;
@@ -22,6 +23,7 @@ export class NodeProcess {
       }
       await sleep(50);
     }
+    await this.kill9(); // not left running behind a failed test
     throw new Error(`node at ${this.home} did not become ready`);
   }
 
