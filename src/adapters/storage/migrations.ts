@@ -340,6 +340,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('feed_runs_started').on('feed_runs').columns(['started_at']).execute();
     },
   },
+  // A user's display name ("Ivan Petrov"), which an acknowledgement carries; null: the user name.
+  '0010_users_display_name': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('users').addColumn('display_name', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

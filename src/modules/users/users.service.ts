@@ -8,7 +8,7 @@ import { CHANNELS, type Channel } from '../federation/federation.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
 import {
-  ADMIN_NAME, NODE_ADMIN, ROLES, USER_NAME,
+  ADMIN_DISPLAY_NAME, ADMIN_NAME, DISPLAY_NAME_MAX, NODE_ADMIN, ROLES, USER_NAME,
   type NewToken, type Principal, type Role, type TokenInfo, type User,
 } from './users.types.js';
 
@@ -27,6 +27,13 @@ export interface NewUser {
   channels?: string | readonly string[];
   /** Role `peer` only, and required for it: the pinned peer whose systems use the account. */
   peer?: string;
+  /** What the person is called, e.g. "Ivan Petrov" (acknowledgements name it); default: none, the user name stands for it. */
+  display_name?: string;
+}
+
+/** What `hotline user edit` and PATCH /api/v1/users/:name change. */
+export interface UserEdit {
+  display_name?: string;
 }
 
 /** `last_used_at` is written at most this often per token. */
@@ -42,6 +49,30 @@ export function parseChannels(given: string | readonly string[]): Channel[] {
   return CHANNELS.filter((c) => items.includes(c));
 }
 
+/**
+ * A display name: trimmed, 1 to {@link DISPLAY_NAME_MAX} characters, no control characters
+ * (it is shown on one line, and signed into acknowledgements); else `invalid_argument`.
+ */
+export function checkDisplayName(given: unknown): string {
+  const name = typeof given === 'string' ? given.trim() : '';
+  if (name === '' || name.length > DISPLAY_NAME_MAX || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) {
+    fail('invalid_argument', `A display name is 1 to ${DISPLAY_NAME_MAX} characters on one line, e.g. --display-name "Ivan Petrov" (got ${JSON.stringify(given)})`);
+  }
+  return name;
+}
+
+/**
+ * Who `p` is, as an acknowledgement names them: the user name and the display name from the
+ * user record (the user name when none is set); the node administrator, who has no record, is
+ * `admin`, "Node administrator" (ADMIN_DISPLAY_NAME).
+ */
+export async function whoIs(db: Kysely<UsersTables>, p: Principal): Promise<{ user: string; display_name: string }> {
+  if (p.user === ADMIN_NAME && p.role === 'admin') return { user: ADMIN_NAME, display_name: ADMIN_DISPLAY_NAME };
+  const r = await db.selectFrom('users').select(['name', 'display_name']).where('name', '=', p.user).executeTakeFirst();
+  if (r === undefined) fail('unknown_user', `No user "${p.user}" on this node; see "hotline user list"`);
+  return { user: r.name, display_name: r.display_name ?? r.name };
+}
+
 /** Refuses a name that is not a user name (USER_NAME). */
 export function checkUserName(name: unknown, what = 'A user name'): string {
   if (typeof name !== 'string' || !USER_NAME.test(name)) {
@@ -55,6 +86,7 @@ function toUser(r: UsersTable): User {
     name: r.name, role: r.role as Role, channels: JSON.parse(r.channels) as Channel[],
     created_at: isoTime(Number(r.created_at)), disabled_at: r.disabled_at === null ? null : isoTime(Number(r.disabled_at)),
     ...(r.peer === null || r.peer === undefined ? {} : { peer: r.peer }),
+    display_name: r.display_name ?? null,
   };
 }
 
@@ -95,7 +127,8 @@ export class UserRepository {
         : `Only a user with role "peer" is bound to a party; drop --peer or use --role peer`);
     }
     const peer = input.peer ?? null;
-    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null, peer };
+    const displayName = input.display_name === undefined ? null : checkDisplayName(input.display_name);
+    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null, peer, display_name: displayName };
     await this.deps.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst();
       if (taken !== undefined) fail('user_exists', `A user "${name}" already exists on this node`);
@@ -122,6 +155,15 @@ export class UserRepository {
     const u = await this.get(name);
     if (u === undefined) fail('unknown_user', `No user "${name}" on this node; see "hotline user list"`);
     return u;
+  }
+
+  /** Changes a user's display name; refuses an unknown user (`unknown_user`) and an edit that changes nothing. */
+  async edit(name: string, change: UserEdit): Promise<User> {
+    if (change.display_name === undefined) fail('invalid_argument', 'Say what to change, e.g. --display-name "Ivan Petrov"');
+    const displayName = checkDisplayName(change.display_name);
+    await this.require(name);
+    await this.deps.db.updateTable('users').set({ display_name: displayName }).where('name', '=', name).execute();
+    return this.require(name);
   }
 
   /** Disables a user: its tokens stop working at once. Disabling twice keeps the first time. */
