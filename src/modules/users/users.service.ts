@@ -103,6 +103,15 @@ function toToken(r: TokensTable): TokenInfo {
   return { id: r.id, user: r.user_name, created_at: isoTime(Number(r.created_at)), last_used_at: t(r.last_used_at), revoked_at: t(r.revoked_at) };
 }
 
+/**
+ * THE answer to a request without valid credentials (unknown, malformed or revoked token, a
+ * disabled user, a token of another user): `unauthorized`, always this message, whatever the
+ * reason, so that it tells an unauthenticated caller nothing.
+ */
+export function refuseCredentials(): never {
+  return fail('unauthorized', 'Send "Authorization: Bearer <token>" with a valid token for this node: the admin token is in <home>/admin.token; user tokens come from "hotline token create"; a revoked token or a disabled user\'s token is not valid');
+}
+
 /** Users, their API tokens, and turning a bearer secret (or a `--as` name) into a {@link Principal}. */
 export class UserRepository {
   private readonly adminHash: Buffer;
@@ -204,8 +213,10 @@ export class UserRepository {
 
   /**
    * The principal behind a bearer secret: the node administrator for the config's admin token,
-   * else the token's user. Unknown and revoked tokens, and tokens of disabled users, are
-   * `unauthorized`.
+   * else the token's user. Unknown, malformed and revoked tokens, and tokens of disabled users,
+   * are all `unauthorized` with one message ({@link refuseCredentials}), on one code path: a caller
+   * without a valid token learns nothing about which tokens exist. The admin hash is compared in
+   * constant time; a user token is found by its SHA-256, never by the secret.
    */
   async authenticate(secret: string): Promise<Principal> {
     const hash = sha256Hex(secret);
@@ -213,11 +224,7 @@ export class UserRepository {
     const r = await this.deps.db.selectFrom('tokens').innerJoin('users', 'users.name', 'tokens.user_name')
       .select(['tokens.id', 'tokens.revoked_at', 'tokens.last_used_at', 'users.name', 'users.role', 'users.channels', 'users.disabled_at', 'users.peer'])
       .where('tokens.secret_sha256', '=', hash).executeTakeFirst();
-    if (r === undefined) fail('unauthorized', 'The token is not valid for this node');
-    if (r.revoked_at !== null) {
-      fail('unauthorized', `This token was revoked at ${isoTime(Number(r.revoked_at))}; ask the node administrator for a new one`);
-    }
-    if (r.disabled_at !== null) fail('unauthorized', `User "${r.name}" is disabled (since ${isoTime(Number(r.disabled_at))}); ask the node administrator`);
+    if (r === undefined || r.revoked_at !== null || r.disabled_at !== null) return refuseCredentials();
     const now = this.deps.clock.now();
     if (r.last_used_at === null || now - Number(r.last_used_at) >= LAST_USED_RESOLUTION_MS) {
       await this.deps.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();

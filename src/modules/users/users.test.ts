@@ -134,16 +134,16 @@ describe('tokens', () => {
     await users.add({ name: 'bob', role: 'officer', channels: 'law' });
     const a = await users.createToken('alice');
     const b = await users.createToken('bob');
-    await refused(() => users.authenticate('nope'), 'unauthorized', /not valid/);
+    await refused(() => users.authenticate('nope'), 'unauthorized', /with a valid token for this node/);
     clock.advance(1000);
     const revoked = await users.revokeToken(a.id);
     expect(revoked.revoked_at).toBe('2026-01-01T00:00:01.000Z');
     clock.advance(1000);
     expect((await users.revokeToken(a.id)).revoked_at).toBe(revoked.revoked_at); // revoking twice keeps the first time
-    await refused(() => users.authenticate(a.secret), 'unauthorized', /revoked at 2026-01-01T00:00:01.000Z/);
+    await refused(() => users.authenticate(a.secret), 'unauthorized', /with a valid token for this node/);
     expect((await users.authenticate(b.secret)).user).toBe('bob');
     await users.disable('bob');
-    await refused(() => users.authenticate(b.secret), 'unauthorized', /"bob" is disabled/);
+    await refused(() => users.authenticate(b.secret), 'unauthorized', /with a valid token for this node/);
     await refused(() => users.principalFor('bob'), 'unauthorized', /disabled/);
   });
 

@@ -64,7 +64,7 @@ async function waitHealthy(n: DemoNode): Promise<void> {
 }
 
 function startChild(n: DemoNode): ChildProcess {
-  const log = openSync(join(n.home, 'node.log'), 'a');
+  const log = openSync(join(n.home, 'node.log'), 'a', 0o600);
   return spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', log, log] });
 }
 
