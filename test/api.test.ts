@@ -36,9 +36,11 @@ describe('REST API', () => {
     expect(paths).toEqual(expect.arrayContaining(['/federation/v1/envelopes', '/api/v1/messages', '/api/v1/messages/{id}', '/api/v1/peers', '/healthz']));
   });
 
-  it('answers /healthz and /metrics without a token', async () => {
+  it('answers /healthz without a token; /metrics only with an administrator\'s token', async () => {
     expect((await call('/healthz', { token: null })).json).toEqual({ status: 'ok', party: 'us' });
-    const metrics = await (await fetch(`${us.url}/metrics`)).text();
+    expect((await fetch(`${us.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${us.url}/metrics`, { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(401);
+    const metrics = await (await fetch(`${us.url}/metrics`, { headers: { authorization: `Bearer ${us.token}` } })).text();
     expect(metrics).toContain('hotline_outbox_pending');
     expect(metrics).toContain('hotline_envelopes_received_total');
   });

@@ -38,14 +38,14 @@ describe('REST API: cases and acknowledgement', () => {
     expect(listed.status).toBe(200);
     expect(listed.json.cases).toEqual([expect.objectContaining({ id, state: 'open', kind: 'inquiry', peer: 'us', opened_by: 'in', subject: 'Please clarify.' })]);
 
-    const ack = await onRu(`/api/v1/messages/${id}/ack`, ru.token, { method: 'POST', body: { officer: 'Officer Ivanov' } });
+    const ack = await onRu(`/api/v1/messages/${id}/ack`, ru.token, { method: 'POST', body: {} });
     expect(ack.status).toBe(202);
-    expect(ack.json).toMatchObject({ acknowledges: id, case: id, officer: 'Officer Ivanov', already: false });
-    const again = await onRu(`/api/v1/messages/${id}/ack`, ru.token, { method: 'POST', body: { officer: 'Someone Else' } });
+    expect(ack.json).toMatchObject({ acknowledges: id, case: id, officer: 'Node administrator', user: 'admin', already: false });
+    const again = await onRu(`/api/v1/messages/${id}/ack`, ru.token, { method: 'POST', body: { text: 'again' } });
     expect(again.status).toBe(200);
     expect(again.json).toEqual({ ...ack.json, already: true });
 
-    const own = await onUs(`/api/v1/messages/${id}/ack`, us.token, { method: 'POST', body: { officer: 'Officer Smith' } });
+    const own = await onUs(`/api/v1/messages/${id}/ack`, us.token, { method: 'POST', body: {} });
     expect(own.status).toBe(400);
     expect(own.json).toMatchObject({ code: 'ack_invalid', status: 400 });
 
@@ -54,7 +54,7 @@ describe('REST API: cases and acknowledgement', () => {
     expect(answer.json).toMatchObject({ case: id, in_reply_to: id, to: 'us', kind: 'response', state: 'queued' });
     await until(a, id, 'answered');
     const shown = await onUs(`/api/v1/messages/${id}`, us.token);
-    expect((shown.json.message as Record<string, unknown>).acknowledged).toEqual({ officer: 'Officer Ivanov', at: ack.json.at, ack_id: ack.json.ack_id });
+    expect((shown.json.message as Record<string, unknown>).acknowledged).toEqual({ officer: 'Node administrator', user: 'admin', at: ack.json.at, ack_id: ack.json.ack_id });
     expect((shown.json.message as Record<string, unknown>).state).toBe('delivered');
 
     const closed = await onUs(`/api/v1/cases/${id}/close`, us.token, { method: 'POST', body: { reason: 'answered' } });
@@ -87,7 +87,7 @@ describe('REST API: cases and acknowledgement', () => {
       expect(r.status, path).toBe(404);
       expect(r.json.code).toBe('not_found');
     }
-    const hidden = await onRu(`/api/v1/messages/${id}/ack`, ruTokens.boris!, { method: 'POST', body: { officer: 'Boris' } });
+    const hidden = await onRu(`/api/v1/messages/${id}/ack`, ruTokens.boris!, { method: 'POST', body: {} });
     expect(hidden.json.code).toBe('ack_invalid');
     expect((await onUs(`/api/v1/cases/${id}`, tokens.lena!)).json.case).toMatchObject({ id, channel: 'law', state: 'open' });
   });

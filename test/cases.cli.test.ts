@@ -44,14 +44,16 @@ describe('hotline ack, reply, close, cases, case show', () => {
     await stateOn(ru.home, id, 'open');
     expect(await ok(ru.home, 'cases', '--state', 'open')).toMatch(new RegExp(`${id} +open +inquiry +crisis +us +flash +us +${TIME} +Please clarify the scanning\\.`));
 
-    await exits(2, /error: required option '--officer <name>' not specified/, ru.home, 'ack', id);
-    await exits(1, /error \[ack_invalid\]: Message .* was sent by this node/, us.home, 'ack', id, '--officer', 'Officer Smith');
-    await exits(1, /error \[ack_invalid\]: No message/, ru.home, 'ack', '01a2a2a2-0000-7000-8000-000000000000', '--officer', 'Officer Ivanov');
-    expect(await ok(ru.home, 'ack', id, '--officer', 'Officer Ivanov')).toMatch(new RegExp(`^Acknowledged ${id} as Officer Ivanov at (${TIME}): ack [0-9a-f-]{36} queued`));
-    expect(await ok(ru.home, 'ack', id, '--officer', 'Officer Ivanov')).toMatch(/^Already acknowledged by Officer Ivanov at .*; nothing sent/);
+    // The ack names the user it acts as, from the user record; --officer is gone.
+    await ok(ru.home, 'user', 'add', 'ivan', '--channels', 'crisis', '--display-name', 'Ivan Petrov');
+    await exits(2, /error: unknown option '--officer'/, ru.home, 'ack', id, '--officer', 'anyone');
+    await exits(1, /error \[ack_invalid\]: Message .* was sent by this node/, us.home, 'ack', id);
+    await exits(1, /error \[ack_invalid\]: No message/, ru.home, 'ack', '01a2a2a2-0000-7000-8000-000000000000', '--as', 'ivan');
+    expect(await ok(ru.home, 'ack', id, '--as', 'ivan')).toMatch(new RegExp(`^Acknowledged ${id} as Ivan Petrov \\(ivan\\) at (${TIME}): ack [0-9a-f-]{36} queued`));
+    expect(await ok(ru.home, 'ack', id)).toMatch(/^Already acknowledged by Ivan Petrov \(ivan\) at .*; nothing sent/);
     await stateOn(us.home, id, 'acknowledged');
     const shown = await ok(us.home, 'show', id);
-    const m = new RegExp(`State +delivered: receipted by node ru at (${TIME}); acknowledged by Officer Ivanov at (${TIME})\\n`).exec(shown);
+    const m = new RegExp(`State +delivered: receipted by node ru at (${TIME}); acknowledged by Ivan Petrov \\(ivan\\) at (${TIME})\\n`).exec(shown);
     expect(m, shown).not.toBeNull();
     expect(m![1]).toBe(/State +delivered: receipted by node ru at (\S+)\n/.exec(receipted)![1]);
 
@@ -67,8 +69,8 @@ describe('hotline ack, reply, close, cases, case show', () => {
     expect(thread).toMatch(new RegExp(`^Case +${id}\\nKind +inquiry on crisis with ru, FLASH\\nState +closed +\\(open → acknowledged → answered → \\[closed\\]\\)`));
     expect(thread).toMatch(/Opened +\S+ by this node \(us\)/);
     expect(thread).toMatch(/Thread \(4 messages/);
-    expect(thread).toMatch(new RegExp(`1\\. ${TIME} +us → ru +inquiry +${id}\\n +delivered: receipted by node ru at ${TIME}; acknowledged by Officer Ivanov at ${TIME}\\n +Please clarify the scanning\\.`));
-    expect(thread).toMatch(/2\. \S+ +ru → us +ack +\S+, in reply to \S+\n +received \S+\n +acknowledges: \S+; officer: Officer Ivanov/);
+    expect(thread).toMatch(new RegExp(`1\\. ${TIME} +us → ru +inquiry +${id}\\n +delivered: receipted by node ru at ${TIME}; acknowledged by Ivan Petrov \\(ivan\\) at ${TIME}\\n +Please clarify the scanning\\.`));
+    expect(thread).toMatch(/2\. \S+ +ru → us +ack +\S+, in reply to \S+\n +received \S+\n +acknowledges: \S+; officer: Ivan Petrov/);
     expect(thread).toMatch(new RegExp(`3\\. \\S+ +ru → us +response +${answer}, in reply to ${id}`));
     expect(thread).toMatch(/4\. \S+ +us → ru +case-close/);
     const onRu = await json<{ case: { state: string; opened_by: string }; messages: { kind: string }[] }>(ru.home, 'case', 'show', id);

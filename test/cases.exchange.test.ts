@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { send, show } from '../src/modules/messaging/messaging.service.js';
+import { compose, send, show } from '../src/modules/messaging/messaging.service.js';
 import { ackMessage, closeCase, reply, showCase } from '../src/modules/cases/cases.service.js';
 import { stateOf } from '../src/adapters/cli/commands/messages.js';
 import type { RunningNode } from '../src/main.js';
@@ -44,8 +44,10 @@ describe('a case between two real nodes', () => {
     expect(stateOf(before)).toBe(`delivered: receipted by node ru at ${t1}`);
     expect(stateOf(before)).not.toMatch(/acknowledged/);
 
-    const ack = await ackMessage(b.ctx, { id: q.id, officer: 'Officer Ivanov' });
-    expect(ack).toMatchObject({ acknowledges: q.id, case: q.id, officer: 'Officer Ivanov', already: false });
+    // The ack names the user who acknowledges, from its record: never a name the caller types.
+    await b.ctx.users.add({ name: 'ivan', role: 'officer', channels: 'crisis', display_name: 'Ivan Petrov' });
+    const ack = await ackMessage(b.ctx, { id: q.id }, await b.ctx.users.principalFor('ivan'));
+    expect(ack).toMatchObject({ acknowledges: q.id, case: q.id, officer: 'Ivan Petrov', user: 'ivan', already: false });
     expect(await caseState(b, q.id)).toBe('acknowledged');
     b.delivery.wake();
     await until(a, q.id, 'acknowledged');
@@ -53,14 +55,15 @@ describe('a case between two real nodes', () => {
     const after = (await show(a.ctx.db, q.id)).message;
     expect(after.state).toBe('delivered');
     expect(after.receipt!.received_at).toBe(t1);
-    expect(after.acknowledged).toEqual({ officer: 'Officer Ivanov', at: ack.at, ack_id: ack.ack_id });
+    expect(after.acknowledged).toEqual({ officer: 'Ivan Petrov', user: 'ivan', at: ack.at, ack_id: ack.ack_id });
     const ackEnv = (await show(a.ctx.db, ack.ack_id)).envelope;
     expect(ack.at).toBe(ackEnv.sent_at);
     expect(ackEnv).toMatchObject({ kind: 'ack', from: 'ru', to: 'us', case: q.id, in_reply_to: q.id, channel: 'crisis' });
-    expect(ackEnv.body.fields).toEqual({ acknowledges: q.id, officer: 'Officer Ivanov' });
-    expect(stateOf(after)).toBe(`delivered: receipted by node ru at ${t1}; acknowledged by Officer Ivanov at ${ack.at}`);
+    expect(ackEnv.body.fields).toEqual({ acknowledges: q.id, officer: 'Ivan Petrov' });
+    expect(ackEnv.body.sender).toBe('ivan');
+    expect(stateOf(after)).toBe(`delivered: receipted by node ru at ${t1}; acknowledged by Ivan Petrov (ivan) at ${ack.at}`);
     // ru shows its own officer's acknowledgement on the message it received.
-    expect((await show(b.ctx.db, q.id)).message.acknowledged).toEqual({ officer: 'Officer Ivanov', at: ack.at, ack_id: ack.ack_id });
+    expect((await show(b.ctx.db, q.id)).message.acknowledged).toEqual({ officer: 'Ivan Petrov', user: 'ivan', at: ack.at, ack_id: ack.ack_id });
 
     const answer = await reply(b.ctx, { id: q.id, text: 'No state involvement; the hosts are being cleaned.' });
     expect(answer).toMatchObject({ kind: 'response', to: 'us', channel: 'crisis', case: q.id, in_reply_to: q.id, priority: 'flash' });
@@ -88,20 +91,23 @@ describe('a case between two real nodes', () => {
     const [a, b] = await startPair();
     const n = await send(a.ctx, { ...INQUIRY, kind: 'notification', priority: 'routine' });
     await delivered(a, n.id);
-    const first = await ackMessage(b.ctx, { id: n.id, officer: 'Officer Ivanov' });
+    // Without a principal (the CLI without --as), the node administrator acknowledges.
+    const first = await ackMessage(b.ctx, { id: n.id });
+    expect(first).toMatchObject({ officer: 'Node administrator', user: 'admin' });
+    await b.ctx.users.add({ name: 'petrova', role: 'officer', channels: 'crisis' });
     const before = await snapshot(b);
-    const again = await ackMessage(b.ctx, { id: n.id, officer: 'Officer Petrova' });
+    const again = await ackMessage(b.ctx, { id: n.id }, await b.ctx.users.principalFor('petrova'));
     expect(again).toEqual({ ...first, already: true });
     expect(await snapshot(b)).toEqual(before);
     // Past the idempotent verb, a second signed ack (another officer) still goes out and is stored on both sides.
-    const second = await send(b.ctx, {
+    const second = await compose(b.ctx, {
       to: 'us', channel: 'crisis', kind: 'ack', priority: 'routine', tlp: 'green', case: n.id, in_reply_to: n.id,
       fields: { acknowledges: n.id, officer: 'Officer Petrova' },
     });
     await delivered(b, second.id);
     await delivered(b, first.ack_id);
     const m = (await show(a.ctx.db, n.id)).message;
-    expect(m.acknowledged).toEqual({ officer: 'Officer Ivanov', at: first.at, ack_id: first.ack_id });
+    expect(m.acknowledged).toEqual({ officer: 'Node administrator', user: 'admin', at: first.at, ack_id: first.ack_id });
     expect((await show(a.ctx.db, second.id)).message.kind).toBe('ack');
     expect(await caseState(a, n.id)).toBe('acknowledged');
   });

@@ -130,7 +130,7 @@ describe('acknowledgement deadlines between two real nodes', () => {
     await delivered(a, m.id);
     await b.deadlines.runOnce();
     clock.advance(2 * MIN);
-    await ackMessage(b.ctx, { id: m.id, officer: 'Officer Ivanov' });
+    await ackMessage(b.ctx, { id: m.id });
     b.delivery.wake();
     await until(a, m.id, 'acknowledged');
     clock.advance(60 * MIN);

@@ -161,7 +161,8 @@ describe('bad tokens and bad input', () => {
     for (const path of ['/api/v1/messages', `/api/v1/messages/${inbound.cert!}`, '/api/v1/me']) {
       const r = await onRu(path, t!);
       expect([r.status, r.json.code]).toEqual([401, 'unauthorized']);
-      expect(String(r.json.detail)).toMatch(/revoked/);
+      // The same answer as for a token that never existed: nothing learnt about the token.
+      expect(r.json).toEqual((await onRu(path, 'never-issued-token')).json);
     }
     const send = await onRu('/api/v1/messages', t!, { method: 'POST', body: message('cert', 'after revocation') });
     expect(send.status).toBe(401);
@@ -179,7 +180,7 @@ describe('bad tokens and bad input', () => {
     for (const secret of [t!, second]) {
       const r = await onRu('/api/v1/messages', secret, { method: 'POST', body: message('law', 'after leaving') });
       expect([r.status, r.json.code]).toEqual([401, 'unauthorized']);
-      expect(String(r.json.detail)).toMatch(/"leaver" is disabled/);
+      expect(r.json).toEqual((await onRu('/api/v1/messages', 'never-issued-token', { method: 'POST', body: message('law', 'after leaving') })).json);
     }
     // No new token for a disabled user either.
     const minted = await onRu('/api/v1/tokens', ru.token, { method: 'POST', body: { user: 'leaver' } });

@@ -80,6 +80,8 @@ export const ERROR_CODES = [
   'transcript_invalid',
   'storage_error',
   'internal',
+  // who may do what (issue 9): a kind only the node emits, sent through the generic send
+  'reserved_kind',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

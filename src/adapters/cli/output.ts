@@ -9,6 +9,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'tlp_red_needs_recipients',
   'template_mismatch',
   'unknown_preset', 'feed_mapping',
+  'reserved_kind',
 ]);
 
 export function exitCodeFor(e: unknown): number {

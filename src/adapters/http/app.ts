@@ -13,7 +13,7 @@ import { federationRoutes } from './routes/federation.routes.js';
 import { lawRoutes } from './routes/law.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { transcriptsRoutes } from './routes/transcripts.routes.js';
-import { decorateAuth } from './auth.js';
+import { authenticate, decorateAuth, principalOf, requireRole } from './auth.js';
 import { taxiiRoutes } from './taxii/taxii.routes.js';
 import { stixRoutes } from './routes/stix.routes.js';
 import { feedsRoutes } from './routes/feeds.routes.js';
@@ -21,7 +21,7 @@ import { FEDERATION_PATH } from './transport.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
- * reference at /docs), /healthz and /metrics.
+ * reference at /docs), /healthz, and /metrics (an administrator's bearer token).
  */
 export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () => void): Promise<FastifyInstance> {
   const app = Fastify({
@@ -47,10 +47,13 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
     await ctx.db.selectFrom('links').select('from_party').limit(1).execute();
     return { status: 'ok', party: ctx.self.party };
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  decorateAuth(app);
+  // Closed by default: the metrics name peers and show traffic; Prometheus sends the admin token
+  // (or an admin user's token) as a bearer credential (authorization.credentials_file).
+  app.get('/metrics', { onRequest: authenticate(ctx), schema: { hide: true } }, async (req, reply) => {
+    requireRole(principalOf(req), 'admin');
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  decorateAuth(app);
   federationRoutes(app, ctx, metrics);
   apiRoutes(app, ctx, onQueued);
   casesRoutes(app, ctx, onQueued);

@@ -22,7 +22,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fail } from '../../shared/errors.js';
-import type { UserRepository } from '../../modules/users/users.service.js';
+import { refuseCredentials, type UserRepository } from '../../modules/users/users.service.js';
 import type { Principal } from '../../modules/users/users.types.js';
 
 export { requireChannel, requireRole } from '../../modules/users/users.access.js';
@@ -42,9 +42,8 @@ export function decorateAuth(app: FastifyInstance): void {
 function bearer(req: FastifyRequest): string {
   const h = req.headers.authorization;
   const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
-  if (m === null) {
-    fail('unauthorized', 'Send "Authorization: Bearer <token>": the admin token is in <home>/admin.token; user tokens come from "hotline token create"');
-  }
+  // A missing or malformed header gets the same answer as a bad token (users.service refuseCredentials).
+  if (m === null) return refuseCredentials();
   return m[1]!;
 }
 

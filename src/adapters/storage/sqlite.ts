@@ -1,6 +1,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type SqliteDatabase as KyselySqlite, type SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
+import { makePrivateFiles } from '../../shared/files.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, Store } from './schema.js';
 
@@ -9,6 +10,8 @@ import type { Database, Store } from './schema.js';
  * pending migrations. `:memory:` works for unit tests.
  */
 export async function openSqlite(path: string): Promise<Store> {
+  // The store is private (0600), and so are its -wal and -shm files, which SQLite creates with the database file's mode.
+  if (path !== ':memory:') makePrivateFiles(path, `${path}-wal`, `${path}-shm`);
   const raw = new SqliteDatabase(path);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');

@@ -3,13 +3,14 @@ import { fail } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
 import type { MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, type Envelope } from '../federation/federation.types.js';
-import { send, thread, type MessageView } from '../messaging/messaging.service.js';
+import { compose, send, thread, type MessageView } from '../messaging/messaging.service.js';
 import { recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
 import { holdsChannel } from '../users/users.access.js';
-import type { Principal } from '../users/users.types.js';
+import { whoIs } from '../users/users.service.js';
+import { NODE_ADMIN, type Principal } from '../users/users.types.js';
 import { CASE_STATES, statesOf, type CaseState } from './cases.machine.js';
 import type { CasesTable } from './cases.tables.js';
-import { OFFICER_MAX, type AckResult, type CasesDb, type CasesDeps, type CaseView } from './cases.types.js';
+import { type AckResult, type CasesDb, type CasesDeps, type CaseView } from './cases.types.js';
 
 function caseView(r: CasesTable): CaseView {
   return {
@@ -124,7 +125,7 @@ export async function closeCase(deps: CasesDeps, input: CloseInput, as?: Princip
   const opening = await deps.db.selectFrom('messages').selectAll().where('id', '=', c.id).executeTakeFirst();
   const tlp = opening?.tlp ?? 'amber';
   const recipients = tlp === 'red' && opening !== undefined ? redRecipients(opening) : undefined;
-  return send(deps, {
+  return compose(deps, {
     to: c.peer, channel: c.channel, kind: 'case-close', priority: c.priority, tlp, case: c.id,
     ...(input.text === undefined ? {} : { text: input.text }),
     ...(input.lang === undefined ? {} : { lang: input.lang }),
@@ -133,37 +134,40 @@ export async function closeCase(deps: CasesDeps, input: CloseInput, as?: Princip
   }, as);
 }
 
-/** What `hotline ack` and POST /api/v1/messages/:id/ack take. */
+/** What `hotline ack` and POST /api/v1/messages/:id/ack take: who acknowledges is the caller, never typed. */
 export interface AckInput {
   /** The message acknowledged: one this node received. */
   id: string;
-  /** Who read it. */
-  officer: string;
+  /** A note, in the acknowledging person's language. */
   text?: string;
   lang?: string;
 }
 
 /**
  * A person acknowledges a message this node received: a signed `ack` goes back to its sender in
- * the same case, with `in_reply_to` and `body.fields.acknowledges` naming it and
- * `body.fields.officer` the reader. `ack_invalid` for a message that does not exist here or
- * that this node sent. Acknowledging twice sends nothing and returns the first acknowledgement.
+ * the same case, with `in_reply_to` and `body.fields.acknowledges` naming it. It names the
+ * authenticated user `as` (the node administrator by default, as the CLI without `--as`):
+ * `body.sender` is the user name and `body.fields.officer` the display name from the user record
+ * (users.service `whoIs`); nothing the caller types. `ack_invalid` for a message that does not
+ * exist here or that this node sent. Acknowledging twice sends nothing and returns the first
+ * acknowledgement.
  */
-export async function ackMessage(deps: CasesDeps, input: AckInput, as?: Principal): Promise<AckResult> {
-  const officer = typeof input.officer === 'string' ? input.officer.trim() : '';
-  if (officer === '' || officer.length > OFFICER_MAX) fail('invalid_argument', `Say who read it: --officer NAME (1 to ${OFFICER_MAX} characters)`);
+export async function ackMessage(deps: CasesDeps, input: AckInput, as: Principal = NODE_ADMIN): Promise<AckResult> {
   const m = await messageFor(deps.db, input.id, as);
   if (m === undefined) fail('ack_invalid', `No message ${input.id} on this node; acknowledge a message you received (see hotline inbox)`);
   if (m.direction === 'out') fail('ack_invalid', `Message ${m.id} was sent by this node; an officer acknowledges what the node received`);
   const prior = await deps.db.selectFrom('acks').selectAll().where('message_id', '=', m.id).executeTakeFirst();
   if (prior !== undefined) {
-    return { acknowledges: m.id, case: m.case_id, officer: prior.officer, at: isoTime(Number(prior.acked_at)), ack_id: prior.ack_message_id, already: true };
+    const first = await deps.db.selectFrom('messages').select('envelope').where('id', '=', prior.ack_message_id).executeTakeFirst();
+    const user = first === undefined ? null : senderOf((JSON.parse(first.envelope) as Envelope).body);
+    return { acknowledges: m.id, case: m.case_id, officer: prior.officer, user, at: isoTime(Number(prior.acked_at)), ack_id: prior.ack_message_id, already: true };
   }
-  const env = await send(deps, {
+  const who = await whoIs(deps.db, as);
+  const env = await compose(deps, {
     to: m.from_party, channel: m.channel, kind: 'ack', priority: m.priority, tlp: 'green', case: m.case_id, in_reply_to: m.id,
-    fields: { acknowledges: m.id, officer },
+    fields: { acknowledges: m.id, officer: who.display_name },
     ...(input.text === undefined ? {} : { text: input.text }),
     ...(input.lang === undefined ? {} : { lang: input.lang }),
   }, as);
-  return { acknowledges: m.id, case: m.case_id, officer, at: env.sent_at, ack_id: env.id, already: false };
+  return { acknowledges: m.id, case: m.case_id, officer: who.display_name, user: who.user, at: env.sent_at, ack_id: env.id, already: false };
 }

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
 import type { Logger } from '../../shared/logger.js';
+import { redactUrls } from '../../shared/redact.js';
 import { rotaFor } from '../directory/directory.service.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { RotaStep } from '../directory/directory.types.js';
@@ -180,7 +181,7 @@ export class DeadlineProcessor {
       if (error === null) sent++;
       else {
         failed++;
-        this.deps.log.warn({ notification: r.notification_id, sink: r.sink, target: r.target, attempts, err: error }, giveUp ? 'notification given up' : 'notification failed; will retry');
+        this.deps.log.warn({ notification: r.notification_id, sink: r.sink, target: redactUrls(r.target), attempts, err: redactUrls(error) }, giveUp ? 'notification given up' : 'notification failed; will retry');
       }
     }
     return { sent, failed };

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import type { Position } from '../directory/directory.types.js';
+import type { Principal } from '../users/users.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { DEFAULT_ACK_DEADLINES_MIN, PRIORITIES, type Priority } from '../federation/federation.types.js';
 import type { DeadlinesTables } from './deadlines.tables.js';
@@ -12,9 +13,12 @@ export const MAX_DEADLINE_MIN = 365 * 24 * 60;
 
 /**
  * A message's acknowledgement deadline and the escalation steps fired for it; null when the
- * message needs no acknowledgement (or was stored before deadlines existed).
+ * message needs no acknowledgement (or was stored before deadlines existed). With `as` (the
+ * reader), each step's sink targets and errors are shown only to an administrator: a webhook URL
+ * carries its secret; an officer sees the step, its time and each sink's state.
  */
-export async function deadlineOf(db: Kysely<DeadlinesTables>, id: string, now: number): Promise<DeadlineView | null> {
+export async function deadlineOf(db: Kysely<DeadlinesTables>, id: string, now: number, as?: Principal): Promise<DeadlineView | null> {
+  const seesTargets = as === undefined || as.role === 'admin';
   const row = await db.selectFrom('deadlines').selectAll().where('message_id', '=', id).executeTakeFirst();
   if (row === undefined) return null;
   const notes = await db.selectFrom('notifications').selectAll().where('message_id', '=', id).orderBy('created_at').orderBy('id').execute();
@@ -25,7 +29,9 @@ export async function deadlineOf(db: Kysely<DeadlinesTables>, id: string, now: n
     return {
       step: n.step, position: p.position ?? null, contact: p.contact?.name ?? null, at: isoTime(Number(n.created_at)),
       deliveries: deliveries.filter((d) => d.notification_id === n.id)
-        .map((d) => ({ sink: d.sink, target: d.target, state: d.state, attempts: Number(d.attempts), last_error: d.last_error })),
+        .map((d) => ({
+          sink: d.sink, state: d.state, attempts: Number(d.attempts), ...(seesTargets ? { target: d.target, last_error: d.last_error } : {}),
+        })),
     };
   });
   const due = Number(row.due_at);

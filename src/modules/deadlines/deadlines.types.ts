@@ -103,7 +103,12 @@ export interface FiredStep {
   position: Position | null;
   contact: string | null;
   at: string;
-  deliveries: { sink: string; target: string; state: string; attempts: number; last_error: string | null }[];
+  /**
+   * Per sink: its state (pending, sent, failed) and attempts for everyone who may see the message;
+   * `target` (a webhook URL carries its secret; an e-mail address) and `last_error` for
+   * administrators only (deadlines.service `deadlineOf` with `as`).
+   */
+  deliveries: { sink: string; target?: string; state: string; attempts: number; last_error?: string | null }[];
 }
 
 /** A message's acknowledgement deadline as `hotline show` and GET /api/v1/messages/:id show it. */

@@ -124,7 +124,7 @@ export async function writeIpdbCache(file: string, sources: IpdbSourceRecord[], 
  */
 export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): Promise<number> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const h = await open(tmp, 'wx');
+  const h = await open(tmp, 'wx', 0o600);
   let size = 0;
   try {
     for (const c of chunks) {

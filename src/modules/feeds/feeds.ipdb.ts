@@ -140,7 +140,7 @@ export class IpDatabase {
    */
   static async open(opts: IpdbOpenOptions): Promise<IpDatabase> {
     const t0 = performance.now();
-    await mkdir(opts.cacheDir, { recursive: true });
+    await mkdir(opts.cacheDir, { recursive: true, mode: 0o700 });
     const file = join(opts.cacheDir, IPDB_CACHE_FILE);
     const sources = await resolveIpdbSources(opts.cacheDir, opts.sources);
     const cached = await readIpdbCache(file);
@@ -318,7 +318,7 @@ export async function importIpdb(opts: IpdbImportOptions): Promise<IpdbImportRes
   const { text, raw } = await readSourceText(file);
   const parsed = parseIpdbCsv(text, { file, dict: new AsnDictionary(), ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.overlaps ? { overlaps: opts.overlaps } : {}) });
   const dir = sourcesDir(opts.cacheDir);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${parsed.kind}.csv`);
   const sha256 = createHash('sha256').update(raw).digest('hex');
   await writeFileAtomic(path, [raw]);

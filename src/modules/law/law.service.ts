@@ -3,7 +3,7 @@ import { fail } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { send } from '../messaging/messaging.service.js';
-import { recipientsOf } from '../messaging/messaging.visibility.js';
+import { canRead, markedOf, recipientsOf, redactionNotice } from '../messaging/messaging.visibility.js';
 import { requireChannel } from '../users/users.access.js';
 import type { Principal } from '../users/users.types.js';
 import { extensionsOf } from './law.hook.js';
@@ -53,7 +53,7 @@ export async function listPreservations(db: LawDb, now: number, opts: Preservati
   if (opts.state !== undefined) q = q.where('state', '=', opts.state);
   if (opts.due === true) q = q.where('state', '=', 'preserved').where('reminded_for', 'is not', null).whereRef('reminded_for', '=', 'expires_at');
   const rows = await q.orderBy('created_at', 'desc').orderBy('case_id', 'desc').limit(Math.min(Math.max(opts.limit ?? 100, 1), 1000)).execute();
-  const views = rows.map((r) => preservationView(r, now));
+  const views = await readablePreservations(db, rows.map((r) => preservationView(r, now)), opts.as);
   const key = (v: PreservationView): number => (v.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(v.expires_at));
   return views.sort((a, b) => key(a) - key(b));
 }
@@ -68,7 +68,39 @@ async function rowFor(db: LawDb, caseId: string, as: Principal | undefined): Pro
 
 /** One preservation, by its case. */
 export async function showPreservation(db: LawDb, caseId: string, now: number, as?: Principal): Promise<PreservationView> {
-  return preservationView(await rowFor(db, caseId, as), now);
+  const [view] = await readablePreservations(db, [preservationView(await rowFor(db, caseId, as), now)], as);
+  return view!;
+}
+
+/**
+ * What `as` may see of each preservation: the fields taken from a TLP:RED message's body (the
+ * response's `reference` and `reason`, the mutual-assistance reference) are null, with a
+ * `redacted` notice, unless `as` may read that message (messaging.visibility `canRead`, the one
+ * rule for every view). The state, outcome and dates stay: they are the case's bookkeeping.
+ */
+async function readablePreservations(db: LawDb, views: PreservationView[], as: Principal | undefined): Promise<PreservationView[]> {
+  if (as === undefined) return views;
+  const ids = views.flatMap((v) => [v.response_id, v.mla_request?.message_id ?? null]).filter((id): id is string => id !== null);
+  if (ids.length === 0) return views;
+  const red = await db.selectFrom('messages').select(['id', 'direction', 'channel', 'tlp', 'envelope', 'from_party', 'to_party'])
+    .where('id', 'in', ids).where('tlp', '=', 'red').execute();
+  const hidden = new Map<string, string>();
+  for (const r of red) {
+    const marked = markedOf(r, (JSON.parse(r.envelope) as Envelope).body);
+    if (!canRead(as, marked)) hidden.set(r.id, redactionNotice(marked, r.direction === 'out' ? r.to_party : r.from_party));
+  }
+  if (hidden.size === 0) return views;
+  return views.map((v) => {
+    const response = v.response_id === null ? undefined : hidden.get(v.response_id);
+    const mla = v.mla_request?.message_id == null ? undefined : hidden.get(v.mla_request.message_id);
+    if (response === undefined && mla === undefined) return v;
+    return {
+      ...v,
+      ...(response === undefined ? {} : { reference: null, reason: null }),
+      ...(mla === undefined || v.mla_request === null ? {} : { mla_request: { ...v.mla_request, reference: null } }),
+      redacted: (response ?? mla)!,
+    };
+  });
 }
 
 async function requestEnvelope(db: LawDb, row: PreservationsTable): Promise<Envelope> {

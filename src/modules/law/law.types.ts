@@ -57,9 +57,15 @@ export interface PreservationView {
   /** Whole days from now to the expiry (negative once past); null when not preserved. */
   days_left: number | null;
   extensions: ExtensionRecord[];
-  mla_request: { reference: string; sent_at: string; message_id: string | null } | null;
+  /** `reference` is null when it came in a TLP:RED message the reader may not read (see `redacted`). */
+  mla_request: { reference: string | null; sent_at: string; message_id: string | null } | null;
   /** When this node reminded of the current expiry (null: not yet, or the expiry moved since). */
   reminded_at: string | null;
   created_at: string;
   updated_at: string;
+  /**
+   * Set when fields from a TLP:RED message's body (`reference`, `reason`, `mla_request.reference`)
+   * are withheld from the reader: says who may read them.
+   */
+  redacted?: string;
 }

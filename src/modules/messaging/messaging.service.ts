@@ -8,6 +8,7 @@ import type { FederationTables, LinksTable, MessagesTable } from '../federation/
 import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel, type Envelope, type Kind, type Priority, type Receipt, type Tlp } from '../federation/federation.types.js';
 import { requireChannel } from '../users/users.access.js';
 import type { Principal } from '../users/users.types.js';
+import { refuseNodeKind } from './messaging.kinds.js';
 import { checkRedRecipients, readableEnvelope, readableView, recipientsOf, senderOf } from './messaging.visibility.js';
 import { composeBody } from '../templates/templates.service.js';
 import type { CasesTables } from '../cases/cases.tables.js';
@@ -76,11 +77,21 @@ function oneOf<T extends string>(list: readonly T[], value: string, what: string
 }
 
 /**
- * Validates a person's input, then queues it durably; returns the signed envelope. With `as`
- * (the REST caller or the CLI's user), refuses a channel it does not hold (`forbidden`) and
- * records it as `body.sender`.
+ * The generic send (`hotline send`, POST /api/v1/messages, and replies): refuses a kind only the
+ * node emits (`reserved_kind`, messaging.kinds.ts), then {@link compose}.
  */
 export async function send(deps: OutboxDeps, input: SendInput, as?: Principal): Promise<Envelope> {
+  refuseNodeKind(input.kind);
+  return compose(deps, input, as);
+}
+
+/**
+ * Validates a person's input, then queues it durably; returns the signed envelope. With `as`
+ * (the REST caller or the CLI's user), refuses a channel it does not hold (`forbidden`) and
+ * records it as `body.sender`. Any kind: only the commands that emit a node-only kind (ack,
+ * close) call it directly; everything a caller types goes through {@link send}.
+ */
+export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal): Promise<Envelope> {
   const kind = oneOf<Kind>(KINDS, input.kind, 'kind', 'unknown_kind');
   const channel = oneOf<Channel>(CHANNELS, input.channel, 'channel', 'unknown_channel');
   if (as !== undefined) requireChannel(as, channel);
@@ -172,8 +183,13 @@ export async function thread(db: Kysely<FederationTables>, caseId: string, as?: 
 async function acksFor(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, Acknowledged>> {
   const out = new Map<string, Acknowledged>();
   if (ids.length === 0) return out;
-  const rows = await db.withTables<CasesTables>().selectFrom('acks').selectAll().where('message_id', 'in', [...ids]).execute();
-  for (const r of rows) out.set(r.message_id, { officer: r.officer, at: isoTime(Number(r.acked_at)), ack_id: r.ack_message_id });
+  const rows = await db.withTables<CasesTables>().selectFrom('acks').leftJoin('messages', 'messages.id', 'acks.ack_message_id')
+    .select(['acks.message_id', 'acks.officer', 'acks.acked_at', 'acks.ack_message_id', 'messages.envelope']).where('acks.message_id', 'in', [...ids]).execute();
+  for (const r of rows) {
+    // Who acknowledged: the display name the ack names, and the user name it records (body.sender) when it does.
+    const user = r.envelope === null ? null : senderOf((JSON.parse(r.envelope) as Envelope).body);
+    out.set(r.message_id, { officer: r.officer, user, at: isoTime(Number(r.acked_at)), ack_id: r.ack_message_id });
+  }
   return out;
 }
 

@@ -22,10 +22,20 @@ export interface Marked {
   recipients: readonly string[] | null;
 }
 
+/** The markings of a stored message (a `messages` row, or the like) with its body: what {@link canRead} decides on. */
+export function markedOf(m: { direction: 'in' | 'out'; channel: string; tlp: string }, body: Record<string, unknown>): Marked {
+  return { direction: m.direction, channel: m.channel, tlp: m.tlp, sender: senderOf(body), recipients: recipientsOf(body) };
+}
+
 /** Most recipients a TLP:RED message may name. */
 export const MAX_RECIPIENTS = 64;
 
-/** THE rule: may `p` read this message's body (text, fields, attachments)? */
+/**
+ * THE rule: may `p` read this message's body (text, fields, attachments)? A TLP:RED body: only its
+ * named recipients (inbound) and its writer (outbound), whatever the role; the node administrator
+ * is no exception. Every view that returns or exports a body asks this: messages, inbox, outbox,
+ * cases, transcripts (REST and CLI), preservations.
+ */
 export function canRead(p: Principal, m: Marked): boolean {
   if (!holdsChannel(p, m.channel)) return false;
   if (m.tlp !== 'red') return true;

@@ -7,7 +7,7 @@ import type { PeerRepository } from '../federation/federation.peers.js';
 import type { FederationTables, MessagesTable } from '../federation/federation.tables.js';
 import type { Envelope, Receipt, Self } from '../federation/federation.types.js';
 import { fingerprint, signText, type NodeKeys } from '../identity/identity.keys.js';
-import { canRead, recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
+import { canRead, markedOf } from '../messaging/messaging.visibility.js';
 import { holdsChannel } from '../users/users.access.js';
 import { NODE_ADMIN, type Principal } from '../users/users.types.js';
 import {
@@ -29,9 +29,10 @@ export interface TranscriptOptions {
   /** The user it is made for (`--as USER`, or the REST token's user); the node administrator by default. */
   viewer?: Principal;
   /**
-   * Put TLP:RED envelopes in the file. Honoured only for an administrator or for a user who may
-   * read that message (its named recipient, or on the sending node its sender); otherwise the
-   * envelope is withheld and listed in `withheld`.
+   * Put in the file the TLP:RED envelopes the viewer may read (messaging.visibility `canRead`: on
+   * the receiving node a named recipient, on the sending node its writer; no role is an
+   * exception, the administrator included). Every other red envelope, and all of them without
+   * this, is withheld and listed in `withheld`.
    */
   includeRed?: boolean;
 }
@@ -41,16 +42,13 @@ type Decision = 'include' | 'withhold' | 'hide';
 /**
  * The TLP rule for transcripts. A message on a channel the viewer does not hold is left out
  * without a trace (the channel wall: its existence does not leak). A TLP:RED message is withheld,
- * and listed as withheld, unless `includeRed` is asked for by an administrator or by a user who
- * may read it (messaging.visibility `canRead`).
+ * and listed as withheld, unless `includeRed` is asked for by a user who may read it
+ * (messaging.visibility `canRead`, the one rule for every view).
  */
 function decide(viewer: Principal, includeRed: boolean, row: MessagesTable, env: Envelope): Decision {
   if (!holdsChannel(viewer, row.channel)) return 'hide';
   if (row.tlp !== 'red') return 'include';
-  if (!includeRed) return 'withhold';
-  if (viewer.role === 'admin') return 'include';
-  const marked = { direction: row.direction, channel: row.channel, tlp: row.tlp, sender: senderOf(env.body), recipients: recipientsOf(env.body) };
-  return canRead(viewer, marked) ? 'include' : 'withhold';
+  return includeRed && canRead(viewer, markedOf(row, env.body)) ? 'include' : 'withhold';
 }
 
 function byTime(a: MessagesTable, b: MessagesTable): number {

@@ -8,7 +8,7 @@ import { CHANNELS, type Channel } from '../federation/federation.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
 import {
-  ADMIN_NAME, NODE_ADMIN, ROLES, USER_NAME,
+  ADMIN_DISPLAY_NAME, ADMIN_NAME, DISPLAY_NAME_MAX, NODE_ADMIN, ROLES, USER_NAME,
   type NewToken, type Principal, type Role, type TokenInfo, type User,
 } from './users.types.js';
 
@@ -27,6 +27,13 @@ export interface NewUser {
   channels?: string | readonly string[];
   /** Role `peer` only, and required for it: the pinned peer whose systems use the account. */
   peer?: string;
+  /** What the person is called, e.g. "Ivan Petrov" (acknowledgements name it); default: none, the user name stands for it. */
+  display_name?: string;
+}
+
+/** What `hotline user edit` and PATCH /api/v1/users/:name change. */
+export interface UserEdit {
+  display_name?: string;
 }
 
 /** `last_used_at` is written at most this often per token. */
@@ -42,6 +49,30 @@ export function parseChannels(given: string | readonly string[]): Channel[] {
   return CHANNELS.filter((c) => items.includes(c));
 }
 
+/**
+ * A display name: trimmed, 1 to {@link DISPLAY_NAME_MAX} characters, no control characters
+ * (it is shown on one line, and signed into acknowledgements); else `invalid_argument`.
+ */
+export function checkDisplayName(given: unknown): string {
+  const name = typeof given === 'string' ? given.trim() : '';
+  if (name === '' || name.length > DISPLAY_NAME_MAX || /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) {
+    fail('invalid_argument', `A display name is 1 to ${DISPLAY_NAME_MAX} characters on one line, e.g. --display-name "Ivan Petrov" (got ${JSON.stringify(given)})`);
+  }
+  return name;
+}
+
+/**
+ * Who `p` is, as an acknowledgement names them: the user name and the display name from the
+ * user record (the user name when none is set); the node administrator, who has no record, is
+ * `admin`, "Node administrator" (ADMIN_DISPLAY_NAME).
+ */
+export async function whoIs(db: Kysely<UsersTables>, p: Principal): Promise<{ user: string; display_name: string }> {
+  if (p.user === ADMIN_NAME && p.role === 'admin') return { user: ADMIN_NAME, display_name: ADMIN_DISPLAY_NAME };
+  const r = await db.selectFrom('users').select(['name', 'display_name']).where('name', '=', p.user).executeTakeFirst();
+  if (r === undefined) fail('unknown_user', `No user "${p.user}" on this node; see "hotline user list"`);
+  return { user: r.name, display_name: r.display_name ?? r.name };
+}
+
 /** Refuses a name that is not a user name (USER_NAME). */
 export function checkUserName(name: unknown, what = 'A user name'): string {
   if (typeof name !== 'string' || !USER_NAME.test(name)) {
@@ -55,6 +86,7 @@ function toUser(r: UsersTable): User {
     name: r.name, role: r.role as Role, channels: JSON.parse(r.channels) as Channel[],
     created_at: isoTime(Number(r.created_at)), disabled_at: r.disabled_at === null ? null : isoTime(Number(r.disabled_at)),
     ...(r.peer === null || r.peer === undefined ? {} : { peer: r.peer }),
+    display_name: r.display_name ?? null,
   };
 }
 
@@ -69,6 +101,15 @@ function principalOf(u: { name: string; role: string; channels: readonly Channel
 function toToken(r: TokensTable): TokenInfo {
   const t = (v: number | null): string | null => (v === null ? null : isoTime(Number(v)));
   return { id: r.id, user: r.user_name, created_at: isoTime(Number(r.created_at)), last_used_at: t(r.last_used_at), revoked_at: t(r.revoked_at) };
+}
+
+/**
+ * THE answer to a request without valid credentials (unknown, malformed or revoked token, a
+ * disabled user, a token of another user): `unauthorized`, always this message, whatever the
+ * reason, so that it tells an unauthenticated caller nothing.
+ */
+export function refuseCredentials(): never {
+  return fail('unauthorized', 'Send "Authorization: Bearer <token>" with a valid token for this node: the admin token is in <home>/admin.token; user tokens come from "hotline token create"; a revoked token or a disabled user\'s token is not valid');
 }
 
 /** Users, their API tokens, and turning a bearer secret (or a `--as` name) into a {@link Principal}. */
@@ -95,7 +136,8 @@ export class UserRepository {
         : `Only a user with role "peer" is bound to a party; drop --peer or use --role peer`);
     }
     const peer = input.peer ?? null;
-    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null, peer };
+    const displayName = input.display_name === undefined ? null : checkDisplayName(input.display_name);
+    const row: UsersTable = { name, role, channels: JSON.stringify(channels), created_at: this.deps.clock.now(), disabled_at: null, peer, display_name: displayName };
     await this.deps.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst();
       if (taken !== undefined) fail('user_exists', `A user "${name}" already exists on this node`);
@@ -122,6 +164,15 @@ export class UserRepository {
     const u = await this.get(name);
     if (u === undefined) fail('unknown_user', `No user "${name}" on this node; see "hotline user list"`);
     return u;
+  }
+
+  /** Changes a user's display name; refuses an unknown user (`unknown_user`) and an edit that changes nothing. */
+  async edit(name: string, change: UserEdit): Promise<User> {
+    if (change.display_name === undefined) fail('invalid_argument', 'Say what to change, e.g. --display-name "Ivan Petrov"');
+    const displayName = checkDisplayName(change.display_name);
+    await this.require(name);
+    await this.deps.db.updateTable('users').set({ display_name: displayName }).where('name', '=', name).execute();
+    return this.require(name);
   }
 
   /** Disables a user: its tokens stop working at once. Disabling twice keeps the first time. */
@@ -162,8 +213,10 @@ export class UserRepository {
 
   /**
    * The principal behind a bearer secret: the node administrator for the config's admin token,
-   * else the token's user. Unknown and revoked tokens, and tokens of disabled users, are
-   * `unauthorized`.
+   * else the token's user. Unknown, malformed and revoked tokens, and tokens of disabled users,
+   * are all `unauthorized` with one message ({@link refuseCredentials}), on one code path: a caller
+   * without a valid token learns nothing about which tokens exist. The admin hash is compared in
+   * constant time; a user token is found by its SHA-256, never by the secret.
    */
   async authenticate(secret: string): Promise<Principal> {
     const hash = sha256Hex(secret);
@@ -171,11 +224,7 @@ export class UserRepository {
     const r = await this.deps.db.selectFrom('tokens').innerJoin('users', 'users.name', 'tokens.user_name')
       .select(['tokens.id', 'tokens.revoked_at', 'tokens.last_used_at', 'users.name', 'users.role', 'users.channels', 'users.disabled_at', 'users.peer'])
       .where('tokens.secret_sha256', '=', hash).executeTakeFirst();
-    if (r === undefined) fail('unauthorized', 'The token is not valid for this node');
-    if (r.revoked_at !== null) {
-      fail('unauthorized', `This token was revoked at ${isoTime(Number(r.revoked_at))}; ask the node administrator for a new one`);
-    }
-    if (r.disabled_at !== null) fail('unauthorized', `User "${r.name}" is disabled (since ${isoTime(Number(r.disabled_at))}); ask the node administrator`);
+    if (r === undefined || r.revoked_at !== null || r.disabled_at !== null) return refuseCredentials();
     const now = this.deps.clock.now();
     if (r.last_used_at === null || now - Number(r.last_used_at) >= LAST_USED_RESOLUTION_MS) {
       await this.deps.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();

@@ -14,6 +14,8 @@ export interface UsersTable {
   disabled_at: number | null;
   /** Role `peer` only: the party whose systems use this account (TAXII only). Migration `0007_taxii`. */
   peer: string | null;
+  /** What a person is called ("Ivan Petrov"), as an acknowledgement names them; null: the user name. Migration `0010_users_display_name`. */
+  display_name: string | null;
 }
 
 /** An API token. Only the SHA-256 of its secret is stored; the secret is shown once, at creation. */

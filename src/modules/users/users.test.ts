@@ -11,7 +11,7 @@ import { HotlineError, type ErrorCode } from '../../shared/errors.js';
 import { CHANNELS, TLPS } from '../federation/federation.types.js';
 import { canRead, checkRedRecipients, readableEnvelope, readableView, type Marked } from '../messaging/messaging.visibility.js';
 import type { MessageView } from '../messaging/messaging.service.js';
-import { UserRepository } from './users.service.js';
+import { UserRepository, whoIs } from './users.service.js';
 import { NODE_ADMIN, type Principal } from './users.types.js';
 
 const ADMIN_SECRET = 'the-admin-secret';
@@ -51,10 +51,37 @@ async function refused(p: () => Promise<unknown>, code: ErrorCode, message?: Reg
 describe('users', () => {
   it('adds officers and admins; channels are normalised to the vocabulary order', async () => {
     const a = await users.add({ name: 'alice', role: 'officer', channels: 'law, cert' });
-    expect(a).toEqual({ name: 'alice', role: 'officer', channels: ['cert', 'law'], created_at: '2026-01-01T00:00:00.000Z', disabled_at: null });
+    expect(a).toEqual({ name: 'alice', role: 'officer', channels: ['cert', 'law'], created_at: '2026-01-01T00:00:00.000Z', disabled_at: null, display_name: null });
     const root = await users.add({ name: 'root.ops', role: 'admin' });
     expect(root.channels).toEqual([...CHANNELS]);
     expect((await users.list()).map((u) => u.name)).toEqual(['alice', 'root.ops']);
+  });
+
+  it('a display name: set at add or by edit, trimmed; whoIs names the user by its record, the administrator as "Node administrator"', async () => {
+    const ivan = await users.add({ name: 'ivan', role: 'officer', channels: 'crisis', display_name: '  Ivan Petrov ' });
+    expect(ivan.display_name).toBe('Ivan Petrov');
+    expect(await whoIs(db, await users.principalFor('ivan'))).toEqual({ user: 'ivan', display_name: 'Ivan Petrov' });
+    await users.add({ name: 'olga', role: 'officer', channels: 'crisis' });
+    expect(await whoIs(db, await users.principalFor('olga'))).toEqual({ user: 'olga', display_name: 'olga' });
+    expect((await users.edit('olga', { display_name: 'Olga Smirnova' })).display_name).toBe('Olga Smirnova');
+    expect(await whoIs(db, await users.principalFor('olga'))).toEqual({ user: 'olga', display_name: 'Olga Smirnova' });
+    expect(await whoIs(db, NODE_ADMIN)).toEqual({ user: 'admin', display_name: 'Node administrator' });
+  });
+
+  it.each<[{ display_name?: string }, RegExp]>([
+    [{ display_name: '' }, /1 to 200 characters/],
+    [{ display_name: '   ' }, /1 to 200 characters/],
+    [{ display_name: 'x'.repeat(201) }, /1 to 200 characters/],
+    [{ display_name: 'Ivan\nPetrov' }, /one line/],
+    [{}, /Say what to change/],
+  ])('edit %j is refused (invalid_argument) and changes nothing', async (change, message) => {
+    await users.add({ name: 'ivan', role: 'officer', channels: 'crisis', display_name: 'Ivan Petrov' });
+    await refused(() => users.edit('ivan', change), 'invalid_argument', message);
+    await refused(() => users.add({ name: 'petr', role: 'officer', channels: 'crisis', display_name: String(change.display_name ?? '') }), 'invalid_argument');
+  });
+
+  it('edit of an unknown user is unknown_user', async () => {
+    await refused(() => users.edit('nobody', { display_name: 'No One' }), 'unknown_user');
   });
 
   it.each([
@@ -107,16 +134,16 @@ describe('tokens', () => {
     await users.add({ name: 'bob', role: 'officer', channels: 'law' });
     const a = await users.createToken('alice');
     const b = await users.createToken('bob');
-    await refused(() => users.authenticate('nope'), 'unauthorized', /not valid/);
+    await refused(() => users.authenticate('nope'), 'unauthorized', /with a valid token for this node/);
     clock.advance(1000);
     const revoked = await users.revokeToken(a.id);
     expect(revoked.revoked_at).toBe('2026-01-01T00:00:01.000Z');
     clock.advance(1000);
     expect((await users.revokeToken(a.id)).revoked_at).toBe(revoked.revoked_at); // revoking twice keeps the first time
-    await refused(() => users.authenticate(a.secret), 'unauthorized', /revoked at 2026-01-01T00:00:01.000Z/);
+    await refused(() => users.authenticate(a.secret), 'unauthorized', /with a valid token for this node/);
     expect((await users.authenticate(b.secret)).user).toBe('bob');
     await users.disable('bob');
-    await refused(() => users.authenticate(b.secret), 'unauthorized', /"bob" is disabled/);
+    await refused(() => users.authenticate(b.secret), 'unauthorized', /with a valid token for this node/);
     await refused(() => users.principalFor('bob'), 'unauthorized', /disabled/);
   });
 

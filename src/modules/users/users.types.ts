@@ -25,6 +25,12 @@ export interface Principal {
   readonly peer?: string;
 }
 
+/** The display name of the node administrator (it has no user record): what its acknowledgements name. */
+export const ADMIN_DISPLAY_NAME = 'Node administrator';
+
+/** Most characters of a display name (the `officer` field of an ack, templates/ack.json). */
+export const DISPLAY_NAME_MAX = 200;
+
 /** The node administrator: the config's admin token, and the CLI without `--as`. Holds every channel. */
 export const NODE_ADMIN: Principal = Object.freeze({ user: ADMIN_NAME, role: 'admin', channels: Object.freeze([...CHANNELS]) });
 
@@ -37,6 +43,8 @@ export interface User {
   disabled_at: string | null;
   /** Role `peer`: the party whose systems use it. */
   peer?: string;
+  /** What the person is called, e.g. "Ivan Petrov"; null when not set (the user name stands for it). */
+  display_name: string | null;
 }
 
 /** A token as listed (never with its secret). */

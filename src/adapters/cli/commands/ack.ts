@@ -1,29 +1,38 @@
 import type { Command } from 'commander';
 import { ackMessage } from '../../../modules/cases/cases.service.js';
+import type { AckResult } from '../../../modules/cases/cases.types.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
 
-/** `hotline ack ID --officer NAME`: a person acknowledges a message this node received. */
+/** "Ivan Petrov (ivan)", or the display name alone for an ack that does not record the user name. */
+export function acknowledger(a: { officer: string; user: string | null }): string {
+  return a.user === null ? a.officer : `${a.officer} (${a.user})`;
+}
+
+function said(r: AckResult): string {
+  return r.already
+    ? `Already acknowledged by ${acknowledger(r)} at ${r.at} (ack ${r.ack_id}); nothing sent`
+    : `Acknowledged ${r.acknowledges} as ${acknowledger(r)} at ${r.at}: ack ${r.ack_id} queued`;
+}
+
+/**
+ * `hotline ack ID [--as USER]`: a person acknowledges a message this node received. The ack names
+ * the user it acts as (its user name and display name); without `--as`, the node administrator.
+ */
 export function register(program: Command, cli: Cli): void {
   program.command('ack')
-    .description('acknowledge, as the officer who read it, a message this node received: a signed ack goes back to its sender')
+    .description('acknowledge a message this node received, as the user you act as: a signed ack naming you goes back to its sender')
     .argument('<id>', 'the message read')
-    .requiredOption('--officer <name>', 'who read it')
     .option('--text <text>', 'a note, in your language')
     .option('--lang <lang>', 'language of the note (BCP 47)')
-    .option('--as <user>', 'act as this user: only its channels (default: the node administrator)')
-    .action((id: string, o: { officer: string; text?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+    .option('--as <user>', 'the user who read it: the ack names it, by its display name (default: the node administrator)')
+    .action((id: string, o: { text?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
       const r = await ackMessage(ctx, {
-        id, officer: o.officer,
+        id,
         ...(o.text === undefined ? {} : { text: o.text }),
         ...(o.lang === undefined ? {} : { lang: o.lang }),
       }, await actingAs(ctx, o.as));
-      cli.out.print(
-        r.already
-          ? `Already acknowledged by ${r.officer} at ${r.at} (ack ${r.ack_id}); nothing sent`
-          : `Acknowledged ${r.acknowledges} as ${r.officer} at ${r.at}: ack ${r.ack_id} queued`,
-        r,
-      );
+      cli.out.print(said(r), r);
     }));
 }

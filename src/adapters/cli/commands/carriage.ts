@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { PRIVATE_FILE } from '../../../shared/files.js';
 import type { Command } from 'commander';
 import { exportEnvelopes, importCarriage } from '../../../modules/federation/federation.carriage.js';
 import { EXIT } from '../output.js';
@@ -14,7 +15,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--from-seq <n>', 'start at this seq (e.g. the one a peer reports missing)')
     .action((o: { to: string; out: string; fromSeq?: string }) => withNode(cli.home(), async (ctx) => {
       const file = await exportEnvelopes(ctx, o.to, o.fromSeq === undefined ? {} : { fromSeq: Number(o.fromSeq) });
-      writeFileSync(o.out, `${JSON.stringify(file, null, 2)}\n`);
+      writeFileSync(o.out, `${JSON.stringify(file, null, 2)}\n`, { mode: PRIVATE_FILE });
       const seqs = file.envelopes.map((e) => e.seq);
       cli.out.print(
         `Wrote ${file.envelopes.length} envelope(s) for ${o.to}${seqs.length > 0 ? ` (seq ${seqs[0]}..${seqs.at(-1)})` : ''} to ${o.out}`,
@@ -29,7 +30,7 @@ export function register(program: Command, cli: Cli): void {
     .action((path: string, o: { receiptsOut?: string }) => withNode(cli.home(), async (ctx) => {
       const r = await importCarriage(ctx, readJson(path, 'the carriage file'));
       const refused = r.results.filter((x) => !x.ok);
-      if (r.type === 'envelopes' && o.receiptsOut !== undefined) writeFileSync(o.receiptsOut, `${JSON.stringify(r.receipts, null, 2)}\n`);
+      if (r.type === 'envelopes' && o.receiptsOut !== undefined) writeFileSync(o.receiptsOut, `${JSON.stringify(r.receipts, null, 2)}\n`, { mode: PRIVATE_FILE });
       const lines = [`Imported ${r.type}: ${r.results.length - refused.length} accepted, ${refused.length} refused`];
       // Each refusal by its place in the file (0-based, as in the file's array), its id and its code.
       for (const [i, x] of r.results.entries()) {

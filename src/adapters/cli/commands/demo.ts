@@ -11,6 +11,7 @@ import { makeDescriptor, parseDescriptor } from '../../../modules/federation/fed
 import { publicKeyFromB64 } from '../../../modules/identity/identity.keys.js';
 import type { Receipt } from '../../../modules/federation/federation.types.js';
 import { withNode } from '../home.js';
+import { acknowledger } from './ack.js';
 import { initHome } from './init.js';
 import type { Cli } from '../main.js';
 
@@ -38,10 +39,10 @@ interface DemoNode {
   child?: ChildProcess;
 }
 
-async function api(n: DemoNode, path: string, init: { method?: string; body?: unknown } = {}): Promise<Record<string, unknown>> {
+async function api(n: DemoNode, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Record<string, unknown>> {
   const res = await fetch(`${n.url}${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${n.token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${init.token ?? n.token}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const json = (await res.json()) as Record<string, unknown>;
@@ -63,7 +64,7 @@ async function waitHealthy(n: DemoNode): Promise<void> {
 }
 
 function startChild(n: DemoNode): ChildProcess {
-  const log = openSync(join(n.home, 'node.log'), 'a');
+  const log = openSync(join(n.home, 'node.log'), 'a', 0o600);
   return spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', log, log] });
 }
 
@@ -104,13 +105,16 @@ async function crisisAlert(us: DemoNode, ru: DemoNode, say: (s: string) => void)
     }
   });
   for (const line of onRu?.rendered ?? []) say(`    ${line.label}: ${line.value}`);
-  await api(ru, `/api/v1/messages/${id}/ack`, { method: 'POST', body: { officer: 'Ivan Petrov, duty officer' } });
+  // The ack names whoever acknowledges: ru's duty officer, by the user record's display name.
+  await api(ru, '/api/v1/users', { method: 'POST', body: { name: 'ivan', role: 'officer', channels: ['crisis'], display_name: 'Ivan Petrov' } });
+  const ivan = String((await api(ru, '/api/v1/tokens', { method: 'POST', body: { user: 'ivan' } })).secret);
+  await api(ru, `/api/v1/messages/${id}/ack`, { method: 'POST', body: {}, token: ivan });
   const shown = await poll(async () => {
-    const m = (await api(us, `/api/v1/messages/${id}`)).message as { receipt: Receipt | null; acknowledged: { officer: string; at: string } | null };
+    const m = (await api(us, `/api/v1/messages/${id}`)).message as { receipt: Receipt | null; acknowledged: { officer: string; user: string | null; at: string } | null };
     return m.acknowledged === null ? undefined : m;
   });
   if (shown?.receipt != null && shown.acknowledged !== null) {
-    say(`  on us: receipted by node ${shown.receipt.from} at ${shown.receipt.received_at}; acknowledged by ${shown.acknowledged.officer} at ${shown.acknowledged.at}`);
+    say(`  on us: receipted by node ${shown.receipt.from} at ${shown.receipt.received_at}; acknowledged by ${acknowledger(shown.acknowledged)} at ${shown.acknowledged.at}`);
   } else {
     say('  on us: NOT acknowledged');
   }

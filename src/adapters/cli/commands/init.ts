@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, loadConfig, parseConfig, type ConfigFile } from '../../../config.js';
 import { openContext } from '../../../context.js';
 import { sha256Hex } from '../../../shared/canonical.js';
 import { fail } from '../../../shared/errors.js';
+import { makePrivateDir, PRIVATE_FILE } from '../../../shared/files.js';
 import { silentLogger } from '../../../shared/logger.js';
 import { fingerprint, generateKeys } from '../../../modules/identity/identity.keys.js';
 import { CHANNELS } from '../../../modules/federation/federation.types.js';
@@ -43,10 +44,10 @@ export async function initHome(o: InitOptions): Promise<{ home: string; fingerpr
   };
   // Validate before writing anything, so a bad --party or --url leaves no half-made home behind.
   parseConfig(file, home);
-  mkdirSync(home, { recursive: true });
-  writeFileSync(join(home, 'node.key'), privatePem, { mode: 0o600 });
-  writeFileSync(join(home, 'admin.token'), `${token}\n`, { mode: 0o600 });
-  writeFileSync(join(home, CONFIG_FILE), `${JSON.stringify(file, null, 2)}\n`);
+  makePrivateDir(home);
+  writeFileSync(join(home, 'node.key'), privatePem, { mode: PRIVATE_FILE });
+  writeFileSync(join(home, 'admin.token'), `${token}\n`, { mode: PRIVATE_FILE });
+  writeFileSync(join(home, CONFIG_FILE), `${JSON.stringify(file, null, 2)}\n`, { mode: PRIVATE_FILE });
   const ctx = await openContext(loadConfig(home), { log: silentLogger });
   await ctx.close();
   return { home, fingerprint: fingerprint(keys.publicKeyB64), token, url };

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { list, send, show, type MessageView } from '../../../modules/messaging/messaging.service.js';
+import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf, describeDeadline } from '../../../modules/deadlines/deadlines.service.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { acknowledger } from './ack.js';
 import { actingAs } from './user.js';
 import { collect, fieldsFromOptions, formatRendered } from './templates.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
@@ -15,10 +17,10 @@ function fieldsInput(fields: Record<string, unknown> | undefined): { fields?: Re
 
 /**
  * A message's state: the node's receipt and a person's acknowledgement, never one for the other,
- * e.g. "delivered: receipted by node ru at T1; acknowledged by Officer Ivanov at T2".
+ * e.g. "delivered: receipted by node ru at T1; acknowledged by Ivan Petrov (ivan) at T2".
  */
 export function stateOf(m: MessageView): string {
-  const ack = m.acknowledged === null || m.acknowledged === undefined ? '' : `; acknowledged by ${m.acknowledged.officer} at ${m.acknowledged.at}`;
+  const ack = m.acknowledged === null || m.acknowledged === undefined ? '' : `; acknowledged by ${acknowledger(m.acknowledged)} at ${m.acknowledged.at}`;
   if (m.direction === 'in') return `received ${m.stored_at}${ack}`;
   if (m.state === 'delivered') return `delivered: receipted by node ${m.receipt?.from ?? m.to} at ${m.receipt?.received_at ?? m.receipted_at ?? '?'}${ack}`;
   if (m.state === 'retrying') return `retrying (attempt ${m.attempts ?? 0}, next ${m.next_attempt_at ?? '?'})${ack}`;
@@ -56,7 +58,7 @@ export function register(program: Command, cli: Cli): void {
     .description('queue a message to a peer; it is delivered while the node runs')
     .requiredOption('--to <party>', 'the peer')
     .requiredOption('--channel <channel>', 'crisis | cert | law')
-    .option('--kind <kind>', 'message kind', 'notification')
+    .option('--kind <kind>', `message kind (not ${Object.keys(NODE_KINDS).join(', ')}: each has its own command)`, 'notification')
     .option('--priority <priority>', 'flash | immediate | priority | routine', 'routine')
     .option('--tlp <tlp>', 'clear | green | amber | amber+strict | red', 'amber')
     .option('--text <text>', 'free text in your language (required for some kinds, e.g. notification)')
@@ -99,9 +101,10 @@ export function register(program: Command, cli: Cli): void {
     .option('--lang <lang>', "language to render the template's labels and codes in (default: the node's language)")
     .action((id: string, o: { as?: string; lang?: string }) => withNode(cli.home(), async (ctx) => {
       const lang = requireLanguage(o.lang ?? ctx.config.language);
-      const r = await show(ctx.db, id, await actingAs(ctx, o.as));
+      const p = await actingAs(ctx, o.as);
+      const r = await show(ctx.db, id, p);
       const rendered = r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [];
-      const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now());
+      const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now(), p);
       const text = (): string => describe(r.message, rendered) + (deadline === null ? '' : `\n\n${describeDeadline(deadline).join('\n')}`);
       cli.out.print(text, { ...r, rendered, deadline });
     }));

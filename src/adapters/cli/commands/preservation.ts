@@ -28,10 +28,11 @@ function describe(p: PreservationView): string {
   ];
   if (p.reference !== null) lines.push(`Reference   ${p.reference}`);
   if (p.reason !== null) lines.push(`Reason      ${p.reason}`);
+  if (p.redacted !== undefined) lines.push(`Withheld    reference, reason: ${p.redacted}`);
   if (p.preserved_at !== null) lines.push(`Preserved   ${p.preserved_at}`);
   if (p.expires_at !== null) lines.push(`Expires     ${p.expires_at}${p.days_left === null ? '' : ` (${p.days_left} days left)`}`);
   if (p.reminded_at !== null) lines.push(`Reminded    ${p.reminded_at}`);
-  lines.push(`MLA request ${p.mla_request === null ? 'not recorded yet (hotline preservation mla CASE --reference REF)' : `${p.mla_request.reference}, sent ${p.mla_request.sent_at}`}`);
+  lines.push(`MLA request ${p.mla_request === null ? 'not recorded yet (hotline preservation mla CASE --reference REF)' : `${p.mla_request.reference ?? '(withheld: TLP:RED)'}, sent ${p.mla_request.sent_at}`}`);
   if (p.extensions.length > 0) {
     lines.push('', 'Extensions:');
     for (const e of p.extensions) {

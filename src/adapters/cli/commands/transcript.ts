@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
+import { PRIVATE_FILE } from '../../../shared/files.js';
 import { buildTranscript, transcriptText } from '../../../modules/transcripts/transcripts.service.js';
 import type { TranscriptReport } from '../../../modules/transcripts/transcripts.types.js';
 import { parseExpectations, verifyTranscriptBytes } from '../../../modules/transcripts/transcripts.verify.js';
@@ -16,10 +17,10 @@ export function register(program: Command, cli: Cli): void {
     .requiredOption('--case <id>', 'the case id')
     .requiredOption('--out <file>', 'the file to write')
     .option('--as <user>', 'the user it is for: their channels and TLP:RED recipiency apply (default: the node administrator)')
-    .option('--include-red', 'include TLP:RED messages (honoured for an administrator or a named recipient); otherwise they are listed as withheld')
+    .option('--include-red', 'include the TLP:RED messages the user (--as) may read as a named recipient or their writer; the others, and all of them for the node administrator unless it wrote them, are listed as withheld')
     .action((o: { case: string; out: string; as?: string; includeRed?: boolean }) => withNode(cli.home(), async (ctx) => {
       const t = await buildTranscript(ctx, o.case, { viewer: await actingAs(ctx, o.as), includeRed: o.includeRed === true });
-      writeFileSync(o.out, transcriptText(t));
+      writeFileSync(o.out, transcriptText(t), { mode: PRIVATE_FILE });
       const own = t.keys.find((k) => k.public_key === t.exporter_key);
       const summary = {
         out: o.out, case: t.case, messages: t.messages.length, withheld: t.withheld.length,

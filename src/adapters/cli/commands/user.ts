@@ -6,12 +6,12 @@ import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 
 function describeUser(u: User): string {
-  return `${u.name}  ${u.role}${u.peer === undefined ? '' : ` of peer ${u.peer}`}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
+  return `${u.name}${u.display_name === null ? '' : ` (${u.display_name})`}  ${u.role}${u.peer === undefined ? '' : ` of peer ${u.peer}`}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
 }
 
-/** `hotline user add|list|disable`: the node's users, their roles and channel grants. */
+/** `hotline user add|edit|list|disable`: the node's users, their roles and channel grants. */
 export function register(program: Command, cli: Cli): void {
-  const user = program.command('user').description('add, list and disable users (who may read and write which channels)');
+  const user = program.command('user').description('add, edit, list and disable users (who may read and write which channels)');
 
   user.command('add')
     .description('add a user with a role and the channels it may read and write')
@@ -19,17 +19,30 @@ export function register(program: Command, cli: Cli): void {
     .option('--role <role>', 'officer | admin | peer (an account a peer\'s systems use for TAXII only)', 'officer')
     .option('--channels <list>', 'channels granted, e.g. cert,crisis (an admin gets all by default)')
     .option('--peer <party>', 'role peer: the pinned peer whose systems use the account')
-    .action((name: string, o: { role: string; channels?: string; peer?: string }) => withNode(cli.home(), async (ctx) => {
-      const u = await ctx.users.add({ name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }), ...(o.peer === undefined ? {} : { peer: o.peer }) });
+    .option('--display-name <name>', 'what the person is called, e.g. "Ivan Petrov": their acknowledgements name it (default: the user name)')
+    .action((name: string, o: { role: string; channels?: string; peer?: string; displayName?: string }) => withNode(cli.home(), async (ctx) => {
+      const u = await ctx.users.add({
+        name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }), ...(o.peer === undefined ? {} : { peer: o.peer }),
+        ...(o.displayName === undefined ? {} : { display_name: o.displayName }),
+      });
       cli.out.print(`Added ${describeUser(u)}\nNext: hotline token create --user ${u.name}`, u);
+    }));
+
+  user.command('edit')
+    .description('change a user\'s display name (what its acknowledgements name)')
+    .argument('<name>')
+    .option('--display-name <name>', 'e.g. "Ivan Petrov"')
+    .action((name: string, o: { displayName?: string }) => withNode(cli.home(), async (ctx) => {
+      const u = await ctx.users.edit(name, o.displayName === undefined ? {} : { display_name: o.displayName });
+      cli.out.print(`Changed ${describeUser(u)}`, u);
     }));
 
   user.command('list')
     .description('list users')
     .action(() => withNode(cli.home(), async (ctx) => {
       const users = await ctx.users.list();
-      cli.out.print(() => table(['NAME', 'ROLE', 'CHANNELS', 'CREATED', 'DISABLED'],
-        users.map((u) => [u.name, u.role, u.channels.join(','), u.created_at, u.disabled_at ?? ''])), { users });
+      cli.out.print(() => table(['NAME', 'DISPLAY NAME', 'ROLE', 'CHANNELS', 'CREATED', 'DISABLED'],
+        users.map((u) => [u.name, u.display_name ?? '', u.role, u.channels.join(','), u.created_at, u.disabled_at ?? ''])), { users });
     }));
 
   user.command('disable')

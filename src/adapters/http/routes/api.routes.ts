@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
 import { list, send, show } from '../../../modules/messaging/messaging.service.js';
+import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
@@ -11,7 +12,7 @@ import { authenticate, principalOf, requireChannel, requireRole } from '../auth.
 const SendBody = Type.Object({
   to: Type.String({ description: 'Party id of a pinned peer' }),
   channel: Type.String({ enum: [...CHANNELS] }),
-  kind: Type.String({ enum: [...KINDS] }),
+  kind: Type.String({ enum: [...KINDS], description: `A kind a person sends; kinds only the node emits (${Object.keys(NODE_KINDS).join(', ')}) are refused with reserved_kind: each has its own route` }),
   priority: Type.String({ enum: [...PRIORITIES] }),
   tlp: Type.String({ enum: [...TLPS] }),
   text: Type.Optional(Type.String({ minLength: 1, description: "Free text in the writer's language; required when the kind's template says so (e.g. notification)" })),
@@ -85,8 +86,9 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
   app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt, rendered in a language', security, params: Type.Object({ id: Type.String() }), querystring: ShowQuery } },
     async (req) => {
       const lang = requireLanguage((req.query as Static<typeof ShowQuery>).lang ?? ctx.config.language);
-      const r = await show(ctx.db, (req.params as { id: string }).id, principalOf(req));
-      const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now());
+      const p = principalOf(req);
+      const r = await show(ctx.db, (req.params as { id: string }).id, p);
+      const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now(), p);
       return { ...r, rendered: r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [], deadline };
     });
 }

@@ -15,8 +15,7 @@ const CasesQuery = Type.Object({
 });
 
 const AckBody = Type.Object({
-  officer: Type.String({ minLength: 1, maxLength: 200, description: 'The officer who read the message' }),
-  text: Type.Optional(Type.String({ minLength: 1 })),
+  text: Type.Optional(Type.String({ minLength: 1, description: 'A note; the ack names the token\'s user (user name and display name), never a name given here' })),
   lang: Type.Optional(Type.String()),
 }, { additionalProperties: false });
 
@@ -66,7 +65,7 @@ export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: ()
       return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });
 
-  app.post('/api/v1/messages/:id/ack', { ...auth, schema: { tags: ['cases'], summary: 'Acknowledge, as the officer who read it, a message this node received (idempotent: the first ack stands)', security, params: Id, body: AckBody } },
+  app.post('/api/v1/messages/:id/ack', { ...auth, schema: { tags: ['cases'], summary: 'Acknowledge a message this node received, as the token\'s user: the ack names that user (idempotent: the first ack stands)', security, params: Id, body: AckBody } },
     async (req, res) => {
       const r = await ackMessage(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof AckBody>) }, principalOf(req));
       if (!r.already) onQueued();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { makePrivateDir, PRIVATE_FILE } from '../../../shared/files.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -52,7 +53,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext): Promi
       const q = req.query as Static<typeof UploadQuery>;
       const id = randomUUID();
       const dir = join(ctx.config.home, 'feeds', 'uploads');
-      mkdirSync(dir, { recursive: true });
+      makePrivateDir(dir);
       const file = join(dir, `${id}.feed`);
       let bytes = 0;
       try {
@@ -61,7 +62,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext): Promi
             bytes += chunk.length;
             cb(bytes > MAX_UPLOAD_BYTES ? new HotlineError('body_too_large', `Uploads are limited to ${MAX_UPLOAD_BYTES} bytes`) : null, chunk);
           },
-        }), createWriteStream(file));
+        }), createWriteStream(file, { mode: PRIVATE_FILE }));
       } catch (e) {
         rmSync(file, { force: true });
         throw e;

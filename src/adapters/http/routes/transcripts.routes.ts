@@ -9,7 +9,7 @@ const Params = Type.Object({ id: Type.String({ description: 'The case id (a UUID
 const Query = Type.Object({
   include_red: Type.Optional(Type.Boolean({
     default: false,
-    description: 'Include TLP:RED messages: honoured for an administrator or a named recipient; otherwise they are listed in "withheld"',
+    description: 'Include the TLP:RED messages the token\'s user may read (a named recipient, or the writer); every other red message, whatever the role, is listed in "withheld"',
   })),
 }, { additionalProperties: false });
 
@@ -24,7 +24,7 @@ export function transcriptsRoutes(app: FastifyInstance, ctx: NodeContext): void 
     schema: {
       tags: ['cases'],
       summary: 'The signed, self-contained transcript of a case, for "hotline verify FILE" anywhere',
-      description: 'Messages on channels the token does not hold are left out (a case with none is 404 not_found); TLP:RED messages are withheld and listed unless include_red is honoured.',
+      description: 'Messages on channels the token does not hold are left out (a case with none is 404 not_found); TLP:RED messages are withheld and listed unless include_red is asked for and the user may read them (the administrator is no exception).',
       security: [{ bearer: [] }],
       params: Params,
       querystring: Query,

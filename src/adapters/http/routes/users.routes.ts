@@ -10,6 +10,11 @@ const AddUserBody = Type.Object({
   role: Type.String({ enum: [...ROLES] }),
   channels: Type.Optional(Type.Array(Type.String(), { description: `Channels granted (some of ${CHANNELS.join(', ')}); required for an officer, all by default for an admin` })),
   peer: Type.Optional(Type.String({ description: 'Role peer only, and required for it: the pinned peer whose systems use the account (TAXII only)' })),
+  display_name: Type.Optional(Type.String({ description: 'What the person is called, e.g. "Ivan Petrov" (1 to 200 characters, one line): acknowledgements name it' })),
+}, { additionalProperties: false });
+
+const EditUserBody = Type.Object({
+  display_name: Type.Optional(Type.String({ description: 'The new display name (1 to 200 characters, one line)' })),
 }, { additionalProperties: false });
 
 const CreateTokenBody = Type.Object({
@@ -39,6 +44,12 @@ export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
       requireRole(principalOf(req), 'admin');
       const b = req.body as Static<typeof AddUserBody>;
       return reply.status(201).send(await ctx.users.add(b));
+    });
+
+  app.patch('/api/v1/users/:name', { onRequest, schema: { tags, summary: "Change a user's display name (admin)", security, params: Type.Object({ name: Type.String() }), body: EditUserBody } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      return ctx.users.edit((req.params as { name: string }).name, req.body as Static<typeof EditUserBody>);
     });
 
   app.post('/api/v1/users/:name/disable', { onRequest, schema: { tags, summary: "Disable a user: all of its tokens stop working (admin)", security, params: Type.Object({ name: Type.String() }) } },

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { fail, HotlineError } from '../../../shared/errors.js';
-import type { UserRepository } from '../../../modules/users/users.service.js';
+import { HotlineError } from '../../../shared/errors.js';
+import { refuseCredentials, type UserRepository } from '../../../modules/users/users.service.js';
 import type { Principal } from '../../../modules/users/users.types.js';
 
 /** Sent with every 401: the schemes this server takes (TAXII 2.1 section 1.6.9). */
@@ -14,18 +14,16 @@ export const WWW_AUTHENTICATE = 'Basic realm="hotline", Bearer realm="hotline"';
  */
 export async function taxiiPrincipal(users: UserRepository, req: FastifyRequest): Promise<Principal> {
   const h = req.headers.authorization;
-  if (typeof h !== 'string' || h.trim() === '') {
-    fail('unauthorized', 'Authenticate with HTTP Basic (your user name and an API token from "hotline token create") or "Authorization: Bearer <token>"');
-  }
+  // Every way of failing (no header, a malformed one, a bad token, another user's token) gets the one answer of refuseCredentials.
+  if (typeof h !== 'string' || h.trim() === '') return refuseCredentials();
   const bearer = /^Bearer\s+(\S+)$/i.exec(h);
   if (bearer !== null) return users.authenticate(bearer[1]!);
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(h);
-  if (basic === null) fail('unauthorized', 'The Authorization header must be "Basic <base64 of user:token>" or "Bearer <token>"');
-  const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const text = basic === null ? '' : Buffer.from(basic[1]!, 'base64').toString('utf8');
   const colon = text.indexOf(':');
-  if (colon < 0) fail('unauthorized', 'HTTP Basic credentials must be "user:token"');
+  if (colon < 0) return refuseCredentials();
   const p = await users.authenticate(text.slice(colon + 1));
-  if (p.user !== text.slice(0, colon)) fail('unauthorized', `That token does not belong to user "${text.slice(0, colon)}"`);
+  if (p.user !== text.slice(0, colon)) return refuseCredentials();
   return p;
 }
 
