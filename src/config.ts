@@ -66,7 +66,7 @@ export interface ConfigFile {
   language?: string;
   ping_schedule?: { to: string; channel: string; every_minutes: number }[];
   law?: { remind_days_before?: number };
-  notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } };
+  notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string; secure?: boolean; require_tls?: boolean; user?: string; password_file?: string; password_env?: string; ca_file?: string } };
   taxii?: Partial<TaxiiConfig>;
 }
 
@@ -145,7 +145,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     language: language as string,
     pingSchedule: parsePingSchedule(c.ping_schedule, { party, channels: channels as Channel[] }),
     law: parseLawConfig(c.law),
-    notify: parseNotifyConfig(c.notify),
+    notify: parseNotifyConfig(c.notify, home),
     taxii: Object.freeze(overrides('taxii', DEFAULT_TAXII, c.taxii)),
   });
 }
