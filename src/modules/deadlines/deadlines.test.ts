@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Transaction } from 'kysely';
@@ -157,6 +158,30 @@ describe('deadlines', () => {
     expect(await db.selectFrom('notification_deliveries').select(['target', 'state', 'attempts']).orderBy('target').execute()).toEqual([
       { target: `${hook.url}/live`, state: 'sent', attempts: 1 }, { target: deadUrl, state: 'pending', attempts: 0 },
     ]);
+  });
+
+  it('a webhook that redirects is a failed attempt coded redirect_refused; the redirect is not followed', async () => {
+    const db = await store();
+    const hook = await webhookReceiver();
+    closers.push(() => hook.close());
+    const redirector = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(307, { location: `${hook.url}/elsewhere` }).end());
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => {
+      redirector.closeAllConnections();
+      redirector.close(() => r());
+    }));
+    const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook`;
+    const clock = new FakeClock();
+    await notify({ db, clock, notify: {} }, { message_id: 'm3', step: '0', payload: { type: 'test' }, targets: { webhook: url } });
+    const p = new DeadlineProcessor({ db, clock, party: 'ru', notify: {}, sinks: notificationSinks({}), log: silentLogger });
+    expect(await p.runOnce()).toMatchObject({ sent: 0, failed: 1 });
+    const [d] = await db.selectFrom('notification_deliveries').select(['state', 'attempts', 'last_error']).execute();
+    expect(d).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(d!.last_error).toMatch(/^redirect_refused: webhook http:\/\/127\.0\.0\.1:\d+\/hook answered HTTP 307/);
+    expect(hook.hits).toHaveLength(0);
   });
 
   it('formats lateness for people', () => {
