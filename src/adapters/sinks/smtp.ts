@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { SmtpConfig } from '../../modules/deadlines/deadlines.types.js';
 import { fail, HotlineError } from '../../shared/errors.js';
 
@@ -41,7 +41,7 @@ export function smtpSender(smtp: SmtpConfig, o: { timeoutMs: number; env?: NodeJ
       fail('config_invalid', `"notify.smtp.ca_file": cannot read ${smtp.caFile}`);
     }
   }
-  const transport: Transporter = createTransport({
+  const options = {
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure ?? smtp.port === 465,
@@ -54,11 +54,14 @@ export function smtpSender(smtp: SmtpConfig, o: { timeoutMs: number; env?: NodeJ
     socketTimeout: o.timeoutMs,
     disableFileAccess: true,
     disableUrlAccess: true,
-  });
+  };
+  // nodemailer is loaded at the first mail, not at every start of the node or the CLI.
+  let transport: Promise<Transporter> | undefined;
   return async (mail, signal) => {
     signal.throwIfAborted();
     try {
-      await transport.sendMail({
+      transport ??= import('nodemailer').then((m) => m.createTransport(options));
+      await (await transport).sendMail({
         from: smtp.from, to: mail.to, subject: mail.subject.replace(/[\r\n]+/g, ' '), text: mail.text, date: mail.date,
         textEncoding: 'quoted-printable',
       });
