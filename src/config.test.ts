@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from './config.js';
+import { DEFAULT_HTTP, loadConfig, parseConfig } from './config.js';
 import { DEFAULT_LIMITS } from './modules/federation/federation.types.js';
 
 const good = {
@@ -58,5 +58,14 @@ describe('config', () => {
     expect(() => loadConfig(home)).toThrow(/hotline\.json is not valid JSON/);
     writeFileSync(join(home, 'hotline.json'), JSON.stringify({ ...good, party: 'x' }));
     expect(() => loadConfig(home)).toThrow(/hotline\.json: "party"/);
+  });
+
+  it('reads the http limits: numbers over the defaults, limitLoopback a boolean, headers no later than the request', () => {
+    expect(parseConfig(good, '/tmp/home').http).toEqual(DEFAULT_HTTP);
+    expect(parseConfig({ ...good, http: { apiPerMinute: 5, limitLoopback: true } }, '/tmp/home').http).toMatchObject({ apiPerMinute: 5, limitLoopback: true, federationPerMinute: 600 });
+    expect(problem({ ...good, http: { limitLoopback: 'yes' } })).toBe('config_invalid: "http.limitLoopback" must be true or false');
+    expect(problem({ ...good, http: { maxConections: 5 } })).toMatch(/^config_invalid: "http.maxConections" is not a setting/);
+    expect(problem({ ...good, http: { requestTimeoutMs: 1000, headersTimeoutMs: 2000 } })).toMatch(/"http.headersTimeoutMs" must not be more than "http.requestTimeoutMs"/);
+    expect(parseConfig({ ...good, delivery: { concurrency: 2 } }, '/tmp/home').delivery).toMatchObject({ concurrency: 2, timeoutMs: 30_000 });
   });
 });

@@ -39,6 +39,8 @@ export interface Config {
   readonly taxii: Readonly<TaxiiConfig>;
   /** How many days prunable records are kept (`retention`; `hotline prune`). */
   readonly retention: Readonly<RetentionConfig>;
+  /** The HTTP server (`http`): timeouts, connection limits, rate limits per source address. */
+  readonly http: Readonly<HttpConfig>;
 }
 
 /** `taxii` in hotline.json. */
@@ -69,9 +71,10 @@ export interface ConfigFile {
   language?: string;
   ping_schedule?: { to: string; channel: string; every_minutes: number }[];
   law?: { remind_days_before?: number };
-  notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } };
+  notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string; secure?: boolean; require_tls?: boolean; user?: string; password_file?: string; password_env?: string; ca_file?: string } };
   taxii?: Partial<TaxiiConfig>;
   retention?: Partial<RetentionConfig>;
+  http?: Partial<HttpConfig>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -149,9 +152,10 @@ export function parseConfig(raw: unknown, home: string): Config {
     language: language as string,
     pingSchedule: parsePingSchedule(c.ping_schedule, { party, channels: channels as Channel[] }),
     law: parseLawConfig(c.law),
-    notify: parseNotifyConfig(c.notify),
+    notify: parseNotifyConfig(c.notify, home),
     taxii: Object.freeze(overrides('taxii', DEFAULT_TAXII, c.taxii)),
     retention: Object.freeze(overrides('retention', DEFAULT_RETENTION, c.retention)),
+    http: parseHttpConfig(c.http),
   });
 }
 
@@ -166,4 +170,47 @@ function overrides<T extends object>(section: string, defaults: Readonly<T>, giv
     out[k] = v;
   }
   return out as T;
+}
+
+/** `http` in hotline.json: what a slow or noisy client may cost the node. Times in ms. */
+export interface HttpConfig {
+  /** The whole request, body included, must arrive within this; a trickled body is cut (408). */
+  requestTimeoutMs: number;
+  /** The request's headers must arrive within this (at most `requestTimeoutMs`). */
+  headersTimeoutMs: number;
+  /** A connection with no traffic for this long is closed. */
+  idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections in all, and from one source address (more are closed at once). */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** Requests per minute from one source address: to the federation endpoint, and to everything else. Over it: 429 `rate_limited` with Retry-After. */
+  federationPerMinute: number;
+  apiPerMinute: number;
+  /**
+   * Whether loopback clients (127.0.0.0/8, ::1) count against the per-address limits; off by
+   * default: they are this host (the operator, the tests). Turn it on behind a local reverse proxy.
+   */
+  limitLoopback: boolean;
+}
+
+export const DEFAULT_HTTP: Readonly<HttpConfig> = {
+  requestTimeoutMs: 120_000, headersTimeoutMs: 20_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024, maxConnectionsPerAddress: 64, federationPerMinute: 600, apiPerMinute: 1200, limitLoopback: false,
+};
+
+function parseHttpConfig(given: unknown): Readonly<HttpConfig> {
+  const { limitLoopback, ...numbers } = DEFAULT_HTTP;
+  let loopback = limitLoopback;
+  let rest = given;
+  if (typeof given === 'object' && given !== null && !Array.isArray(given) && 'limitLoopback' in given) {
+    const { limitLoopback: l, ...others } = given as Record<string, unknown>;
+    if (typeof l !== 'boolean') fail('config_invalid', '"http.limitLoopback" must be true or false');
+    loopback = l;
+    rest = others;
+  }
+  const out = { ...overrides('http', numbers, rest), limitLoopback: loopback };
+  if (out.headersTimeoutMs > out.requestTimeoutMs) fail('config_invalid', '"http.headersTimeoutMs" must not be more than "http.requestTimeoutMs"');
+  return Object.freeze(out);
 }

@@ -8,7 +8,8 @@ import { DeliveryProcessor, type Transport } from './modules/federation/federati
 import { PingScheduler } from './modules/directory/directory.scheduler.js';
 import { PreservationReminders } from './modules/law/law.reminders.js';
 import { notify } from './modules/deadlines/deadlines.notify.js';
-import { DeadlineProcessor } from './modules/deadlines/deadlines.processor.js';
+import { DEFAULT_DEADLINE_OPTIONS, DeadlineProcessor } from './modules/deadlines/deadlines.processor.js';
+import { notificationSinks } from './adapters/sinks/sinks.js';
 import { statuses } from './modules/taxii/taxii.status.js';
 import { RetentionProcessor } from './shared/retention.js';
 import { retentionRules } from './retention.js';
@@ -48,13 +49,15 @@ export interface StartOptions extends ContextOptions {
 /** Composition root: config → storage → modules → adapters; listens and starts delivery. */
 export async function startNode(configOrHome: Config | string, opts: StartOptions = {}): Promise<RunningNode> {
   const config = typeof configOrHome === 'string' ? loadConfig(configOrHome) : configOrHome;
+  // Reads the SMTP password now (a missing file or variable stops the start, naming the setting).
+  const sinks = notificationSinks(config.notify, { timeoutMs: DEFAULT_DEADLINE_OPTIONS.sinkTimeoutMs });
   const ctx = await openContext(config, opts);
   // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts).
   await statuses.finishInterrupted(ctx.db);
   const metrics = createMetrics(ctx.db, ctx.self.party);
   const delivery = new DeliveryProcessor({
     db: ctx.db, self: ctx.self, clock: ctx.clock, peers: ctx.peers, log: ctx.log.child({ module: 'delivery' }),
-    transport: opts.transport ?? httpTransport(), options: config.delivery,
+    transport: opts.transport ?? httpTransport({ timeoutMs: config.delivery.timeoutMs }), options: config.delivery,
     ...(opts.random === undefined ? {} : { random: opts.random }),
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
   });
@@ -73,7 +76,7 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
     },
   });
   const deadlines = new DeadlineProcessor({
-    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, log: ctx.log.child({ module: 'deadlines' }),
+    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, log: ctx.log.child({ module: 'deadlines' }),
   });
   const retentionLog = ctx.log.child({ module: 'retention' });
   const retention = new RetentionProcessor({

@@ -35,6 +35,11 @@ export const ERROR_CODES = [
   'channel_not_agreed',
   'bad_receipt',
   'link_diverged',
+  // delivery to a peer or a notification sink (a link's or a notification's last error)
+  'redirect_refused',
+  'peer_unreachable',
+  'peer_error',
+  'sink_failed',
   // message templates
   'template_mismatch',
   'template_invalid',

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { NodeContext } from '../../context.js';
 import { checkUtf8Charset, parseJsonBytes } from '../../shared/json.js';
 import { errorHandler } from './errors.js';
+import { guardServer, serverTimeouts } from './limits.js';
 import type { Metrics } from './metrics.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { casesRoutes } from './routes/cases.routes.js';
@@ -28,12 +29,14 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
     loggerInstance: ctx.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.limits.maxBatchBytes,
+    ...serverTimeouts(ctx.config.http),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
   });
   app.setErrorHandler(errorHandler(ctx.log));
   // JSON only: fastify would otherwise hand text/plain bodies to routes as strings.
   app.removeContentTypeParser('text/plain');
   jsonBodies(app);
+  await guardServer(app, ctx.config.http, ctx.log.child({ module: 'http' }));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,6 +1,8 @@
 import type { Transaction } from 'kysely';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
+import { KeyedPool } from '../../shared/pool.js';
+import { HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactUrls } from '../../shared/redact.js';
 import { rotaFor } from '../directory/directory.service.js';
@@ -8,7 +10,7 @@ import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { RotaStep } from '../directory/directory.types.js';
 import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
 import { notify } from './deadlines.notify.js';
-import { postWebhook, sendMail } from './deadlines.sinks.js';
+import type { NotificationSinks } from './deadlines.sinks.js';
 import { ESCALATION, OVERDUE_STEP, type DeadlinesDb, type NotificationPayload, type NotifyConfig } from './deadlines.types.js';
 
 /** How the processor paces itself; times in ms. */
@@ -20,15 +22,23 @@ export interface DeadlineOptions {
   maxBackoffMs: number;
   /** After this many failed attempts a delivery is given up (state `failed`, logged). */
   maxAttempts: number;
+  /** Most sink targets (a webhook URL, an e-mail address) being delivered to at once; one call per target at a time. */
+  concurrency: number;
+  /** How long one sink call may take before it counts as failed. */
+  sinkTimeoutMs: number;
 }
 
-export const DEFAULT_DEADLINE_OPTIONS: Readonly<DeadlineOptions> = { pollMs: 1000, baseBackoffMs: 1000, maxBackoffMs: 5 * 60_000, maxAttempts: 50 };
+export const DEFAULT_DEADLINE_OPTIONS: Readonly<DeadlineOptions> = {
+  pollMs: 1000, baseBackoffMs: 1000, maxBackoffMs: 5 * 60_000, maxAttempts: 50, concurrency: 8, sinkTimeoutMs: 10_000,
+};
 
 export interface DeadlineDeps {
   db: DeadlinesDb;
   clock: Clock;
   party: string;
   notify: NotifyConfig;
+  /** Where notifications go (adapters; main.ts composes them from `notify`). */
+  sinks: NotificationSinks;
   log: Logger;
   options?: Partial<DeadlineOptions>;
 }
@@ -57,27 +67,45 @@ function following(row: DeadlinesTable, step: string): { step: string; at: numbe
  * Fires due escalation steps and overdue alerts, and delivers queued notifications to their
  * sinks. Each step is decided in one transaction that moves the deadline's `next_step` forward
  * (compare-and-set) and inserts the notification (unique on message id + step): a step is
- * decided exactly once, whatever crashes or restarts; sinks get it at least once.
+ * decided exactly once, whatever crashes or restarts; sinks get it at least once. Deliveries
+ * run per target (one call at a time to each webhook URL or address, at most `concurrency`
+ * targets at once, each call bounded by `sinkTimeoutMs`) and the loop does not wait for them:
+ * a dead webhook holds one slot, not the escalation of other messages.
  */
 export class DeadlineProcessor {
   private readonly options: DeadlineOptions;
   private readonly loop: BackgroundLoop;
+  /** Sink targets being delivered to now, keyed `<sink> <target>`. */
+  private readonly targets: KeyedPool<string>;
+  /** Aborts sink calls in flight when the node stops. */
+  private abort = new AbortController();
 
   constructor(private readonly deps: DeadlineDeps) {
     this.options = { ...DEFAULT_DEADLINE_OPTIONS, ...deps.options };
     this.loop = new BackgroundLoop({
-      pass: () => this.runOnce(),
+      pass: () => this.pass(),
       sleepMs: () => this.options.pollMs,
       onError: (e) => deps.log.error({ err: e }, 'deadline pass failed'),
+    });
+    this.targets = new KeyedPool<string>({
+      limit: () => this.options.concurrency,
+      onEnd: () => {
+        if (this.loop.running) this.loop.wake();
+      },
+      onError: (e, target) => deps.log.error({ err: e, target }, 'notification delivery failed'),
     });
   }
 
   start(): void {
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     this.loop.start();
   }
 
+  /** Stops the loop, aborts the sink calls in flight (they stay pending) and waits for them to end. */
   async stop(): Promise<void> {
     await this.loop.stop();
+    this.abort.abort();
+    await this.targets.idle();
   }
 
   /** Runs a pass now (e.g. after a notification was queued). */
@@ -85,11 +113,23 @@ export class DeadlineProcessor {
     this.loop.wake();
   }
 
-  /** One pass: decide every due step, then attempt every due delivery. */
+  /** One pass: decide every due step, then attempt every due delivery, and wait for them (tests drive the processor with this). */
   async runOnce(): Promise<DeadlineRun> {
     const decided = await this.decideDue();
-    const { sent, failed } = await this.deliverDue();
-    return { decided, sent, failed };
+    const counts = { sent: 0, failed: 0 };
+    const upTo = this.deps.clock.now();
+    await this.targets.runAll(await this.dueTargets(upTo), (key) => this.drainTarget(key, upTo, counts));
+    return { decided, ...counts };
+  }
+
+  /** The loop's pass: decide every due step, then start deliveries to the due targets it has slots for, without waiting for them. */
+  private async pass(): Promise<void> {
+    await this.decideDue();
+    const upTo = this.deps.clock.now();
+    for (const key of await this.dueTargets(upTo)) {
+      if (this.targets.full) break;
+      this.targets.start(key, () => this.drainTarget(key, upTo, { sent: 0, failed: 0 }));
+    }
   }
 
   private async decideDue(): Promise<number> {
@@ -147,27 +187,34 @@ export class DeadlineProcessor {
     return true;
   }
 
-  private async deliverDue(): Promise<{ sent: number; failed: number }> {
+  /** Targets with a delivery due at `upTo`, longest waiting first, as `<sink> <target>` keys. */
+  private async dueTargets(upTo: number): Promise<string[]> {
+    const rows = await this.deps.db.selectFrom('notification_deliveries')
+      .select(['sink', 'target']).select((eb) => eb.fn.min('next_attempt_at').as('first'))
+      .where('state', '=', 'pending').where('next_attempt_at', '<=', upTo)
+      .groupBy(['sink', 'target']).orderBy('first').orderBy('target').limit(1000).execute();
+    return rows.map((r) => `${r.sink} ${r.target}`);
+  }
+
+  /** Delivers a target's due notifications one at a time, oldest first, until none is due or one fails. */
+  private async drainTarget(key: string, upTo: number, counts: { sent: number; failed: number }): Promise<void> {
+    const space = key.indexOf(' ');
+    const sink = key.slice(0, space);
+    const target = key.slice(space + 1);
     const { db, clock } = this.deps;
-    const rows = await db.selectFrom('notification_deliveries')
-      .innerJoin('notifications', 'notifications.id', 'notification_deliveries.notification_id')
-      .select(['notification_deliveries.notification_id', 'notification_deliveries.sink', 'notification_deliveries.target',
-        'notification_deliveries.attempts', 'notifications.payload'])
-      .where('notification_deliveries.state', '=', 'pending').where('notification_deliveries.next_attempt_at', '<=', clock.now())
-      .orderBy('notification_deliveries.next_attempt_at').limit(100).execute();
-    let sent = 0;
-    let failed = 0;
-    for (const r of rows) {
-      const payload = JSON.parse(r.payload) as Record<string, unknown>;
-      let error: string | null = null;
-      try {
-        if (r.sink === 'webhook') await postWebhook(r.target, payload);
-        else if (r.sink === 'email' && this.deps.notify.smtp !== undefined) {
-          await sendMail(this.deps.notify.smtp, r.target, String(payload.subject ?? payload.type ?? 'hotline notification'), JSON.stringify(payload, null, 2), new Date(clock.now()));
-        } else error = `no ${r.sink} sink is configured`;
-      } catch (e) {
-        error = (e as Error).message;
-      }
+    for (;;) {
+      if (this.abort.signal.aborted) return;
+      const r = await db.selectFrom('notification_deliveries')
+        .innerJoin('notifications', 'notifications.id', 'notification_deliveries.notification_id')
+        .select(['notification_deliveries.notification_id', 'notification_deliveries.attempts', 'notifications.payload'])
+        .where('notification_deliveries.sink', '=', sink).where('notification_deliveries.target', '=', target)
+        .where('notification_deliveries.state', '=', 'pending').where('notification_deliveries.next_attempt_at', '<=', upTo)
+        .orderBy('notification_deliveries.next_attempt_at').orderBy('notification_deliveries.notification_id')
+        .limit(1).executeTakeFirst();
+      if (r === undefined) return;
+      const error = await this.attempt(sink, target, JSON.parse(r.payload) as Record<string, unknown>);
+      // Stopped mid-call: not the sink's failure; the delivery stays pending for the next start.
+      if (error !== null && this.abort.signal.aborted) return;
       const attempts = Number(r.attempts) + 1;
       const now = clock.now();
       const giveUp = error !== null && attempts >= this.options.maxAttempts;
@@ -176,14 +223,40 @@ export class DeadlineProcessor {
         .set(error === null
           ? { state: 'sent', attempts, sent_at: now, next_attempt_at: null, last_error: null }
           : { state: giveUp ? 'failed' : 'pending', attempts, last_error: error, next_attempt_at: giveUp ? null : now + backoff })
-        .where('notification_id', '=', r.notification_id).where('sink', '=', r.sink).where('target', '=', r.target)
+        .where('notification_id', '=', r.notification_id).where('sink', '=', sink).where('target', '=', target)
         .execute();
-      if (error === null) sent++;
-      else {
-        failed++;
-        this.deps.log.warn({ notification: r.notification_id, sink: r.sink, target: redactUrls(r.target), attempts, err: redactUrls(error) }, giveUp ? 'notification given up' : 'notification failed; will retry');
+      if (error === null) {
+        counts.sent++;
+        continue;
       }
+      counts.failed++;
+      this.deps.log.warn({ notification: r.notification_id, sink, target: redactUrls(target), attempts, err: redactUrls(error) }, giveUp ? 'notification given up' : 'notification failed; will retry');
+      return;
     }
-    return { sent, failed };
+  }
+
+  /** One sink call, bounded by `sinkTimeoutMs` even if the sink ignores its signal; the error (code first) or null. */
+  private async attempt(sink: string, target: string, payload: Record<string, unknown>): Promise<string | null> {
+    const { sinks, clock } = this.deps;
+    const ms = this.options.sinkTimeoutMs;
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(ms)]);
+    let call: Promise<void>;
+    if (sink === 'webhook') call = sinks.webhook(target, payload, signal);
+    else if (sink === 'email' && sinks.email !== undefined) {
+      call = sinks.email({ to: target, subject: String(payload.subject ?? payload.type ?? 'hotline notification'), text: JSON.stringify(payload, null, 2), date: new Date(clock.now()) }, signal);
+    } else return `sink_failed: no ${sink} sink is configured`;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HotlineError('sink_failed', `the ${sink} sink ${target} did not finish within ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([call, late]);
+      return null;
+    } catch (e) {
+      return isHotlineError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+    } finally {
+      clearTimeout(timer);
+      call.catch(() => undefined);
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Transaction } from 'kysely';
@@ -14,13 +15,18 @@ import { deadlinesHook } from './deadlines.hook.js';
 import { notify } from './deadlines.notify.js';
 import { DeadlineProcessor } from './deadlines.processor.js';
 import { deadlineOf, formatLate } from './deadlines.service.js';
-import { smtpData } from './deadlines.sinks.js';
 import { needsAck, parseNotifyConfig } from './deadlines.types.js';
+import { notificationSinks } from '../../adapters/sinks/sinks.js';
+import { eventually } from '../../../test/helpers/nodes.js';
+import { smtpRelay } from '../../../test/helpers/smtp.js';
+import { webhookReceiver } from '../../../test/helpers/webhook.js';
 
 const stores: Store[] = [];
 const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.destroy()));
+  await Promise.all(closers.splice(0).map((c) => c()));
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
 
@@ -40,41 +46,6 @@ function envelope(kind: string, fields: Partial<Envelope> = {}): Envelope {
 
 async function store_(db: Store, env: Envelope, direction: 'in' | 'out' = 'in'): Promise<void> {
   await db.transaction().execute((trx) => deadlinesHook.apply!(trx as unknown as Transaction<FederationTables>, { env, direction, hash: '', storedAt: Date.UTC(2026, 0, 1) }));
-}
-
-/** A tiny SMTP server on 127.0.0.1:0 that records what each session said. */
-async function smtpServer(): Promise<{ port: number; sessions: string[][] }> {
-  const sessions: string[][] = [];
-  const server = createServer((sock: Socket) => {
-    const lines: string[] = [];
-    sessions.push(lines);
-    let inData = false;
-    let buf = '';
-    sock.write('220 test ESMTP\r\n');
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      let i: number;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        lines.push(line);
-        if (inData) {
-          if (line === '.') {
-            inData = false;
-            sock.write('250 OK queued\r\n');
-          }
-        } else if (line.startsWith('EHLO')) sock.write('250-test\r\n250 8BITMIME\r\n');
-        else if (line === 'DATA') {
-          inData = true;
-          sock.write('354 go on\r\n');
-        } else if (line === 'QUIT') sock.end('221 bye\r\n');
-        else sock.write('250 OK\r\n');
-      }
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, sessions };
 }
 
 describe('deadlines', () => {
@@ -132,21 +103,85 @@ describe('deadlines', () => {
     ]);
   });
 
-  it('e-mail goes through a local SMTP server with minimal SMTP, dot-stuffed', async () => {
+  it('e-mail goes through the SMTP relay (nodemailer) once; the subject arrives decoded', async () => {
     const db = await store();
-    const smtp = await smtpServer();
+    const smtp = await smtpRelay();
+    closers.push(() => smtp.close());
     const clock = new FakeClock();
-    const config = { smtp: { host: '127.0.0.1', port: smtp.port, from: 'hotline@ru.example' } };
-    await notify({ db, clock, notify: config }, { message_id: 'm2', step: '1', subject: 'FLASH inquiry awaits acknowledgement', payload: { type: 'hotline.escalation', note: '.hidden' }, targets: { email: 'backup@ru.example' } });
-    const p = new DeadlineProcessor({ db, clock, party: 'ru', notify: config, log: silentLogger });
+    const config = parseNotifyConfig({ smtp: { host: '127.0.0.1', port: smtp.port, from: 'hotline@ru.example' } });
+    await notify({ db, clock, notify: config }, { message_id: 'm2', step: '1', subject: 'FLASH запрос awaits acknowledgement', payload: { type: 'hotline.escalation', note: '.hidden' }, targets: { email: 'backup@ru.example' } });
+    const p = new DeadlineProcessor({ db, clock, party: 'ru', notify: config, sinks: notificationSinks(config), log: silentLogger });
     expect(await p.runOnce()).toMatchObject({ sent: 1, failed: 0 });
-    expect(smtp.sessions).toHaveLength(1);
-    const said = smtp.sessions[0]!;
-    expect(said.slice(0, 4)).toEqual(['EHLO hotline', 'MAIL FROM:<hotline@ru.example>', 'RCPT TO:<backup@ru.example>', 'DATA']);
-    expect(said).toContain('Subject: FLASH inquiry awaits acknowledgement');
-    expect(said.at(-1)).toBe('QUIT');
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0]).toMatchObject({ from: 'hotline@ru.example', to: ['backup@ru.example'], subject: 'FLASH запрос awaits acknowledgement' });
+    expect(JSON.parse(smtp.mails[0]!.text)).toMatchObject({ type: 'hotline.escalation', note: '.hidden' });
     expect(await p.runOnce()).toMatchObject({ sent: 0 });
-    expect(smtpData('a\n.b\n..c')).toBe('a\r\n..b\r\n...c');
+  });
+
+  it('a webhook that accepts and never answers holds one slot: another target is notified while that call is still open', async () => {
+    const db = await store();
+    const hook = await webhookReceiver();
+    closers.push(() => hook.close());
+    const sockets: Socket[] = [];
+    let closed = 0;
+    let bytes = 0;
+    const dead = createServer((sock) => {
+      sockets.push(sock);
+      sock.on('data', (d: Buffer) => {
+        bytes += d.length;
+      });
+      sock.on('close', () => closed++);
+    });
+    servers.push(dead);
+    closers.push(async () => {
+      for (const x of sockets) x.destroy();
+    });
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}/hook`;
+    const clock = new FakeClock();
+    const config = {};
+    // The dead target's notification is the older one: the old processor tried it first and waited out its 10 s timeout.
+    await notify({ db, clock, notify: config }, { message_id: 'm-dead', step: '0', payload: { type: 'test' }, targets: { webhook: deadUrl } });
+    clock.advance(1);
+    await notify({ db, clock, notify: config }, { message_id: 'm-live', step: '0', payload: { type: 'test' }, targets: { webhook: `${hook.url}/live` } });
+    const p = new DeadlineProcessor({ db, clock, party: 'ru', notify: config, sinks: notificationSinks(config), log: silentLogger });
+    p.start();
+    try {
+      await eventually(async () => (bytes > 0 && hook.ok().length > 0 ? true : undefined));
+      // The order of events: the live target got its notification while the dead call was open and unanswered.
+      expect(closed).toBe(0);
+      expect(hook.ok().map((h) => h.path)).toEqual(['/live']);
+    } finally {
+      await p.stop();
+    }
+    // Stopping aborted the dead call without counting it: it is still pending, untried.
+    expect(await db.selectFrom('notification_deliveries').select(['target', 'state', 'attempts']).orderBy('target').execute()).toEqual([
+      { target: `${hook.url}/live`, state: 'sent', attempts: 1 }, { target: deadUrl, state: 'pending', attempts: 0 },
+    ]);
+  });
+
+  it('a webhook that redirects is a failed attempt coded redirect_refused; the redirect is not followed', async () => {
+    const db = await store();
+    const hook = await webhookReceiver();
+    closers.push(() => hook.close());
+    const redirector = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(307, { location: `${hook.url}/elsewhere` }).end());
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise<void>((r) => {
+      redirector.closeAllConnections();
+      redirector.close(() => r());
+    }));
+    const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook`;
+    const clock = new FakeClock();
+    await notify({ db, clock, notify: {} }, { message_id: 'm3', step: '0', payload: { type: 'test' }, targets: { webhook: url } });
+    const p = new DeadlineProcessor({ db, clock, party: 'ru', notify: {}, sinks: notificationSinks({}), log: silentLogger });
+    expect(await p.runOnce()).toMatchObject({ sent: 0, failed: 1 });
+    const [d] = await db.selectFrom('notification_deliveries').select(['state', 'attempts', 'last_error']).execute();
+    expect(d).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(d!.last_error).toMatch(/^redirect_refused: webhook http:\/\/127\.0\.0\.1:\d+\/hook answered HTTP 307/);
+    expect(hook.hits).toHaveLength(0);
   });
 
   it('formats lateness for people', () => {

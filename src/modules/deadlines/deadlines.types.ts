@@ -1,3 +1,4 @@
+import { isAbsolute, join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { fail } from '../../shared/errors.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
@@ -29,20 +30,68 @@ export const OVERDUE_STEP = 'overdue';
 /** Where notifications go besides the rota's own targets (`notify` in hotline.json). */
 export interface NotifyConfig {
   readonly webhook?: { readonly url: string };
-  /** A local SMTP relay (no TLS, no auth): e-mail goes to the rota position's address. */
-  readonly smtp?: { readonly host: string; readonly port: number; readonly from: string };
+  /** An SMTP relay: e-mail goes to the rota position's address. */
+  readonly smtp?: SmtpConfig;
+}
+
+/**
+ * `notify.smtp`: STARTTLS is used whenever the relay offers it (`require_tls`: refuse to send
+ * without it); `secure`: TLS from the first byte (default for port 465). With `user`, the
+ * password is read at start from `password_file` (relative to the home) or the environment
+ * variable named by `password_env`, never from hotline.json itself, and never logged.
+ */
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly from: string;
+  readonly secure?: boolean;
+  readonly requireTls?: boolean;
+  readonly auth?: { readonly user: string; readonly passwordFile?: string; readonly passwordEnv?: string };
+  /** PEM file of CA certificates trusted for the relay besides the system's (a private relay's own CA). */
+  readonly caFile?: string;
+}
+
+const SMTP_KEYS = ['host', 'port', 'from', 'secure', 'require_tls', 'user', 'password_file', 'password_env', 'ca_file'];
+
+function parseSmtp(raw: unknown, home: string): SmtpConfig {
+  const bad = (m: string): never => fail('config_invalid', m);
+  const s = raw as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null || typeof s.host !== 'string' || s.host === '' || !Number.isInteger(s.port)
+    || (s.port as number) < 1 || (s.port as number) > 65535 || typeof s.from !== 'string' || !EMAIL.test(s.from)) {
+    bad('"notify.smtp" must be { "host": string, "port": 1..65535, "from": an e-mail address }');
+  }
+  for (const k of Object.keys(s!)) if (!SMTP_KEYS.includes(k)) bad(`"notify.smtp.${k}" is not a setting; known: ${SMTP_KEYS.join(', ')}`);
+  const out: { -readonly [K in keyof SmtpConfig]: SmtpConfig[K] } = { host: s!.host as string, port: s!.port as number, from: s!.from as string };
+  for (const [k, key] of [['secure', 'secure'], ['require_tls', 'requireTls']] as const) {
+    if (s![k] === undefined) continue;
+    if (typeof s![k] !== 'boolean') bad(`"notify.smtp.${k}" must be true or false`);
+    out[key] = s![k] as boolean;
+  }
+  const text = (k: string): string | undefined => (s![k] === undefined ? undefined : typeof s![k] === 'string' && s![k] !== '' ? (s![k] as string) : bad(`"notify.smtp.${k}" must be a non-empty string`));
+  const resolve = (p: string): string => (isAbsolute(p) ? p : join(home, p));
+  const user = text('user');
+  const passwordFile = text('password_file');
+  const passwordEnv = text('password_env');
+  if (user === undefined && (passwordFile !== undefined || passwordEnv !== undefined)) bad('"notify.smtp.password_file" and "password_env" need "notify.smtp.user"');
+  if (user !== undefined) {
+    if ((passwordFile === undefined) === (passwordEnv === undefined)) bad('"notify.smtp.user" needs exactly one of "password_file" (a file holding the password) or "password_env" (the name of an environment variable holding it)');
+    out.auth = Object.freeze({ user, ...(passwordFile === undefined ? {} : { passwordFile: resolve(passwordFile) }), ...(passwordEnv === undefined ? {} : { passwordEnv }) });
+  }
+  const caFile = text('ca_file');
+  if (caFile !== undefined) out.caFile = resolve(caFile);
+  return Object.freeze(out);
 }
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
-/** Validates the `notify` section of hotline.json; every problem names the field. */
-export function parseNotifyConfig(raw: unknown): NotifyConfig {
+/** Validates the `notify` section of hotline.json; every problem names the field. Relative paths are taken from `home`. */
+export function parseNotifyConfig(raw: unknown, home = '.'): NotifyConfig {
   const bad = (m: string): never => fail('config_invalid', m);
   if (raw === undefined) return Object.freeze({});
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('"notify" must be an object: { "webhook"?: { "url" }, "smtp"?: { "host", "port", "from" } }');
   const n = raw as Record<string, unknown>;
   for (const k of Object.keys(n)) if (k !== 'webhook' && k !== 'smtp') bad(`"notify.${k}" is not a setting; known: webhook, smtp`);
-  const out: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } } = {};
+  const out: { webhook?: { url: string }; smtp?: SmtpConfig } = {};
   if (n.webhook !== undefined) {
     const w = n.webhook as { url?: unknown } | null;
     const url = typeof w === 'object' && w !== null && typeof w.url === 'string' ? w.url : bad('"notify.webhook" must be { "url": "http(s)://..." }');
@@ -55,14 +104,7 @@ export function parseNotifyConfig(raw: unknown): NotifyConfig {
     if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) bad(`"notify.webhook.url" must be an http(s) URL (got "${url}")`);
     out.webhook = Object.freeze({ url });
   }
-  if (n.smtp !== undefined) {
-    const s = n.smtp as { host?: unknown; port?: unknown; from?: unknown } | null;
-    if (typeof s !== 'object' || s === null || typeof s.host !== 'string' || s.host === '' || !Number.isInteger(s.port)
-      || (s.port as number) < 1 || (s.port as number) > 65535 || typeof s.from !== 'string' || !EMAIL.test(s.from)) {
-      bad('"notify.smtp" must be { "host": string, "port": 1..65535, "from": an e-mail address }');
-    }
-    out.smtp = Object.freeze({ host: s!.host as string, port: s!.port as number, from: s!.from as string });
-  }
+  if (n.smtp !== undefined) out.smtp = parseSmtp(n.smtp, home);
   return Object.freeze(out);
 }
 

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
+import { KeyedPool } from '../../shared/pool.js';
+import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { receiptProblem } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
@@ -8,9 +10,9 @@ import { validKeys, type Peer, type PeerRepository } from './federation.peers.js
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { Self } from './federation.types.js';
 
-/** Carries a batch of canonical envelope texts to a peer and returns its parsed answer. */
+/** Carries a batch of canonical envelope texts to a peer and returns its parsed answer; `signal` aborts it (the node stops). */
 export interface Transport {
-  deliver(peer: Peer, envelopes: readonly string[]): Promise<unknown>;
+  deliver(peer: Peer, envelopes: readonly string[], signal?: AbortSignal): Promise<unknown>;
 }
 
 export interface DeliveryOptions {
@@ -20,6 +22,10 @@ export interface DeliveryOptions {
   backoffMaxMs: number;
   /** How often an idle node looks for work queued by another process (the CLI). */
   pollMs: number;
+  /** Most links delivered at once; each link has at most one batch in flight. */
+  concurrency: number;
+  /** How long one batch's HTTP request may take before the attempt fails. */
+  timeoutMs: number;
 }
 
 export const DEFAULT_DELIVERY: Readonly<DeliveryOptions> = {
@@ -28,6 +34,8 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryOptions> = {
   backoffBaseMs: 500,
   backoffMaxMs: 60_000,
   pollMs: 200,
+  concurrency: 8,
+  timeoutMs: 30_000,
 };
 
 export interface DeliveryDeps {
@@ -52,6 +60,14 @@ export function backoffMs(attempts: number, o: Pick<DeliveryOptions, 'backoffBas
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/**
+ * The stable code in front of a link's `last_error` ("redirect_refused: ru answered HTTP 307 ..."),
+ * or null when there is none. Every error delivery records starts with one.
+ */
+export function lastErrorCode(lastError: string | null | undefined): string | null {
+  return /^([a-z][a-z0-9_]*): /.exec(lastError ?? '')?.[1] ?? null;
+}
+
 interface Outcome {
   receipted: number;
   error?: string;
@@ -62,32 +78,50 @@ interface Outcome {
 /**
  * The durable outbox's delivery loop. Each link is delivered in `seq` order with at most one
  * batch in flight; a link's state (cursor, attempts, next attempt, last error) lives in the
- * store, so a restart resumes exactly where the last receipt left it.
+ * store, so a restart resumes exactly where the last receipt left it. Links are drained
+ * independently: a pass starts a drain for each due link not already in flight (at most
+ * `concurrency` at once) and returns without waiting for them; the end of a drain wakes the
+ * loop. A peer that never answers holds only its own link.
  */
 export class DeliveryProcessor {
   /** stop() was called: in-progress drains end after their current batch. */
   private stopRequested = false;
   private readonly loop: BackgroundLoop;
-  private readonly inFlight = new Set<string>();
+  /** Links being drained now: one drain per link, at most `concurrency` at once. */
+  private readonly drains: KeyedPool<string>;
   private readonly random: () => number;
+  /** Aborts the requests in flight when the node stops. */
+  private abort = new AbortController();
 
   constructor(private readonly deps: DeliveryDeps) {
     this.random = deps.random ?? Math.random;
     this.loop = new BackgroundLoop({
-      pass: () => this.runOnce(),
+      pass: () => this.dispatch(),
       sleepMs: () => deps.options.pollMs,
       onError: (e) => deps.log.error({ err: e }, 'delivery pass failed'),
+    });
+    this.drains = new KeyedPool<string>({
+      limit: () => deps.options.concurrency,
+      // A drain ended: a slot is free, and its link may be due again.
+      onEnd: () => {
+        if (this.loop.running) this.loop.wake();
+      },
+      onError: (e, to) => deps.log.error({ err: e, to }, 'delivery on a link failed'),
     });
   }
 
   start(): void {
     this.stopRequested = false;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     this.loop.start();
   }
 
+  /** Stops the loop, aborts the requests in flight (not recorded as failures) and waits for the drains to end. */
   async stop(): Promise<void> {
     this.stopRequested = true;
     await this.loop.stop();
+    this.abort.abort();
+    await this.drains.idle();
   }
 
   /** Something was queued: look now instead of at the next poll. */
@@ -95,32 +129,50 @@ export class DeliveryProcessor {
     this.loop.wake();
   }
 
-  /** Delivers every link that is due now, each until it is empty or fails; returns messages receipted. */
-  async runOnce(): Promise<number> {
-    const now = this.deps.clock.now();
+  /** Links due at `now`, longest waiting first. */
+  private async dueLinks(now: number): Promise<string[]> {
     const due = await this.deps.db.selectFrom('links').select('to_party')
       .where('from_party', '=', this.deps.self.party)
       .where('next_attempt_at', '<=', now)
       .whereRef('send_from_seq', '<=', 'last_seq')
+      .orderBy('next_attempt_at').orderBy('to_party')
       .execute();
-    const counts = await Promise.all(due.filter((l) => !this.inFlight.has(l.to_party)).map((l) => this.drain(l.to_party)));
-    return counts.reduce((a, b) => a + b, 0);
+    return due.map((l) => l.to_party);
+  }
+
+  /** The loop's pass: starts a drain for every due link it has a slot for, and returns without waiting for them. */
+  private async dispatch(): Promise<void> {
+    for (const to of await this.dueLinks(this.deps.clock.now())) {
+      if (this.drains.full) break;
+      this.drains.start(to, async () => {
+        await this.drain(to);
+      });
+    }
+  }
+
+  /**
+   * Delivers every link that is due now, each until it is empty or fails, at most `concurrency`
+   * at once, and waits for them; returns messages receipted (tests drive the processor with this).
+   */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    await this.drains.runAll(await this.dueLinks(this.deps.clock.now()), async (to) => {
+      total += await this.drain(to);
+    });
+    return total;
   }
 
   private async drain(to: string): Promise<number> {
-    this.inFlight.add(to);
     let total = 0;
-    try {
-      for (;;) {
-        const link = await getLink(this.deps.db, this.deps.self.party, to);
-        if (link === undefined || link.send_from_seq > link.last_seq) return total;
-        const outcome = await this.deliverBatch(link);
-        total += outcome.receipted;
-        await this.record(link, outcome);
-        if (outcome.error !== undefined || this.stopRequested) return total;
-      }
-    } finally {
-      this.inFlight.delete(to);
+    for (;;) {
+      const link = await getLink(this.deps.db, this.deps.self.party, to);
+      if (link === undefined || link.send_from_seq > link.last_seq) return total;
+      const outcome = await this.deliverBatch(link);
+      // Stopped mid-request: the abort is not the peer's failure; the next start retries.
+      if (this.abort.signal.aborted && outcome.error !== undefined) return total;
+      total += outcome.receipted;
+      await this.record(link, outcome);
+      if (outcome.error !== undefined || this.stopRequested) return total;
     }
   }
 
@@ -138,18 +190,19 @@ export class DeliveryProcessor {
       batch.push(r);
     }
     const nothing: Outcome = { receipted: 0, nextSeq: link.send_from_seq };
-    if (batch.length === 0) return { ...nothing, error: `the store holds no envelope at seq ${link.send_from_seq} on the link to ${link.to_party}; run "hotline verify"` };
+    if (batch.length === 0) return { ...nothing, error: `storage_error: the store holds no envelope at seq ${link.send_from_seq} on the link to ${link.to_party}; run "hotline verify"` };
     let peer: Peer;
     let answer: unknown;
     try {
       peer = await this.deps.peers.require(link.to_party);
-      answer = await this.deps.transport.deliver(peer, batch.map((r) => r.envelope));
+      answer = await this.deps.transport.deliver(peer, batch.map((r) => r.envelope), this.abort.signal);
     } catch (e) {
-      return { ...nothing, error: e instanceof Error ? e.message : String(e) };
+      // A coded failure keeps its code in front, e.g. "redirect_refused: ru answered HTTP 307 ...".
+      return { ...nothing, error: isHotlineError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e) };
     }
     const results = (answer as { results?: unknown } | null)?.results;
     if (!Array.isArray(results) || results.length !== batch.length) {
-      return { ...nothing, error: `${link.to_party} answered with ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} envelopes` };
+      return { ...nothing, error: `peer_error: ${link.to_party} answered with ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} envelopes` };
     }
     const keys = validKeys(peer, this.deps.clock.now());
     const accepted: { id: string; receipt: string }[] = [];
@@ -161,23 +214,24 @@ export class DeliveryProcessor {
       if (res.ok === true) {
         const problem = receiptProblem(res.receipt, { self: this.deps.self.party, peer: link.to_party, id: row.id, seq, hash: row.hash }, keys);
         if (problem !== undefined) {
-          error = problem;
+          error = `bad_receipt: ${problem}`;
           break;
         }
         if (row.receipt === null) accepted.push({ id: row.id, receipt: JSON.stringify(res.receipt) });
         nextSeq = seq + 1;
         continue;
       }
-      const code = String(res.error?.code ?? 'unknown');
+      const given = String(res.error?.code ?? '');
+      const code = /^[a-z][a-z0-9_]{0,63}$/.test(given) ? given : 'unknown'; // a peer's text: only a code-shaped one is kept
       const expected = res.error?.expected_seq;
-      error = `${link.to_party} refused seq ${seq}: ${code}: ${String(res.error?.message ?? '')}`;
+      error = `${code}: ${link.to_party} refused seq ${seq}: ${String(res.error?.message ?? '')}`;
       if ((code === 'seq_gap' || code === 'seq_rewind' || code === 'prev_mismatch') && typeof expected === 'number') {
         if (expected < seq) {
           nextSeq = expected; // the peer lacks earlier envelopes: resend them from our store
           error = undefined;
           this.deps.log.warn({ to: link.to_party, expected, seq }, 'peer reported a gap; resending from its expected seq');
         } else {
-          error = `link to ${link.to_party} has diverged: it expects seq ${expected} but refused ${seq} (${code}); compare link hashes with its administrator`;
+          error = `link_diverged: the link to ${link.to_party} has diverged: it expects seq ${expected} but refused ${seq} (${code}); compare link hashes with its administrator`;
         }
       }
       break;

@@ -79,9 +79,7 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
       for (const link of tx.links.values()) if (link.stored === true) await saveLinkHead(trx, link);
     });
   }
-  for (const r of results) {
-    if (!r.ok) deps.log.warn({ id: r.id, code: r.error.code, expected_seq: r.error.expected_seq }, `envelope refused: ${r.error.message}`);
-  }
+  logRefusals(deps.log, results);
   return results;
 }
 
@@ -187,6 +185,21 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   link.head_hash = c.hash;
   link.stored = true;
   return receipt;
+}
+
+/** One warning line per batch with refusals: counts per code and the first refusal, never a line per envelope. */
+function logRefusals(log: Logger, results: readonly EnvelopeResult[]): void {
+  const codes: Record<string, number> = {};
+  let first: EnvelopeResult | undefined;
+  for (const r of results) {
+    if (r.ok) continue;
+    first ??= r;
+    codes[r.error.code] = (codes[r.error.code] ?? 0) + 1;
+  }
+  if (first === undefined || first.ok) return;
+  const refused = Object.values(codes).reduce((a, b) => a + b, 0);
+  log.warn({ refused, of: results.length, codes, first: { id: first.id, code: first.error.code, expected_seq: first.error.expected_seq } },
+    `batch: ${refused} of ${results.length} envelopes refused; first: ${first.error.message}`);
 }
 
 function idOf(item: unknown): string | null {

@@ -18,6 +18,16 @@ export const PACKAGE_FILES: Readonly<Record<IpdbKind, { pkg: string; file: strin
   'country-ipv6': { pkg: '@ip-location-db/geo-whois-asn-country', file: 'geo-whois-asn-country-ipv6.csv', attribution: 'ip-location-db geo-whois-asn-country; CC0 1.0' },
 };
 
+/**
+ * The date of the data in an @ip-location-db package, from its date-stamped version
+ * (`2.3.2026061719` → `2026-06-17`); null for a version without one. The packages are pinned
+ * exactly in package.json: which party an address routes to changes only when someone bumps them.
+ */
+export function packageDataDate(version: string): string | null {
+  const m = /\.(\d{4})(\d{2})(\d{2})\d{0,2}$/.exec(version);
+  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
+}
+
 /** A source file chosen for a kind, with the size and mtime the cache is keyed on. */
 export interface ResolvedSource {
   kind: IpdbKind;

@@ -2,15 +2,22 @@ import type { Command } from 'commander';
 import { ipdbDir } from '../../../context.js';
 import { fail } from '../../../shared/errors.js';
 import { describeIpdb, importIpdb, IPDB_KINDS, type IpdbDescription, type IpdbKind } from '../../../modules/feeds/feeds.ipdb.js';
+import { packageDataDate } from '../../../modules/feeds/feeds.ipsources.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+
+/** When the data is from: the package's date-stamped version, else the file's modification time. */
+function dataOf(s: IpdbDescription['sources'][number]): string {
+  const date = s.package === undefined ? null : packageDataDate(s.package.version);
+  return date === null ? s.modified.slice(0, 10) : `${date} (${s.package!.name}@${s.package!.version})`;
+}
 
 function describe(d: IpdbDescription): string {
   return [
     `Cache  ${d.cache.path} (${(d.cache.bytes / 1e6).toFixed(1)} MB, built ${d.cache.builtAt}${d.cache.rebuilt ? ', just rebuilt' : ''})`,
     '',
-    table(['KIND', 'ORIGIN', 'ROWS', 'MODIFIED', 'FILE'], d.sources.map((s) => [s.kind, s.origin, String(s.rows), s.modified, s.path])),
+    table(['KIND', 'ORIGIN', 'DATA OF', 'ROWS', 'MODIFIED', 'FILE'], d.sources.map((s) => [s.kind, s.origin, dataOf(s), String(s.rows), s.modified, s.path])),
     '',
     ...[...new Set(d.sources.map((s) => s.attribution).filter((a): a is string => a !== null))],
   ].join('\n');
@@ -24,7 +31,7 @@ export function register(program: Command, cli: Cli): void {
     .description('which data files are in use, their rows and dates')
     .action(() => withNode(cli.home(), async (ctx) => {
       const d = await describeIpdb({ cacheDir: ipdbDir(ctx.config) });
-      cli.out.print(describe(d), d);
+      cli.out.print(describe(d), { ...d, sources: d.sources.map((s) => ({ ...s, data_of: dataOf(s) })) });
     }));
 
   ipdb.command('import')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { list, send, show, type MessageView } from '../../../modules/messaging/messaging.service.js';
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf, describeDeadline } from '../../../modules/deadlines/deadlines.service.js';
+import { lastErrorCode } from '../../../modules/federation/federation.delivery.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -23,7 +24,10 @@ export function stateOf(m: MessageView): string {
   const ack = m.acknowledged === null || m.acknowledged === undefined ? '' : `; acknowledged by ${acknowledger(m.acknowledged)} at ${m.acknowledged.at}`;
   if (m.direction === 'in') return `received ${m.stored_at}${ack}`;
   if (m.state === 'delivered') return `delivered: receipted by node ${m.receipt?.from ?? m.to} at ${m.receipt?.received_at ?? m.receipted_at ?? '?'}${ack}`;
-  if (m.state === 'retrying') return `retrying (attempt ${m.attempts ?? 0}, next ${m.next_attempt_at ?? '?'})${ack}`;
+  if (m.state === 'retrying') {
+    const code = lastErrorCode(m.last_error);
+    return `retrying (attempt ${m.attempts ?? 0}, next ${m.next_attempt_at ?? '?'}${code === null ? '' : `, ${code}`})${ack}`;
+  }
   return `queued${ack}`;
 }
 

@@ -5,6 +5,9 @@ import { parseJsonBytes } from '../../../shared/json.js';
 import { parseDescriptor, type Peer } from '../../../modules/federation/federation.peers.js';
 import type { Channel } from '../../../modules/federation/federation.types.js';
 import { setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
+import { lastErrorCode } from '../../../modules/federation/federation.delivery.js';
+import { getLink } from '../../../modules/federation/federation.links.js';
+import type { LinksTable } from '../../../modules/federation/federation.tables.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -28,6 +31,31 @@ function readJson(source: string, what: string): unknown {
     if (isHotlineError(e) && e.code === 'malformed_json') return fail('invalid_argument', `${what} in ${where} is not JSON`);
     throw e;
   }
+}
+
+/** Delivery on the link to a peer, as `peer list` shows it. */
+interface LinkState {
+  /** Messages queued and not yet receipted. */
+  pending: number;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  /** The stable code in front of `last_error`, e.g. redirect_refused. */
+  last_error_code: string | null;
+}
+
+function linkState(link: LinksTable | undefined): LinkState {
+  if (link === undefined) return { pending: 0, attempts: 0, next_attempt_at: null, last_error: null, last_error_code: null };
+  return {
+    pending: Math.max(0, link.last_seq - link.acked_seq), attempts: link.attempts,
+    next_attempt_at: link.next_attempt_at === null ? null : new Date(link.next_attempt_at).toISOString(),
+    last_error: link.last_error, last_error_code: lastErrorCode(link.last_error),
+  };
+}
+
+function describeLink(l: LinkState): string {
+  if (l.attempts > 0) return `failing: ${l.last_error_code ?? 'error'} (${l.attempts} attempts, ${l.pending} pending)`;
+  return l.pending > 0 ? `${l.pending} pending` : 'ok';
 }
 
 function describePeer(p: Peer): string {
@@ -57,8 +85,10 @@ export function register(program: Command, cli: Cli): void {
     .description('list pinned peers')
     .action(() => withNode(cli.home(), async (ctx) => {
       const peers = await ctx.peers.list();
-      cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT'],
-        peers.map((p) => [p.party, p.name, p.url, p.channels.join(','), p.keys.at(-1)?.fingerprint ?? ''])), { peers });
+      const links = await Promise.all(peers.map(async (p) => linkState(await getLink(ctx.db, ctx.self.party, p.party))));
+      cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'DELIVERY'],
+        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), p.keys.at(-1)?.fingerprint ?? '', describeLink(links[i]!)])),
+      { peers: peers.map((p, i) => ({ ...p, delivery: links[i] })) });
     }));
 
   peer.command('show')
