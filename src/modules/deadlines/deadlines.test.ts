@@ -147,7 +147,10 @@ describe('deadlines', () => {
     const p = new DeadlineProcessor({ db, clock, party: 'ru', notify: config, sinks: notificationSinks(config), log: silentLogger });
     p.start();
     try {
-      await eventually(async () => (bytes > 0 && hook.ok().length > 0 ? true : undefined));
+      // Wait until the live delivery is recorded as sent, not only received: stop() aborts calls whose outcome is not yet recorded.
+      const liveSent = async (): Promise<boolean> => (await db.selectFrom('notification_deliveries').select('state')
+        .where('target', '=', `${hook.url}/live`).executeTakeFirst())?.state === 'sent';
+      await eventually(async () => (bytes > 0 && hook.ok().length > 0 && await liveSent() ? true : undefined));
       // The order of events: the live target got its notification while the dead call was open and unanswered.
       expect(closed).toBe(0);
       expect(hook.ok().map((h) => h.path)).toEqual(['/live']);
@@ -155,8 +158,9 @@ describe('deadlines', () => {
       await p.stop();
     }
     // Stopping aborted the dead call without counting it: it is still pending, untried.
-    expect(await db.selectFrom('notification_deliveries').select(['target', 'state', 'attempts']).orderBy('target').execute()).toEqual([
-      { target: `${hook.url}/live`, state: 'sent', attempts: 1 }, { target: deadUrl, state: 'pending', attempts: 0 },
+    // (Ordered by state, not by target: the two targets' random ports decide how their URLs sort.)
+    expect(await db.selectFrom('notification_deliveries').select(['target', 'state', 'attempts']).orderBy('state').execute()).toEqual([
+      { target: deadUrl, state: 'pending', attempts: 0 }, { target: `${hook.url}/live`, state: 'sent', attempts: 1 },
     ]);
   });
 
