@@ -36,7 +36,19 @@ export interface Config {
   readonly notify: NotifyConfig;
   /** The TAXII 2.1 server (`taxii`): request and page sizes. */
   readonly taxii: Readonly<TaxiiConfig>;
+  /** Feed runs over REST (`feeds`): the largest upload, and how many runs at once. */
+  readonly feeds: Readonly<FeedsConfig>;
 }
+
+/** `feeds` in hotline.json. */
+export interface FeedsConfig {
+  /** Largest feed upload in bytes (POST /api/v1/feed-runs); a larger one is refused with `body_too_large`. */
+  maxUploadBytes: number;
+  /** Feed runs the node runs at once (each on a worker thread); an upload beyond it is refused with `feeds_busy`. */
+  maxConcurrentRuns: number;
+}
+
+export const DEFAULT_FEEDS: Readonly<FeedsConfig> = { maxUploadBytes: 512 * 1024 * 1024, maxConcurrentRuns: 1 };
 
 /** `taxii` in hotline.json. */
 export interface TaxiiConfig {
@@ -68,6 +80,7 @@ export interface ConfigFile {
   law?: { remind_days_before?: number };
   notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string } };
   taxii?: Partial<TaxiiConfig>;
+  feeds?: Partial<FeedsConfig>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -147,6 +160,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     law: parseLawConfig(c.law),
     notify: parseNotifyConfig(c.notify),
     taxii: Object.freeze(overrides('taxii', DEFAULT_TAXII, c.taxii)),
+    feeds: Object.freeze(overrides('feeds', DEFAULT_FEEDS, c.feeds)),
   });
 }
 
