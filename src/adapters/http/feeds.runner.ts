@@ -1,9 +1,9 @@
-import { existsSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { NodeContext } from '../../context.js';
 import { settleRun } from '../../modules/feeds/feeds.run.js';
 import { fail } from '../../shared/errors.js';
+import { workerScript } from '../../shared/workers.js';
 import type { FeedWorkerData, FeedWorkerMessage } from './feeds.worker.js';
 
 /**
@@ -39,7 +39,7 @@ export class FeedRunner {
   /** Starts a reserved run on a worker; the spooled upload is removed when the run ends. */
   start(data: FeedWorkerData & { options: { id: string } }): void {
     const id = data.options.id;
-    const worker = new Worker(workerFile(), { workerData: data });
+    const worker = new Worker(workerScript(import.meta.url, './feeds.worker.js'), { workerData: data });
     this.workers.set(id, worker);
     let settled = false;
     const end = (failure?: { code: string; message: string }): void => {
@@ -75,16 +75,4 @@ export class FeedRunner {
     }
     this.reserved = 0;
   }
-}
-
-/**
- * The worker's script: beside this file once built (dist/); from the sources (under vitest), the
- * built copy in dist/ (the tests build first, as they do for the CLI).
- */
-function workerFile(): URL {
-  const here = new URL('./feeds.worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  const built = new URL(here.href.replace('/src/adapters/http/', '/dist/src/adapters/http/'));
-  if (existsSync(fileURLToPath(built))) return built;
-  return fail('internal', `The feed worker script is missing (${fileURLToPath(here)}); run "npm run build"`);
 }

@@ -23,9 +23,9 @@ export class SeenKeys {
    * false match among ten million keys is a one-in-ten-million event), and 8 bytes a slot is what
    * lets a day's ten million keys fit in ~100 MB.
    */
-  private readonly t: Int32Array[] = [];
-  private readonly cap = new Float64Array(SHARDS);
-  private readonly used = new Float64Array(SHARDS);
+  private t: Int32Array[] = [];
+  private cap: Float64Array = new Float64Array(SHARDS);
+  private used: Float64Array = new Float64Array(SHARDS);
   private size = 0;
 
   /**
@@ -42,6 +42,21 @@ export class SeenKeys {
 
   get count(): number {
     return this.size;
+  }
+
+  /** The table's arrays, to hand it to another thread (transfer `tables`' buffers; this one is then unusable). */
+  export(): SeenExport {
+    return { tables: this.t, cap: this.cap, used: this.used, size: this.size };
+  }
+
+  /** A table from {@link export}, on the thread it was handed to. */
+  static from(x: SeenExport): SeenKeys {
+    const k = new SeenKeys(0);
+    k.t = x.tables;
+    k.cap = x.cap;
+    k.used = x.used;
+    k.size = x.size;
+    return k;
   }
 
   /** Slots allocated, over all shards (for tests and reports: 8 bytes each). */
@@ -118,6 +133,14 @@ export class SeenKeys {
     this.t[s] = t;
     this.cap[s] = cap;
   }
+}
+
+/** A {@link SeenKeys} as arrays (structured-cloneable). */
+export interface SeenExport {
+  tables: Int32Array[];
+  cap: Float64Array;
+  used: Float64Array;
+  size: number;
 }
 
 /** Shards of the deduplication table (the top 6 bits of a key's mixed hash). */

@@ -9,14 +9,13 @@ import type { CollectionRepository } from '../taxii/taxii.collections.js';
 import { bundleBudget, indicatorsDraft } from '../taxii/taxii.indicators.js';
 import type { StixStore } from '../taxii/taxii.store.js';
 import type { TaxiiTables } from '../taxii/taxii.tables.js';
-import { claimSeen, DistinctCounter, forget, keyOf, keyOfParts, loadSeen, PendingKeys, SEEN_START_MAX, SeenKeys } from './feeds.dedupe.js';
-import { isV4Mapped, parseIPv4, parseIPv6Into } from '../../shared/ip.js';
-import type { IpDatabase } from './feeds.ipdb.js';
-import { parseFeed, type ParseOptions } from './feeds.parse.js';
-import { buildRouter, type Jurisdiction } from './feeds.route.js';
+import { claimSeen, DistinctCounter, forget, keyOfParts, loadSeen, PendingKeys, SEEN_START_MAX, SeenKeys } from './feeds.dedupe.js';
+import type { ParseOptions } from './feeds.parse.js';
+import type { Jurisdiction } from './feeds.route.js';
+import { BatchReader, runStage } from './feeds.stage.js';
 import { BundleBuilder } from './feeds.stix.js';
 import type { FeedsTables } from './feeds.tables.js';
-import type { FeedRecord, FeedReject } from './feeds.types.js';
+import type { FeedReject } from './feeds.types.js';
 
 /** What one destination received in a run. */
 export interface DestinationReport {
@@ -56,7 +55,8 @@ export interface FeedRunDeps {
   store: StixStore;
   collections: CollectionRepository;
   clock: Clock;
-  ipdb: IpDatabase;
+  /** Where the offline IP database's cache is (`ipdbDir`): the parse worker opens it. */
+  ipdbDir: string;
   /** Every party's jurisdiction (this node's own included), as `Jurisdictions.list()` gives it. */
   jurisdictions: readonly Jurisdiction[];
   /** This node's party and name (the producer of the STIX objects). */
@@ -116,7 +116,6 @@ const REJECTS_KEPT = 100;
 export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{ id: string; report: RunReport }> {
   const id = o.id ?? randomUUID();
   const started = deps.clock.now();
-  const router = buildRouter(deps.jurisdictions);
   const db = deps.db;
   const dry = o.dryRun === true;
   const budget = bundleBudget(deps.outbox.limits.maxEnvelopeBytes) - 4096;
@@ -147,8 +146,6 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     }
     return d;
   };
-  const key = new Int32Array(2);
-  const scratch = new Uint32Array(4);
   let waiting = 0;
 
   /** The run's report as stored: every destination's families and distinct addresses brought up to date. */
@@ -182,9 +179,11 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     await db.transaction().execute(async (trx) => {
       const taken = await claimSeen(trx, d.keys.take(now), o.windowMinutes, keepSince);
       if (taken.size > 0) {
+        // Its own scratch: `key` holds the key of the record that is waiting for this flush.
+        const k = new Int32Array(2);
         const dropped = d.builder.drop((ip, port, type, family) => {
-          keyOfParts(ip, port, type, family, key);
-          return taken.has(`${key[0]},${key[1]}`);
+          keyOfParts(ip, port, type, family, k);
+          return taken.has(`${k[0]},${k[1]}`);
         });
         report.duplicates += dropped;
         d.report.records -= dropped;
@@ -221,31 +220,29 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
   };
 
   try {
-    for await (const batch of parseFeed(o.input, { format: o.format, preset: o.preset, mapping: o.mapping, delimiter: o.delimiter, source: o.source })) {
+    const stage = runStage(o.input, {
+      parse: { format: o.format, preset: o.preset, mapping: o.mapping, delimiter: o.delimiter, source: o.source },
+      ipdbDir: deps.ipdbDir, jurisdictions: deps.jurisdictions, windowMinutes: o.windowMinutes, seen: seen.export(),
+    });
+    for await (const batch of stage) {
       report.bytes += batch.bytes;
       report.lines += batch.lines;
+      report.records += batch.records;
+      report.duplicates += batch.duplicates;
+      report.unrouted += batch.unrouted;
       report.rejected += batch.rejects.length;
       for (const r of batch.rejects) if (report.rejects.length < REJECTS_KEPT) report.rejects.push(r);
-      for (const r of batch.records) {
-        report.records++;
-        enrich(deps.ipdb, r, scratch);
-        keyOf(r, key);
-        if (seen.seen(key[0]!, key[1]!, Math.floor(r.timestamp / 60_000), o.windowMinutes)) {
-          report.duplicates++;
-          continue;
-        }
-        const party = router.route(r);
-        if (party === null) {
-          report.unrouted++;
-          continue;
-        }
+      const reader = new BatchReader(batch, o.source);
+      for (let i = 0; i < batch.n; i++) {
+        const r = reader.read(i);
+        const party = batch.parties[reader.party]!;
         const d = destination(party);
         // A bundle that would go over its budget is written first; the record starts the next one.
         if (!d.builder.add(r)) {
           await flush(party);
           d.builder.add(r);
         }
-        d.keys.push(key[0]!, key[1]!, Math.floor(r.timestamp / 60_000));
+        if (!dry) d.keys.push(reader.hi, reader.lo, Math.floor(r.timestamp / 60_000));
         d.report.records++;
         ips.get(party)!.add(r.ip);
         if (r.family !== null) families.get(party)!.add(r.family);
@@ -303,17 +300,6 @@ export async function settleRun(
   }).onConflict((oc) => oc.column('id').doUpdateSet({ state, error, updated_at: now, finished_at: now }).where('feed_runs.state', '=', 'running')).execute();
 }
 
-/** Fills what the feed did not carry (ASN, country) from the offline database. */
-function enrich(ipdb: IpDatabase, r: FeedRecord, scratch: Uint32Array): void {
-  if (r.asn !== null && r.country !== null) return;
-  let e;
-  if (r.ip.indexOf(':') < 0) e = ipdb.lookupV4(parseIPv4(r.ip));
-  else if (parseIPv6Into(r.ip, scratch)) e = isV4Mapped(scratch) ? ipdb.lookupV4(scratch[3]!) : ipdb.lookupV6(scratch);
-  else return;
-  if (r.asn === null) r.asn = e.asn;
-  if (r.country === null) r.country = e.country;
-}
-
 async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
   const c = await deps.collections.find(DOMESTIC);
   if (c !== undefined) return c;
@@ -322,7 +308,9 @@ async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
     await deps.collections.grant(DOMESTIC, 'channel:cert', { read: true, write: false });
     return made;
   } catch (e) {
-    if (isHotlineError(e) && e.code === 'collection_exists') return (await deps.collections.find(DOMESTIC))!;
+    // Another run (or process) made it meanwhile.
+    const made = await deps.collections.find(DOMESTIC);
+    if (made !== undefined) return made;
     throw e;
   }
 }
