@@ -41,7 +41,19 @@ export interface Config {
   readonly retention: Readonly<RetentionConfig>;
   /** The HTTP server (`http`): timeouts, connection limits, rate limits per source address. */
   readonly http: Readonly<HttpConfig>;
+  /** Feed runs over REST (`feeds`): the largest upload, and how many runs at once. */
+  readonly feeds: Readonly<FeedsConfig>;
 }
+
+/** `feeds` in hotline.json. */
+export interface FeedsConfig {
+  /** Largest feed upload in bytes (POST /api/v1/feed-runs); a larger one is refused with `body_too_large`. */
+  maxUploadBytes: number;
+  /** Feed runs the node runs at once (each on a worker thread); an upload beyond it is refused with `feeds_busy`. */
+  maxConcurrentRuns: number;
+}
+
+export const DEFAULT_FEEDS: Readonly<FeedsConfig> = { maxUploadBytes: 512 * 1024 * 1024, maxConcurrentRuns: 1 };
 
 /** `taxii` in hotline.json. */
 export interface TaxiiConfig {
@@ -75,6 +87,7 @@ export interface ConfigFile {
   taxii?: Partial<TaxiiConfig>;
   retention?: Partial<RetentionConfig>;
   http?: Partial<HttpConfig>;
+  feeds?: Partial<FeedsConfig>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -156,6 +169,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     taxii: Object.freeze(overrides('taxii', DEFAULT_TAXII, c.taxii)),
     retention: Object.freeze(overrides('retention', DEFAULT_RETENTION, c.retention)),
     http: parseHttpConfig(c.http),
+    feeds: Object.freeze(overrides('feeds', DEFAULT_FEEDS, c.feeds)),
   });
 }
 

@@ -23,7 +23,6 @@ import { indicatorsHook } from './modules/taxii/taxii.hook.js';
 import { TaxiiService } from './modules/taxii/taxii.service.js';
 import { StixStore } from './modules/taxii/taxii.store.js';
 import { Jurisdictions } from './modules/feeds/feeds.route.js';
-import { IpDatabase } from './modules/feeds/feeds.ipdb.js';
 import type { FeedRunDeps } from './modules/feeds/feeds.run.js';
 import { join } from 'node:path';
 
@@ -95,12 +94,12 @@ export function ipdbDir(config: Config): string {
   return join(config.home, 'ipdb');
 }
 
-/** What a feed run needs from a node (feeds.run.ts); opens the IP database (fast once its cache is built). */
+/** What a feed run needs from a node (feeds.run.ts; its parse worker opens the IP database: fast once its cache is built). */
 export async function feedRunDeps(ctx: NodeContext): Promise<FeedRunDeps> {
   return {
     db: ctx.db, store: ctx.taxii.store, collections: ctx.taxii.collections, clock: ctx.clock, self: { party: ctx.self.party, name: ctx.self.name },
     outbox: { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks },
-    ipdb: await IpDatabase.open({ cacheDir: ipdbDir(ctx.config) }),
+    ipdbDir: ipdbDir(ctx.config),
     jurisdictions: await ctx.jurisdictions.list(),
   };
 }

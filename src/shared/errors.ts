@@ -84,6 +84,10 @@ export const ERROR_CODES = [
   // case transcripts: a file that is not UTF-8 JSON of a hotline-transcript (verify exits 1)
   'transcript_invalid',
   'storage_error',
+  // the store is held by another process (the node, a CLI verb) beyond the busy timeout: retry
+  'store_busy',
+  // feed runs: as many run as the node allows (`feeds.maxConcurrentRuns`): retry later
+  'feeds_busy',
   'internal',
   // who may do what (issue 9): a kind only the node emits, sent through the generic send
   'reserved_kind',

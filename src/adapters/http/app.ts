@@ -66,7 +66,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   transcriptsRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
   stixRoutes(app, ctx, onQueued);
-  await feedsRoutes(app, ctx);
+  await feedsRoutes(app, ctx, onQueued);
   await taxiiRoutes(app, ctx);
   return app;
 }

@@ -28,6 +28,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   stix_invalid: 422,
   collection_exists: 409,
   storage_error: 503,
+  store_busy: 503,
+  feeds_busy: 503,
   template_invalid: 500,
   preset_invalid: 500,
   internal: 500,

@@ -13,9 +13,11 @@ export async function openSqlite(path: string): Promise<Store> {
   // The store is private (0600), and so are its -wal and -shm files, which SQLite creates with the database file's mode.
   if (path !== ':memory:') makePrivateFiles(path, `${path}-wal`, `${path}-shm`);
   const raw = new SqliteDatabase(path);
+  // First: every statement after it, the journal mode and the migrations included, waits up to
+  // this long for a lock another process (the node, a CLI verb) holds, instead of failing at once.
+  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
-  raw.pragma('busy_timeout = 10000');
   raw.pragma('foreign_keys = ON');
   // Checkpoint the WAL every ~40 MB instead of every 4 MB (SQLite's default), and keep 64 MB of
   // pages in memory: bulk writes (TAXII POSTs, feed runs) otherwise pay a checkpoint per commit
@@ -40,25 +42,82 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   }
 }
 
+/** How long a statement waits for another connection's lock before the store answers `store_busy`. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
 /** Most prepared statements kept; Kysely's queries have a small fixed set of SQL texts. */
 const STATEMENT_CACHE_MAX = 256;
 
 /**
  * Kysely prepares every query anew; better-sqlite3 statements are reusable, and preparing one
  * costs more than running it. Keep them by SQL text (the connection is used by one query at a time).
+ *
+ * Two more things happen here, for every transaction of the node and of the CLI:
+ * - Kysely's SQLite driver begins transactions with a plain (deferred) `begin`. A deferred
+ *   transaction that reads and then writes must upgrade its lock, and when another process wrote
+ *   in between, SQLite fails that upgrade with SQLITE_BUSY at once, without waiting on the busy
+ *   timeout. So `begin` becomes `begin immediate`: the write lock is taken (waiting for it) first.
+ * - A lock that is still held after the busy timeout (SQLITE_BUSY, SQLITE_LOCKED) becomes a
+ *   `store_busy` error with advice, never a bare "database is locked".
  */
 function cachingStatements(raw: SqliteDatabase.Database): KyselySqlite {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => raw.close(),
-    prepare(sql: string): SqliteStatement {
+    prepare(text: string): SqliteStatement {
+      const sql = /^\s*begin\s*(transaction\s*)?;?\s*$/i.test(text) ? 'begin immediate' : text;
       let stmt = cache.get(sql);
       if (stmt === undefined) {
         if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-        stmt = raw.prepare(sql);
+        stmt = busyAware(prepareOrThrow(raw, sql));
         cache.set(sql, stmt);
       }
       return stmt;
     },
   };
+}
+
+function prepareOrThrow(raw: SqliteDatabase.Database, sql: string): SqliteDatabase.Statement {
+  try {
+    return raw.prepare(sql);
+  } catch (e) {
+    throw storeBusy(e);
+  }
+}
+
+/** The statement, with SQLITE_BUSY/SQLITE_LOCKED turned into `store_busy` (what Kysely calls: reader, all, run, iterate). */
+function busyAware(stmt: SqliteDatabase.Statement): SqliteStatement {
+  return {
+    get reader() {
+      return stmt.reader;
+    },
+    all(parameters: ReadonlyArray<unknown>) {
+      try {
+        return stmt.all(parameters);
+      } catch (e) {
+        throw storeBusy(e);
+      }
+    },
+    run(parameters: ReadonlyArray<unknown>) {
+      try {
+        return stmt.run(parameters);
+      } catch (e) {
+        throw storeBusy(e);
+      }
+    },
+    *iterate(parameters: ReadonlyArray<unknown>) {
+      try {
+        yield* stmt.iterate(parameters);
+      } catch (e) {
+        throw storeBusy(e);
+      }
+    },
+  };
+}
+
+/** A lock error as `store_busy`; any other error unchanged. */
+export function storeBusy(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(BUSY|LOCKED)/.test(code)) return e;
+  return new HotlineError('store_busy', `The store is busy: another process (the running node, or another hotline command) held it for more than ${BUSY_TIMEOUT_MS / 1000} s (${code}). Retry; a large feed is better uploaded to the running node (POST /api/v1/feed-runs), which runs it beside its other work`);
 }

@@ -1,99 +1,161 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { FeedsTables } from './feeds.tables.js';
 import type { FeedRecord } from './feeds.types.js';
 
 /**
  * Deduplication: a record repeats another when it has the same ip, port, type and family and its
  * time is within the window of the one reported. Keys are 64-bit hashes (two independent 32-bit
- * FNV-1a variants) kept in an open-addressing table of one typed array: 8 bytes per slot at up to
+ * FNV-1a variants) kept in an open-addressing table of typed arrays: 8 bytes per slot at up to
  * 90% load, no object per key, so ten million keys cost ~100 MB and a check costs a hash and a probe.
- * The table is loaded from `feed_seen` at the start of a run and the keys a run reports are written
- * back in the transaction that queues their report (feeds.run.ts), so the memory across runs is
- * the store's, and a crash loses nothing.
+ * The table is loaded from `feed_seen` at the start of a run; the keys a run reports are claimed
+ * in the store in the transaction that writes their report (`claimSeen`), which is also where a
+ * key another run reported meanwhile is found (runs that overlap see each other's duplicates).
+ *
+ * The table is 64 shards (by the top bits of the key's hash), each growing on its own: it starts
+ * at a bounded estimate (`SEEN_START_MAX` keys at most, whatever the input's size) and a growth
+ * holds one shard twice, briefly, not the whole table.
  */
 export class SeenKeys {
   /**
-   * Slots of two words: the key's high half, and the top 16 bits of its low half with the hour
-   * it was reported (16 bits: hours since 2020 modulo 65,535, plus one; 0 = empty). A 48-bit
-   * fingerprint compared only within a probe sequence is as good as the full key here (a false
-   * match among ten million keys is a one-in-ten-million event), and 8 bytes a slot is what lets a
-   * day's ten million keys fit in ~100 MB.
+   * Per shard, slots of two words: the key's high half, and the top 16 bits of its low half with
+   * the hour it was reported (16 bits: hours since 2020 modulo 65,535, plus one; 0 = empty). A
+   * 48-bit fingerprint compared only within a probe sequence is as good as the full key here (a
+   * false match among ten million keys is a one-in-ten-million event), and 8 bytes a slot is what
+   * lets a day's ten million keys fit in ~100 MB.
    */
-  private t: Int32Array;
-  private cap: number;
+  private t: Int32Array[] = [];
+  private cap: Float64Array = new Float64Array(SHARDS);
+  private used: Float64Array = new Float64Array(SHARDS);
   private size = 0;
 
   /**
-   * @param expected how many keys the table will likely hold (it is sized once for them at 85%
-   *   load; it grows by half when 90% full, which briefly holds both tables).
+   * @param expected how many keys the table will likely hold (sized for them at 85% load, up to
+   *   `SEEN_START_MAX`; each shard grows by half when 90% full).
    */
   constructor(expected = 0) {
-    this.cap = Math.max(1024, Math.ceil(expected / 0.85));
-    this.t = new Int32Array(this.cap * 2);
+    const per = Math.max(64, Math.ceil(Math.min(expected, SEEN_START_MAX) / 0.85 / SHARDS));
+    for (let s = 0; s < SHARDS; s++) {
+      this.t.push(new Int32Array(per * 2));
+      this.cap[s] = per;
+    }
   }
 
   get count(): number {
     return this.size;
   }
 
-  private home(hi: number, lo: number): number {
-    // A multiplicative hash onto [0, cap) (the capacity is not a power of two).
-    return Math.floor(((Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) * this.cap) / 4294967296);
+  /** The table's arrays, to hand it to another thread (transfer `tables`' buffers; this one is then unusable). */
+  export(): SeenExport {
+    return { tables: this.t, cap: this.cap, used: this.used, size: this.size };
   }
 
-  /** The slot holding the key, or the empty slot where it belongs. */
-  private find(hi: number, top: number): number {
-    const t = this.t;
-    let i = this.home(hi, top);
+  /** A table from {@link export}, on the thread it was handed to. */
+  static from(x: SeenExport): SeenKeys {
+    const k = new SeenKeys(0);
+    k.t = x.tables;
+    k.cap = x.cap;
+    k.used = x.used;
+    k.size = x.size;
+    return k;
+  }
+
+  /** Slots allocated, over all shards (for tests and reports: 8 bytes each). */
+  get slots(): number {
+    let n = 0;
+    for (let s = 0; s < SHARDS; s++) n += this.cap[s]!;
+    return n;
+  }
+
+  /** The slot holding the key in shard `s`, or the empty slot where it belongs. */
+  private find(t: Int32Array, cap: number, h: number, hi: number, top: number): number {
+    // A multiplicative hash onto [0, cap) (the capacity is not a power of two), from the bits below the shard's.
+    let i = Math.floor((((h << 6) >>> 0) * cap) / 4294967296);
     for (;;) {
       const w = t[i * 2 + 1]!;
       if ((w & 0xffff) === 0 || (t[i * 2] === hi && (w & 0xffff0000) === top)) return i;
-      if (++i === this.cap) i = 0;
+      if (++i === cap) i = 0;
     }
   }
 
   /**
    * True when the key was reported within `windowMin` minutes (to the hour) of `min` (a
    * duplicate: nothing changes); otherwise records it as reported at `min` and returns false (the
-   * caller writes the key back with the report that carries its record: feeds.run.ts).
+   * caller claims the key in the store with the report that carries its record: feeds.run.ts).
    */
   seen(hi: number, lo: number, min: number, windowMin: number): boolean {
     const top = lo & 0xffff0000;
-    const i = this.find(hi, top);
-    const was = this.t[i * 2 + 1]! & 0xffff;
+    const h = mix(hi, top);
+    const s = h >>> 26;
+    const t = this.t[s]!;
+    const i = this.find(t, this.cap[s]!, h, hi, top);
+    const was = t[i * 2 + 1]! & 0xffff;
     const hour = hourOf(min);
     if (was !== 0 && Math.abs(hoursBetween(was, hour)) < Math.ceil(windowMin / 60)) return true;
-    this.t[i * 2] = hi;
-    this.t[i * 2 + 1] = top | hour;
-    if (was === 0 && ++this.size > this.cap * 0.9) this.grow();
+    t[i * 2] = hi;
+    t[i * 2 + 1] = top | hour;
+    if (was === 0) this.added(s);
     return false;
   }
 
   /** Loads a key without marking it to be written (from the store): the later of two report times counts. */
   load(hi: number, lo: number, min: number): void {
     const top = lo & 0xffff0000;
-    const i = this.find(hi, top);
-    const was = this.t[i * 2 + 1]! & 0xffff;
+    const h = mix(hi, top);
+    const s = h >>> 26;
+    const t = this.t[s]!;
+    const i = this.find(t, this.cap[s]!, h, hi, top);
+    const was = t[i * 2 + 1]! & 0xffff;
     const hour = hourOf(min);
-    this.t[i * 2] = hi;
-    this.t[i * 2 + 1] = top | (was !== 0 && hoursBetween(was, hour) < 0 ? was : hour);
-    if (was === 0 && ++this.size > this.cap * 0.9) this.grow();
+    t[i * 2] = hi;
+    t[i * 2 + 1] = top | (was !== 0 && hoursBetween(was, hour) < 0 ? was : hour);
+    if (was === 0) this.added(s);
   }
 
-  /** Moves every key to a table half as big again. */
-  private grow(): void {
-    const old = this.t;
-    const oldCap = this.cap;
-    this.cap = Math.ceil(this.cap * 1.5);
-    this.t = new Int32Array(this.cap * 2);
+  private added(s: number): void {
+    this.size++;
+    if (++this.used[s]! > this.cap[s]! * 0.9) this.grow(s);
+  }
+
+  /** Moves shard `s` to a table half as big again. */
+  private grow(s: number): void {
+    const old = this.t[s]!;
+    const oldCap = this.cap[s]!;
+    const cap = Math.ceil(oldCap * 1.5);
+    const t = new Int32Array(cap * 2);
     for (let i = 0; i < oldCap; i++) {
       const w = old[i * 2 + 1]!;
       if ((w & 0xffff) === 0) continue;
-      const j = this.find(old[i * 2]!, w & 0xffff0000);
-      this.t[j * 2] = old[i * 2]!;
-      this.t[j * 2 + 1] = w;
+      const hi = old[i * 2]!;
+      const j = this.find(t, cap, mix(hi, w & 0xffff0000), hi, w & 0xffff0000);
+      t[j * 2] = hi;
+      t[j * 2 + 1] = w;
     }
+    this.t[s] = t;
+    this.cap[s] = cap;
   }
+}
+
+/** A {@link SeenKeys} as arrays (structured-cloneable). */
+export interface SeenExport {
+  tables: Int32Array[];
+  cap: Float64Array;
+  used: Float64Array;
+  size: number;
+}
+
+/** Shards of the deduplication table (the top 6 bits of a key's mixed hash). */
+const SHARDS = 64;
+
+/**
+ * The most keys the deduplication table is sized for at the start (~38 MB); beyond it, it grows
+ * shard by shard as keys arrive. An estimate from the input's size can be far off (a 2.5 GB
+ * upload once meant 471 MB allocated before the first row).
+ */
+export const SEEN_START_MAX = 4_000_000;
+
+/** The 32-bit hash a key's shard and home slot come from. */
+function mix(hi: number, top: number): number {
+  return Math.imul(top ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0;
 }
 
 /** Hours since 2020 in 1..65535 (wrapping every ~7.5 years; comparisons are of nearby hours). */
@@ -125,6 +187,11 @@ export class PendingKeys {
     }
     this.t.set([hi, lo, min], this.n * 3);
     this.n++;
+  }
+
+  /** Empties the list (a dry run writes nothing). */
+  clear(): void {
+    this.n = 0;
   }
 
   /** The keys as rows for `feed_seen`; empties the list. */
@@ -172,6 +239,11 @@ export class DistinctCounter {
 
 /** The two 32-bit halves of a record's key hash: (ip, port, type, family). Written into `out`. */
 export function keyOf(r: FeedRecord, out: Int32Array): void {
+  keyOfParts(r.ip, r.port, r.type, r.family, out);
+}
+
+/** {@link keyOf} from the parts of the key (what a bundle's entry keeps). */
+export function keyOfParts(ip: string, port: number | null, type: string, family: string | null, out: Int32Array): void {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ 0x5bd1e995;
   const mix = (s: string): void => {
@@ -184,28 +256,58 @@ export function keyOf(r: FeedRecord, out: Int32Array): void {
     h1 = Math.imul(h1 ^ 0x1f, 0x01000193);
     h2 = Math.imul(h2 ^ 0x1f, 0x5bd1e995);
   };
-  mix(r.ip);
-  mix(r.port === null ? '' : String(r.port));
-  mix(r.type);
-  mix(r.family ?? '');
+  mix(ip);
+  mix(port === null ? '' : String(port));
+  mix(type);
+  mix(family ?? '');
   out[0] = h1 ^ (h1 >>> 16);
   out[1] = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35) ^ (h2 >>> 16);
+}
+
+/** Deletes the keys stored before `keepSince`, 20,000 a transaction (a long delete would hold the store from the node). */
+export async function forget(db: Kysely<FeedsTables>, keepSince: number): Promise<void> {
+  for (;;) {
+    const r = await sql`delete from feed_seen where rowid in (select rowid from feed_seen where stored_at < ${keepSince} limit 20000)`.execute(db);
+    if (Number(r.numAffectedRows ?? 0) < 20000) return;
+  }
 }
 
 /** Reads the keys reported at or after `sinceMs` (stored time) into a table sized for `expected` more, streaming. */
 export async function loadSeen(db: Kysely<FeedsTables>, sinceMs: number, expected = 0): Promise<SeenKeys> {
   const n = await db.selectFrom('feed_seen').select((e) => e.fn.countAll<number>().as('n')).where('stored_at', '>=', sinceMs).executeTakeFirstOrThrow();
-  const keys = new SeenKeys(Number(n.n) + expected);
+  const keys = new SeenKeys(Number(n.n) + Math.min(expected, SEEN_START_MAX));
   for await (const r of db.selectFrom('feed_seen').select(['hi', 'lo', 'seen_min']).where('stored_at', '>=', sinceMs).stream(10_000)) {
     keys.load(Number(r.hi), Number(r.lo), Number(r.seen_min));
   }
   return keys;
 }
 
-/** Writes reported keys (in the caller's transaction), replacing older report times. */
-export async function saveSeen(trx: Kysely<FeedsTables>, rows: readonly FeedsTables['feed_seen'][]): Promise<void> {
+/**
+ * Claims the keys of records about to be reported, in the caller's transaction (the one that
+ * writes their report): a key no one reported within the window (to the hour, as {@link SeenKeys}
+ * compares) is written, replacing an older report time; a key another run reported meanwhile,
+ * within the window, is left as it is and returned, so that its record is dropped as a duplicate.
+ * Keys stored before `keepSince` count as forgotten, as they are when a run loads the table.
+ */
+export async function claimSeen(
+  trx: Kysely<FeedsTables>, rows: readonly FeedsTables['feed_seen'][], windowMin: number, keepSince: number,
+): Promise<Set<string>> {
+  const claimed = new Set<string>();
+  const hours = Math.ceil(windowMin / 60);
+  // Hours from a base far enough back that every time is after it (SQLite's integer division truncates).
+  const base = HOUR_BASE_MIN - 60 * 10_000_000;
   for (let i = 0; i < rows.length; i += 500) {
-    await trx.insertInto('feed_seen').values(rows.slice(i, i + 500))
-      .onConflict((oc) => oc.columns(['hi', 'lo']).doUpdateSet((eb) => ({ seen_min: eb.ref('excluded.seen_min'), stored_at: eb.ref('excluded.stored_at') }))).execute();
+    const got = await trx.insertInto('feed_seen').values(rows.slice(i, i + 500))
+      .onConflict((oc) => oc.columns(['hi', 'lo'])
+        .doUpdateSet((eb) => ({ seen_min: eb.ref('excluded.seen_min'), stored_at: eb.ref('excluded.stored_at') }))
+        .where(sql<boolean>`feed_seen.stored_at < ${sql.lit(keepSince)} or abs((excluded.seen_min - ${sql.lit(base)}) / 60 - (feed_seen.seen_min - ${sql.lit(base)}) / 60) >= ${sql.lit(hours)}`))
+      .returning(['hi', 'lo']).execute();
+    for (const r of got) claimed.add(`${r.hi},${r.lo}`);
   }
+  const taken = new Set<string>();
+  for (const r of rows) {
+    const k = `${r.hi},${r.lo}`;
+    if (!claimed.has(k)) taken.add(k);
+  }
+  return taken;
 }

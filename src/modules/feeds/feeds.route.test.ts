@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DistinctCounter, PendingKeys, SeenKeys, keyOf } from './feeds.dedupe.js';
+import { DistinctCounter, PendingKeys, SEEN_START_MAX, SeenKeys, keyOf } from './feeds.dedupe.js';
 import { buildRouter, checkJurisdiction } from './feeds.route.js';
 import type { FeedRecord } from './feeds.types.js';
 
@@ -62,6 +62,30 @@ describe('deduplication keys', () => {
     const next = new SeenKeys();
     next.load(k[0]!, k[1]!, h(24));
     expect(next.seen(k[0]!, k[1]!, h(30), 24 * 60)).toBe(true);
+  });
+
+  it('starts at a bounded size whatever the estimate, and grows shard by shard keeping every key', () => {
+    // A 2.5 GB upload once meant a table for 50 million keys (471 MB) before the first row.
+    const big = new SeenKeys(50_000_000);
+    expect(big.slots).toBeLessThanOrEqual(Math.ceil(SEEN_START_MAX / 0.85) + 64 * 64);
+    const keys = new SeenKeys(0);
+    const start = keys.slots;
+    const min = Math.floor(Date.UTC(2026, 10, 30) / 60_000);
+    let x = 12345;
+    const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) | 0);
+    const all: [number, number][] = [];
+    let wrong = 0;
+    for (let i = 0; i < 300_000; i++) {
+      const k: [number, number] = [next(), next()];
+      all.push(k);
+      if (keys.seen(k[0], k[1], min, 60)) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(keys.slots).toBeGreaterThan(start);
+    expect(keys.slots).toBeLessThan(300_000 / 0.5);
+    expect(keys.count).toBe(300_000);
+    for (const [hi, lo] of all) if (!keys.seen(hi, lo, min, 60)) wrong++;
+    expect(wrong).toBe(0);
   });
 
   it('pending keys come back as rows once, in order', () => {

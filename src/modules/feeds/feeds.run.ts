@@ -2,21 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { fail, isHotlineError } from '../../shared/errors.js';
-import { enqueueIn, peersOf, type Draft, type OutboxDeps } from '../federation/federation.outbox.js';
+import { enqueueIn, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { Tlp } from '../federation/federation.types.js';
 import type { StixObject } from '../stix/stix.types.js';
 import type { CollectionRepository } from '../taxii/taxii.collections.js';
 import { bundleBudget, indicatorsDraft } from '../taxii/taxii.indicators.js';
 import type { StixStore } from '../taxii/taxii.store.js';
 import type { TaxiiTables } from '../taxii/taxii.tables.js';
-import { DistinctCounter, keyOf, loadSeen, PendingKeys, saveSeen, SeenKeys } from './feeds.dedupe.js';
-import { isV4Mapped, parseIPv4, parseIPv6Into } from '../../shared/ip.js';
-import type { IpDatabase } from './feeds.ipdb.js';
-import { parseFeed, type ParseOptions } from './feeds.parse.js';
-import { buildRouter, type Jurisdiction } from './feeds.route.js';
+import { claimSeen, DistinctCounter, forget, keyOfParts, loadSeen, PendingKeys, SEEN_START_MAX, SeenKeys } from './feeds.dedupe.js';
+import type { ParseOptions } from './feeds.parse.js';
+import type { Jurisdiction } from './feeds.route.js';
+import { BatchReader, runStage } from './feeds.stage.js';
 import { BundleBuilder } from './feeds.stix.js';
 import type { FeedsTables } from './feeds.tables.js';
-import type { FeedRecord, FeedReject } from './feeds.types.js';
+import type { FeedReject } from './feeds.types.js';
 
 /** What one destination received in a run. */
 export interface DestinationReport {
@@ -56,7 +55,8 @@ export interface FeedRunDeps {
   store: StixStore;
   collections: CollectionRepository;
   clock: Clock;
-  ipdb: IpDatabase;
+  /** Where the offline IP database's cache is (`ipdbDir`): the parse worker opens it. */
+  ipdbDir: string;
   /** Every party's jurisdiction (this node's own included), as `Jurisdictions.list()` gives it. */
   jurisdictions: readonly Jurisdiction[];
   /** This node's party and name (the producer of the STIX objects). */
@@ -81,11 +81,16 @@ export interface IngestOptions extends Pick<ParseOptions, 'format' | 'preset' | 
   /** The run's id (default: a new UUID). */
   id?: string;
   onProgress?: (r: Readonly<RunReport>) => void;
+  /** Called after a bundle was queued to a peer or stored (e.g. to wake the delivery loop). */
+  onQueued?: () => void;
 }
 
-/** A feed's likely record count from its size (rows are rarely under 50 bytes), to size deduplication once. */
+/**
+ * A feed's likely record count from its size (rows are rarely under 50 bytes), to size the
+ * deduplication table at the start; bounded (feeds.dedupe.ts `SEEN_START_MAX`), it grows beyond.
+ */
 export function expectedRecords(bytes: number): number {
-  return Math.min(50_000_000, Math.ceil(bytes / 50));
+  return Math.min(SEEN_START_MAX, Math.ceil(bytes / 50));
 }
 
 /** The alias of the collection that records in this node's own jurisdiction go to. */
@@ -101,30 +106,28 @@ const REJECTS_KEPT = 100;
  * per destination (feeds.stix.ts) → queue `indicators` messages to peers and store the domestic
  * objects. Streaming: what is held is one batch of input and one bundle per destination.
  *
- * Every flush is ONE transaction: a destination's bundle when it is full (or every destination's,
- * every 50,000 records and at the end), the deduplication keys of exactly the records in it, and
- * the run's report. A crash loses only what was not flushed, and its keys with it, so running the
- * same file again sends exactly what had not been sent.
+ * Every write is ONE short transaction per bundle: a destination's bundle when it is full (and
+ * every destination's every 50,000 records and at the end), the deduplication keys of exactly
+ * the records in it (claimed: a key another run reported meanwhile drops its record), and the
+ * run's report. A crash loses only what was not written, and its keys with it, so running the
+ * same file again sends exactly what had not been sent. Short transactions are what let the node
+ * and a CLI run share the store (each waits at most one bundle's write for the other).
  */
 export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{ id: string; report: RunReport }> {
   const id = o.id ?? randomUUID();
   const started = deps.clock.now();
-  const router = buildRouter(deps.jurisdictions);
   const db = deps.db;
   const dry = o.dryRun === true;
   const budget = bundleBudget(deps.outbox.limits.maxEnvelopeBytes) - 4096;
   const domestic = dry ? null : await domesticCollection(deps);
-  const report: RunReport = {
-    source: o.source, tlp: o.tlp, bytes: 0, lines: 0, records: 0, rejected: 0, rejects: [], duplicates: 0, unrouted: 0, peers: [],
-    domestic: { party: deps.self.party, collection: DOMESTIC, records: 0, distinct_ips: 0, families: [], messages: [], objects: 0 }, elapsed_ms: 0,
-  };
+  const report = emptyReport(o.source, o.tlp, deps.self.party);
   if (!dry) {
     await db.insertInto('feed_runs').values({
       id, source: o.source, input: o.inputName, state: 'running', pid: process.pid, started_at: started, updated_at: started, finished_at: null, report: JSON.stringify(report), error: null,
     }).execute();
   }
   const keepSince = started - o.keepDays * 86_400_000;
-  if (!dry) await db.deleteFrom('feed_seen').where('stored_at', '<', keepSince).execute();
+  if (!dry) await forget(db, keepSince);
   const seen = dry ? new SeenKeys(o.expectedRecords ?? 0) : await loadSeen(db, keepSince, o.expectedRecords ?? 0);
   const ips = new Map<string, DistinctCounter>();
   const families = new Map<string, Set<string>>();
@@ -143,92 +146,103 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     }
     return d;
   };
-  const key = new Int32Array(2);
-  const scratch = new Uint32Array(4);
   let waiting = 0;
 
-  /** Writes the bundles of these destinations (all when none are named), with their records' keys. */
-  const flush = async (only?: string): Promise<void> => {
-    const now = deps.clock.now();
-    const built: { party: string; bytes: Buffer; objects: number }[] = [];
-    const keys: FeedsTables['feed_seen'][] = [];
-    for (const [party, d] of dest) {
-      if (d.builder.isEmpty() || (only !== undefined && party !== only)) continue;
-      waiting -= d.builder.records;
-      const b = d.builder.build();
-      d.report.objects += b.objects;
-      keys.push(...d.keys.take(now));
-      // The builder reuses its buffer: keep a copy for what is written after the next build.
-      if (!dry) built.push({ party, bytes: Buffer.from(b.bytes), objects: b.objects });
-    }
+  /** The run's report as stored: every destination's families and distinct addresses brought up to date. */
+  const reportText = (now: number): string => {
     for (const [party, d] of dest) {
       d.report.families = [...families.get(party)!].sort();
       d.report.distinct_ips = ips.get(party)!.estimate();
     }
     report.elapsed_ms = now - started;
-    if (dry) return;
-    const drafts: Draft[] = [];
-    const parties: string[] = [];
-    const local: string[] = [];
-    for (const b of built) {
-      const d = dest.get(b.party)!;
-      if (b.party === deps.self.party) {
-        local.push(b.bytes.toString('utf8'));
-        continue;
-      }
-      d.part++;
-      drafts.push(indicatorsDraft(b.party, b.bytes, {
-        tlp: o.tlp, ...(d.caseId === undefined ? {} : { case: d.caseId }),
-        body: { stix: { objects: b.objects, part: d.part }, feed: { run: id, source: o.source }, text: `Feed ${o.source}: part ${d.part} of run ${id}` },
-      }));
-      parties.push(b.party);
+    return JSON.stringify(report);
+  };
+
+  /**
+   * Writes one destination's bundle in a transaction of its own (short: one bundle, ≤ ~750 KB),
+   * with its records' keys and the run's report. The keys are claimed first: a record whose key
+   * another run reported meanwhile (within the window) is dropped from the bundle as a duplicate.
+   */
+  const flushOne = async (party: string, d: Destination): Promise<void> => {
+    if (d.builder.isEmpty()) return;
+    const records = d.builder.records;
+    if (dry) {
+      waiting -= records;
+      d.report.objects += d.builder.build().objects;
+      d.keys.clear();
+      return;
     }
+    const local = party === deps.self.party;
     // Read outside the transaction: the store has one connection.
-    const peers = await peersOf(deps.outbox, drafts);
+    const peers = local ? null : new Map([[party, await deps.outbox.peers.get(party)]]);
+    const now = deps.clock.now();
     await db.transaction().execute(async (trx) => {
-      for (const text of local) {
-        const objects = (JSON.parse(text) as { objects: StixObject[] }).objects;
-        await deps.store.add(trx as unknown as Kysely<TaxiiTables>, domestic!.id, objects.map((object) => ({ object, text: JSON.stringify(object), tlp: o.tlp })), {
-          source: 'local', added_by: `feed:${o.source}`, recipients: null, message_id: null,
+      const taken = await claimSeen(trx, d.keys.take(now), o.windowMinutes, keepSince);
+      if (taken.size > 0) {
+        // Its own scratch: `key` holds the key of the record that is waiting for this flush.
+        const k = new Int32Array(2);
+        const dropped = d.builder.drop((ip, port, type, family) => {
+          keyOfParts(ip, port, type, family, k);
+          return taken.has(`${k[0]},${k[1]}`);
         });
+        report.duplicates += dropped;
+        d.report.records -= dropped;
       }
-      const envs = await enqueueIn(deps.outbox, trx as unknown as Parameters<typeof enqueueIn>[1], drafts, peers);
-      envs.forEach((env, i) => {
-        const d = dest.get(parties[i]!)!;
-        d.caseId ??= env.case;
-        d.report.messages.push(env.id);
-      });
-      await saveSeen(trx, keys);
-      await trx.updateTable('feed_runs').set({ report: JSON.stringify(report), updated_at: now }).where('id', '=', id).execute();
+      waiting -= records;
+      if (!d.builder.isEmpty()) {
+        const b = d.builder.build();
+        d.report.objects += b.objects;
+        if (local) {
+          const objects = (JSON.parse(b.text) as { objects: StixObject[] }).objects;
+          await deps.store.add(trx as unknown as Kysely<TaxiiTables>, domestic!.id, objects.map((object) => ({ object, text: JSON.stringify(object), tlp: o.tlp })), {
+            source: 'local', added_by: `feed:${o.source}`, recipients: null, message_id: null,
+          });
+        } else {
+          d.part++;
+          const draft = indicatorsDraft(party, Buffer.from(b.bytes), {
+            tlp: o.tlp, ...(d.caseId === undefined ? {} : { case: d.caseId }),
+            body: { stix: { objects: b.objects, part: d.part }, feed: { run: id, source: o.source }, text: `Feed ${o.source}: part ${d.part} of run ${id}` },
+          });
+          const [env] = await enqueueIn(deps.outbox, trx as unknown as Parameters<typeof enqueueIn>[1], [draft], peers!);
+          d.caseId ??= env!.case;
+          d.report.messages.push(env!.id);
+        }
+      }
+      await trx.updateTable('feed_runs').set({ report: reportText(now), updated_at: now }).where('id', '=', id).execute();
     });
+    o.onQueued?.();
+  };
+
+  /** Writes the bundles of these destinations (all when none are named), each in its own transaction. */
+  const flush = async (only?: string): Promise<void> => {
+    for (const [party, d] of dest) if (only === undefined || party === only) await flushOne(party, d);
+    if (dry) reportText(deps.clock.now());
   };
 
   try {
-    for await (const batch of parseFeed(o.input, { format: o.format, preset: o.preset, mapping: o.mapping, delimiter: o.delimiter, source: o.source })) {
+    const stage = runStage(o.input, {
+      parse: { format: o.format, preset: o.preset, mapping: o.mapping, delimiter: o.delimiter, source: o.source },
+      ipdbDir: deps.ipdbDir, jurisdictions: deps.jurisdictions, windowMinutes: o.windowMinutes, seen: seen.export(),
+    });
+    for await (const batch of stage) {
       report.bytes += batch.bytes;
       report.lines += batch.lines;
+      report.records += batch.records;
+      report.duplicates += batch.duplicates;
+      report.unrouted += batch.unrouted;
       report.rejected += batch.rejects.length;
       for (const r of batch.rejects) if (report.rejects.length < REJECTS_KEPT) report.rejects.push(r);
-      for (const r of batch.records) {
-        report.records++;
-        enrich(deps.ipdb, r, scratch);
-        keyOf(r, key);
-        if (seen.seen(key[0]!, key[1]!, Math.floor(r.timestamp / 60_000), o.windowMinutes)) {
-          report.duplicates++;
-          continue;
-        }
-        const party = router.route(r);
-        if (party === null) {
-          report.unrouted++;
-          continue;
-        }
+      const reader = new BatchReader(batch, o.source);
+      for (let i = 0; i < batch.n; i++) {
+        const r = reader.read(i);
+        const party = batch.parties[reader.party]!;
         const d = destination(party);
         // A bundle that would go over its budget is written first; the record starts the next one.
         if (!d.builder.add(r)) {
           await flush(party);
           d.builder.add(r);
         }
-        d.keys.push(key[0]!, key[1]!, Math.floor(r.timestamp / 60_000));
+        if (!dry) d.keys.push(reader.hi, reader.lo, Math.floor(r.timestamp / 60_000));
         d.report.records++;
         ips.get(party)!.add(r.ip);
         if (r.family !== null) families.get(party)!.add(r.family);
@@ -242,23 +256,48 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     if (!dry) await db.updateTable('feed_runs').set({ state: 'complete', report: JSON.stringify(report), updated_at: deps.clock.now(), finished_at: deps.clock.now() }).where('id', '=', id).execute();
     return { id, report };
   } catch (e) {
-    if (!dry) {
-      const message = isHotlineError(e) ? `[${e.code}] ${e.message}` : String(e);
-      await db.updateTable('feed_runs').set({ state: 'failed', error: message, report: JSON.stringify(report), updated_at: deps.clock.now(), finished_at: deps.clock.now() }).where('id', '=', id).execute();
-    }
+    if (!dry) await recordFailure(db, id, e, () => JSON.stringify(report), deps.clock.now());
     throw e;
   }
 }
 
-/** Fills what the feed did not carry (ASN, country) from the offline database. */
-function enrich(ipdb: IpDatabase, r: FeedRecord, scratch: Uint32Array): void {
-  if (r.asn !== null && r.country !== null) return;
-  let e;
-  if (r.ip.indexOf(':') < 0) e = ipdb.lookupV4(parseIPv4(r.ip));
-  else if (parseIPv6Into(r.ip, scratch)) e = isV4Mapped(scratch) ? ipdb.lookupV4(scratch[3]!) : ipdb.lookupV6(scratch);
-  else return;
-  if (r.asn === null) r.asn = e.asn;
-  if (r.country === null) r.country = e.country;
+/**
+ * Marks a run `failed` with its reason (`[code] message`). The store may be what failed (busy):
+ * the mark is tried a few times; a run whose mark never lands stays `running` until its process
+ * is gone, and then shows as `interrupted` with the advice to run the input again.
+ */
+async function recordFailure(db: Kysely<FeedsTables>, id: string, e: unknown, report: () => string, now: number): Promise<void> {
+  const message = isHotlineError(e) ? `[${e.code}] ${e.message}` : `[internal] ${e instanceof Error ? e.message : String(e)}`;
+  for (let i = 0; i < 3; i++) {
+    try {
+      await db.updateTable('feed_runs').set({ state: 'failed', error: message, report: report(), updated_at: now, finished_at: now }).where('id', '=', id).execute();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+    }
+  }
+}
+
+/** The report of a run that has read nothing yet. */
+function emptyReport(source: string, tlp: Tlp, party: string): RunReport {
+  return {
+    source, tlp, bytes: 0, lines: 0, records: 0, rejected: 0, rejects: [], duplicates: 0, unrouted: 0, peers: [],
+    domestic: { party, collection: DOMESTIC, records: 0, distinct_ips: 0, families: [], messages: [], objects: 0 }, elapsed_ms: 0,
+  };
+}
+
+/**
+ * Ends a run that its own code could not end (its worker failed before it started, or was
+ * stopped): recorded as `failed` or `interrupted` with the reason, if it is not recorded yet or
+ * still `running`; a run that ended by itself keeps what it recorded.
+ */
+export async function settleRun(
+  db: Kysely<FeedsTables>, run: { id: string; source?: string; input?: string }, error: string, state: 'failed' | 'interrupted', now: number,
+): Promise<void> {
+  await db.insertInto('feed_runs').values({
+    id: run.id, source: run.source ?? '', input: run.input ?? '', state, pid: null, started_at: now, updated_at: now, finished_at: now,
+    report: JSON.stringify(emptyReport(run.source ?? '', 'amber', '')), error,
+  }).onConflict((oc) => oc.column('id').doUpdateSet({ state, error, updated_at: now, finished_at: now }).where('feed_runs.state', '=', 'running')).execute();
 }
 
 async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
@@ -269,7 +308,9 @@ async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
     await deps.collections.grant(DOMESTIC, 'channel:cert', { read: true, write: false });
     return made;
   } catch (e) {
-    if (isHotlineError(e) && e.code === 'collection_exists') return (await deps.collections.find(DOMESTIC))!;
+    // Another run (or process) made it meanwhile.
+    const made = await deps.collections.find(DOMESTIC);
+    if (made !== undefined) return made;
     throw e;
   }
 }

@@ -285,6 +285,66 @@ export class BundleBuilder {
     return true;
   }
 
+  /**
+   * Removes, before a build, the entries `pick` chooses by their key (ip, port, type, family):
+   * records another run reported meanwhile (feeds.run.ts). Returns how many records went with them.
+   */
+  drop(pick: (ip: string, port: number | null, type: FeedType, family: string | null) => boolean): number {
+    let dropped = 0;
+    for (const [ip, slot] of this.byIp) {
+      let prev: Entry | null = null;
+      for (let e = slot.head; e !== null; e = e.next) {
+        if (!pick(ip, e.port, e.type, e.fam.name)) {
+          prev = e;
+          continue;
+        }
+        dropped += e.count;
+        if (prev === null) slot.head = e.next;
+        else prev.next = e.next;
+        if (slot.tail === e) slot.tail = prev;
+      }
+      if (slot.head === null) this.byIp.delete(ip);
+    }
+    if (dropped > 0) this.recount();
+    return dropped;
+  }
+
+  /** Sizes and counts again from the entries left (after `drop`). */
+  private recount(): void {
+    const used = new Set<Family>();
+    let size = this.base;
+    let objects = this.headObjects;
+    let entries = 0;
+    let records = 0;
+    let ascii = true;
+    for (const slot of this.byIp.values()) {
+      size += 3 + this.sco4.bytes.length + slot.ip.length;
+      objects++;
+      for (let e = slot.head; e !== null; e = e.next) {
+        used.add(e.fam);
+        const named = e.fam.name !== null;
+        objects += e.type === 'c2-server' ? (named ? 3 : 1) : e.type === 'infected-host' && named ? 2 : 1;
+        size += e.size;
+        if (e.tailBytes !== e.tail.length) ascii = false;
+        entries++;
+        records += e.count;
+      }
+    }
+    for (const f of this.fams) if (!used.has(f)) f.mark = -1;
+    this.fams = this.fams.filter((f) => used.has(f));
+    for (const f of this.fams) {
+      if (f.name === null) continue;
+      size += 1 + f.objects.length;
+      objects += 3;
+      if (!f.ascii) ascii = false;
+    }
+    this.size = size;
+    this.objectCount = objects;
+    this.entryCount = entries;
+    this.recordCount = records;
+    this.ascii = ascii;
+  }
+
   /** The bundle and its counts; the builder starts over (an empty one holds the identity and markings only). */
   build(): BuiltBundle {
     const size = this.size;

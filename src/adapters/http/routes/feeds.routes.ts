@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { makePrivateDir, PRIVATE_FILE } from '../../../shared/files.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { feedRunDeps, type NodeContext } from '../../../context.js';
+import type { NodeContext } from '../../../context.js';
+import { FeedRunner } from '../feeds.runner.js';
 import { fail, HotlineError } from '../../../shared/errors.js';
 import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
-import { expectedRecords, ingestFeed, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
+import { expectedRecords, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
 import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
 import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
@@ -29,16 +30,18 @@ const JurisdictionBody = Type.Object({
   prefixes: Type.Optional(Type.Array(Type.String())),
 }, { additionalProperties: false });
 
-/** Largest upload accepted (a day's sinkhole report is hundreds of MB at most). */
-const MAX_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024;
 const UPLOAD_TYPES = ['text/csv', 'text/plain', 'application/x-ndjson', 'application/jsonl', 'application/json', 'application/stix+json', 'application/octet-stream'];
 
 /**
- * Feed runs over REST: an upload is spooled to `<home>/feeds/uploads/` as it arrives, answered
- * 202 with the run's id, and run in the background; GET shows its progress (updated at every
- * flush) and, once done, what went where.
+ * Feed runs over REST: an upload is spooled to `<home>/feeds/uploads/` as it arrives (at most
+ * `feeds.maxUploadBytes`), answered 202 with the run's id, and run on a worker thread
+ * (feeds.runner.ts; at most `feeds.maxConcurrentRuns` at once, else `feeds_busy` before the body
+ * is read); GET shows its progress (updated at every write) and, once done, what went where.
  */
-export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext): Promise<void> {
+export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): Promise<void> {
+  const runner = new FeedRunner(ctx, onQueued);
+  app.addHook('onClose', async () => runner.stop());
+  const maxUpload = ctx.config.feeds.maxUploadBytes;
   const onRequest = authenticate(ctx);
   const security = [{ bearer: [] }];
   const tags = ['feeds'];
@@ -51,34 +54,49 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext): Promi
     }, async (req, reply) => {
       requireChannel(principalOf(req), 'cert');
       const q = req.query as Static<typeof UploadQuery>;
+      const tooLarge = (): never => fail('body_too_large', `Uploads are limited to ${maxUpload} bytes (config feeds.maxUploadBytes); split the feed, or run it with "hotline feed ingest" on the node's machine`);
+      if (Number(req.headers['content-length'] ?? 0) > maxUpload) tooLarge();
+      runner.reserve();
       const id = randomUUID();
       const dir = join(ctx.config.home, 'feeds', 'uploads');
-      makePrivateDir(dir);
       const file = join(dir, `${id}.feed`);
       let bytes = 0;
       try {
-        await pipeline(req.body as NodeJS.ReadableStream, new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            bytes += chunk.length;
-            cb(bytes > MAX_UPLOAD_BYTES ? new HotlineError('body_too_large', `Uploads are limited to ${MAX_UPLOAD_BYTES} bytes`) : null, chunk);
+        makePrivateDir(dir);
+        try {
+          await pipeline(req.body as NodeJS.ReadableStream, new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              bytes += chunk.length;
+              if (bytes <= maxUpload) cb(null, chunk);
+              else {
+                try {
+                  tooLarge();
+                } catch (e) {
+                  cb(e as HotlineError);
+                }
+              }
+            },
+          }), createWriteStream(file, { mode: PRIVATE_FILE }));
+        } catch (e) {
+          rmSync(file, { force: true });
+          throw e;
+        }
+        if (bytes === 0) {
+          rmSync(file, { force: true });
+          fail('feed_format', 'The upload is empty; send the feed as the request body');
+        }
+        runner.start({
+          home: ctx.config.home, file,
+          options: {
+            id, inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
+            format: (q.format ?? 'auto') as FeedFormat, preset: q.preset, mapping: q.map, tlp: (q.tlp ?? 'amber') as Tlp,
+            windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(bytes),
           },
-        }), createWriteStream(file, { mode: PRIVATE_FILE }));
+        });
       } catch (e) {
-        rmSync(file, { force: true });
+        runner.release();
         throw e;
       }
-      if (bytes === 0) {
-        rmSync(file, { force: true });
-        fail('feed_format', 'The upload is empty; send the feed as the request body');
-      }
-      const deps = await feedRunDeps(ctx);
-      const run = ingestFeed(deps, {
-        id, input: createReadStream(file, { highWaterMark: 1024 * 1024 }), inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
-        format: (q.format ?? 'auto') as FeedFormat, preset: q.preset, mapping: q.map, tlp: (q.tlp ?? 'amber') as Tlp,
-        windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(bytes),
-      });
-      // The run records its own failure; the upload is removed once it has been read.
-      void run.then(() => undefined, (e: unknown) => ctx.log.warn({ err: e, run: id }, 'feed run failed')).finally(() => rmSync(file, { force: true }));
       return reply.status(202).header('location', `/api/v1/feed-runs/${id}`).send({ id, state: 'running', bytes });
     });
   });
