@@ -112,10 +112,13 @@ describe('what the peer sends, refused per envelope', () => {
     await refusedInbound('invalid_transition', { ...answer });
   });
 
-  it('invalid_transition: a key-change or ping that names another case (they only open one, section 5.9)', async () => {
+  it('a key-change or ping that names another case: invalid_transition, or not_in_case / case_closed when that case is unknown or closed (section 5.9)', async () => {
     await refusedInbound('invalid_transition', { kind: 'key-change', case: m.N.id, in_reply_to: null, body: { key: 'new' } });
     await refusedInbound('invalid_transition', { kind: 'key-change', case: m.A.id, in_reply_to: m.A.id, body: {} });
     await refusedInbound('invalid_transition', { kind: 'ping', case: m.A.id, in_reply_to: null, body: {} });
+    await refusedInbound('not_in_case', { kind: 'key-change', case: uuidv7(), in_reply_to: null, body: {} });
+    await refusedInbound('not_in_case', { kind: 'key-change', in_reply_to: m.N.id, body: {} });
+    await refusedInbound('case_closed', { kind: 'key-change', case: m.C.id, in_reply_to: null, body: {} });
   });
 
   it('case_closed: an answer written after the peer had our close', async () => {
