@@ -203,6 +203,17 @@ describe('federation endpoint: one bad value refuses one envelope, the batch ans
     expect(r).toEqual({ status: 200, json: { results: [] } });
     expect(await head()).toEqual(before);
   });
+
+  it('a batch with the member envelopes twice is judged on the last one only (section 21, item 1)', async () => {
+    const at = await head();
+    const first = forge(key, at, { n: 'first array' });
+    const last = forge(key, at, { n: 'last array' });
+    const r = await send(`{"envelopes":[${JSON.stringify(first)}],"envelopes":[${JSON.stringify(last)}]}`);
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect((r.json.results as EnvelopeResult[]).map((x) => [x.id, x.ok])).toEqual([[last.id, true]]);
+    expect(await stored(first.id)).toBe(false);
+    expect(await stored(last.id)).toBe(true);
+  });
 });
 
 describe('hotline import: one bad envelope of a carriage file is refused on its own', () => {
