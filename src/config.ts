@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fail, HotlineError } from './shared/errors.js';
 import { DEFAULT_DELIVERY, type DeliveryOptions } from './modules/federation/federation.delivery.js';
-import { checkPeerUrl } from './modules/federation/federation.peers.js';
+import { checkChannelList, checkNodeName, checkPeerUrl } from './modules/federation/federation.peers.js';
 import { parsePingSchedule } from './modules/directory/directory.scheduler.js';
 import { parseLawConfig, type LawConfig } from './modules/law/law.reminders.js';
 import { parseNotifyConfig, type NotifyConfig } from './modules/deadlines/deadlines.types.js';
@@ -133,10 +133,14 @@ export function parseConfig(raw: unknown, home: string): Config {
     || (listen.port as number) < 0 || (listen.port as number) > 65535) {
     bad('"listen" must be { "host": string, "port": 0..65535 }');
   }
+  const nameProblem = checkNodeName(c.name);
+  if (nameProblem !== undefined) bad(nameProblem);
   const channels = c.channels;
   if (!Array.isArray(channels) || channels.length === 0 || channels.some((x) => !(CHANNELS as readonly unknown[]).includes(x))) {
     bad(`"channels" must be a non-empty list of ${CHANNELS.join(', ')}`);
   }
+  const channelsProblem = checkChannelList(channels);
+  if (channelsProblem !== undefined) bad(channelsProblem);
   const store = c.store as { driver?: unknown; path?: unknown } | undefined;
   if (typeof store !== 'object' || store === null || store.driver !== 'sqlite' || typeof store.path !== 'string') {
     bad('"store" must be { "driver": "sqlite", "path": string }');
@@ -152,7 +156,7 @@ export function parseConfig(raw: unknown, home: string): Config {
   return Object.freeze({
     home,
     party,
-    name: str('name'),
+    name: c.name as string,
     url,
     listen: Object.freeze({ host: listen!.host as string, port: listen!.port as number }),
     channels: Object.freeze([...(channels as Channel[])]),

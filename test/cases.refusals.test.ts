@@ -12,11 +12,12 @@ import { compose, send, type SendInput } from '../src/modules/messaging/messagin
 import { ackMessage, closeCase, reply } from '../src/modules/cases/cases.service.js';
 import type { RunningNode } from '../src/main.js';
 import { makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
-import { delivered, forge, keyOf, post, snapshot, until } from './helpers/cases.js';
+import { caseState, delivered, forge, keyOf, post, snapshot, until } from './helpers/cases.js';
 
 let a: RunningNode;
 let b: RunningNode;
 let ruKey: KeyObject;
+let frKey: KeyObject;
 /** us→ru: an inquiry (A), a notification (N), a closed inquiry (C), a ping (P); ru→us: a notification (R); us→fr: an inquiry (F, never delivered). */
 const m = {} as Record<'A' | 'N' | 'C' | 'P' | 'R' | 'F', Envelope>;
 
@@ -29,6 +30,7 @@ beforeAll(async () => {
   for (const party of ['us', 'ru', 'fr']) homes.push(await makeHome(party, {}, dir));
   await peerAll(...homes);
   ruKey = keyOf(homes[1]!);
+  frKey = keyOf(homes[2]!);
   a = await homes[0]!.start({ runPings: false });
   b = await homes[1]!.start({ runPings: false });
   m.A = await send(a.ctx, { ...base, kind: 'inquiry', text: 'A' });
@@ -110,6 +112,15 @@ describe('what the peer sends, refused per envelope', () => {
     await refusedInbound('invalid_transition', { ...answer });
   });
 
+  it('a key-change or ping that names another case: invalid_transition, or not_in_case / case_closed when that case is unknown or closed (section 5.9)', async () => {
+    await refusedInbound('invalid_transition', { kind: 'key-change', case: m.N.id, in_reply_to: null, body: { key: 'new' } });
+    await refusedInbound('invalid_transition', { kind: 'key-change', case: m.A.id, in_reply_to: m.A.id, body: {} });
+    await refusedInbound('invalid_transition', { kind: 'ping', case: m.A.id, in_reply_to: null, body: {} });
+    await refusedInbound('not_in_case', { kind: 'key-change', case: uuidv7(), in_reply_to: null, body: {} });
+    await refusedInbound('not_in_case', { kind: 'key-change', in_reply_to: m.N.id, body: {} });
+    await refusedInbound('case_closed', { kind: 'key-change', case: m.C.id, in_reply_to: null, body: {} });
+  });
+
   it('case_closed: an answer written after the peer had our close', async () => {
     await refusedInbound('case_closed', { ...answer, case: m.C.id, in_reply_to: m.C.id });
   });
@@ -122,6 +133,14 @@ describe('what the peer sends, refused per envelope', () => {
     await refusedInbound('ack_invalid', ack(m.R.id, m.R.id, m.R.id));
     await refusedInbound('ack_invalid', ack(uuidv7(), m.A.id, m.A.id));
     await refusedInbound('ack_invalid', ack(m.A.id, m.N.id, m.A.id));
+  });
+
+  it('a key-change that opens a case is stored like any message and changes no pinned key (section 18)', async () => {
+    const keysBefore = (await a.ctx.peers.require('fr')).keys;
+    const kc = await forge(a, 'fr', frKey, { kind: 'key-change', body: { public_key: 'A'.repeat(43), note: 'v1 gives this no meaning' } });
+    expect(await post(a, kc)).toMatchObject({ ok: true });
+    expect(await caseState(a, kc.id)).toBe('open');
+    expect((await a.ctx.peers.require('fr')).keys).toEqual(keysBefore);
   });
 
   it('the refusals left the link usable: ru\'s next real message is delivered', async () => {

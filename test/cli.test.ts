@@ -137,6 +137,19 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
       expect(existsSync(join(dir, 'b'))).toBe(false);
       expect(existsSync(join(dir, 'c'))).toBe(false);
     });
+
+    it('a --name, --url or --channels a peer would refuse in the descriptor: exit 2, names the problem, no home (protocol 3.1)', async () => {
+      const dir = tmp();
+      const init = (sub: string, ...more: string[]): Promise<Run> =>
+        hl(['init', '--home', join(dir, sub), '--party', 'us', '--listen', '127.0.0.1:7001', ...more]);
+      await expectExit(init('a', '--name', 'US CERT '), 2, /config_invalid/, '"name" must not begin or end with whitespace');
+      await expectExit(init('b', '--name', 'x'.repeat(201)), 2, /"name" is 201 characters; at most 200/);
+      await expectExit(init('c', '--name', 'US', '--url', 'https://cert.example/?a=1'), 2, /"url".*query/);
+      await expectExit(init('d', '--name', 'US', '--url', 'https://u:p@cert.example/'), 2, /"url".*user name or password/);
+      await expectExit(init('e', '--name', 'US', '--url', 'https://cert.example/#f'), 2, /"url".*fragment/);
+      await expectExit(init('f', '--name', 'US', '--channels', 'crisis,crisis'), 2, /"channels" lists "crisis" more than once/);
+      for (const sub of ['a', 'b', 'c', 'd', 'e', 'f']) expect(existsSync(join(dir, sub))).toBe(false);
+    });
   });
 
   describe('bad arguments: exit 2, a message, no stack trace', () => {

@@ -175,6 +175,45 @@ describe('federation endpoint: one bad value refuses one envelope, the batch ans
     const [again] = await results(batch(reordered));
     expect(again).toEqual(first);
   });
+
+  it('numbers and strings are signed and hashed as the JCS of their parsed value: 1.0 as seq, 4.50e0, 1E21, -0, \\u0048 and member order all give one envelope', async () => {
+    const at = await head();
+    const e = forge(key, at, { n: 4.5, m: 1e21, z: 0, s: 'Hi' });
+    const canonical = JSON.stringify(e).replace('"body":{"n":4.5,"m":1e+21,"z":0,"s":"Hi"}', '"body":{"m":1e+21,"n":4.5,"s":"Hi","z":0}');
+    const respelled = JSON.stringify(e)
+      .replace(`"seq":${at.seq},`, `"seq":${at.seq}.0,`)
+      .replace('"body":{"n":4.5,"m":1e+21,"z":0,"s":"Hi"}', '"body":{"z":-0,"s":"\\u0048i","m":1E21,"n":4.50e0}');
+    expect(respelled).toContain(`"seq":${at.seq}.0,`);
+    expect(respelled).toContain('"z":-0');
+    const [first] = await results(batch(respelled));
+    expect(first, JSON.stringify(first)).toMatchObject({ id: e.id, ok: true });
+    const row = await node.ctx.db.selectFrom('messages').select(['envelope', 'hash', 'seq']).where('id', '=', e.id).executeTakeFirstOrThrow();
+    expect(row.envelope).toContain('"body":{"m":1e+21,"n":4.5,"s":"Hi","z":0}');
+    expect(row.envelope).toContain(`"seq":${at.seq},`);
+    expect(row.hash).toBe(envelopeHash(e));
+    expect((first as Accepted).receipt.envelope_hash).toBe(envelopeHash(e));
+    // Spelled the canonical way, it is the same envelope: a replay, with the original receipt.
+    const [again] = await results(batch(canonical));
+    expect(again).toEqual(first);
+  });
+
+  it('an empty batch is answered 200 with no results, and changes nothing (section 9.3)', async () => {
+    const before = await head();
+    const r = await send('{"envelopes":[]}');
+    expect(r).toEqual({ status: 200, json: { results: [] } });
+    expect(await head()).toEqual(before);
+  });
+
+  it('a batch with the member envelopes twice is judged on the last one only (section 21, item 1)', async () => {
+    const at = await head();
+    const first = forge(key, at, { n: 'first array' });
+    const last = forge(key, at, { n: 'last array' });
+    const r = await send(`{"envelopes":[${JSON.stringify(first)}],"envelopes":[${JSON.stringify(last)}]}`);
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    expect((r.json.results as EnvelopeResult[]).map((x) => [x.id, x.ok])).toEqual([[last.id, true]]);
+    expect(await stored(first.id)).toBe(false);
+    expect(await stored(last.id)).toBe(true);
+  });
 });
 
 describe('hotline import: one bad envelope of a carriage file is refused on its own', () => {

@@ -46,6 +46,21 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     writeFileSync(join(dir, 'forged.json'), JSON.stringify(forged));
     const forgedAdd = await cli(home, ['peer', 'add', '--descriptor', join(dir, 'forged.json'), '--fingerprint', forged.fingerprint]);
     expect([forgedAdd.code, forgedAdd.stderr]).toEqual([2, expect.stringContaining('invalid_argument')]);
+    // refused although signed: what sections 3.1 and 9.1 rule out, each named in the message
+    const signedAs = (change: Partial<Descriptor>): Descriptor => { const d = { ...peer.descriptor(), ...change }; d.sig = signObject(d, peer.key.privateKey); return d; };
+    const badOnes: [Partial<Descriptor>, string][] = [
+      [{ url: `${peer.descriptor().url}?a=1` }, 'must not carry a query'],
+      [{ url: peer.descriptor().url.replace('http://', 'http://u:p@') }, 'must not carry a user name or password'],
+      [{ url: `${peer.descriptor().url}#f` }, 'must not carry a fragment'],
+      [{ channels: ['crisis', 'crisis'] }, '"channels" lists "crisis" more than once'],
+      [{ name: 'Second implementation ' }, '"name" must not begin or end with whitespace'],
+    ];
+    for (const [change, message] of badOnes) {
+      const bad = signedAs(change);
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+      const r = await cli(home, ['peer', 'add', '--descriptor', join(dir, 'bad.json'), '--fingerprint', bad.fingerprint]);
+      expect([r.code, r.stderr.includes('invalid_argument'), r.stderr.includes(message)], `${JSON.stringify(change)}: ${r.stderr}`).toEqual([2, true, true]);
+    }
     // the node agrees crisis and cert with us, not law (section 3.2: each side decides its own agreed channels)
     const add = await cli(home, ['peer', 'add', '--descriptor', descriptorFile, '--fingerprint', peer.descriptor().fingerprint, '--channels', 'crisis,cert']);
     expect(add.code, add.stderr).toBe(0);
@@ -181,6 +196,8 @@ describe('second implementation <-> reference node (CLI and HTTP only)', () => {
     expect((odd.json as { results: Result[] }).results.map((r) => [r.id, r.ok ? 'ok' : r.error.code])).toEqual([[null, 'invalid_envelope'], [null, 'invalid_envelope']]);
     const wrongType = await peer.post(REF, [], '{"envelopes":[]}', 'text/plain');
     expect([wrongType.status, (wrongType.json as { code: string }).code]).toEqual([415, 'unsupported_media_type']);
+    const empty = await peer.post(REF, [], '{"envelopes":[]}'); // 9.3: an empty batch is answered, with no results
+    expect([empty.status, empty.json]).toEqual([200, { results: [] }]);
     const notBatch = await peer.post(REF, [], '{"envelopes":{}}');
     expect([notBatch.status, (notBatch.json as { code: string }).code]).toEqual([400, 'invalid_batch']);
     const tooMany = await peer.post(REF, Array.from({ length: 501 }, () => ({})));

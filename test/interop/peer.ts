@@ -100,9 +100,13 @@ export class InteropPeer {
     if (names.length !== 9 || !DESCRIPTOR_MEMBERS.every((m) => names.includes(m))) throw new Error('descriptor members: ' + names.join());
     if (o.v !== 1 || o.type !== 'hotline-descriptor') throw new Error('descriptor v/type');
     if (typeof o.party !== 'string' || !PARTY_RE.test(o.party) || o.party === this.party) throw new Error('descriptor party');
-    if (typeof o.name !== 'string' || o.name.trim() === '') throw new Error('descriptor name');
+    // 3.1: 1-200 code points, no surrounding whitespace (what String.prototype.trim removes)
+    if (typeof o.name !== 'string' || o.name === '' || o.name.trim() !== o.name || [...o.name].length > 200) throw new Error('descriptor name');
     if (typeof o.url !== 'string' || !/^(https:\/\/|http:\/\/(127\.\d+\.\d+\.\d+|\[::1\]|localhost)[:/])/.test(o.url)) throw new Error('descriptor url');
+    // 9.1: no userinfo, query or fragment, not even an empty one
+    if (/^[^:/?#]+:\/\/[^/?#]*@/.test(o.url) || /[?#]/.test(o.url)) throw new Error('descriptor url: userinfo, query or fragment');
     if (!Array.isArray(o.channels) || !o.channels.every((c) => CHANNELS.includes(c as string))) throw new Error('descriptor channels');
+    if (new Set(o.channels).size !== o.channels.length) throw new Error('descriptor channels: repeated');
     const pk = typeof o.public_key === 'string' ? publicKeyFrom(o.public_key) : null;
     if (pk === null) throw new Error('descriptor public_key');
     if (o.fingerprint !== fingerprint(fromB64url(o.public_key as string)!)) throw new Error('descriptor fingerprint');

@@ -66,12 +66,12 @@ export function parseDescriptor(value: unknown): Descriptor {
   if (Object.keys(d).sort().join(',') !== DESCRIPTOR_FIELDS) bad(`expected exactly the fields ${DESCRIPTOR_FIELDS}`);
   if (d.v !== PROTOCOL_VERSION || d.type !== 'hotline-descriptor') bad('not a v1 hotline-descriptor');
   if (typeof d.party !== 'string' || !PARTY_ID.test(d.party)) bad('"party" must be a party id');
-  if (typeof d.name !== 'string' || d.name.trim() === '') bad('"name" must be a non-empty string');
+  const nameProblem = checkNodeName(d.name);
+  if (nameProblem !== undefined) bad(nameProblem);
   if (typeof d.url !== 'string') bad('"url" must be a URL');
   checkPeerUrl(d.url as string);
-  if (!Array.isArray(d.channels) || d.channels.some((c) => !(CHANNELS as readonly unknown[]).includes(c))) {
-    bad(`"channels" must list some of ${CHANNELS.join(', ')}`);
-  }
+  const channelsProblem = checkChannelList(d.channels);
+  if (channelsProblem !== undefined) bad(channelsProblem);
   let key: KeyObject;
   try {
     key = publicKeyFromB64(String(d.public_key));
@@ -84,9 +84,38 @@ export function parseDescriptor(value: unknown): Descriptor {
   return d as unknown as Descriptor;
 }
 
+/** A node's display name is 1 to this many Unicode code points (section 3.1). */
+export const MAX_NODE_NAME = 200;
+
+/**
+ * What is wrong with a node's display name (a descriptor's or this node's config `name`), or
+ * undefined: a string of 1 to 200 code points with no leading or trailing whitespace (as
+ * String.prototype.trim removes it), so a blank name is refused too.
+ */
+export function checkNodeName(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return '"name" must be a non-empty string';
+  if (name.trim() !== name) return `"name" must not begin or end with whitespace (got ${JSON.stringify(name)})`;
+  const length = [...name].length;
+  if (length > MAX_NODE_NAME) return `"name" is ${length} characters; at most ${MAX_NODE_NAME} are allowed`;
+  return undefined;
+}
+
+/** What is wrong with a node's list of offered channels, or undefined: known channels, each at most once. */
+export function checkChannelList(channels: unknown): string | undefined {
+  if (!Array.isArray(channels) || channels.some((c) => !(CHANNELS as readonly unknown[]).includes(c))) {
+    return `"channels" must list some of ${CHANNELS.join(', ')}`;
+  }
+  const repeated = channels.find((c, i) => channels.indexOf(c) !== i) as string | undefined;
+  if (repeated !== undefined) return `"channels" lists "${repeated}" more than once`;
+  return undefined;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-/** Plain HTTP is allowed only on loopback (tests, demo); anything else must be HTTPS. */
+/**
+ * A node URL (descriptor, config): absolute, https (plain http only on loopback: tests, demo),
+ * and with no user name or password, query or fragment, since the endpoint path is appended to it.
+ */
 export function checkPeerUrl(url: string): void {
   let u: URL;
   try {
@@ -94,6 +123,12 @@ export function checkPeerUrl(url: string): void {
   } catch {
     return fail('invalid_argument', `"${url}" is not a URL`);
   }
+  // The parser drops an empty userinfo ("https://@x/"), query ("?") or fragment ("#"), so look at the text too.
+  if (u.username !== '' || u.password !== '' || /^[^:/?#]+:\/\/[^/?#]*@/.test(url)) {
+    fail('invalid_argument', `"${url}" must not carry a user name or password (the userinfo part before "@")`);
+  }
+  if (u.hash !== '' || url.includes('#')) fail('invalid_argument', `"${url}" must not carry a fragment (the part from "#")`);
+  if (u.search !== '' || url.includes('?')) fail('invalid_argument', `"${url}" must not carry a query (the part from "?")`);
   if (u.protocol === 'https:') return;
   if (u.protocol === 'http:' && (LOOPBACK.has(u.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(u.hostname))) return;
   fail('invalid_argument', `"${url}" must use https (plain http is allowed only on loopback)`);
@@ -137,7 +172,9 @@ export class PeerRepository {
     };
     const inserted = await db.insertInto('peers').values(row).onConflict((oc) => oc.column('party').doNothing()).executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      fail('peer_exists', `A peer "${d.party}" is already pinned; keys change only by a signed key-change message`);
+      fail('peer_exists', `A peer "${d.party}" is already pinned, and v1 cannot replace a pinned peer's key or descriptor `
+        + '(a signed key-change is reserved for a later version, protocol section 18). Keep the pinned one, or pin the new '
+        + 'descriptor in a new node home ("hotline init --home <new dir>"), comparing its fingerprint again');
     }
     return toPeer(row);
   }

@@ -178,6 +178,33 @@ describe('case transcripts: build and verify', () => {
     }
   });
 
+  it('a crafted file holding 1e400, a lone surrogate or deep nesting is a failed report or transcript_invalid, never another error', async () => {
+    const { a, caseId } = await exchanged();
+    const text = transcriptText(await buildTranscript(a, caseId));
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const crafted: [string, string, string][] = [
+      ['"format"', '"x": 1e400,\n  "format"', 'invalid_transcript @ transcript'],
+      ['"format"', '"\\ud800": 1,\n  "format"', 'invalid_transcript @ transcript'],
+      ['"exported_for": "', '"exported_for": "\\ud800', 'bad_signature @ transcript'],
+      ['"text": "case message 0 from east"', '"text": "x", "n": -1e400', 'invalid_envelope @ messages[0]'],
+      ['"text": "case message 0 from east"', '"text": "\\udc00"', 'invalid_envelope @ messages[0]'],
+      ['"received_at"', '"x": 1e400, "received_at"', 'bad_receipt @ messages[0]'],
+      ['"received_at": "', '"received_at": "\\ud800', 'bad_receipt @ messages[0]'],
+      ['"keys": [', '"keys": [{"party": "\\ud800", "public_key": 1e400, "fingerprint": "1", "valid_until": null},', 'invalid_transcript @ keys[0]'],
+      ['"withheld": [', '"withheld": [1e400, "\\ud800"', 'invalid_transcript @ withheld[0]'],
+    ];
+    for (const [from, to, problem] of crafted) {
+      const changed = text.replace(from, to);
+      expect(changed, to).not.toBe(text);
+      const report = verifyText(changed);
+      expect(report.ok, to).toBe(false);
+      expect(problems(report).some((p) => p.startsWith(problem)), `${to}: ${problems(report).join('; ')}`).toBe(true);
+    }
+    for (const changed of [text.replace('"format"', `"x": ${deep},\n  "format"`), text.replace('"text": "case message 0 from east"', `"text": "x", "d": ${deep}`)]) {
+      expect(() => verifyText(changed)).toThrow(expect.objectContaining({ code: 'transcript_invalid', message: expect.stringMatching(/nests arrays and objects deeper than 128 levels/) }));
+    }
+  });
+
   it('property: any one byte changed anywhere in the file is refused (invalid file, or verification fails)', async () => {
     const { a, caseId } = await exchanged();
     const bytes = Buffer.from(transcriptText(await buildTranscript(a, caseId)), 'utf8');

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { canonicalJson } from '../../shared/canonical.js';
+import { canonicalJson, MAX_CANONICAL_DEPTH } from '../../shared/canonical.js';
 import { parseIsoTime } from '../../shared/clock.js';
 import { fail, HotlineError } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
@@ -46,8 +46,11 @@ export function parseExpectations(values: readonly string[]): Map<string, string
 }
 
 /**
- * Reads a transcript file's bytes: strict UTF-8, then JSON. A file that is neither, or that is not
- * a `hotline-transcript` object, is refused with `transcript_invalid`, saying why.
+ * Reads a transcript file's bytes: strict UTF-8, then JSON. A file that is neither, that nests
+ * deeper than {@link MAX_CANONICAL_DEPTH} (no transcript does: an envelope nests at most 64 levels,
+ * and the file adds 4), or that is not a `hotline-transcript` object, is refused with
+ * `transcript_invalid`, saying why. What JCS cannot write inside it (1e400, a lone surrogate) is
+ * left to {@link verifyTranscript}, which reports it where it is.
  */
 export function readTranscript(bytes: Uint8Array, name = 'the file'): { value: Record<string, unknown>; text: string } {
   let text: string;
@@ -61,6 +64,9 @@ export function readTranscript(bytes: Uint8Array, name = 'the file'): { value: R
     value = JSON.parse(text);
   } catch (e) {
     return fail('transcript_invalid', `${name} is not valid JSON (${(e as Error).message}): it was damaged, or it is not a transcript`);
+  }
+  if (nestedDeeperThan(value, MAX_CANONICAL_DEPTH)) {
+    fail('transcript_invalid', `${name} nests arrays and objects deeper than ${MAX_CANONICAL_DEPTH} levels: it is not a transcript`);
   }
   if (!isRecord(value) || value.format !== TRANSCRIPT_FORMAT) {
     fail('transcript_invalid', `${name} is not a case transcript (its "format" is not "${TRANSCRIPT_FORMAT}"); "hotline transcript" writes them`);
@@ -266,6 +272,18 @@ class Checker {
       }
     }
   }
+}
+
+/** True when `value` has arrays or objects nested more than `max` levels deep (the outermost is level 1). Iterative. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1]);
+  }
+  return false;
 }
 
 function safeFingerprint(key: string): string | null {
