@@ -12,7 +12,7 @@ describe('npm run demo -- --once', () => {
     expect(r.stdout).toMatch(/us {2}http:\/\/127\.0\.0\.1:\d+ {2}fingerprint (\d{5} ){7}\d{5}/);
     expect(r.stdout.match(/receipt signature verifies against/g)).toHaveLength(2);
     expect(r.stdout).toContain('Категория инцидента: Вторжение');
-    expect(r.stdout).toMatch(/on us: receipted by node ru at \S+; acknowledged by Ivan Petrov, duty officer at \S+/);
+    expect(r.stdout).toMatch(/on us: receipted by node ru at \S+; acknowledged by Ivan Petrov \(ivan\) at \S+/);
     expect(r.stdout).toMatch(/indicator +QakBot C2 198\.51\.100\.7/);
     expect(r.stdout).toMatch(/inbound-us\/objects\/ → 3 objects/);
     expect(r.stdout).toContain('Every message was receipted, the crisis alert acknowledged by an officer, and the indicators served over TAXII.');
