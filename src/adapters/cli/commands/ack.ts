@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ackMessage } from '../../../modules/cases/cases.service.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
@@ -14,6 +13,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--lang <lang>', 'language of the note (BCP 47)')
     .option('--as <user>', 'act as this user: only its channels (default: the node administrator)')
     .action((id: string, o: { officer: string; text?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { ackMessage } = await import('../../../modules/cases/cases.service.js');
       const r = await ackMessage(ctx, {
         id, officer: o.officer,
         ...(o.text === undefined ? {} : { text: o.text }),

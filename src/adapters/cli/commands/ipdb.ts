@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { ipdbDir } from '../../../context.js';
 import { fail } from '../../../shared/errors.js';
-import { describeIpdb, importIpdb, IPDB_KINDS, type IpdbDescription, type IpdbKind } from '../../../modules/feeds/feeds.ipdb.js';
+import type { IpdbDescription, IpdbKind } from '../../../modules/feeds/feeds.ipdb.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -23,6 +22,7 @@ export function register(program: Command, cli: Cli): void {
   ipdb.command('status')
     .description('which data files are in use, their rows and dates')
     .action(() => withNode(cli.home(), async (ctx) => {
+      const [{ ipdbDir }, { describeIpdb }] = await Promise.all([import('../../../context.js'), import('../../../modules/feeds/feeds.ipdb.js')]);
       const d = await describeIpdb({ cacheDir: ipdbDir(ctx.config) });
       cli.out.print(describe(d), d);
     }));
@@ -30,8 +30,10 @@ export function register(program: Command, cli: Cli): void {
   ipdb.command('import')
     .description('use a fresher CSV (the layout of the @ip-location-db packages: start,end,asn,org or start,end,country)')
     .argument('<file>')
-    .option('--kind <kind>', `${IPDB_KINDS.join(' | ')} (default: detected from the content)`)
+    // The kinds are spelled out here so that `--help` does not load the feeds module (feeds.ipcsv.ts IPDB_KINDS).
+    .option('--kind <kind>', 'asn-ipv4 | asn-ipv6 | country-ipv4 | country-ipv6 (default: detected from the content)')
     .action((file: string, o: { kind?: string }) => withNode(cli.home(), async (ctx) => {
+      const [{ ipdbDir }, { importIpdb, IPDB_KINDS }] = await Promise.all([import('../../../context.js'), import('../../../modules/feeds/feeds.ipdb.js')]);
       if (o.kind !== undefined && !(IPDB_KINDS as readonly string[]).includes(o.kind)) fail('invalid_argument', `--kind must be one of ${IPDB_KINDS.join(', ')}`);
       const r = await importIpdb({ cacheDir: ipdbDir(ctx.config), file, ...(o.kind === undefined ? {} : { kind: o.kind as IpdbKind }) });
       cli.out.print(`Imported ${r.rows} rows (${r.ranges} ranges${r.overlaps > 0 ? `, ${r.overlaps} overlapping rows resolved` : ''}) as ${r.kind} from ${file}\n\n${describe(r.database)}`, r);

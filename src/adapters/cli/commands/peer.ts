@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
-import { parseDescriptor, type Peer } from '../../../modules/federation/federation.peers.js';
+import type { Peer } from '../../../modules/federation/federation.peers.js';
 import type { Channel } from '../../../modules/federation/federation.types.js';
-import { setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -37,6 +36,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--fingerprint <digits>', 'the fingerprint the peer read to you; refuse if it differs')
     .option('--channels <list>', 'channels agreed with this peer (default: all in common)')
     .action((o: { descriptor: string; fingerprint?: string; channels?: string }) => withNode(cli.home(), async (ctx) => {
+      const { parseDescriptor } = await import('../../../modules/federation/federation.peers.js');
       const d = parseDescriptor(readJson(o.descriptor, 'the descriptor'));
       const p = await ctx.peers.add(d, {
         ...(o.fingerprint === undefined ? {} : { expectFingerprint: o.fingerprint }),
@@ -69,6 +69,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--priority <min>', 'minutes for PRIORITY (default 1440)')
     .option('--routine <min>', 'minutes for ROUTINE (default 4320)')
     .action((party: string, o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
+      const { setPeerDeadlines } = await import('../../../modules/deadlines/deadlines.service.js');
       const deadlines = await setPeerDeadlines(ctx, party, o);
       cli.out.print(`Ack deadlines agreed with ${party}: ${Object.entries(deadlines).map(([k, v]) => `${k} ${v} min`).join(', ')}`, { party, deadlines });
     }));
