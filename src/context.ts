@@ -19,16 +19,41 @@ import { checkNodeLanguage } from './modules/templates/templates.service.js';
 import { UserRepository } from './modules/users/users.service.js';
 import { CollectionRepository } from './modules/taxii/taxii.collections.js';
 import { CursorCodec } from './modules/taxii/taxii.cursor.js';
-import { indicatorsHook } from './modules/taxii/taxii.hook.js';
 import { TaxiiService } from './modules/taxii/taxii.service.js';
 import { StixStore } from './modules/taxii/taxii.store.js';
-import { Jurisdictions } from './modules/feeds/feeds.route.js';
+import type { Jurisdictions } from './modules/feeds/feeds.route.js';
 import type { FeedRunDeps } from './modules/feeds/feeds.run.js';
 import { join } from 'node:path';
 
 /** The modules that take part in storing messages, in the order their hooks run. */
-function messageHooks(stix: Parameters<typeof indicatorsHook>[0]): MessageHook[] {
-  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook, indicatorsHook(stix)];
+function messageHooks(stix: { store: StixStore; collections: CollectionRepository; clock: Clock }): MessageHook[] {
+  // The indicators hook brings the STIX validator: loaded when the first message is stored, not
+  // when a one-shot CLI verb (e.g. `hotline inbox`) opens the node.
+  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook,
+    lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix))];
+}
+
+/** A hook whose module is imported on its first use (then kept). */
+function lazyHook(name: string, load: () => Promise<MessageHook>): MessageHook {
+  let hook: Promise<MessageHook> | undefined;
+  const get = (): Promise<MessageHook> => (hook ??= load());
+  return {
+    name,
+    check: async (trx, env, direction) => (await get()).check?.(trx, env, direction),
+    apply: async (trx, m) => (await get()).apply?.(trx, m),
+  };
+}
+
+/** Who is responsible for which addresses; the feeds module is imported on first use. */
+export type JurisdictionStore = Pick<Jurisdictions, 'set' | 'list'>;
+
+function lazyJurisdictions(deps: ConstructorParameters<typeof Jurisdictions>[0]): JurisdictionStore {
+  let j: Promise<Jurisdictions> | undefined;
+  const get = (): Promise<Jurisdictions> => (j ??= import('./modules/feeds/feeds.route.js').then((m) => new m.Jurisdictions(deps)));
+  return {
+    set: async (x, known) => (await get()).set(x, known),
+    list: async () => (await get()).list(),
+  };
 }
 
 /** Everything the domain needs from one node's home: its store, keys, identity, clock, logger. */
@@ -49,7 +74,7 @@ export interface NodeContext {
   /** The STIX object store and the TAXII 2.1 operations on its collections. */
   taxii: TaxiiService;
   /** Who is responsible for which addresses (feed routing). */
-  jurisdictions: Jurisdictions;
+  jurisdictions: JurisdictionStore;
   close(): Promise<void>;
 }
 
@@ -81,7 +106,7 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   });
   return {
     config, db, keys, self, clock, log, limits: config.limits, taxii,
-    jurisdictions: new Jurisdictions({ db, clock }),
+    jurisdictions: lazyJurisdictions({ db, clock }),
     peers: new PeerRepository({ db, clock, self }),
     users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
     hooks: messageHooks({ store, collections, clock }),

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TLP_MARKINGS } from '../src/modules/stix/stix.tlp.js';
-import { prepare } from '../src/modules/taxii/taxii.service.js';
+import { prepare } from '../src/modules/taxii/taxii.prepare.js';
 import type { TaxiiTables } from '../src/modules/taxii/taxii.tables.js';
 import type { Kysely } from 'kysely';
 import { TLPS, type Tlp } from '../src/modules/federation/federation.types.js';

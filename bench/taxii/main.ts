@@ -3,7 +3,9 @@
  *
  *   POST     1,000,000 generated STIX objects (bench/taxii/generate.ts) into one collection, in
  *            envelopes of 5,000 with 3 in flight: objects/s accepted with validation; every
- *            status must be complete with success_count = what was sent.
+ *            status must be complete with success_count = what was sent. Then 10% as many more
+ *            (at least 10,000) in envelopes of 100 (TAXII_BENCH_SMALL_ENVELOPE), 8 in flight,
+ *            into a second collection: what a client sending small bundles gets (one commit each).
  *   GET      every page with limit=1000 following `next`, without a filter (the latest version of
  *            each object) and with match[version]=all: objects/s served; the count must be what
  *            was loaded.
@@ -41,6 +43,7 @@ interface Options {
   envelope: number;
   concurrency: number;
   samples: number;
+  smallEnvelope: number;
   docs: boolean;
   cpuProfDir: string | undefined;
 }
@@ -57,7 +60,7 @@ function options(): Options {
   const prof = process.env.HOTLINE_BENCH_CPU_PROF;
   return {
     objects: env('TAXII_BENCH_OBJECTS', 1_000_000), envelope: env('TAXII_BENCH_ENVELOPE', 5000), concurrency: env('TAXII_BENCH_CONCURRENCY', 3),
-    samples: env('TAXII_BENCH_SAMPLES', 50), docs: values['no-docs'] !== true, cpuProfDir: prof === undefined || prof === '' ? undefined : resolve(prof),
+    samples: env('TAXII_BENCH_SAMPLES', 50), smallEnvelope: env('TAXII_BENCH_SMALL_ENVELOPE', 100), docs: values['no-docs'] !== true, cpuProfDir: prof === undefined || prof === '' ? undefined : resolve(prof),
   };
 }
 
@@ -84,15 +87,16 @@ function say(s: string): void {
 }
 
 async function run(o: Options, node: BenchNode): Promise<Omit<Report, 'm' | 'command'>> {
-  const [big, small] = await withNode(node.home, async (ctx) => [
+  const [big, small, bundles] = await withNode(node.home, async (ctx) => [
     await ctx.taxii.collections.add({ alias: 'bench-c2', title: 'Botnet C2 (bench)', tlp: 'amber' }),
     await ctx.taxii.collections.add({ alias: 'bench-small', title: 'Ten objects (bench)', tlp: 'amber' }),
+    await ctx.taxii.collections.add({ alias: 'bench-bundles', title: 'Small bundles (bench)', tlp: 'amber' }),
   ]);
   const s0 = performance.now();
   await startNodes([node], o.cpuProfDir);
   const emptyReadyMs = performance.now() - s0;
   const pid = node.child?.pid;
-  const client = new TaxiiClient(node.url, node.token, o.concurrency + 1);
+  const client = new TaxiiClient(node.url, node.token, Math.max(o.concurrency, 8) + 1);
   try {
     const discovery = await client.getJson<{ api_roots?: string[] }>('/taxii2/');
     say(`node up (pid ${pid}); TAXII API roots: ${discovery.body.api_roots?.join(', ')}`);
@@ -109,6 +113,10 @@ async function run(o: Options, node: BenchNode): Promise<Omit<Report, 'm' | 'com
       progress: (n) => say(`  ${n.toLocaleString('en-US')} accepted, ${Math.round(n / ((performance.now() - t0) / 1000)).toLocaleString('en-US')} objects/s so far`),
     });
     say(`  ${Math.round(post.objectsPerS).toLocaleString('en-US')} objects/s accepted (${post.seconds.toFixed(1)} s)`);
+    const smallTotal = Math.max(10_000, Math.round(o.objects / 10));
+    say(`POST ${smallTotal.toLocaleString('en-US')} objects in envelopes of ${o.smallEnvelope}, 8 in flight…`);
+    const smallPost = await postAll(client, bundles!.id, new StixGenerator(SEED + 2), smallTotal, { envelopeSize: o.smallEnvelope, concurrency: 8, nodePid: pid });
+    say(`  ${Math.round(smallPost.objectsPerS).toLocaleString('en-US')} objects/s accepted (${smallPost.seconds.toFixed(1)} s)`);
     mem.push(memory(pid, 'after POST'));
 
     say(`GET every page (limit=${PAGE})…`);
@@ -165,7 +173,7 @@ async function run(o: Options, node: BenchNode): Promise<Omit<Report, 'm' | 'com
     const first = await cold.getJson(`/taxii2/api/collections/${b}/objects/?limit=${PAGE}`);
     cold.close();
     return {
-      samples: o.samples, counts: gen.counts, post, walks: [latest, all], probes: results, small: smallProbes, probeUsage: probesUsed, memory: mem,
+      samples: o.samples, counts: gen.counts, post, smallPost, walks: [latest, all], probes: results, small: smallProbes, probeUsage: probesUsed, memory: mem,
       storeMb: storeMb(node.home), restart: { emptyReadyMs, readyMs, firstPageMs: first.answer.ms },
     };
   } finally {
@@ -191,7 +199,7 @@ async function main(): Promise<void> {
   }
   const env = [
     o.objects !== 1_000_000 ? `TAXII_BENCH_OBJECTS=${o.objects}` : '', o.envelope !== 5000 ? `TAXII_BENCH_ENVELOPE=${o.envelope}` : '',
-    o.concurrency !== 3 ? `TAXII_BENCH_CONCURRENCY=${o.concurrency}` : '', o.samples !== 50 ? `TAXII_BENCH_SAMPLES=${o.samples}` : '',
+    o.concurrency !== 3 ? `TAXII_BENCH_CONCURRENCY=${o.concurrency}` : '', o.smallEnvelope !== 100 ? `TAXII_BENCH_SMALL_ENVELOPE=${o.smallEnvelope}` : '', o.samples !== 50 ? `TAXII_BENCH_SAMPLES=${o.samples}` : '',
   ].filter(Boolean).join(' ');
   const report: Report = { m, command: `${env === '' ? '' : `${env} `}npm run bench:taxii`, ...measured };
   const text = section(report);

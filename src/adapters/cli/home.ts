@@ -1,7 +1,5 @@
-import { loadConfig } from '../../config.js';
-import { openContext, type NodeContext } from '../../context.js';
+import type { NodeContext } from '../../context.js';
 import { fail } from '../../shared/errors.js';
-import { silentLogger } from '../../shared/logger.js';
 
 /** The home a command acts on: --home, else HOTLINE_HOME (read once, at CLI start). */
 export function resolveHome(opt: string | undefined, env: string | undefined): string {
@@ -12,6 +10,8 @@ export function resolveHome(opt: string | undefined, env: string | undefined): s
 
 /** Opens a node's store for a one-shot command, runs `fn`, and always closes the store. */
 export async function withNode<T>(home: string, fn: (ctx: NodeContext) => Promise<T>): Promise<T> {
+  // Loaded here, not at CLI start: `hotline --help` needs none of the store, the domain or the logger.
+  const [{ loadConfig }, { openContext }, { silentLogger }] = await Promise.all([import('../../config.js'), import('../../context.js'), import('../../shared/logger.js')]);
   const ctx = await openContext(loadConfig(home), { log: silentLogger });
   try {
     return await fn(ctx);

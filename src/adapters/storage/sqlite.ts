@@ -1,9 +1,16 @@
+import { createRequire } from 'node:module';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type SqliteDatabase as KyselySqlite, type SqliteStatement } from 'kysely';
+import type { Kysely, SqliteDatabase as KyselySqlite, SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
 import { makePrivateFiles } from '../../shared/files.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database, Store } from './schema.js';
+
+// Kysely's CommonJS build: its ~260 files load about twice as fast through require as through
+// the ES module loader, which is most of what a one-shot CLI verb spends starting (bench:cli).
+// Only this file and federation.hooks.ts (its `sql`, through the same require) use Kysely's values;
+// everything else imports its types.
+const { Kysely: KyselyDb, Migrator, SqliteDialect } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /**
  * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
@@ -28,7 +35,7 @@ export async function openSqlite(path: string): Promise<Store> {
   // savepoint's sub-journal in a temporary file past 64 KB unless temporary storage is in memory:
   // receiving 256 envelopes cost 20% more with files, 4% with memory (docs/benchmarks.md).
   raw.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
+  const db = new KyselyDb<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   await migrate(db);
   // One handle, typed as the whole database and as each module's view of it (schema.ts).
   return db as Store;

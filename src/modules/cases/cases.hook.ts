@@ -1,7 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { parseIsoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
+import { statement } from '../../shared/statement.js';
 import type { MessageHook, StoredMessage } from '../federation/federation.hooks.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { Envelope, Receipt } from '../federation/federation.types.js';
@@ -49,8 +50,16 @@ function peerOf(env: Envelope, direction: 'in' | 'out'): string {
   return direction === 'in' ? env.from : env.to;
 }
 
+// Compiled once, run for every message stored (shared/statement.ts).
+const selectCase = statement(['id'], (db: Kysely<CasesTables>, p) => db.selectFrom('cases').selectAll().where('id', '=', p.id));
+const CASE_COLUMNS = ['id', 'channel', 'peer', 'kind', 'priority', 'opened_by', 'opened_at', 'updated_at', 'subject', 'last_message_id'] as const;
+const insertCase = statement(CASE_COLUMNS, (db: Kysely<CasesTables>, p) => db.insertInto('cases')
+  .values({ ...p, state: 'open', closed_by: null, closed_at: null }).onConflict((oc) => oc.column('id').doNothing()));
+const moveCase = statement(['state', 'at', 'last', 'id', 'from'], (db: Kysely<CasesTables>, p) => db.updateTable('cases')
+  .set({ state: p.state, updated_at: p.at, last_message_id: p.last }).where('id', '=', p.id).where('state', '=', p.from));
+
 async function caseRow(trx: Trx, id: string): Promise<CasesTable | undefined> {
-  return trx.withTables<CasesTables>().selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await selectCase(trx, { id })).rows[0] as CasesTable | undefined;
 }
 
 /** The case of a message this node holds (stored, or stored earlier in this transaction). */
@@ -162,11 +171,10 @@ export const casesHook: MessageHook = {
     pendingOf(trx).set(env.id, { case_id: env.case, direction });
     const t = trx.withTables<CasesTables>();
     if (env.case === env.id) {
-      await t.insertInto('cases').values({
-        id: env.id, channel: env.channel, peer: peerOf(env, direction), kind: env.kind, priority: env.priority, state: 'open',
+      await insertCase(trx, {
+        id: env.id, channel: env.channel, peer: peerOf(env, direction), kind: env.kind, priority: env.priority,
         opened_by: direction, opened_at: storedAt, updated_at: storedAt, subject: subjectOf(env), last_message_id: env.id,
-        closed_by: null, closed_at: null,
-      }).onConflict((oc) => oc.column('id').doNothing()).execute();
+      });
     } else {
       // Compare-and-set on the state read: on a store where two transactions may move the same
       // case at once (PostgreSQL), the one that lost re-reads it rather than moving it backwards.
@@ -175,9 +183,10 @@ export const casesHook: MessageHook = {
         if (c === undefined) break;
         const state = moveOf(c, env);
         const closing = state === 'closed' && c.state !== 'closed';
-        const r = await t.updateTable('cases')
-          .set({ state, updated_at: storedAt, last_message_id: env.id, ...(closing ? { closed_by: env.id, closed_at: storedAt } : {}) })
-          .where('id', '=', c.id).where('state', '=', c.state).executeTakeFirst();
+        const r = closing
+          ? await t.updateTable('cases').set({ state, updated_at: storedAt, last_message_id: env.id, closed_by: env.id, closed_at: storedAt })
+            .where('id', '=', c.id).where('state', '=', c.state).executeTakeFirst()
+          : { numUpdatedRows: (await moveCase(trx, { state, at: storedAt, last: env.id, id: c.id, from: c.state })).numAffectedRows ?? 0n };
         if (r.numUpdatedRows > 0n) break;
       }
     }

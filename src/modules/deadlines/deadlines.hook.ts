@@ -1,10 +1,37 @@
+import type { Kysely } from 'kysely';
 import { parseIsoTime } from '../../shared/clock.js';
+import { statement, type QueryRunner } from '../../shared/statement.js';
 import type { MessageHook } from '../federation/federation.hooks.js';
+import type { FederationTables } from '../federation/federation.tables.js';
 import { DEFAULT_ACK_DEADLINES_MIN, type Priority } from '../federation/federation.types.js';
 import type { DeadlinesTables } from './deadlines.tables.js';
 import { ESCALATION, OVERDUE_STEP, needsAck } from './deadlines.types.js';
 
 const MINUTE_MS = 60_000;
+
+// Compiled once, run for every message stored (shared/statement.ts).
+const endEscalation = statement(['at', 'ack', 'of'], (db: Kysely<DeadlinesTables>, p) => db.updateTable('deadlines')
+  .set({ next_step: null, next_at: null, acked_at: p.at, ack_message_id: p.ack })
+  .where('message_id', '=', p.of).where('acked_at', 'is', null));
+const peerDeadlines = statement(['party'], (db: Kysely<FederationTables>, p) => db.selectFrom('peers').select('deadlines').where('party', '=', p.party));
+const COLUMNS = ['message_id', 'direction', 'peer', 'channel', 'case_id', 'kind', 'priority', 'sent_at', 'due_at', 'next_step', 'next_at', 'created_at'] as const;
+const insertDeadline = statement(COLUMNS, (db: Kysely<DeadlinesTables>, p) => db.insertInto('deadlines')
+  .values({ ...p, acked_at: null, ack_message_id: null }).onConflict((oc) => oc.column('message_id').doNothing()));
+
+/** The deadlines agreed with each peer, read once per storing transaction (a batch holds many messages of one peer). */
+const agreedIn = new WeakMap<object, Map<string, Record<Priority, number>>>();
+
+async function agreedWith(db: QueryRunner, trx: object, peer: string): Promise<Record<Priority, number>> {
+  let byPeer = agreedIn.get(trx);
+  if (byPeer === undefined) agreedIn.set(trx, (byPeer = new Map()));
+  let agreed = byPeer.get(peer);
+  if (agreed === undefined) {
+    const row = (await peerDeadlines(db, { party: peer })).rows[0] as { deadlines: string } | undefined;
+    agreed = row === undefined ? DEFAULT_ACK_DEADLINES_MIN : (JSON.parse(row.deadlines) as Record<Priority, number>);
+    byPeer.set(peer, agreed);
+  }
+  return agreed;
+}
 
 /**
  * The deadlines' part in storing messages (federation.hooks.ts), in the storing transaction:
@@ -22,26 +49,22 @@ export const deadlinesHook: MessageHook = {
     const { env, direction, storedAt } = m;
     const t = trx.withTables<DeadlinesTables>();
     if ((env.kind === 'ack' || env.kind === 'pong') && env.in_reply_to !== null) {
-      await t.updateTable('deadlines')
-        .set({ next_step: null, next_at: null, acked_at: storedAt, ack_message_id: env.id })
-        .where('message_id', '=', env.in_reply_to).where('acked_at', 'is', null)
-        .execute();
+      await endEscalation(t, { at: storedAt, ack: env.id, of: env.in_reply_to });
       return;
     }
     if (!needsAck(env.kind)) return;
     const peer = direction === 'in' ? env.from : env.to;
-    const row = await trx.selectFrom('peers').select('deadlines').where('party', '=', peer).executeTakeFirst();
-    const agreed = row === undefined ? DEFAULT_ACK_DEADLINES_MIN : (JSON.parse(row.deadlines) as Record<Priority, number>);
+    const agreed = await agreedWith(t, trx, peer);
     const minutes = agreed[env.priority] ?? DEFAULT_ACK_DEADLINES_MIN[env.priority];
     const sentAt = parseIsoTime(env.sent_at);
     const start = Number.isNaN(sentAt) ? storedAt : sentAt;
     const dueAt = start + Math.round(minutes * MINUTE_MS);
-    await t.insertInto('deadlines').values({
+    await insertDeadline(t, {
       message_id: env.id, direction, peer, channel: env.channel, case_id: env.case, kind: env.kind, priority: env.priority,
       sent_at: start, due_at: dueAt,
       next_step: direction === 'in' ? ESCALATION[0]!.step : OVERDUE_STEP,
       next_at: direction === 'in' ? start : dueAt,
-      acked_at: null, ack_message_id: null, created_at: storedAt,
-    }).onConflict((oc) => oc.column('message_id').doNothing()).execute();
+      created_at: storedAt,
+    });
   },
 };

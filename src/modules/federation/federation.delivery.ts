@@ -60,13 +60,9 @@ export function backoffMs(attempts: number, o: Pick<DeliveryOptions, 'backoffBas
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/**
- * The stable code in front of a link's `last_error` ("redirect_refused: ru answered HTTP 307 ..."),
- * or null when there is none. Every error delivery records starts with one.
- */
-export function lastErrorCode(lastError: string | null | undefined): string | null {
-  return /^([a-z][a-z0-9_]*): /.exec(lastError ?? '')?.[1] ?? null;
-}
+// The stable code in front of a link's `last_error`: in federation.types.ts, so that the CLI's
+// listings use it without loading the delivery loop.
+export { lastErrorCode } from './federation.types.js';
 
 interface Outcome {
   receipted: number;

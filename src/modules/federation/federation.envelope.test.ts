@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sha256Hex } from '../../shared/canonical.js';
 import { generateKeys } from '../identity/identity.keys.js';
-import { envelopeHash, parseEnvelope, signEnvelope, verifyEnvelope } from './federation.envelope.js';
+import { canonicalJson } from '../../shared/canonical.js';
+import { envelopeHash, parseEnvelope, readEnvelope, signEnvelope, verifyEnvelope, verifyEnvelopeText } from './federation.envelope.js';
 import { CHANNELS, DEFAULT_LIMITS, GENESIS_HASH, KINDS, PRIORITIES, TLPS, type UnsignedEnvelope } from './federation.types.js';
 
 const { keys } = generateKeys();
@@ -105,5 +106,27 @@ describe('envelope signatures', () => {
     expect(message(noHash)).toBe('invalid_envelope: attachments[0]: missing member "sha256"');
     expect(message({ ...att, extra: 1 })).toBe('invalid_envelope: attachments[0]: unknown member "extra"');
     expect(message({ ...att, size: 4 })).toBe('invalid_envelope: attachments[0].size is 4 but the content has 5 bytes');
+  });
+});
+
+describe('readEnvelope: one canonicalisation per envelope', () => {
+  // Bodies whose own members look like the envelope's (case, sig, body) at any depth.
+  const tricky = fc.dictionary(fc.constantFrom('case', 'sig', 'body', 'text', 'a', '"', 'z'), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 })
+    .map((b) => ({ ...b, nested: { case: b.case ?? 'x', sig: 'y', list: [{ case: 1 }] } }));
+
+  it('gives the canonical text, measures the body and verifies the signature exactly as canonicalising each again would', () => {
+    fc.assert(fc.property(unsignedArb, tricky, (u, body) => {
+      const e = signEnvelope({ ...u, body }, keys.privateKey);
+      const { env, text } = readEnvelope(JSON.parse(JSON.stringify(e)), DEFAULT_LIMITS);
+      expect(text).toBe(canonicalJson(e));
+      expect(verifyEnvelopeText(env, text, [keys.publicKey])).toBe(true);
+      expect(verifyEnvelopeText(env, text, [other.publicKey])).toBe(false);
+      const tampered = { ...env, body: { ...env.body, extra: 1 } };
+      expect(verifyEnvelopeText(tampered, canonicalJson(tampered), [keys.publicKey])).toBe(false);
+      // The body limit is compared with the body's own canonical size, to the byte.
+      const size = Buffer.byteLength(canonicalJson(e.body), 'utf8');
+      expect(() => readEnvelope(e, { ...DEFAULT_LIMITS, maxBodyBytes: size })).not.toThrow();
+      expect(() => readEnvelope(e, { ...DEFAULT_LIMITS, maxBodyBytes: size - 1 })).toThrow(/body is \d+ bytes/);
+    }), { numRuns: 200 });
   });
 });

@@ -34,10 +34,20 @@ function bad(message: string): never {
  * Does not check the signature or the link; see `receive`.
  */
 export function parseEnvelope(value: unknown, limits: Limits): Envelope {
+  return readEnvelope(value, limits).env;
+}
+
+/**
+ * {@link parseEnvelope}, also returning the envelope's canonical text (what is stored and hashed):
+ * the envelope is canonicalised once, and the body's size and the signing input are read from that
+ * text (see {@link verifyEnvelopeText}) instead of canonicalising them again.
+ */
+export function readEnvelope(value: unknown, limits: Limits): { env: Envelope; text: string } {
   if (!isRecord(value)) bad('An envelope must be a JSON object');
   const canonical = writable(value);
-  if (utf8Length(canonical) > limits.maxEnvelopeBytes) {
-    fail('envelope_too_large', `The envelope is ${utf8Length(canonical)} bytes; the limit is ${limits.maxEnvelopeBytes}`);
+  const envelopeBytes = utf8Length(canonical);
+  if (envelopeBytes > limits.maxEnvelopeBytes) {
+    fail('envelope_too_large', `The envelope is ${envelopeBytes} bytes; the limit is ${limits.maxEnvelopeBytes}`);
   }
   for (const k of Object.keys(value)) if (!ENVELOPE_FIELDS.has(k)) bad(`Unknown envelope member ${JSON.stringify(k)}`);
   for (const k of REQUIRED_FIELDS) if (!Object.hasOwn(value, k)) bad(`missing member "${k}"`);
@@ -56,11 +66,24 @@ export function parseEnvelope(value: unknown, limits: Limits): Envelope {
   if (!isUuid(e.case)) bad('"case" must be a lower-case UUID');
   if (e.in_reply_to !== null && !isUuid(e.in_reply_to)) bad('"in_reply_to" must be null or a lower-case UUID');
   if (!isRecord(e.body)) bad('"body" must be a JSON object');
-  const bodyBytes = utf8Length(canonicalJson(e.body));
+  const bodyBytes = utf8Length(bodyText(canonical, e));
   if (bodyBytes > limits.maxBodyBytes) fail('body_too_large', `The body is ${bodyBytes} bytes; the limit is ${limits.maxBodyBytes}`);
   if (e.attachments !== undefined) checkAttachments(e.attachments, limits);
   if (typeof e.sig !== 'string' || e.sig.length !== 86) bad('"sig" must be a 64-byte Ed25519 signature in base64url (86 characters)');
-  return e as unknown as Envelope;
+  return { env: e as unknown as Envelope, text: canonical };
+}
+
+/**
+ * The body's canonical text, cut from the envelope's: members are sorted, so without attachments
+ * the text opens with `{"body":`, and the body ends at the last `,"case":` (a quote inside a JSON
+ * string is escaped, so that sequence is structure, and after the top-level one only flat members
+ * follow). With attachments (rare), the body is canonicalised on its own.
+ */
+function bodyText(canonical: string, e: Record<string, unknown>): string {
+  const open = '{"body":';
+  const end = canonical.lastIndexOf(',"case":');
+  if (e.attachments !== undefined || !canonical.startsWith(open) || end < open.length) return canonicalJson(e.body);
+  return canonical.slice(open.length, end);
 }
 
 /**
@@ -119,6 +142,18 @@ export function signEnvelope(e: UnsignedEnvelope, key: KeyObject): Envelope {
 
 export function verifyEnvelope(e: Envelope, keys: readonly KeyObject[]): boolean {
   const input = signingInput(e);
+  return keys.some((k) => verifyText(k, input, e.sig));
+}
+
+/**
+ * {@link verifyEnvelope} given the envelope's canonical text (from {@link readEnvelope}): the
+ * signing input is that text without its `sig` member, which is the last `,"sig":"…"` in it (only
+ * `tlp`, `to` and `v`, checked flat values, sort after it), so nothing is canonicalised again.
+ */
+export function verifyEnvelopeText(e: Envelope, text: string, keys: readonly KeyObject[]): boolean {
+  const member = `,"sig":${JSON.stringify(e.sig)}`;
+  const at = text.lastIndexOf(member);
+  const input = at < 0 ? signingInput(e) : text.slice(0, at) + text.slice(at + member.length);
   return keys.some((k) => verifyText(k, input, e.sig));
 }
 

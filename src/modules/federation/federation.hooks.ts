@@ -1,6 +1,11 @@
-import { sql, type Transaction } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Transaction } from 'kysely';
 import type { FederationTables } from './federation.tables.js';
 import type { Envelope } from './federation.types.js';
+
+// Kysely's CommonJS build, the one the store is opened with (adapters/storage/sqlite.ts): importing
+// its ES build here would load Kysely's ~260 files a second time in every CLI verb (bench:cli).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** A message as it is being stored, inbound (received from a peer) or outbound (queued by us). */
 export interface StoredMessage {

@@ -1,10 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
-import { sha256Hex, canonicalJson } from '../../shared/canonical.js';
+import { sha256Hex } from '../../shared/canonical.js';
 import { isoTime, parseIsoTime, type Clock } from '../../shared/clock.js';
 import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
-import { parseEnvelope, signReceipt, verifyEnvelope } from './federation.envelope.js';
+import { readEnvelope, signReceipt, verifyEnvelopeText } from './federation.envelope.js';
 import { runHooks, type MessageHook } from './federation.hooks.js';
 import { lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
@@ -84,14 +84,13 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
 }
 
 async function check(deps: ReceiveDeps, item: unknown, peers: Map<string, Peer | undefined>, index: number): Promise<Checked> {
-  const env = parseEnvelope(item, deps.limits);
+  const { env, text } = readEnvelope(item, deps.limits);
   if (env.to !== deps.self.party) {
     fail('wrong_recipient', `The envelope is addressed to "${env.to}"; this node is "${deps.self.party}"`);
   }
-  const text = canonicalJson(env);
   const checked: Checked = { index, env, text, hash: sha256Hex(text) };
   try {
-    await checkFresh(deps, env, peers);
+    await checkFresh(deps, env, text, peers);
   } catch (e) {
     if (!isHotlineError(e)) throw e;
     checked.problem = e;
@@ -99,12 +98,12 @@ async function check(deps: ReceiveDeps, item: unknown, peers: Map<string, Peer |
   return checked;
 }
 
-async function checkFresh(deps: ReceiveDeps, env: Envelope, peers: Map<string, Peer | undefined>): Promise<void> {
+async function checkFresh(deps: ReceiveDeps, env: Envelope, text: string, peers: Map<string, Peer | undefined>): Promise<void> {
   if (!peers.has(env.from)) peers.set(env.from, await deps.peers.get(env.from));
   const peer = peers.get(env.from);
   if (peer === undefined) fail('unknown_peer', `"${env.from}" is not a pinned peer of "${deps.self.party}"; its administrator must add it`);
   const now = deps.clock.now();
-  if (!verifyEnvelope(env, validKeys(peer, now))) {
+  if (!verifyEnvelopeText(env, text, validKeys(peer, now))) {
     fail('bad_signature', `The signature does not verify against the key pinned for "${env.from}"`);
   }
   if (!peer.channels.includes(env.channel)) {

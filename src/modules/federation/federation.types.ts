@@ -116,3 +116,11 @@ export const PARTY_ID = /^[a-z][a-z0-9-]{1,31}$/;
  * `body` level 2). Fixed by the protocol (docs/protocol.md section 15); deeper is `invalid_envelope`.
  */
 export const MAX_ENVELOPE_DEPTH = 64;
+
+/**
+ * The stable code in front of a link's `last_error` ("redirect_refused: ru answered HTTP 307 ..."),
+ * or null when there is none. Every error delivery records starts with one.
+ */
+export function lastErrorCode(lastError: string | null | undefined): string | null {
+  return /^([a-z][a-z0-9_]*): /.exec(lastError ?? '')?.[1] ?? null;
+}

@@ -6,7 +6,7 @@ import { recipientsOf } from '../messaging/messaging.visibility.js';
 import { validateBundle } from '../stix/stix.validate.js';
 import type { CollectionRepository } from './taxii.collections.js';
 import { bundleOf } from './taxii.indicators.js';
-import { prepare } from './taxii.service.js';
+import { prepare } from './taxii.prepare.js';
 import { statuses } from './taxii.status.js';
 import type { StixStore } from './taxii.store.js';
 import type { TaxiiTables } from './taxii.tables.js';

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import type { Tlp } from '../federation/federation.types.js';
 import { sameJson } from '../stix/stix.tlp.js';
@@ -39,9 +39,24 @@ export interface AddResult {
 type Trx = Kysely<TaxiiTables>;
 
 /** Ids looked up per query (SQLite's default limit on bound parameters is far above this). */
-const ID_CHUNK = 500;
-/** Rows per multi-row INSERT (16 columns each). */
-const INSERT_CHUNK = 200;
+const ID_CHUNK = 512;
+/** Rows per multi-row INSERT (15 columns each); a smaller rest goes in power-of-two pieces. */
+const INSERT_CHUNK = 128;
+
+/** The columns of `stix_objects` in the order the compiled INSERT binds them. */
+const COLUMNS = [
+  'collection_id', 'date_added', 'object_id', 'type', 'version', 'has_version', 'spec_version', 'is_first', 'is_last',
+  'tlp', 'source', 'added_by', 'recipients', 'message_id', 'object',
+] as const satisfies readonly (keyof StixObjectsTable)[];
+// Every column is in COLUMNS (this fails to compile when the table gains one).
+const _allColumns: Record<Exclude<keyof StixObjectsTable, (typeof COLUMNS)[number]>, never> = {};
+
+/** The largest power of two ≤ n (n ≥ 1). */
+function pieceOf(n: number, max: number): number {
+  let p = 1;
+  while (p * 2 <= n && p * 2 <= max) p *= 2;
+  return p;
+}
 
 /**
  * One version of an object as a batch sees it. Stored versions are read from the unique index
@@ -59,6 +74,13 @@ interface VersionRow { version: number; fresh: boolean; date_added?: number; tex
  */
 export class StixStore {
   private hwm: number;
+  /**
+   * Statements compiled once per shape (rows per INSERT, ids per lookup, both powers of two) and
+   * run with each batch's parameters: Kysely building a 128-row INSERT node by node cost more than
+   * SQLite storing it (docs/benchmarks.md, TAXII). A handful of SQL texts, so SQLite's prepared
+   * statements are reused too (sqlite.ts).
+   */
+  private readonly compiled = new Map<string, CompiledQuery>();
 
   private constructor(private readonly clock: Clock, hwm: number) {
     this.hwm = hwm;
@@ -129,7 +151,13 @@ export class StixStore {
     }
     if (rows.length === 0) return result;
     await this.settleFlags(trx, collectionId, byId, rows);
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto('stix_objects').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+    for (let i = 0; i < rows.length;) {
+      const n = pieceOf(rows.length - i, INSERT_CHUNK);
+      const parameters: unknown[] = [];
+      for (let k = i; k < i + n; k++) for (const c of COLUMNS) parameters.push(rows[k]![c]);
+      await trx.executeQuery({ ...this.insertOf(trx, n), parameters });
+      i += n;
+    }
     await trx.insertInto('taxii_meta').values({ key: 'date_added_hwm', value: String(this.hwm) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(this.hwm) })).execute();
     return result;
@@ -187,11 +215,40 @@ export class StixStore {
     }
   }
 
+  /** `INSERT INTO stix_objects` of `n` rows, compiled once. */
+  private insertOf(trx: Trx, n: number): CompiledQuery {
+    const key = `insert:${n}`;
+    let q = this.compiled.get(key);
+    if (q === undefined) {
+      // Placeholder values, never null: Kysely binds every value as a parameter then.
+      const row = Object.fromEntries(COLUMNS.map((c) => [c, 0])) as unknown as StixObjectsTable;
+      q = trx.insertInto('stix_objects').values(Array.from({ length: n }, () => row)).compile();
+      if (q.parameters.length !== n * COLUMNS.length) throw new Error(`stix_objects INSERT binds ${q.parameters.length} values, not ${n * COLUMNS.length}`);
+      this.compiled.set(key, q);
+    }
+    return q;
+  }
+
+  /** The stored versions of `n` ids of one collection (the collection, then the ids), compiled once. */
+  private lookupOf(trx: Trx, n: number): CompiledQuery {
+    const key = `versions:${n}`;
+    let q = this.compiled.get(key);
+    if (q === undefined) {
+      q = trx.selectFrom('stix_objects').select(['object_id', 'version']).where('collection_id', '=', '')
+        .where('object_id', 'in', Array.from({ length: n }, () => '')).compile();
+      this.compiled.set(key, q);
+    }
+    return q;
+  }
+
   private async versionsOf(trx: Trx, collectionId: string, ids: readonly string[]): Promise<Map<string, Map<number, VersionRow>>> {
     const out = new Map<string, Map<number, VersionRow>>();
     for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const rows = await trx.selectFrom('stix_objects').select(['object_id', 'version'])
-        .where('collection_id', '=', collectionId).where('object_id', 'in', ids.slice(i, i + ID_CHUNK)).execute();
+      const chunk = ids.slice(i, i + ID_CHUNK);
+      // Padded to a power of two with its last id (a repeated id in IN changes nothing): few shapes.
+      const n = pieceOf(chunk.length, ID_CHUNK) === chunk.length ? chunk.length : 2 * pieceOf(chunk.length, ID_CHUNK);
+      while (chunk.length < n) chunk.push(chunk[chunk.length - 1]!);
+      const { rows } = await trx.executeQuery<{ object_id: string; version: number }>({ ...this.lookupOf(trx, n), parameters: [collectionId, ...chunk] });
       for (const r of rows) {
         let m = out.get(r.object_id);
         if (m === undefined) out.set(r.object_id, (m = new Map()));

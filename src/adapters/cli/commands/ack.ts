@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ackMessage } from '../../../modules/cases/cases.service.js';
 import type { AckResult } from '../../../modules/cases/cases.types.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -28,6 +27,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--lang <lang>', 'language of the note (BCP 47)')
     .option('--as <user>', 'the user who read it: the ack names it, by its display name (default: the node administrator)')
     .action((id: string, o: { text?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { ackMessage } = await import('../../../modules/cases/cases.service.js');
       const r = await ackMessage(ctx, {
         id,
         ...(o.text === undefined ? {} : { text: o.text }),

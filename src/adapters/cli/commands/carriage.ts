@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { PRIVATE_FILE } from '../../../shared/files.js';
 import type { Command } from 'commander';
-import { exportEnvelopes, importCarriage } from '../../../modules/federation/federation.carriage.js';
 import { EXIT } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -14,6 +13,7 @@ export function register(program: Command, cli: Cli): void {
     .requiredOption('--out <file>', 'the file to write')
     .option('--from-seq <n>', 'start at this seq (e.g. the one a peer reports missing)')
     .action((o: { to: string; out: string; fromSeq?: string }) => withNode(cli.home(), async (ctx) => {
+      const { exportEnvelopes } = await import('../../../modules/federation/federation.carriage.js');
       const file = await exportEnvelopes(ctx, o.to, o.fromSeq === undefined ? {} : { fromSeq: Number(o.fromSeq) });
       writeFileSync(o.out, `${JSON.stringify(file, null, 2)}\n`, { mode: PRIVATE_FILE });
       const seqs = file.envelopes.map((e) => e.seq);
@@ -28,6 +28,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<file>')
     .option('--receipts-out <file>', 'where to write the receipts to carry back (envelope files only)')
     .action((path: string, o: { receiptsOut?: string }) => withNode(cli.home(), async (ctx) => {
+      const { importCarriage } = await import('../../../modules/federation/federation.carriage.js');
       const r = await importCarriage(ctx, readJson(path, 'the carriage file'));
       const refused = r.results.filter((x) => !x.ok);
       if (r.type === 'envelopes' && o.receiptsOut !== undefined) writeFileSync(o.receiptsOut, `${JSON.stringify(r.receipts, null, 2)}\n`, { mode: PRIVATE_FILE });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { closeCase, listCases, reply, showCase } from '../../../modules/cases/cases.service.js';
 import type { CaseView } from '../../../modules/cases/cases.types.js';
 import type { MessageView } from '../../../modules/messaging/messaging.service.js';
 import { table } from '../output.js';
@@ -68,6 +67,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--limit <n>', 'how many', '50')
     .option('--as <user>', AS)
     .action((o: { state?: string; channel?: string; limit: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { listCases } = await import('../../../modules/cases/cases.service.js');
       const cases = await listCases(ctx.db, {
         limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as),
         ...(o.state === undefined ? {} : { state: o.state }),
@@ -83,6 +83,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<id>', 'the case id (the id of its first message)')
     .option('--as <user>', AS)
     .action((id: string, o: { as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { showCase } = await import('../../../modules/cases/cases.service.js');
       const r = await showCase(ctx.db, id, await actingAs(ctx, o.as));
       cli.out.print(() => describeCase(ctx.self.party, r.case, r.messages), r);
     }));
@@ -101,7 +102,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--as <user>', AS)
     .action((id: string, o: { text?: string; kind: string; field: string[]; templateFile?: string; lang?: string; priority?: string; tlp?: string; recipients?: string; as?: string }) =>
       withNode(cli.home(), async (ctx) => {
-        const fields = fieldsFromOptions(o.kind, o.field, o.templateFile);
+        const { reply } = await import('../../../modules/cases/cases.service.js');
+        const fields = await fieldsFromOptions(o.kind, o.field, o.templateFile);
         const env = await reply(ctx, {
           id, kind: o.kind,
           ...(o.text === undefined ? {} : { text: o.text }),
@@ -122,6 +124,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--lang <lang>', 'language of the text (BCP 47)')
     .option('--as <user>', AS)
     .action((caseId: string, o: { text?: string; reason?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { closeCase } = await import('../../../modules/cases/cases.service.js');
       const env = await closeCase(ctx, {
         case: caseId,
         ...(o.text === undefined ? {} : { text: o.text }),

@@ -4,9 +4,9 @@ import type { Collection, Grant } from '../../../modules/taxii/taxii.collections
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
-import { API_ROOT } from '../../http/taxii/taxii.routes.js';
 
-function describeCollection(c: Collection, grants: readonly Grant[], url: string): string {
+async function describeCollection(c: Collection, grants: readonly Grant[], url: string): Promise<string> {
+  const { API_ROOT } = await import('../../http/taxii/taxii.routes.js');
   return [
     `Collection ${c.alias} (${c.id})`,
     `Title      ${c.title}${c.description === null ? '' : ` — ${c.description}`}`,
@@ -38,7 +38,7 @@ export function register(program: Command, cli: Cli): void {
       const c = await ctx.taxii.collections.add({
         alias, channel: o.channel, tlp: o.tlp, ...(o.title === undefined ? {} : { title: o.title }), ...(o.description === undefined ? {} : { description: o.description }),
       });
-      cli.out.print(`${describeCollection(c, [], ctx.config.url)}\nNext: hotline collection grant ${c.alias} --user NAME --read --write`, c);
+      cli.out.print(`${await describeCollection(c, [], ctx.config.url)}\nNext: hotline collection grant ${c.alias} --user NAME --read --write`, c);
     }));
 
   collection.command('list')
@@ -55,7 +55,7 @@ export function register(program: Command, cli: Cli): void {
     .action((id: string) => withNode(cli.home(), async (ctx) => {
       const c = await ctx.taxii.collections.require(id);
       const grants = await ctx.taxii.collections.grants(c.id);
-      cli.out.print(describeCollection(c, grants, ctx.config.url), { ...c, grants });
+      cli.out.print(await describeCollection(c, grants, ctx.config.url), { ...c, grants });
     }));
 
   collection.command('grant')
@@ -75,6 +75,6 @@ export function register(program: Command, cli: Cli): void {
         const rights = o.revoke === true ? { read: false, write: false } : { read: o.read === true, write: o.write === true };
         const grants = await ctx.taxii.collections.grant(id, subject, rights);
         const c = await ctx.taxii.collections.require(id);
-        cli.out.print(describeCollection(c, grants, ctx.config.url), { ...c, grants });
+        cli.out.print(await describeCollection(c, grants, ctx.config.url), { ...c, grants });
       }));
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { formatLate, listOverdue } from '../../../modules/deadlines/deadlines.service.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -12,6 +11,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--limit <n>', 'how many', '100')
     .option('--as <user>', 'act as this user: only its channels are listed (default: the node administrator)')
     .action((o: { limit: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { formatLate, listOverdue } = await import('../../../modules/deadlines/deadlines.service.js');
       const as = await actingAs(ctx, o.as);
       const overdue = await listOverdue(ctx.db, ctx.clock.now(), { channels: as.channels, limit: Number(o.limit) || 100 });
       cli.out.print(() => (overdue.length === 0 ? 'Nothing overdue: every message we sent is acknowledged or still within its deadline.'

@@ -6,9 +6,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
-import { verifyReceipt } from '../../../modules/federation/federation.envelope.js';
-import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
-import { publicKeyFromB64 } from '../../../modules/identity/identity.keys.js';
 import type { Receipt } from '../../../modules/federation/federation.types.js';
 import { withNode } from '../home.js';
 import { acknowledger } from './ack.js';
@@ -151,6 +148,9 @@ export function register(program: Command, cli: Cli): void {
     .option('--once', 'exit after the exchange: 0 only if every message was receipted')
     .option('--dir <dir>', 'where to put the two node homes (recreated)', '.demo')
     .action(async (o: { once?: boolean; dir: string }) => {
+      const [{ verifyReceipt }, { makeDescriptor, parseDescriptor }, { publicKeyFromB64 }] = await Promise.all([
+        import('../../../modules/federation/federation.envelope.js'), import('../../../modules/federation/federation.peers.js'), import('../../../modules/identity/identity.keys.js'),
+      ]);
       const dir = resolve(o.dir);
       const say = (s: string): void => {
         if (!cli.out.json) process.stdout.write(`${s}\n`);

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
-import { publishDirectory, viewDirectory, type DirectoryPartyView, type PublishResult } from '../../../modules/directory/directory.publish.js';
-import { addContact, listContacts, removeContact, rotaFor, rotaIds, setRota } from '../../../modules/directory/directory.service.js';
+import type { DirectoryPartyView, PublishResult } from '../../../modules/directory/directory.publish.js';
 import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
 import { POSITIONS, type Contact, type Notify, type Position, type RotaStep } from '../../../modules/directory/directory.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+
+const service = (): Promise<typeof import('../../../modules/directory/directory.service.js')> => import('../../../modules/directory/directory.service.js');
+const publishing = (): Promise<typeof import('../../../modules/directory/directory.publish.js')> => import('../../../modules/directory/directory.publish.js');
 
 function contactLine(c: Contact): string {
   return [c.name, c.function, c.languages.join(',') || '-', c.hours ?? '-', c.phone ?? '-', c.email ?? '-'].join(' | ');
@@ -58,6 +60,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--email <email>', 'out-of-band e-mail')
     .action((o: { channel: string; function: string; name: string; languages?: string; hours?: string; phone?: string; email?: string }) =>
       withNode(cli.home(), async (ctx) => {
+        const { addContact } = await service();
         const c = await addContact(ctx, {
           channel: o.channel, function: o.function, name: o.name,
           ...(o.languages === undefined ? {} : { languages: list(o.languages) }),
@@ -73,6 +76,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--channel <channel>', 'only this channel')
     .action((o: { channel?: string }) => withNode(cli.home(), async (ctx) => {
       const db: Kysely<DirectoryTables> = ctx.db;
+      const { listContacts, rotaIds } = await service();
       const contacts = await listContacts(db, ctx.self.party, o.channel);
       const rota = await rotaIds(db, ctx.self.party);
       const position = (c: Contact): string => POSITIONS.find((p) => rota[c.channel]?.[p] === c.id) ?? '';
@@ -85,6 +89,7 @@ export function register(program: Command, cli: Cli): void {
     .description('remove a contact (refused while a rota names it)')
     .argument('<id>')
     .action((id: string) => withNode(cli.home(), async (ctx) => {
+      const { removeContact } = await service();
       const c = await removeContact(ctx, id);
       cli.out.print(`Removed contact ${c.id} (${c.name}) from ${c.channel}`, { removed: c });
     }));
@@ -107,6 +112,7 @@ export function register(program: Command, cli: Cli): void {
       const email = o[`${p}NotifyEmail`];
       if (webhook !== undefined || email !== undefined) notify[p] = { ...(webhook === undefined ? {} : { webhook }), ...(email === undefined ? {} : { email }) };
     }
+    const { setRota } = await service();
     const chain = await setRota(ctx, {
       channel: o.channel!, primary: o.primary!, notify,
       ...(o.backup === undefined ? {} : { backup: o.backup }),
@@ -120,6 +126,7 @@ export function register(program: Command, cli: Cli): void {
     .requiredOption('--channel <channel>', 'crisis | cert | law')
     .option('--party <party>', 'a peer (default: this party)')
     .action((o: { channel: string; party?: string }) => withNode(cli.home(), async (ctx) => {
+      const { rotaFor } = await service();
       const chain = await rotaFor(ctx.db, o.party ?? ctx.self.party, o.channel);
       cli.out.print(() => chainText(o.channel, chain), { party: o.party ?? ctx.self.party, channel: o.channel, chain });
     }));
@@ -129,6 +136,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--party <party>', 'only this party')
     .option('--channel <channel>', 'only this channel')
     .action((o: { party?: string; channel?: string }) => withNode(cli.home(), async (ctx) => {
+      const { viewDirectory } = await publishing();
       const parties = await viewDirectory(ctx, o);
       cli.out.print(() => parties.map(partyText).join('\n\n'), { parties });
     }));
@@ -136,6 +144,7 @@ export function register(program: Command, cli: Cli): void {
   directory.command('publish')
     .description('send this party\'s contacts and rota to every peer as a signed directory-update')
     .action(() => withNode(cli.home(), async (ctx) => {
+      const { publishDirectory } = await publishing();
       const r = await publishDirectory(ctx);
       cli.out.print(() => publishText(r), r);
       if (r.failed.length > 0) cli.setExitCode(1);

@@ -3,12 +3,9 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { feedRunDeps } from '../../../context.js';
 import { fail } from '../../../shared/errors.js';
 import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
-import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
-import { expectedRecords, ingestFeed, listRuns, showRun, type RunReport, type RunView } from '../../../modules/feeds/feeds.run.js';
+import type { RunReport, RunView } from '../../../modules/feeds/feeds.run.js';
 import { FEED_FORMATS, formatReject, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
@@ -77,6 +74,9 @@ export function register(program: Command, cli: Cli): void {
         const keep = Number(o.keepDays);
         if (!(hours >= 0)) fail('invalid_argument', '--window-hours must be a number of hours (0 turns deduplication off)');
         if (!(keep > 0)) fail('invalid_argument', '--keep-days must be a positive number of days');
+        const [{ default: cliProgress }, { feedRunDeps }, { expectedRecords, ingestFeed }] = await Promise.all([
+          import('cli-progress'), import('../../../context.js'), import('../../../modules/feeds/feeds.run.js'),
+        ]);
         const deps = await feedRunDeps(ctx);
         const { stream, size } = await openInput(input);
         const showBar = o.progress && !cli.out.json && process.stderr.isTTY === true;
@@ -100,6 +100,7 @@ export function register(program: Command, cli: Cli): void {
     .description('past feed runs, newest first')
     .option('--limit <n>', 'how many', '20')
     .action((o: { limit: string }) => withNode(cli.home(), async (ctx) => {
+      const { listRuns } = await import('../../../modules/feeds/feeds.run.js');
       const runs = await listRuns(ctx.db, ctx.clock.now(), Number(o.limit) || 20);
       cli.out.print(() => table(['ID', 'STARTED', 'STATE', 'SOURCE', 'RECORDS', 'REJECTED', 'DUPLICATES', 'ROUTED'], runs.map((r: RunView) => [
         r.id, r.started_at, r.state, r.source, String(r.report.records), String(r.report.rejected), String(r.report.duplicates),
@@ -111,6 +112,7 @@ export function register(program: Command, cli: Cli): void {
     .description('one feed run: what it read and what went where')
     .argument('<id>')
     .action((id: string) => withNode(cli.home(), async (ctx) => {
+      const { showRun } = await import('../../../modules/feeds/feeds.run.js');
       const r = await showRun(ctx.db, id, ctx.clock.now());
       cli.out.print(`${describeRun(r.id, r.report, r.state)}${r.error === null ? '' : `\n\n${r.error}`}`, r);
     }));
@@ -124,6 +126,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--prefixes <list>', 'CIDR prefixes, e.g. 203.0.113.0/24,2001:db8::/32')
     .action((party: string, o: { countries?: string; asns?: string; prefixes?: string }) => withNode(cli.home(), async (ctx) => {
       const split = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const { checkJurisdiction } = await import('../../../modules/feeds/feeds.route.js');
       const j = checkJurisdiction({ party, countries: split(o.countries), asns: split(o.asns), prefixes: split(o.prefixes) });
       const known = [ctx.self.party, ...(await ctx.peers.list()).map((p) => p.party)];
       await ctx.jurisdictions.set(j, known);

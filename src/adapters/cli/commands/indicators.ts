@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail, isHotlineError } from '../../../shared/errors.js';
 import { parseJsonBytes } from '../../../shared/json.js';
-import { sendIndicators } from '../../../modules/taxii/taxii.indicators.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
@@ -39,6 +38,7 @@ export function register(program: Command, cli: Cli): void {
     .action((o: { to: string; file: string; tlp: string; priority: string; text?: string; case?: string; recipients?: string; as?: string }) =>
       withNode(cli.home(), async (ctx) => {
         const bundle = readJsonFile(o.file);
+        const { sendIndicators } = await import('../../../modules/taxii/taxii.indicators.js');
         const sent = await sendIndicators(ctx, {
           to: o.to, bundle, tlp: o.tlp, priority: o.priority,
           ...(o.text === undefined ? {} : { text: o.text }), ...(o.case === undefined ? {} : { case: o.case }),

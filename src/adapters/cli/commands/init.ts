@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_FILE, loadConfig, parseConfig, type ConfigFile } from '../../../config.js';
-import { openContext } from '../../../context.js';
-import { sha256Hex } from '../../../shared/canonical.js';
+import type { ConfigFile } from '../../../config.js';
 import { fail } from '../../../shared/errors.js';
 import { makePrivateDir, PRIVATE_FILE } from '../../../shared/files.js';
-import { silentLogger } from '../../../shared/logger.js';
-import { fingerprint, generateKeys } from '../../../modules/identity/identity.keys.js';
 import { CHANNELS } from '../../../modules/federation/federation.types.js';
 import type { Cli } from '../main.js';
 
@@ -25,6 +21,10 @@ export interface InitOptions {
 
 /** Creates a node home: config, Ed25519 key, admin token, SQLite store with migrations applied. */
 export async function initHome(o: InitOptions): Promise<{ home: string; fingerprint: string; token: string; url: string }> {
+  const [{ CONFIG_FILE, loadConfig, parseConfig }, { openContext }, { sha256Hex }, { silentLogger }, { fingerprint, generateKeys }] = await Promise.all([
+    import('../../../config.js'), import('../../../context.js'), import('../../../shared/canonical.js'), import('../../../shared/logger.js'),
+    import('../../../modules/identity/identity.keys.js'),
+  ]);
   const home = resolve(o.home);
   if (existsSync(join(home, CONFIG_FILE))) fail('home_exists', `${home} already holds a node; refusing to overwrite it`);
   const m = /^(.+):(\d{1,5})$/.exec(o.listen);

@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
-import { list, send, show, type MessageView } from '../../../modules/messaging/messaging.service.js';
+import type { MessageView } from '../../../modules/messaging/messaging.service.js';
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
-import { deadlineOf, describeDeadline } from '../../../modules/deadlines/deadlines.service.js';
-import { lastErrorCode } from '../../../modules/federation/federation.delivery.js';
+import { lastErrorCode } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { acknowledger } from './ack.js';
 import { actingAs } from './user.js';
 import { collect, fieldsFromOptions, formatRendered } from './templates.js';
-import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
 import type { RenderedLine } from '../../../modules/templates/templates.types.js';
 
 function fieldsInput(fields: Record<string, unknown> | undefined): { fields?: Record<string, unknown> } {
@@ -75,10 +73,12 @@ export function register(program: Command, cli: Cli): void {
     .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
     .action((o: { to: string; channel: string; kind: string; priority: string; tlp: string; text?: string; field: string[]; templateFile?: string; lang?: string; case?: string; inReplyTo?: string; recipients?: string; as?: string }) =>
       withNode(cli.home(), async (ctx) => {
+        const { send } = await import('../../../modules/messaging/messaging.service.js');
+        const fields = await fieldsFromOptions(o.kind, o.field, o.templateFile);
         const env = await send(ctx, {
           to: o.to, channel: o.channel, kind: o.kind, priority: o.priority, tlp: o.tlp,
           ...(o.text === undefined ? {} : { text: o.text }),
-          ...fieldsInput(fieldsFromOptions(o.kind, o.field, o.templateFile)),
+          ...fieldsInput(fields),
           ...(o.lang === undefined ? {} : { lang: o.lang }),
           ...(o.case === undefined ? {} : { case: o.case }),
           ...(o.inReplyTo === undefined ? {} : { in_reply_to: o.inReplyTo }),
@@ -93,6 +93,7 @@ export function register(program: Command, cli: Cli): void {
       .option('--limit <n>', 'how many', '50')
       .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
       .action((o: { limit: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+        const { list } = await import('../../../modules/messaging/messaging.service.js');
         const messages = await list(ctx.db, direction, { limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as) });
         cli.out.print(() => listing(messages), { messages });
       }));
@@ -104,6 +105,9 @@ export function register(program: Command, cli: Cli): void {
     .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
     .option('--lang <lang>', "language to render the template's labels and codes in (default: the node's language)")
     .action((id: string, o: { as?: string; lang?: string }) => withNode(cli.home(), async (ctx) => {
+      const [{ show }, { deadlineOf, describeDeadline }, { render, requireLanguage }] = await Promise.all([
+        import('../../../modules/messaging/messaging.service.js'), import('../../../modules/deadlines/deadlines.service.js'), import('../../../modules/templates/templates.service.js'),
+      ]);
       const lang = requireLanguage(o.lang ?? ctx.config.language);
       const p = await actingAs(ctx, o.as);
       const r = await show(ctx.db, id, p);

@@ -2,11 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail, isHotlineError } from '../../../shared/errors.js';
 import { parseJsonBytes } from '../../../shared/json.js';
-import { parseDescriptor, type Peer } from '../../../modules/federation/federation.peers.js';
-import type { Channel } from '../../../modules/federation/federation.types.js';
-import { setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
-import { lastErrorCode } from '../../../modules/federation/federation.delivery.js';
-import { getLink } from '../../../modules/federation/federation.links.js';
+import type { Peer } from '../../../modules/federation/federation.peers.js';
+import { lastErrorCode, type Channel } from '../../../modules/federation/federation.types.js';
 import type { LinksTable } from '../../../modules/federation/federation.tables.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
@@ -73,6 +70,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--fingerprint <digits>', 'the fingerprint the peer read to you; refuse if it differs')
     .option('--channels <list>', 'channels agreed with this peer (default: all in common)')
     .action((o: { descriptor: string; fingerprint?: string; channels?: string }) => withNode(cli.home(), async (ctx) => {
+      const { parseDescriptor } = await import('../../../modules/federation/federation.peers.js');
       const d = parseDescriptor(readJson(o.descriptor, 'the descriptor'));
       const p = await ctx.peers.add(d, {
         ...(o.fingerprint === undefined ? {} : { expectFingerprint: o.fingerprint }),
@@ -84,6 +82,7 @@ export function register(program: Command, cli: Cli): void {
   peer.command('list')
     .description('list pinned peers')
     .action(() => withNode(cli.home(), async (ctx) => {
+      const { getLink } = await import('../../../modules/federation/federation.links.js');
       const peers = await ctx.peers.list();
       const links = await Promise.all(peers.map(async (p) => linkState(await getLink(ctx.db, ctx.self.party, p.party))));
       cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'DELIVERY'],
@@ -107,6 +106,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--priority <min>', 'minutes for PRIORITY (default 1440)')
     .option('--routine <min>', 'minutes for ROUTINE (default 4320)')
     .action((party: string, o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
+      const { setPeerDeadlines } = await import('../../../modules/deadlines/deadlines.service.js');
       const deadlines = await setPeerDeadlines(ctx, party, o);
       cli.out.print(`Ack deadlines agreed with ${party}: ${Object.entries(deadlines).map(([k, v]) => `${k} ${v} min`).join(', ')}`, { party, deadlines });
     }));

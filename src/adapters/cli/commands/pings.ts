@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { listPings, reachability, sendPing, sendPong, type Reachability } from '../../../modules/directory/directory.pings.js';
+import type { Reachability } from '../../../modules/directory/directory.pings.js';
+
+const pings = (): Promise<typeof import('../../../modules/directory/directory.pings.js')> => import('../../../modules/directory/directory.pings.js');
 import { fail } from '../../../shared/errors.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
@@ -29,6 +31,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--priority <priority>', 'flash | immediate | priority | routine', 'routine')
     .option('--text <text>', 'what the officer reads (default: how to answer)')
     .action((o: { to: string; channel: string; priority: string; text?: string }) => withNode(cli.home(), async (ctx) => {
+      const { sendPing } = await pings();
       const env = await sendPing(ctx, { to: o.to, channel: o.channel, priority: o.priority, ...(o.text === undefined ? {} : { text: o.text }) });
       cli.out.print(env.id, { id: env.id, case: env.case, to: env.to, channel: env.channel, state: 'queued' });
     }));
@@ -39,6 +42,7 @@ export function register(program: Command, cli: Cli): void {
     .requiredOption('--officer <name>', 'who answers')
     .option('--text <text>', 'a word for the peer')
     .action((id: string, o: { officer: string; text?: string }) => withNode(cli.home(), async (ctx) => {
+      const { sendPong } = await pings();
       const env = await sendPong(ctx, { ping: id, officer: o.officer, ...(o.text === undefined ? {} : { text: o.text }) });
       cli.out.print(env.id, { id: env.id, case: env.case, in_reply_to: env.in_reply_to, to: env.to, state: 'queued' });
     }));
@@ -50,13 +54,14 @@ export function register(program: Command, cli: Cli): void {
     .option('--limit <n>', 'how many', '50')
     .action((o: { pending?: boolean; direction?: string; limit: string }) => withNode(cli.home(), async (ctx) => {
       if (o.direction !== undefined && o.direction !== 'in' && o.direction !== 'out') fail('invalid_argument', '--direction must be "in" or "out"');
-      const pings = await listPings(ctx.db, {
+      const { listPings } = await pings();
+      const list = await listPings(ctx.db, {
         pending: o.pending === true, limit: Number(o.limit) || 50,
         ...(o.direction === undefined ? {} : { direction: o.direction as 'in' | 'out' }),
       });
-      cli.out.print(() => table(['ID', 'DIRECTION', 'PEER', 'CHANNEL', 'SENT', 'ANSWERED', 'BY', 'AFTER'], pings.map((p) => [
+      cli.out.print(() => table(['ID', 'DIRECTION', 'PEER', 'CHANNEL', 'SENT', 'ANSWERED', 'BY', 'AFTER'], list.map((p) => [
         p.id, p.direction === 'out' ? 'sent' : 'received', p.peer, p.channel, p.sent_at, p.answered_at ?? 'not yet', p.officer ?? '', duration(p.answer_ms),
-      ])), { pings });
+      ])), { pings: list });
     }));
 
   program.command('reachability')
@@ -64,6 +69,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--peer <party>', 'only this peer')
     .option('--channel <channel>', 'only this channel')
     .action((o: { peer?: string; channel?: string }) => withNode(cli.home(), async (ctx) => {
+      const { reachability } = await pings();
       const rows = await reachability(ctx, o);
       cli.out.print(() => reachabilityText(rows), { reachability: rows });
     }));

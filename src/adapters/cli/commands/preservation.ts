@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { extendPreservation, listPreservations, recordMla, showPreservation } from '../../../modules/law/law.service.js';
 import type { PreservationView } from '../../../modules/law/law.types.js';
 import { fail } from '../../../shared/errors.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
+
+const law = (): Promise<typeof import('../../../modules/law/law.service.js')> => import('../../../modules/law/law.service.js');
 
 const AS = 'act as this user: it must hold the law channel (default: the node administrator)';
 
@@ -59,6 +60,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--state <state>', 'requested | preserved | refused | expired | released')
     .option('--as <user>', AS)
     .action((o: { due?: boolean; state?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { listPreservations } = await law();
       const ps = await listPreservations(ctx.db, ctx.clock.now(), {
         as: await actingAs(ctx, o.as), ...(o.due === true ? { due: true } : {}), ...(o.state === undefined ? {} : { state: o.state }),
       });
@@ -70,6 +72,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<case>', 'the case id (the id of the preservation-request)')
     .option('--as <user>', AS)
     .action((caseId: string, o: { as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { showPreservation } = await law();
       const v = await showPreservation(ctx.db, caseId, ctx.clock.now(), await actingAs(ctx, o.as));
       cli.out.print(() => describe(v), v);
     }));
@@ -82,6 +85,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--lang <lang>', 'language of the text (BCP 47)')
     .option('--as <user>', AS)
     .action((caseId: string, o: { days: string; text?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { extendPreservation } = await law();
       const env = await extendPreservation(ctx, {
         case: caseId, days: days(o.days), ...(o.text === undefined ? {} : { text: o.text }), ...(o.lang === undefined ? {} : { lang: o.lang }),
       }, await actingAs(ctx, o.as));
@@ -97,6 +101,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--lang <lang>', 'language of the text (BCP 47)')
     .option('--as <user>', AS)
     .action((caseId: string, o: { reference: string; date?: string; text?: string; lang?: string; as?: string }) => withNode(cli.home(), async (ctx) => {
+      const { recordMla } = await law();
       const env = await recordMla(ctx, {
         case: caseId, reference: o.reference,
         ...(o.date === undefined ? {} : { sent_on: o.date }),

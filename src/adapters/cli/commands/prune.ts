@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { retentionRules } from '../../../retention.js';
-import { pruneAll } from '../../../shared/retention.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -15,6 +13,7 @@ export function register(program: Command, cli: Cli): void {
     .description('delete TAXII statuses, notifications and feed runs older than their retention (hotline.json "retention"); messages, receipts and acknowledgements are never deleted')
     .option('--dry-run', 'count what would be deleted; change nothing')
     .action((o: { dryRun?: boolean }) => withNode(cli.home(), async (ctx) => {
+      const [{ retentionRules }, { pruneAll }] = await Promise.all([import('../../../retention.js'), import('../../../shared/retention.js')]);
       const dryRun = o.dryRun === true;
       const pruned = await pruneAll(retentionRules(ctx.db, ctx.config.retention), ctx.clock.now(), dryRun);
       cli.out.print(() => table([dryRun ? 'WOULD DELETE' : 'DELETED', 'KIND', 'OLDER THAN'],

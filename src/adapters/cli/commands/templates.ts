@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
-import { fieldsFromArgs, requireLanguage, templateCatalog } from '../../../modules/templates/templates.service.js';
 import type { RenderedLine, Template, TemplateCatalog } from '../../../modules/templates/templates.types.js';
-import { describeType } from '../../../modules/templates/templates.values.js';
 import { table } from '../output.js';
 import type { Cli } from '../main.js';
 
@@ -16,7 +14,7 @@ export function collect(value: string, previous: string[] = []): string[] {
  * The fields of `hotline send`: those in `--template-file FILE` (a JSON object of fields), then
  * each `--field key=value` over them, typed by the kind's template. Undefined when neither is given.
  */
-export function fieldsFromOptions(kind: string, args: readonly string[] = [], file?: string): Record<string, unknown> | undefined {
+export async function fieldsFromOptions(kind: string, args: readonly string[] = [], file?: string): Promise<Record<string, unknown> | undefined> {
   if (args.length === 0 && file === undefined) return undefined;
   let base: Record<string, unknown> = {};
   if (file !== undefined) {
@@ -29,6 +27,7 @@ export function fieldsFromOptions(kind: string, args: readonly string[] = [], fi
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('invalid_argument', `--template-file ${file} must hold a JSON object of fields, e.g. {"confidence": "high"}`);
     base = raw as Record<string, unknown>;
   }
+  const { fieldsFromArgs } = await import('../../../modules/templates/templates.service.js');
   return fieldsFromArgs(kind, args, base);
 }
 
@@ -41,7 +40,7 @@ export function formatRendered(lines: readonly RenderedLine[]): string[] {
   return out;
 }
 
-function describeTemplate(catalog: TemplateCatalog, t: Template, lang: string): string {
+function describeTemplate(catalog: TemplateCatalog, t: Template, lang: string, describeType: (type: Template['fields'][number]['type']) => string): string {
   const label = (l: Readonly<Record<string, string>>): string => l[lang] ?? l.en!;
   const rows = t.fields.map((f) => {
     const required = f.required ? 'yes' : f.requiredIf === undefined ? 'no' : `if ${f.requiredIf.field} is ${f.requiredIf.in.join('|')}`;
@@ -66,7 +65,10 @@ export function register(program: Command, cli: Cli): void {
     .description('the message templates: list them, or show one kind\'s fields, types and codes')
     .argument('[kind]', 'a kind, e.g. crisis-alert')
     .option('--lang <lang>', 'language of the labels (default en)', 'en')
-    .action((kind: string | undefined, o: { lang: string }) => {
+    .action(async (kind: string | undefined, o: { lang: string }) => {
+      const [{ requireLanguage, templateCatalog }, { describeType }] = await Promise.all([
+        import('../../../modules/templates/templates.service.js'), import('../../../modules/templates/templates.values.js'),
+      ]);
       const catalog = templateCatalog();
       const lang = requireLanguage(o.lang, catalog);
       if (kind === undefined) {
@@ -79,6 +81,6 @@ export function register(program: Command, cli: Cli): void {
       const t = catalog.templates.get(kind);
       if (t === undefined) fail('not_found', `No template for kind "${kind}"; templates exist for: ${[...catalog.templates.keys()].join(', ')}`);
       const vocabularies = Object.fromEntries(t.fields.flatMap((f) => (f.vocabulary === undefined ? [] : [[f.vocabulary, Object.fromEntries(catalog.vocabularies.get(f.vocabulary)!.codes)]])));
-      cli.out.print(() => describeTemplate(catalog, t, lang), { ...t, vocabularies });
+      cli.out.print(() => describeTemplate(catalog, t, lang, describeType), { ...t, vocabularies });
     });
 }

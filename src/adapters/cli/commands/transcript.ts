@@ -2,9 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
 import { PRIVATE_FILE } from '../../../shared/files.js';
-import { buildTranscript, transcriptText } from '../../../modules/transcripts/transcripts.service.js';
 import type { TranscriptReport } from '../../../modules/transcripts/transcripts.types.js';
-import { parseExpectations, verifyTranscriptBytes } from '../../../modules/transcripts/transcripts.verify.js';
 import { EXIT, table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -19,6 +17,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--as <user>', 'the user it is for: their channels and TLP:RED recipiency apply (default: the node administrator)')
     .option('--include-red', 'include the TLP:RED messages the user (--as) may read as a named recipient or their writer; the others, and all of them for the node administrator unless it wrote them, are listed as withheld')
     .action((o: { case: string; out: string; as?: string; includeRed?: boolean }) => withNode(cli.home(), async (ctx) => {
+      const { buildTranscript, transcriptText } = await import('../../../modules/transcripts/transcripts.service.js');
       const t = await buildTranscript(ctx, o.case, { viewer: await actingAs(ctx, o.as), includeRed: o.includeRed === true });
       writeFileSync(o.out, transcriptText(t), { mode: PRIVATE_FILE });
       const own = t.keys.find((k) => k.public_key === t.exporter_key);
@@ -43,7 +42,8 @@ export function collect(value: string, previous: string[] = []): string[] {
  * `hotline verify FILE`: checks a transcript with nothing but the file (no home, no store),
  * prints the keys to compare out of band and the timeline, and sets exit 1 if anything fails.
  */
-export function verifyTranscriptFile(cli: Cli, file: string, expectations: readonly string[]): void {
+export async function verifyTranscriptFile(cli: Cli, file: string, expectations: readonly string[]): Promise<void> {
+  const { parseExpectations, verifyTranscriptBytes } = await import('../../../modules/transcripts/transcripts.verify.js');
   const expect = parseExpectations(expectations);
   let bytes: Buffer;
   try {

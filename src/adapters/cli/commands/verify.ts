@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { verifyStore } from '../../../modules/federation/federation.verify.js';
 import { fail } from '../../../shared/errors.js';
 import { EXIT, table } from '../output.js';
 import { withNode } from '../home.js';
@@ -21,6 +20,7 @@ export function register(program: Command, cli: Cli): void {
 
 function verifyHome(cli: Cli): Promise<void> {
   return withNode(cli.home(), async (ctx) => {
+    const { verifyStore } = await import('../../../modules/federation/federation.verify.js');
     const report = await verifyStore(ctx);
     cli.out.print(() => {
       const links = table(['LINK', 'MESSAGES', 'LAST SEQ', 'HEAD HASH'],
