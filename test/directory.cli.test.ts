@@ -64,14 +64,15 @@ describe('hotline ping, pong, pings, reachability', () => {
       return p.pings.some((x) => x.id === id) ? true : undefined;
     });
     expect(await ok(ru.home, 'pings', '--pending')).toMatch(new RegExp(`${id} +received +us +crisis +\\S+ +not yet`));
-    await exits(2, /error: required option '--officer <name>' not specified/, ru.home, 'pong', id);
-    await exits(2, /error \[invalid_argument\]: "x" is not a ping id/, ru.home, 'pong', 'x', '--officer', 'Ivan Petrov');
-    await exits(1, /error \[pong_without_ping\]/, ru.home, 'pong', '01a2a2a2-0000-7000-8000-000000000000', '--officer', 'Ivan Petrov');
+    await ok(ru.home, 'user', 'add', 'ivan', '--role', 'officer', '--channels', 'crisis', '--display-name', 'Ivan Petrov');
+    await exits(2, /error: unknown option '--officer'/, ru.home, 'pong', id, '--officer', 'Anyone');
+    await exits(2, /error \[invalid_argument\]: "x" is not a ping id/, ru.home, 'pong', 'x', '--as', 'ivan');
+    await exits(1, /error \[pong_without_ping\]/, ru.home, 'pong', '01a2a2a2-0000-7000-8000-000000000000', '--as', 'ivan');
     await exits(2, /error \[unknown_channel\]/, us.home, 'ping', '--to', 'ru', '--channel', 'spam');
     await exits(1, /error \[unknown_peer\]/, us.home, 'ping', '--to', 'fr', '--channel', 'crisis');
-    const pong = (await ok(ru.home, 'pong', id, '--officer', 'Ivan Petrov')).trim();
+    const pong = (await ok(ru.home, 'pong', id, '--as', 'ivan')).trim();
     expect(pong).toMatch(/^[0-9a-f-]{36}$/);
-    await exits(1, /error \[ping_already_answered\]: Ping .* was already answered by Ivan Petrov/, ru.home, 'pong', id, '--officer', 'Ivan Petrov');
+    await exits(1, /error \[ping_already_answered\]: Ping .* was already answered by Ivan Petrov/, ru.home, 'pong', id, '--as', 'ivan');
 
     const row = await eventually(async () => {
       const r = await json<{ reachability: { peer: string; channel: string; sent: number; answered: number; median_ms: number | null }[] }>(us.home, 'reachability', '--channel', 'crisis');

@@ -15,6 +15,7 @@ import { publishDirectory, viewDirectory } from '../src/modules/directory/direct
 import { listPings, reachability, sendPing, sendPong } from '../src/modules/directory/directory.pings.js';
 import { addContact, removeContact, rotaFor, setRota } from '../src/modules/directory/directory.service.js';
 import type { DirectoryTables } from '../src/modules/directory/directory.tables.js';
+import { NODE_ADMIN, type Principal } from '../src/modules/users/users.types.js';
 import { eventually, makePair } from './helpers/nodes.js';
 
 const running: RunningNode[] = [];
@@ -120,9 +121,12 @@ describe('ping tests and reachability', () => {
     expect(received).toMatchObject({ id: ping.id, peer: 'us', channel: 'crisis', case: ping.case, answered_at: null });
     expect(await reachability(a.ctx)).toContainEqual(expect.objectContaining({ peer: 'ru', channel: 'crisis', sent: 1, answered: 0, median_ms: null, last_success_at: null }));
 
-    // Seven minutes pass on us before the officer's answer arrives.
+    // Seven minutes pass on us before the officer's answer arrives. The pong names the user who
+    // answers, by the display name of its record.
+    await b.ctx.users.add({ name: 'ivan', role: 'officer', channels: 'crisis', display_name: 'Ivan Petrov' });
+    const ivan: Principal = { user: 'ivan', role: 'officer', channels: ['crisis'] };
     clock.advance(7 * MINUTE);
-    const pong = await sendPong(b.ctx, { ping: ping.id, officer: 'Ivan Petrov' });
+    const pong = await sendPong(b.ctx, { ping: ping.id }, ivan);
     b.delivery.wake();
     expect(pong).toMatchObject({ kind: 'pong', case: ping.case, in_reply_to: ping.id, channel: 'crisis', to: 'us' });
     const row = await eventually(async () => {
@@ -144,11 +148,12 @@ describe('ping tests and reachability', () => {
     // ru cannot answer twice, nor answer a ping it never received (nor its own), nor without a name: nothing is queued.
     const own = await sendPing(b.ctx, { to: 'us', channel: 'cert' });
     const before = await held(b);
-    expect(await codeOf(sendPong(b.ctx, { ping: ping.id, officer: 'Someone Else' }))).toBe('ping_already_answered');
-    expect(await codeOf(sendPong(b.ctx, { ping: uuidv7(), officer: 'Ivan Petrov' }))).toBe('pong_without_ping');
-    expect(await codeOf(sendPong(b.ctx, { ping: own.id, officer: 'Ivan Petrov' }))).toBe('pong_without_ping');
-    expect(await codeOf(sendPong(b.ctx, { ping: 'not-an-id', officer: 'Ivan Petrov' }))).toBe('invalid_argument');
-    expect(await codeOf(sendPong(b.ctx, { ping: ping.id, officer: ' ' }))).toBe('invalid_argument');
+    expect(await codeOf(sendPong(b.ctx, { ping: ping.id }, NODE_ADMIN))).toBe('ping_already_answered');
+    expect(await codeOf(sendPong(b.ctx, { ping: uuidv7() }, ivan))).toBe('pong_without_ping');
+    expect(await codeOf(sendPong(b.ctx, { ping: own.id }, ivan))).toBe('pong_without_ping');
+    expect(await codeOf(sendPong(b.ctx, { ping: 'not-an-id' }, ivan))).toBe('invalid_argument');
+    // A user this node does not know cannot answer.
+    expect(await codeOf(sendPong(b.ctx, { ping: ping.id }, { user: 'ghost', role: 'officer', channels: ['crisis'] }))).toBe('unknown_user');
     expect(await held(b)).toEqual(before);
   });
 });

@@ -7,6 +7,8 @@ import type { PeerRepository } from '../federation/federation.peers.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { CHANNELS, PRIORITIES, type Channel, type Envelope, type Priority } from '../federation/federation.types.js';
 import { composeBody } from '../templates/templates.service.js';
+import { whoIs } from '../users/users.service.js';
+import type { Principal } from '../users/users.types.js';
 import type { DirectoryPingsTable, DirectoryTables } from './directory.tables.js';
 import type { DirectoryDeps } from './directory.types.js';
 
@@ -27,7 +29,7 @@ export async function sendPing(deps: DirectoryDeps, input: PingInput): Promise<E
   if (!(CHANNELS as readonly string[]).includes(input.channel)) fail('unknown_channel', `Unknown channel "${input.channel}"; use one of: ${CHANNELS.join(', ')}`);
   const priority = input.priority ?? 'routine';
   if (!(PRIORITIES as readonly string[]).includes(priority)) fail('unknown_priority', `Unknown priority "${priority}"; use one of: ${PRIORITIES.join(', ')}`);
-  const text = input.text ?? `Ping test from ${deps.self.party} on ${input.channel}. On-duty officer: please answer with "hotline pong <this message's id> --officer <your name>".`;
+  const text = input.text ?? `Ping test from ${deps.self.party} on ${input.channel}. On-duty officer: please answer with "hotline pong <this message's id> --as <your user name>".`;
   if (text.trim() === '') fail('invalid_argument', 'The ping text is empty');
   return enqueue(deps, {
     to: input.to, kind: 'ping', channel: input.channel as Channel, priority: priority as Priority, tlp: 'green',
@@ -38,15 +40,17 @@ export async function sendPing(deps: DirectoryDeps, input: PingInput): Promise<E
 /** What `hotline pong` and POST /api/v1/pings/:id/pong give. */
 export interface PongInput {
   ping: string;
-  officer: string;
   text?: string;
 }
 
-/** Answers a ping this node received, in its case, naming the officer who answers. */
-export async function sendPong(deps: DirectoryDeps, input: PongInput): Promise<Envelope> {
+/**
+ * Answers a ping this node received, in its case. The pong names the authenticated user `as`
+ * who answers (the display name from the user record, users.service `whoIs`; "Node
+ * administrator" for the administrator), never a name the caller types.
+ */
+export async function sendPong(deps: DirectoryDeps, input: PongInput, as: Principal): Promise<Envelope> {
   if (!isUuid(input.ping)) fail('invalid_argument', `"${input.ping}" is not a ping id (a UUID); see "hotline pings"`);
-  const officer = typeof input.officer === 'string' ? input.officer.trim() : '';
-  if (officer === '') fail('invalid_argument', 'Say who answers: --officer NAME (a pong is a person\'s answer)');
+  const officer = (await whoIs(deps.db, as)).display_name;
   const ping = await receivedPing(deps.db as Kysely<DirectoryTables>, input.ping);
   const msg = await (deps.db as Kysely<FederationTables>).selectFrom('messages').select(['priority']).where('id', '=', ping.id).executeTakeFirst();
   return enqueue(deps, {

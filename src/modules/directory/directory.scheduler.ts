@@ -133,5 +133,5 @@ function key(e: PingScheduleEntry): string {
 }
 
 function scheduledText(party: string, e: PingScheduleEntry): string {
-  return `Scheduled ping test from ${party} on ${e.channel} (every ${e.every_minutes} min). On-duty officer: please answer with "hotline pong <this message's id> --officer <your name>".`;
+  return `Scheduled ping test from ${party} on ${e.channel} (every ${e.every_minutes} min). On-duty officer: please answer with "hotline pong <this message's id> --as <your user name>".`;
 }

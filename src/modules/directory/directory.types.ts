@@ -1,3 +1,4 @@
+import type { UsersTables } from '../users/users.tables.js';
 import type { Kysely } from 'kysely';
 import type { OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables } from '../federation/federation.tables.js';
@@ -81,7 +82,7 @@ export interface PingScheduleEntry {
  * messages) and as the directory's (Kysely is invariant in its tables type, so the two views are
  * intersected rather than the tables).
  */
-export type DirectoryDb = Kysely<FederationTables> & Kysely<DirectoryTables>;
+export type DirectoryDb = Kysely<FederationTables> & Kysely<DirectoryTables> & Kysely<UsersTables>;
 
 /** What sending directory-updates, pings and pongs needs: the outbox (with the message hooks) over a store holding both modules' tables. */
 export type DirectoryDeps = OutboxDeps & { db: DirectoryDb };

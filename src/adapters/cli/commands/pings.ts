@@ -6,6 +6,7 @@ import { fail } from '../../../shared/errors.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { actingAs } from './user.js';
 
 /** A duration a person reads: 45s, 7m 05s, 3h 20m, 2d 4h. */
 export function duration(ms: number | null): string {
@@ -37,13 +38,13 @@ export function register(program: Command, cli: Cli): void {
     }));
 
   program.command('pong')
-    .description('answer a ping this node received, as the on-duty officer')
+    .description('answer a ping this node received, as the user you act as: the pong names you')
     .argument('<ping-id>', 'the ping (see "hotline pings --pending")')
-    .requiredOption('--officer <name>', 'who answers')
+    .option('--as <user>', 'the user who answers: the pong names it, by its display name (default: the node administrator)')
     .option('--text <text>', 'a word for the peer')
-    .action((id: string, o: { officer: string; text?: string }) => withNode(cli.home(), async (ctx) => {
+    .action((id: string, o: { as?: string; text?: string }) => withNode(cli.home(), async (ctx) => {
       const { sendPong } = await pings();
-      const env = await sendPong(ctx, { ping: id, officer: o.officer, ...(o.text === undefined ? {} : { text: o.text }) });
+      const env = await sendPong(ctx, { ping: id, ...(o.text === undefined ? {} : { text: o.text }) }, await actingAs(ctx, o.as));
       cli.out.print(env.id, { id: env.id, case: env.case, in_reply_to: env.in_reply_to, to: env.to, state: 'queued' });
     }));
 

@@ -43,7 +43,6 @@ const PingBody = Type.Object({
 }, { additionalProperties: false });
 
 const PongBody = Type.Object({
-  officer: Type.Optional(Type.String({ minLength: 1, description: 'Who answers (default: the token\'s user)' })),
   text: Type.Optional(Type.String({ minLength: 1 })),
 }, { additionalProperties: false });
 
@@ -140,7 +139,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
       if (ping !== undefined && ping.direction === 'in' && !holdsChannel(p, ping.channel)) {
         fail('pong_without_ping', `No ping ${id} was received by this node; a pong answers a ping received`);
       }
-      const env = await sendPong(ctx, { ping: id, officer: b.officer ?? p.user, ...(b.text === undefined ? {} : { text: b.text }) });
+      const env = await sendPong(ctx, { ping: id, ...(b.text === undefined ? {} : { text: b.text }) }, p);
       onQueued();
       return reply.status(202).send({ id: env.id, case: env.case, in_reply_to: env.in_reply_to, to: env.to, state: 'queued' });
     });
