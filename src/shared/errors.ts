@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'invalid_batch',
   'invalid_argument',
   'not_found',
+  // a typed id prefix that matches several ids (a usage error: type more of it)
+  'ambiguous_id',
   'unauthorized',
   'forbidden',
   'rate_limited',

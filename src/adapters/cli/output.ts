@@ -10,6 +10,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'template_mismatch',
   'unknown_preset', 'feed_mapping',
   'reserved_kind',
+  'ambiguous_id',
 ]);
 
 export function exitCodeFor(e: unknown): number {
