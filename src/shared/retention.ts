@@ -1,3 +1,4 @@
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { BackgroundLoop } from './loop.js';
 
 const DAY_MS = 86_400_000;
@@ -15,6 +16,35 @@ export interface Prunable {
   count(before: number): Promise<number>;
   /** Deletes up to `limit` of them, in one transaction; returns how many went. */
   prune(before: number, limit: number): Promise<number>;
+}
+
+/**
+ * The usual {@link Prunable}: `old(db, before)` selects the records that may go (the module's
+ * rules), `id` names their key column (e.g. "taxii_status.id"); `remove(trx, ids)` deletes those
+ * records and whatever belongs to them, in one transaction per chunk.
+ */
+export function pruneByIds<DB, TB extends keyof DB & string>(db: Kysely<DB>, o: {
+  kind: string;
+  old: (d: Kysely<DB>, before: number) => SelectQueryBuilder<DB, TB, object>;
+  id: string;
+  remove: (trx: Kysely<DB>, ids: readonly string[]) => Promise<void>;
+}): Prunable {
+  return {
+    kind: o.kind,
+    async count(before) {
+      // Kysely cannot resolve a selection over a generic table: the row's shape is stated here.
+      const r = (await o.old(db, before).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()) as { n: number | bigint };
+      return Number(r.n);
+    },
+    prune(before, limit) {
+      return db.transaction().execute(async (trx) => {
+        const rows = (await o.old(trx, before).select(sql<string>`${sql.ref(o.id)}`.as('id')).limit(limit).execute()) as { id: string }[];
+        const ids = rows.map((r) => r.id);
+        if (ids.length > 0) await o.remove(trx, ids);
+        return ids.length;
+      });
+    },
+  };
 }
 
 /** A kind of record and how many days it is kept. */

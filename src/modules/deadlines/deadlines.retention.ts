@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Prunable } from '../../shared/retention.js';
+import { pruneByIds, type Prunable } from '../../shared/retention.js';
 import type { DeadlinesTables } from './deadlines.tables.js';
 
 /**
@@ -9,23 +9,15 @@ import type { DeadlinesTables } from './deadlines.tables.js';
  * `reminded_for`), so deleting the notification never lets the step fire again.
  */
 export function notificationRetention(db: Kysely<DeadlinesTables>): Prunable {
-  const old = (d: Kysely<DeadlinesTables>, before: number) => d.selectFrom('notifications as n').where('n.created_at', '<', before)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('notification_deliveries as d').select('d.notification_id')
-      .whereRef('d.notification_id', '=', 'n.id').where('d.state', '=', 'pending'))));
-  return {
+  return pruneByIds(db, {
     kind: 'notifications',
-    async count(before) {
-      const r = await old(db, before).select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return Number(r.n);
+    old: (d, before) => d.selectFrom('notifications').where('notifications.created_at', '<', before)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('notification_deliveries').select('notification_deliveries.notification_id')
+        .whereRef('notification_deliveries.notification_id', '=', 'notifications.id').where('notification_deliveries.state', '=', 'pending')))),
+    id: 'notifications.id',
+    remove: async (trx, ids) => {
+      await trx.deleteFrom('notification_deliveries').where('notification_id', 'in', [...ids]).execute();
+      await trx.deleteFrom('notifications').where('id', 'in', [...ids]).execute();
     },
-    prune(before, limit) {
-      return db.transaction().execute(async (trx) => {
-        const ids = (await old(trx, before).select('n.id').limit(limit).execute()).map((r) => r.id);
-        if (ids.length === 0) return 0;
-        await trx.deleteFrom('notification_deliveries').where('notification_id', 'in', ids).execute();
-        await trx.deleteFrom('notifications').where('id', 'in', ids).execute();
-        return ids.length;
-      });
-    },
-  };
+  });
 }

@@ -66,6 +66,8 @@ export { lastErrorCode } from './federation.types.js';
 
 interface Outcome {
   receipted: number;
+  /** The receipts to store (envelopes that had none yet), in the transaction that advances the link. */
+  accepted?: readonly { id: string; receipt: string }[];
   error?: string;
   /** Where to transmit from next (a peer's gap report can move it back). */
   nextSeq: number;
@@ -232,15 +234,7 @@ export class DeliveryProcessor {
       }
       break;
     }
-    if (accepted.length > 0) {
-      const now = this.deps.clock.now();
-      await db.transaction().execute(async (trx) => {
-        // One statement compiled once, run per receipt with its own parameters.
-        const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
-        for (const a of accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
-      });
-    }
-    return error === undefined ? { receipted: accepted.length, nextSeq } : { receipted: accepted.length, nextSeq, error };
+    return error === undefined ? { receipted: accepted.length, accepted, nextSeq } : { receipted: accepted.length, accepted, nextSeq, error };
   }
 
   private async record(link: LinksTable, o: Outcome): Promise<void> {
@@ -248,16 +242,24 @@ export class DeliveryProcessor {
     const failed = o.error !== undefined;
     const attempts = failed ? link.attempts + 1 : 0;
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
+    // The receipts and the link's progress commit together: one transaction, one fsync per batch.
+    await this.deps.db.transaction().execute(async (trx) => {
+      if (o.accepted !== undefined && o.accepted.length > 0) {
+        // One statement compiled once, run per receipt with its own parameters.
+        const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
+        for (const a of o.accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
+      }
+      await trx.updateTable('links')
+        .set({
+          send_from_seq: o.nextSeq,
+          acked_seq: Math.max(link.acked_seq, o.nextSeq - 1),
+          attempts,
+          last_attempt_at: now,
+          last_error: failed ? (o.error ?? null) : null,
+          next_attempt_at: failed ? now + backoffMs(attempts, this.deps.options, this.random) : now,
+        })
+        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+    });
     if (o.receipted > 0) this.deps.onDelivered?.(o.receipted, link.to_party);
-    await this.deps.db.updateTable('links')
-      .set({
-        send_from_seq: o.nextSeq,
-        acked_seq: Math.max(link.acked_seq, o.nextSeq - 1),
-        attempts,
-        last_attempt_at: now,
-        last_error: failed ? (o.error ?? null) : null,
-        next_attempt_at: failed ? now + backoffMs(attempts, this.deps.options, this.random) : now,
-      })
-      .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
   }
 }

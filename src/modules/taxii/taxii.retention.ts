@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Prunable } from '../../shared/retention.js';
+import { pruneByIds, type Prunable } from '../../shared/retention.js';
 import type { TaxiiTables } from './taxii.tables.js';
 
 /**
@@ -7,21 +7,13 @@ import type { TaxiiTables } from './taxii.tables.js';
  * only (a pending one is a request still being stored). Statuses keep request times in µs.
  */
 export function taxiiStatusRetention(db: Kysely<TaxiiTables>): Prunable {
-  const old = (d: Kysely<TaxiiTables>, before: number) => d.selectFrom('taxii_status').where('request_timestamp', '<', before * 1000).where('status', '=', 'complete');
-  return {
+  return pruneByIds(db, {
     kind: 'taxii_statuses',
-    async count(before) {
-      const r = await old(db, before).select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      return Number(r.n);
+    old: (d, before) => d.selectFrom('taxii_status').where('request_timestamp', '<', before * 1000).where('status', '=', 'complete'),
+    id: 'taxii_status.id',
+    remove: async (trx, ids) => {
+      await trx.deleteFrom('taxii_status_parts').where('status_id', 'in', [...ids]).execute();
+      await trx.deleteFrom('taxii_status').where('id', 'in', [...ids]).execute();
     },
-    prune(before, limit) {
-      return db.transaction().execute(async (trx) => {
-        const ids = (await old(trx, before).select('id').limit(limit).execute()).map((r) => r.id);
-        if (ids.length === 0) return 0;
-        await trx.deleteFrom('taxii_status_parts').where('status_id', 'in', ids).execute();
-        await trx.deleteFrom('taxii_status').where('id', 'in', ids).execute();
-        return ids.length;
-      });
-    },
-  };
+  });
 }

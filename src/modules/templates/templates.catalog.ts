@@ -190,8 +190,16 @@ export function readCatalog(dir: string): TemplateCatalog {
   return Object.freeze({ dir, ...base, templates });
 }
 
+let defaultDir: string | undefined;
+
 /** The repository's `templates/` directory: the nearest one above this module holding vocabularies.json. */
 export function defaultTemplatesDir(): string {
+  // Asked on every send (templateCatalog's default): found once, not stat'ed per message.
+  defaultDir ??= findTemplatesDir();
+  return defaultDir;
+}
+
+function findTemplatesDir(): string {
   let d = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(d, 'templates');
