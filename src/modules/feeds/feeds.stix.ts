@@ -30,9 +30,12 @@ import { TLPS, type Tlp } from '../federation/federation.types.js';
 import { TLP_MARKINGS, tlpMarkingRef } from '../stix/stix.tlp.js';
 import { detached } from './feeds.rules.js';
 import {
-  digestPrefix, digits, HOTLINE_STIX_NAMESPACE, hotlineId, jsonText, layout, MAX_TIME, MIN_TIME, producerId, UuidV5, writeAddressUuid,
-  writeInt, writeTime, type Layout,
+  digits, jsonText, layout, MAX_TIME, MIN_TIME, producerId, writeAddressUuid, writeInt, writeTime, type Layout,
 } from './feeds.stixids.js';
+import {
+  ADDRESS, COMMA, Entry, Family, FIXED_TIME, ID, IP_TEXT, K_CONSISTS, K_INDICATES, K_INDICATOR, K_OBSERVED, K_SIGHTING, makeFamily, MAX_COUNT,
+  newEntry, related, Slot, TIME, TYPE_CHAR, type BuilderText,
+} from './feeds.stixparts.js';
 import type { FeedRecord, FeedType } from './feeds.types.js';
 
 /** This node, the producer of the bundles: its `identity` is the `created_by_ref` of everything. */
@@ -62,75 +65,9 @@ export interface BuiltBundle {
   readonly records: number;
 }
 
-/** created and modified of the objects that are the same in every bundle (identity, family objects). */
-export const FIXED_TIME = '2025-01-01T00:00:00.000Z';
 
 export { producerId } from './feeds.stixids.js';
-
-/** STIX caps number_observed and count at 999,999,999. */
-const MAX_COUNT = 999_999_999;
-/** Hole widths: a UUID, a timestamp, an address id (`ipv4-addr--<uuid>`, as long as `ipv6-addr--<uuid>`). */
-const ID = 36;
-const TIME = 24;
-const ADDRESS = 47;
-/** From a created hole through the modified hole after it: `<time>","modified":"<time>`. */
-const TIMES = 62;
-// the byte after the id prefix: which per-entry object an id is for
-const K_INDICATOR = 73; // I
-const K_INDICATES = 78; // N
-const K_CONSISTS = 67; // C
-const K_OBSERVED = 79; // O
-const K_SIGHTING = 83; // S
-const TYPE_CHAR: Readonly<Record<FeedType, string>> = { 'c2-server': 'c', 'infected-host': 'i', 'other': 'o' };
-const COMMA = 44;
-/** What a canonical address (dotted IPv4, RFC 5952 IPv6) is made of: nothing to escape in JSON or a pattern. */
-const IP_TEXT = /^[0-9a-f.:]{2,45}$/;
-
-/** One malware family (or none) as this builder writes it; kept across bundles. */
-class Family {
-  /** The generation (bundle) that last included its objects. */
-  mark = -1;
-
-  constructor(
-    readonly name: string | null,
-    /** The name escaped for JSON ('' for no family). */
-    readonly json: string,
-    /** Its malware, infrastructure and uses objects, comma-joined (empty for no family). */
-    readonly objects: Buffer,
-    readonly ascii: boolean,
-    readonly indicates: Layout,
-    readonly consists: Layout,
-    readonly sighting: Layout,
-    /** Generator of the ids of the per-entry objects of this family. */
-    readonly ids: UuidV5,
-  ) {}
-}
-
-/** One aggregated entry: the records with the same ip, port, type and family. */
-class Entry {
-  next: Entry | null = null;
-  size = 0;
-
-  constructor(
-    readonly port: number | null,
-    readonly type: FeedType,
-    readonly fam: Family,
-    public first: number,
-    public last: number,
-    public count: number,
-    /** The end of its indicator (name, description, pattern) or sighting (description), JSON. */
-    readonly tail: string,
-    readonly tailBytes: number,
-  ) {}
-}
-
-/** One address and its entries. */
-class Slot {
-  head: Entry | null = null;
-  tail: Entry | null = null;
-
-  constructor(readonly ip: string, readonly v6: boolean) {}
-}
+export { FIXED_TIME } from './feeds.stixparts.js';
 
 /** Collects the records for one destination and writes them as STIX bundles (see the module comment). */
 export class BundleBuilder {
@@ -151,6 +88,8 @@ export class BundleBuilder {
   private readonly indicator: Layout;
   private readonly observed: Layout;
 
+  /** What its families' objects are made of (feeds.stixparts.ts makeFamily). */
+  private readonly text: BuilderText;
   private readonly familyCache = new Map<string, Family>();
   private readonly none: Family;
   private lastFamily: Family;
@@ -192,7 +131,8 @@ export class BundleBuilder {
       `{"type":"observed-data","spec_version":"2.1",${this.common},"id":"observed-data--`, ID, '","created":"', TIME, '","modified":"', TIME,
       '","first_observed":"', TIME, '","last_observed":"', TIME, '","object_refs":["', ADDRESS, '"],"number_observed":',
     );
-    this.none = this.makeFamily(null);
+    this.text = { party: this.party, tlp: this.tlp, src: this.src, common: this.common, identity: this.identity };
+    this.none = makeFamily(this.text, null);
     this.lastFamily = this.none;
     this.size = this.base;
     this.objectCount = this.headObjects;
@@ -257,7 +197,7 @@ export class BundleBuilder {
     }
     if (slot === undefined && !IP_TEXT.test(r.ip)) fail('invalid_argument', `line ${r.line}: '${r.ip}' is not a canonical IP address`);
     const ip = slot === undefined ? detached(r.ip) : slot.ip;
-    const e = this.entry(r, ip, fam);
+    const e = newEntry(this.src, r, ip, fam);
     e.size = this.entrySize(e, 1);
     const addSlot = slot === undefined ? 3 + this.sco4.bytes.length + ip.length : 0;
     const addFamily = fam.mark === this.gen || fam.name === null ? 0 : 1 + fam.objects.length;
@@ -407,68 +347,10 @@ export class BundleBuilder {
     let f = this.familyCache.get(name);
     if (f === undefined) {
       const own = detached(name);
-      f = this.makeFamily(own);
+      f = makeFamily(this.text, own);
       this.familyCache.set(own, f);
     }
     return f;
-  }
-
-  private makeFamily(name: string | null): Family {
-    const ids = new UuidV5(HOTLINE_STIX_NAMESPACE, digestPrefix([this.party, this.tlp, this.src, name === null ? '' : `f:${name}`], 48));
-    const json = name === null ? '' : jsonText(name);
-    const key = `${this.party}:${this.tlp}:${name ?? ''}`;
-    const malware = hotlineId('malware', `malware:${key}`);
-    const infrastructure = hotlineId('infrastructure', `infrastructure:${key}`);
-    const F = FIXED_TIME;
-    const at = `"created":"${F}","modified":"${F}",${this.common}`;
-    const objects = name === null ? '' : [
-      `{"type":"malware","spec_version":"2.1","id":"${malware}",${at},"name":"${json}","is_family":true,"malware_types":["bot"]}`,
-      `{"type":"infrastructure","spec_version":"2.1","id":"${infrastructure}",${at},"name":"${json} botnet","infrastructure_types":["botnet"]}`,
-      `{"type":"relationship","spec_version":"2.1","id":"${hotlineId('relationship', `relationship:${key}:uses`)}",${at},"relationship_type":"uses","source_ref":"${infrastructure}","target_ref":"${malware}"}`,
-    ].join(',');
-    const times = ['","created":"', TIME, '","modified":"', TIME] as const;
-    return new Family(
-      name, json, Buffer.from(objects, 'utf8'), Buffer.byteLength(objects) === objects.length,
-      layout(`{"type":"relationship","spec_version":"2.1",${this.common},"relationship_type":"indicates","target_ref":"${malware}","id":"relationship--`, ID, ...times, '","source_ref":"indicator--', ID, '"}'),
-      layout(`{"type":"relationship","spec_version":"2.1",${this.common},"relationship_type":"consists-of","source_ref":"${infrastructure}","id":"relationship--`, ID, ...times, '","target_ref":"', ADDRESS, '"}'),
-      layout(
-        `{"type":"sighting","spec_version":"2.1",${this.common},"sighting_of_ref":"${malware}","where_sighted_refs":["${this.identity}"],"id":"sighting--`, ID, ...times,
-        '","observed_data_refs":["observed-data--', ID, '"],"first_seen":"', TIME, '","last_seen":"', TIME, '","count":',
-      ),
-      ids,
-    );
-  }
-
-  /** A new entry of one record, with the end of its indicator or sighting (the text that never changes). */
-  private entry(r: FeedRecord, ip: string, fam: Family): Entry {
-    const port = r.port;
-    let tail = '';
-    if (r.type === 'c2-server') {
-      const type = ip.includes(':') ? 'ipv6-addr' : 'ipv4-addr';
-      const family = fam.name === null ? '' : `${fam.json} `;
-      const pattern = port === null
-        ? `[${type}:value = '${ip}']`
-        : `[network-traffic:dst_ref.type = '${type}' AND network-traffic:dst_ref.value = '${ip}' AND network-traffic:dst_port = ${port}]`;
-      tail = `${family}C2 ${ip}${port === null ? '' : ` port ${port}`}","description":"${family}C2 server ${ip}${this.where(r)}${this.more(r)}","pattern":"${pattern}"}`;
-    } else if (r.type === 'infected-host' && fam.name !== null) {
-      const c2 = r.c2_ip === null ? '' : `, C2 ${jsonText(r.c2_ip)}${r.c2_port === null ? '' : ` port ${r.c2_port}`}`;
-      tail = `,"description":"Host ${ip}${this.where(r)} infected with ${fam.json}${c2}${this.more(r)}"}`;
-    }
-    if (tail !== '') tail = detached(tail);
-    return new Entry(port, r.type, fam, r.timestamp, r.timestamp, 1, tail, tail === '' ? 0 : Buffer.byteLength(tail));
-  }
-
-  /** ` port P (ASN, CC)`, as far as known. */
-  private where(r: FeedRecord): string {
-    const cc = r.country === null ? '' : jsonText(r.country);
-    return (r.port === null ? '' : ` port ${r.port}`)
-      + (r.asn === null ? (cc === '' ? '' : ` (${cc})`) : ` (AS${r.asn}${cc === '' ? '' : `, ${cc}`})`);
-  }
-
-  /** `, protocol …, hostname …; reported by <source>`. */
-  private more(r: FeedRecord): string {
-    return (r.protocol === null ? '' : `, protocol ${jsonText(r.protocol)}`)
-      + (r.hostname === null ? '' : `, hostname ${jsonText(r.hostname)}`) + `; reported by ${this.src}`;
   }
 
   /** UTF-8 bytes of an entry's objects (each with its comma) at `count`. */
@@ -528,17 +410,4 @@ export class BundleBuilder {
     p = writeInt(count, out, p);
     return p + out.write(e.tail, p, e.tailBytes === e.tail.length ? 'latin1' : 'utf8');
   }
-}
-
-/**
- * Writes a comma and the template `L` at `p`: its id (`kind`), created and modified (copied from
- * the pair at `times`), and the `n` bytes at `ref` into its fourth hole. Returns the end.
- */
-function related(L: Layout, ids: UuidV5, kind: number, out: Buffer, p: number, times: number, ref: number, n: number): number {
-  out[p++] = COMMA;
-  out.set(L.bytes, p);
-  ids.write(kind, out, p + L.at[0]!);
-  out.copyWithin(p + L.at[1]!, times, times + TIMES);
-  out.copyWithin(p + L.at[3]!, ref, ref + n);
-  return p + L.bytes.length;
 }
