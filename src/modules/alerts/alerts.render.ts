@@ -7,12 +7,17 @@ export function utcTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** The time in the node's zone, worded in its language, e.g. "15 января 2026 г., 12:30 MSK". */
-export function localTime(ms: number, s: Pick<AlertSettings, 'language' | 'timeZone'>): string {
-  const f = new Intl.DateTimeFormat(s.language, {
-    timeZone: s.timeZone, year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
-  });
-  return f.format(new Date(ms));
+/**
+ * The time in the node's zone, as digits that read the same in every language and every ICU
+ * version, with the zone's offset: `2026-01-15 12:10 (UTC+03:00)`.
+ */
+export function localTime(ms: number, s: Pick<AlertSettings, 'timeZone'>): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: s.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset',
+  }).formatToParts(new Date(ms));
+  const p = (t: Intl.DateTimeFormatPartTypes): string => parts.find((x) => x.type === t)?.value ?? '';
+  const offset = p('timeZoneName').replace(/^GMT$/, 'GMT+00:00').replace('GMT', 'UTC');
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} (${offset})`;
 }
 
 /** The kind as its template names it in the language ("Crisis alert"), with its code; the code alone when it has no template. */
