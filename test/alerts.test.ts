@@ -8,10 +8,8 @@
  * decoded and read in Russian; a Slack-style sink gets {"text"}. `hotline sink` over real receivers.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { send } from '../src/modules/messaging/messaging.service.js';
@@ -22,6 +20,7 @@ import { delivered } from './helpers/cases.js';
 import { exits, hl, json, ok } from './helpers/cli.js';
 import { RELAY_CERT, smtpRelay } from './helpers/smtp.js';
 import { webhookReceiver, type Hit, type WebhookReceiver } from './helpers/webhook.js';
+import { alertSchemaErrors } from './helpers/alerts.js';
 
 const running: RunningNode[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -31,14 +30,7 @@ afterEach(async () => {
 });
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
-const SCHEMA = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'docs', 'alerts.schema.json'), 'utf8')) as object;
-const ajv = new Ajv2020({ strict: true, allErrors: true });
-addFormatsModule.default(ajv);
-const validPayload = ajv.compile(SCHEMA);
-
-function schemaErrors(payload: unknown): string[] {
-  return validPayload(payload) ? [] : (validPayload.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
-}
+const schemaErrors = alertSchemaErrors;
 
 /** What a receiver does (Standard Webhooks, written here from the spec): HMAC-SHA256 of id.timestamp.body with the secret's bytes, compared in constant time. */
 function verifies(secret: string, h: Pick<Hit, 'headers'>, raw: string): boolean {
