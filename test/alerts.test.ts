@@ -18,6 +18,7 @@ import { FakeClock } from '../src/shared/clock.js';
 import { makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { delivered } from './helpers/cases.js';
 import { exits, hl, json, ok } from './helpers/cli.js';
+import { api, usersWithTokens } from './helpers/api.js';
 import { RELAY_CERT, smtpRelay } from './helpers/smtp.js';
 import { webhookReceiver, type Hit, type WebhookReceiver } from './helpers/webhook.js';
 import { alertSchemaErrors } from './helpers/alerts.js';
@@ -233,5 +234,33 @@ describe('alerts a person can read and act on', () => {
     await ok(ru.home, 'sink', 'remove', 'dead');
     await exits(1, /No sink named "dead"/, ru.home, 'sink', 'test', 'dead');
     expect((await json<{ sinks: { name: string }[] }>(ru.home, 'sink', 'list')).sinks.map((s) => s.name)).toEqual(['chat', 'duty@ru.example', 'soc']);
+  });
+
+  it('REST /api/v1/sinks: administrators only (an officer gets 403 everywhere); bad input changes nothing; the secret is never returned', async () => {
+    const hook = await receiver();
+    const [, ru] = await pair(2525);
+    const b = await ru.start({ runPings: false, runReminders: false, runDeadlines: false, runDelivery: false });
+    running.push(b);
+    const call = api(b.address);
+    const { ivan } = await usersWithTokens(call, ru.token, { ivan: ['crisis'] });
+    const body = { type: 'webhook', target: `${hook.url}/rest`, secret: SECRET, name: 'rest' };
+    for (const [path, method, sent] of [['/api/v1/sinks', 'GET', undefined], ['/api/v1/sinks', 'POST', body], ['/api/v1/sinks/rest', 'DELETE', undefined], ['/api/v1/sinks/rest/test', 'POST', undefined]] as const) {
+      expect((await call(path, ivan!, { method, ...(sent === undefined ? {} : { body: sent }) })).status, `${method} ${path}`).toBe(403);
+    }
+    const bad = await call('/api/v1/sinks', ru.token, { method: 'POST', body: { ...body, secret: 'whsec_short' } });
+    expect([bad.status, bad.json.code]).toEqual([400, 'invalid_argument']);
+    expect((await call('/api/v1/sinks', ru.token)).json).toEqual({ sinks: [] });
+    const added = await call('/api/v1/sinks', ru.token, { method: 'POST', body });
+    expect(added.status).toBe(201);
+    expect(added.json).toMatchObject({ name: 'rest', type: 'webhook', format: 'standard', signed: true });
+    expect(JSON.stringify(added.json)).not.toContain(SECRET.slice(6));
+    expect((await call('/api/v1/sinks', ru.token, { method: 'POST', body })).status).toBe(409);
+    const tested = await call('/api/v1/sinks/rest/test', ru.token, { method: 'POST' });
+    expect(tested.json).toMatchObject({ sink: 'rest', outcome: 'delivered', error_code: null });
+    const got = hook.ok().filter((h) => h.path === '/rest');
+    expect(got).toHaveLength(1);
+    expect(verifies(SECRET, got[0]!, got[0]!.raw)).toBe(true);
+    expect((await call('/api/v1/sinks/rest', ru.token, { method: 'DELETE' })).status).toBe(200);
+    expect((await call('/api/v1/sinks/rest', ru.token, { method: 'DELETE' })).status).toBe(404);
   });
 });
