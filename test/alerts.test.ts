@@ -192,6 +192,10 @@ describe('alerts a person can read and act on', () => {
     await exits(1, /sink_exists/, ru.home, 'sink', 'add', 'webhook', `${hook.url}/other`, '--secret', SECRET, '--name', 'soc');
     await ok(ru.home, 'sink', 'add', 'webhook', `${hook.url}/services/T0/B1/slacktoken`, '--format', 'slack', '--name', 'chat');
     await ok(ru.home, 'sink', 'add', 'email', 'duty@ru.example');
+    const secretFile = join(tempDir(), 'soc2.secret');
+    writeFileSync(secretFile, `${SECRET}\n`);
+    await ok(ru.home, 'sink', 'add', 'webhook', `${hook.url}/soc2`, '--secret-file', secretFile, '--name', 'soc2');
+    await exits(2, /not both/, ru.home, 'sink', 'add', 'webhook', `${hook.url}/soc3`, '--secret-file', secretFile, '--secret', SECRET);
     const dead = await freePort();
     await ok(ru.home, 'sink', 'add', 'webhook', `http://127.0.0.1:${dead}/hook`, '--secret', SECRET, '--name', 'dead');
 
@@ -204,6 +208,7 @@ describe('alerts a person can read and act on', () => {
     }
     expect(listed).toMatch(/^soc\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/soc\?\*\*\*\s+standard\s+yes/m);
     expect(listed).toMatch(/^duty@ru\.example\s+email\s+duty@ru\.example/m);
+    expect(listed).toMatch(/^soc2\s+webhook\s+\S+\s+standard\s+yes/m);
 
     // A test alert, signed, in Russian; the receiver verifies it.
     const r = await hl(ru.home, 'sink', 'test', 'soc');
@@ -233,7 +238,7 @@ describe('alerts a person can read and act on', () => {
 
     await ok(ru.home, 'sink', 'remove', 'dead');
     await exits(1, /No sink named "dead"/, ru.home, 'sink', 'test', 'dead');
-    expect((await json<{ sinks: { name: string }[] }>(ru.home, 'sink', 'list')).sinks.map((s) => s.name)).toEqual(['chat', 'duty@ru.example', 'soc']);
+    expect((await json<{ sinks: { name: string }[] }>(ru.home, 'sink', 'list')).sinks.map((s) => s.name)).toEqual(['chat', 'duty@ru.example', 'soc', 'soc2']);
   });
 
   it('REST /api/v1/sinks: administrators only (an officer gets 403 everywhere); bad input changes nothing; the secret is never returned', async () => {
@@ -262,5 +267,23 @@ describe('alerts a person can read and act on', () => {
     expect(verifies(SECRET, got[0]!, got[0]!.raw)).toBe(true);
     expect((await call('/api/v1/sinks/rest', ru.token, { method: 'DELETE' })).status).toBe(200);
     expect((await call('/api/v1/sinks/rest', ru.token, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('an alert queued for a sink that is then removed is given up at once, not retried', async () => {
+    const hook = await receiver();
+    const [, ru] = await pair(2525);
+    await ok(ru.home, 'sink', 'add', 'webhook', `${hook.url}/gone`, '--secret', SECRET, '--name', 'gone');
+    const clock = new FakeClock(Date.UTC(2026, 0, 15, 9, 0));
+    const b = await ru.start({ clock, runPings: false, runReminders: false, runDeadlines: false, runDelivery: false });
+    running.push(b);
+    const { notify } = await import('../src/modules/deadlines/deadlines.notify.js');
+    await notify({ db: b.ctx.db, clock, notify: b.ctx.config.notify }, { message_id: 'm-gone', step: '0', payload: { type: 'hotline.test' } });
+    await ok(ru.home, 'sink', 'remove', 'gone');
+    expect(await b.deadlines.runOnce()).toMatchObject({ sent: 0, failed: 1 });
+    const rows = await b.ctx.db.selectFrom('notification_deliveries').select(['sink', 'target', 'state', 'attempts', 'last_error']).execute();
+    expect(rows).toEqual([{ sink: 'sink', target: 'gone', state: 'failed', attempts: 1, last_error: 'not_found: the sink "gone" was removed' }]);
+    clock.advance(60 * 60_000);
+    expect(await b.deadlines.runOnce()).toMatchObject({ sent: 0, failed: 0 });
+    expect(hook.hits).toEqual([]);
   });
 });

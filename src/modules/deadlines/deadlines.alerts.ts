@@ -74,7 +74,8 @@ export function deliverTo(db: Kysely<AlertsTables>, sinks: NotificationSinks, d:
   if (d.sink !== 'sink') return null;
   return (async () => {
     const s = await getSink(db, d.target);
-    if (s === undefined) throw new HotlineError('sink_failed', `the sink "${d.target}" was removed`);
+    // not_found: the processor gives the delivery up at once (no sink to retry).
+    if (s === undefined) throw new HotlineError('not_found', `the sink "${d.target}" was removed`);
     if (s.type === 'webhook') return sinks.webhook(s.target, d.payload, signal, { secret: s.secret, format: s.format === 'slack' ? 'slack' : 'standard', label: `the webhook of sink "${s.name}"` });
     if (sinks.email === undefined) throw new HotlineError('sink_failed', `the sink "${s.name}" is e-mail, but no SMTP relay is configured: set "notify.smtp" in hotline.json`);
     return sinks.email(mailOf(s.target, d.payload, d.date), signal);

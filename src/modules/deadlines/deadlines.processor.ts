@@ -223,7 +223,8 @@ export class DeadlineProcessor {
       if (error !== null && this.abort.signal.aborted) return;
       const attempts = Number(r.attempts) + 1;
       const now = clock.now();
-      const giveUp = error !== null && attempts >= this.options.maxAttempts;
+      // A sink removed since (`not_found`) is given up at once: there is nothing to retry.
+      const giveUp = error !== null && (attempts >= this.options.maxAttempts || error.startsWith('not_found:'));
       const backoff = Math.min(this.options.baseBackoffMs * 2 ** (attempts - 1), this.options.maxBackoffMs);
       await db.updateTable('notification_deliveries')
         .set(error === null

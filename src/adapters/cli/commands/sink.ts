@@ -1,7 +1,19 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { fail } from '../../../shared/errors.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+
+/** The secret from a file (its first line); not with --secret as well. */
+function readSecret(file: string, given: string | undefined): string {
+  if (given !== undefined) fail('invalid_argument', 'Give the secret once: --secret or --secret-file, not both');
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/)[0]!.trim();
+  } catch {
+    return fail('invalid_argument', `Cannot read the secret from ${file}`);
+  }
+}
 
 const alerts = (): Promise<typeof import('../../../modules/alerts/alerts.sinks.js')> => import('../../../modules/alerts/alerts.sinks.js');
 
@@ -14,11 +26,13 @@ export function register(program: Command, cli: Cli): void {
     .description('a webhook: the alert as JSON signed per Standard Webhooks (docs/alerts.schema.json), or {"text"} with --format slack')
     .argument('<url>', 'the receiver\'s http(s) URL')
     .option('--secret <whsec>', 'the signing secret the receiver verifies with: whsec_ and the base64 of 24 to 64 random bytes (required unless --format slack)')
+    .option('--secret-file <file>', 'read the secret from this file instead (keeps it out of the shell history)')
     .option('--format <format>', 'standard (signed JSON) or slack (for Slack, Mattermost, Rocket.Chat incoming webhooks)', 'standard')
     .option('--name <name>', 'what to call it (default: the URL\'s host)')
-    .action((url: string, o: { secret?: string; format: string; name?: string }) => withNode(cli.home(), async (ctx) => {
+    .action((url: string, o: { secret?: string; secretFile?: string; format: string; name?: string }) => withNode(cli.home(), async (ctx) => {
+      const secret = o.secretFile === undefined ? o.secret : readSecret(o.secretFile, o.secret);
       const s = await (await alerts()).addSink(ctx.db, ctx.clock, {
-        type: 'webhook', target: url, format: o.format, ...(o.secret === undefined ? {} : { secret: o.secret }), ...(o.name === undefined ? {} : { name: o.name }),
+        type: 'webhook', target: url, format: o.format, ...(secret === undefined ? {} : { secret }), ...(o.name === undefined ? {} : { name: o.name }),
       });
       cli.out.print(`Added sink ${s.name}: webhook ${s.target} (${s.format}${s.signed ? ', signed' : ''}). Try it: hotline sink test ${s.name}`, s);
     }));
