@@ -16,7 +16,8 @@ export function webhookSignature(secret: string, id: string, timestamp: number, 
 function slackBody(payload: Record<string, unknown>): string {
   const alert = payload.alert as { text?: unknown } | undefined;
   const text = typeof alert === 'object' && alert !== null && typeof alert.text === 'string' ? alert.text : `hotline: ${String(payload.type ?? 'notification')} ${String(payload.message_id ?? '')}`.trim();
-  return JSON.stringify({ text });
+  // Slack's message formatting takes &, < and > as control characters: escaped, a message's text cannot make a link or a mention.
+  return JSON.stringify({ text: text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') });
 }
 
 /**
