@@ -135,12 +135,12 @@ describe('alerts a person can read and act on', () => {
     expect(short.length).toBeGreaterThanOrEqual(8);
     expect(m.id.startsWith(short)).toBe(true);
     expect(alert.language).toBe('ru');
-    expect(alert.subject).toBe('[hotline FLASH] crisis-alert от us ждёт подтверждения (срок 2026-01-15 12:10 (UTC+03:00))');
+    expect(alert.subject).toBe('[hotline FLASH] Кризисное оповещение от us ждёт подтверждения (срок 2026-01-15 12:10 UTC+03:00)');
     expect(fact(alert, 'Приоритет')).toBe('FLASH');
     expect(fact(alert, 'От')).toBe('us (alice)');
     expect(fact(alert, 'Вид')).toBe('Кризисное оповещение (crisis-alert)');
     expect(fact(alert, 'Срок (UTC)')).toBe('2026-01-15 09:10 UTC');
-    expect(fact(alert, 'Срок (Europe/Moscow)')).toBe('2026-01-15 12:10 (UTC+03:00)');
+    expect(fact(alert, 'Срок (Europe/Moscow)')).toBe('2026-01-15 12:10 UTC+03:00');
     expect(alert.content).toContainEqual({ label: 'Категория инцидента', value: 'Вторжение (несанкционированный доступ)' });
     expect(alert.content).toContainEqual({ label: 'Свободный текст', value: TEXT });
     expect(alert.todo).toEqual([`подтвердить: hotline ack ${short}`, `открыть в консоли: https://hotline.ru.example/messages/${m.id}`]);
@@ -170,7 +170,7 @@ describe('alerts a person can read and act on', () => {
     expect(verifies(SECRET, overdue[0]!, overdue[0]!.raw)).toBe(true);
     expect(schemaErrors(overdue[0]!.body)).toEqual([]);
     const late = overdue[0]!.body.alert as AlertBody;
-    expect(late.subject).toBe('[hotline FLASH] crisis-alert to ru is overdue: not acknowledged by 2026-01-15 09:10 UTC');
+    expect(late.subject).toBe('[hotline FLASH] Crisis alert to ru is overdue: not acknowledged by 2026-01-15 09:10 UTC');
     expect(fact(late, 'Due (UTC)')).toBe('2026-01-15 09:10 UTC');
     expect(late.facts.filter((f) => f.label.startsWith('Due'))).toEqual([{ label: 'Due (UTC)', value: '2026-01-15 09:10 UTC' }]);
     expect(late.todo).toEqual([`call ru's duty officer; see the message: hotline show ${overdue[0]!.body.short_id as string}`]);

@@ -9,7 +9,7 @@ export function utcTime(ms: number): string {
 
 /**
  * The time in the node's zone, as digits that read the same in every language and every ICU
- * version, with the zone's offset: `2026-01-15 12:10 (UTC+03:00)`.
+ * version, with the zone's offset: `2026-01-15 12:10 UTC+03:00`.
  */
 export function localTime(ms: number, s: Pick<AlertSettings, 'timeZone'>): string {
   const parts = new Intl.DateTimeFormat('en-US', {
@@ -17,7 +17,13 @@ export function localTime(ms: number, s: Pick<AlertSettings, 'timeZone'>): strin
   }).formatToParts(new Date(ms));
   const p = (t: Intl.DateTimeFormatPartTypes): string => parts.find((x) => x.type === t)?.value ?? '';
   const offset = p('timeZoneName').replace(/^GMT$/, 'GMT+00:00').replace('GMT', 'UTC');
-  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} (${offset})`;
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${offset}`;
+}
+
+/** The kind as its template names it in the language ("Кризисное оповещение"); the code when it has no template. */
+export function kindName(kind: string, lang: string): string {
+  const t = templateCatalog().templates.get(kind);
+  return t?.labels[lang] ?? t?.labels.en ?? kind;
 }
 
 /** The kind as its template names it in the language ("Crisis alert"), with its code; the code alone when it has no template. */
@@ -85,7 +91,7 @@ function messageFacts(m: AlertMessage, s: AlertSettings): AlertLine[] {
 /** A received message waits for a person's acknowledgement: escalation step `step`, `paged` the contact it goes to (if any). */
 export function escalationAlert(m: AlertMessage, o: { step: string; paged: string | null }, s: AlertSettings): Alert {
   const lang = s.language;
-  const vars = { priority: m.priority.toUpperCase(), kind: m.kind, from: m.from, due: dueShort(m.due_at, s), step: o.step };
+  const vars = { priority: m.priority.toUpperCase(), kind: kindName(m.kind, lang), from: m.from, due: dueShort(m.due_at, s), step: o.step };
   const ack = `hotline ack ${m.short_id}`;
   const url = messageUrl(s, m.id);
   const facts = messageFacts(m, s);
@@ -103,7 +109,7 @@ export function escalationAlert(m: AlertMessage, o: { step: string; paged: strin
 /** A message this node sent was not acknowledged by the peer in time. */
 export function overdueAlert(m: AlertMessage, s: AlertSettings): Alert {
   const lang = s.language;
-  const vars = { priority: m.priority.toUpperCase(), kind: m.kind, to: m.to, due: dueShort(m.due_at, s) };
+  const vars = { priority: m.priority.toUpperCase(), kind: kindName(m.kind, lang), to: m.to, due: dueShort(m.due_at, s) };
   const url = messageUrl(s, m.id);
   return finish({
     language: lang, time_zone: s.timeZone,
