@@ -29,6 +29,10 @@ export interface Config {
   readonly logLevel: string;
   /** The language messages are rendered in by default (`language`, default "en"); `show --lang` overrides it. */
   readonly language: string;
+  /** The node's time zone (`time_zone`, an IANA name, default "UTC"): alerts show due times in it besides UTC. */
+  readonly timeZone: string;
+  /** Where people reach this node's console (`public_url`, e.g. https://hotline.cert.example); alerts link to `<public_url>/messages/<id>`. */
+  readonly publicUrl: string | null;
   /** Ping tests the node sends by itself (`ping_schedule`); empty when none. */
   readonly pingSchedule: readonly PingScheduleEntry[];
   /** The law channel (`law`): when to remind before a preservation expires. */
@@ -81,6 +85,8 @@ export interface ConfigFile {
   delivery?: Partial<DeliveryOptions>;
   log_level?: string;
   language?: string;
+  time_zone?: string;
+  public_url?: string;
   ping_schedule?: { to: string; channel: string; every_minutes: number }[];
   law?: { remind_days_before?: number };
   notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string; secure?: boolean; require_tls?: boolean; user?: string; password_file?: string; password_env?: string; ca_file?: string } };
@@ -152,6 +158,10 @@ export function parseConfig(raw: unknown, home: string): Config {
   // Which languages the templates have labels for is checked when the node opens (context.ts).
   const language = c.language === undefined ? 'en' : c.language;
   if (typeof language !== 'string' || !/^[a-z]{2,3}$/.test(language)) bad('"language" must be a language code such as "en" or "ru"');
+  const timeZone = c.time_zone === undefined ? 'UTC' : c.time_zone;
+  if (typeof timeZone !== 'string' || !validTimeZone(timeZone)) bad(`"time_zone" must be an IANA time zone name such as "UTC" or "Europe/Moscow" (got ${JSON.stringify(timeZone)})`);
+  const publicUrl = c.public_url === undefined ? null : c.public_url;
+  if (publicUrl !== null && !isHttpUrl(publicUrl)) bad(`"public_url" must be the http(s) URL people open the node's console at, e.g. "https://hotline.cert.example" (got ${JSON.stringify(publicUrl)})`);
   const resolve = (p: string): string => (p === ':memory:' || isAbsolute(p) ? p : join(home, p));
   return Object.freeze({
     home,
@@ -167,6 +177,8 @@ export function parseConfig(raw: unknown, home: string): Config {
     delivery: Object.freeze(overrides('delivery', DEFAULT_DELIVERY, c.delivery)),
     logLevel,
     language: language as string,
+    timeZone: timeZone as string,
+    publicUrl: publicUrl === null ? null : (publicUrl as string).replace(/\/+$/, ''),
     pingSchedule: parsePingSchedule(c.ping_schedule, { party, channels: channels as Channel[] }),
     law: parseLawConfig(c.law),
     notify: parseNotifyConfig(c.notify, home),
@@ -175,6 +187,26 @@ export function parseConfig(raw: unknown, home: string): Config {
     http: parseHttpConfig(c.http),
     feeds: Object.freeze(overrides('feeds', DEFAULT_FEEDS, c.feeds)),
   });
+}
+
+/** True for a time zone name Intl knows (IANA names such as "Europe/Moscow", and "UTC"). */
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 /** Merges optional numeric overrides onto defaults, refusing unknown keys and non-positive numbers. */

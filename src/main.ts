@@ -64,19 +64,23 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
   const pings = new PingScheduler({
     directory: ctx, schedule: config.pingSchedule, log: ctx.log.child({ module: 'pings' }), onSent: () => delivery.wake(),
   });
+  // How alerts are worded: the node's language and time zone, and the console's address.
+  const alerts = { language: config.language, timeZone: config.timeZone, publicUrl: config.publicUrl };
   const reminders = new PreservationReminders({
     db: ctx.db, clock: ctx.clock, log: ctx.log.child({ module: 'law' }), remindDaysBefore: config.law.remindDaysBefore,
     // Reminders go through the same sinks as escalations, queued once per case and expiry date.
     onReminder: async (p) => {
+      const { preservationAlert } = await import('./modules/alerts/alerts.render.js');
+      const alert = preservationAlert(p, alerts);
       await notify({ db: ctx.db, clock: ctx.clock, notify: config.notify }, {
         message_id: p.request_id, step: `expiry-reminder:${p.expires_at ?? ''}`,
-        payload: { type: 'preservation-expiry-reminder', ...p }, subject: `Preservation ${p.reference ?? p.case} expires ${p.expires_at ?? ''}`,
+        payload: { type: 'preservation-expiry-reminder', node: ctx.self.party, ...p, alert }, subject: alert.subject,
       });
       deadlines.wake();
     },
   });
   const deadlines = new DeadlineProcessor({
-    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, log: ctx.log.child({ module: 'deadlines' }),
+    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, alerts, log: ctx.log.child({ module: 'deadlines' }),
   });
   const retentionLog = ctx.log.child({ module: 'retention' });
   const retention = new RetentionProcessor({

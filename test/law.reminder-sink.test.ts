@@ -6,6 +6,7 @@ import { reply } from '../src/modules/cases/cases.service.js';
 import { makePair } from './helpers/nodes.js';
 import { preservationRequest } from './helpers/law.js';
 import { webhookReceiver, type WebhookReceiver } from './helpers/webhook.js';
+import { alertSchemaErrors } from './helpers/alerts.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const running: RunningNode[] = [];
@@ -38,5 +39,8 @@ describe('preservation expiry reminders reach the notification sinks', () => {
     const got = hook.ok().filter((h) => h.path === '/law' && h.body.type === 'preservation-expiry-reminder');
     expect(got).toHaveLength(1);
     expect(got[0]!.body).toMatchObject({ case: req.id, reference: 'RU-2026-7', expires_at: isoTime(Date.parse(preservedAt) + 60 * DAY) });
+    // Worded for a person (us's language, English), and as docs/alerts.schema.json documents it.
+    expect(got[0]!.body.alert).toMatchObject({ language: 'en', subject: `[hotline] Preservation RU-2026-7 expires ${isoTime(Date.parse(preservedAt) + 60 * DAY).slice(0, 16).replace('T', ' ')} UTC` });
+    expect(alertSchemaErrors(got[0]!.body)).toEqual([]);
   });
 });

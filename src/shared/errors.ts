@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   'peer_unreachable',
   'peer_error',
   'sink_failed',
+  // an alert sink's name is taken (hotline sink add)
+  'sink_exists',
   // message templates
   'template_mismatch',
   'template_invalid',

@@ -10,6 +10,10 @@ export interface ReceivedMail {
   to: string[];
   subject: string;
   text: string;
+  /** The HTML part, decoded ('' when there is none). */
+  html: string;
+  /** The message's top Content-Type (e.g. multipart/alternative). */
+  contentType: string;
   /** The Subject header line exactly as it was on the wire. */
   rawSubject: string;
   /** Whether the session was TLS (STARTTLS or implicit) when the mail was sent. */
@@ -47,7 +51,7 @@ export async function smtpRelay(o: { starttls?: boolean; auth?: { user: string; 
           mails.push({
             from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
             to: session.envelope.rcptTo.map((r) => r.address),
-            subject: m.subject ?? '', text: m.text ?? '', rawSubject, secure: session.secure, user: session.user,
+            subject: m.subject ?? '', text: m.text ?? '', html: typeof m.html === 'string' ? m.html : '', contentType: m.headers.get('content-type') === undefined ? '' : String((m.headers.get('content-type') as { value?: string }).value ?? ''), rawSubject, secure: session.secure, user: session.user,
           });
           callback();
         }, (e: unknown) => callback(e as Error));

@@ -6,6 +6,8 @@ export interface Hit {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** The body exactly as it arrived (what a signature covers). */
+  raw: string;
   /** The status the receiver answered. */
   status: number;
 }
@@ -35,7 +37,7 @@ export async function webhookReceiver(): Promise<WebhookReceiver> {
       } catch {
         body = { unparsed: Buffer.concat(chunks).toString('utf8') };
       }
-      hits.push({ path: req.url ?? '', headers: req.headers, body, status });
+      hits.push({ path: req.url ?? '', headers: req.headers, body, raw: Buffer.concat(chunks).toString('utf8'), status });
       res.statusCode = status;
       res.end();
     });

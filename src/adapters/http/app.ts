@@ -13,6 +13,7 @@ import { directoryRoutes } from './routes/directory.routes.js';
 import { federationRoutes } from './routes/federation.routes.js';
 import { lawRoutes } from './routes/law.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { sinksRoutes } from './routes/sinks.routes.js';
 import { transcriptsRoutes } from './routes/transcripts.routes.js';
 import { authenticate, decorateAuth, principalOf, requireRole } from './auth.js';
 import { taxiiRoutes } from './taxii/taxii.routes.js';
@@ -65,6 +66,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   usersRoutes(app, ctx);
   transcriptsRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
+  sinksRoutes(app, ctx);
   stixRoutes(app, ctx, onQueued);
   await feedsRoutes(app, ctx, onQueued);
   await taxiiRoutes(app, ctx);

@@ -27,6 +27,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   bundle_invalid: 422,
   stix_invalid: 422,
   collection_exists: 409,
+  sink_exists: 409,
   storage_error: 503,
   store_busy: 503,
   feeds_busy: 503,

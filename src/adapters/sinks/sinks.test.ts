@@ -7,6 +7,7 @@ import { parseNotifyConfig } from '../../modules/deadlines/deadlines.types.js';
 import { RELAY_CERT, smtpRelay } from '../../../test/helpers/smtp.js';
 import { tempDir } from '../../../test/helpers/nodes.js';
 import { notificationSinks } from './sinks.js';
+import { webhookSignature } from './webhook.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -102,5 +103,35 @@ describe('notification sinks', () => {
     ] as const) {
       expect(() => parseNotifyConfig({ smtp: bad })).toThrow(why);
     }
+  });
+
+  it('webhook: Standard Webhooks headers (the id on every retry, a signature with a secret, none without); slack posts {"text"} with &, < and > escaped', async () => {
+    const got: { headers: Record<string, unknown>; body: string }[] = [];
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/h`;
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    const sinks = notificationSinks({});
+    const payload = { id: 'n-1', type: 'hotline.escalation', alert: { text: 'От <us> & "them"' } };
+    await sinks.webhook(url, payload, never, { secret });
+    await sinks.webhook(url, payload, never, { secret });
+    await sinks.webhook(url, payload, never);
+    await sinks.webhook(url, payload, never, { format: 'slack' });
+    expect(got.map((g) => g.headers['webhook-id'])).toEqual(['n-1', 'n-1', 'n-1', 'n-1']);
+    const [first, , unsigned, slack] = got;
+    const ts = Number(first!.headers['webhook-timestamp']);
+    expect(Number.isInteger(ts)).toBe(true);
+    expect(first!.headers['webhook-signature']).toBe(webhookSignature(secret, 'n-1', ts, first!.body));
+    expect(JSON.parse(first!.body)).toEqual(payload);
+    expect(unsigned!.headers['webhook-signature']).toBeUndefined();
+    expect(JSON.parse(slack!.body)).toEqual({ text: 'От &lt;us&gt; &amp; "them"' });
   });
 });

@@ -14,7 +14,7 @@ export function notificationSinks(notify: NotifyConfig, o: { timeoutMs?: number;
   const timeoutMs = o.timeoutMs ?? SINK_TIMEOUT_MS;
   const email = notify.smtp === undefined ? undefined : smtpSender(notify.smtp, { timeoutMs, ...(o.env === undefined ? {} : { env: o.env }) });
   return {
-    webhook: (url, payload, signal) => postWebhook(url, payload, signal, timeoutMs),
+    webhook: (url, payload, signal, w) => postWebhook(url, payload, signal, timeoutMs, w),
     ...(email === undefined ? {} : { email }),
   };
 }

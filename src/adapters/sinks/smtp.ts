@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Transporter } from 'nodemailer';
 import type { SmtpConfig } from '../../modules/deadlines/deadlines.types.js';
+import type { AlertMail } from '../../modules/deadlines/deadlines.sinks.js';
 import { fail, HotlineError } from '../../shared/errors.js';
+import { alertHtml } from './html.js';
 
-/** What {@link smtpSender} sends: one plain-text mail. */
-export interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-  date: Date;
-}
+/** What {@link smtpSender} sends: one mail, text and (with the alert) HTML. */
+export type Mail = AlertMail;
 
 /** Reads the relay password named by the config (a file or an environment variable), once, at start. */
 function password(auth: NonNullable<SmtpConfig['auth']>, env: NodeJS.ProcessEnv): string {
@@ -30,7 +27,7 @@ function password(auth: NonNullable<SmtpConfig['auth']>, env: NodeJS.ProcessEnv)
  * `requireTls`, never without it), TLS from the start with `secure` (default for port 465),
  * AUTH with `user` and the password read now from its file or environment variable. Headers are
  * encoded properly (a non-ASCII Subject as an RFC 2047 encoded word; line breaks cannot inject
- * headers). A failure throws `sink_failed`, with nodemailer's reason but never the password.
+ * headers); the body is UTF-8, quoted-printable, `multipart/alternative` (text and HTML) for an alert. A failure throws `sink_failed`, with nodemailer's reason but never the password.
  */
 export function smtpSender(smtp: SmtpConfig, o: { timeoutMs: number; env?: NodeJS.ProcessEnv }): (mail: Mail, signal: AbortSignal) => Promise<void> {
   let ca: string | undefined;
@@ -63,6 +60,7 @@ export function smtpSender(smtp: SmtpConfig, o: { timeoutMs: number; env?: NodeJ
       transport ??= import('nodemailer').then((m) => m.createTransport(options));
       await (await transport).sendMail({
         from: smtp.from, to: mail.to, subject: mail.subject.replace(/[\r\n]+/g, ' '), text: mail.text, date: mail.date,
+        ...(mail.alert === undefined ? {} : { html: alertHtml(mail.alert), headers: { 'Content-Language': mail.alert.language } }),
         textEncoding: 'quoted-printable',
       });
     } catch (e) {

@@ -1,12 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
+import { sinkNames } from '../alerts/alerts.sinks.js';
+import type { AlertsTables } from '../alerts/alerts.tables.js';
 import type { DeadlinesTables, NotificationDeliveriesTable } from './deadlines.tables.js';
 import type { NotifyConfig } from './deadlines.types.js';
 
 /** What queuing a notification needs: the store (or the caller's transaction), the clock, the configured sinks. */
 export interface NotifyDeps {
-  db: Kysely<DeadlinesTables>;
+  db: Kysely<DeadlinesTables> & Kysely<AlertsTables>;
   clock: Clock;
   notify: NotifyConfig;
 }
@@ -25,15 +27,19 @@ export interface Notification {
   subject?: string;
 }
 
-/** The (sink, target) pairs a notification goes to: hotline.json's webhook, and the extra targets; e-mail only with SMTP configured. */
-export function targetsOf(config: NotifyConfig, extra: Notification['targets']): { sink: 'webhook' | 'email'; target: string }[] {
-  const out: { sink: 'webhook' | 'email'; target: string }[] = [];
-  const add = (sink: 'webhook' | 'email', target: string | null | undefined): void => {
+/**
+ * The (sink, target) pairs a notification goes to: hotline.json's webhook, the extra targets, and
+ * every sink added with `hotline sink add` (`sink`, by name); e-mail only with SMTP configured.
+ */
+export function targetsOf(config: NotifyConfig, extra: Notification['targets'], stored: readonly { name: string; type: string }[] = []): { sink: 'webhook' | 'email' | 'sink'; target: string }[] {
+  const out: { sink: 'webhook' | 'email' | 'sink'; target: string }[] = [];
+  const add = (sink: 'webhook' | 'email' | 'sink', target: string | null | undefined): void => {
     if (typeof target === 'string' && target !== '' && !out.some((t) => t.sink === sink && t.target === target)) out.push({ sink, target });
   };
   add('webhook', config.webhook?.url);
   add('webhook', extra?.webhook);
   if (config.smtp !== undefined) add('email', extra?.email);
+  for (const s of stored) if (s.type === 'webhook' || config.smtp !== undefined) add('sink', s.name);
   return out;
 }
 
@@ -53,7 +59,7 @@ export async function notify(deps: NotifyDeps, n: Notification): Promise<string 
     .onConflict((oc) => oc.columns(['message_id', 'step']).doNothing())
     .executeTakeFirst();
   if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return undefined;
-  const rows: NotificationDeliveriesTable[] = targetsOf(deps.notify, n.targets).map((t) => ({
+  const rows: NotificationDeliveriesTable[] = targetsOf(deps.notify, n.targets, await sinkNames(deps.db)).map((t) => ({
     notification_id: id, sink: t.sink, target: t.target, state: 'pending', attempts: 0, next_attempt_at: now, last_error: null, sent_at: null,
   }));
   if (rows.length > 0) await deps.db.insertInto('notification_deliveries').values(rows).execute();

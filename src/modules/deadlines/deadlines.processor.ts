@@ -8,8 +8,12 @@ import { redactUrls } from '../../shared/redact.js';
 import { rotaFor } from '../directory/directory.service.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { RotaStep } from '../directory/directory.types.js';
+import type { AlertsTables } from '../alerts/alerts.tables.js';
+import type { FederationTables } from '../federation/federation.tables.js';
+import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../alerts/alerts.types.js';
 import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
 import { notify } from './deadlines.notify.js';
+import { alertOf, deliverTo } from './deadlines.alerts.js';
 import type { NotificationSinks } from './deadlines.sinks.js';
 import { ESCALATION, OVERDUE_STEP, type DeadlinesDb, type NotificationPayload, type NotifyConfig } from './deadlines.types.js';
 
@@ -39,6 +43,8 @@ export interface DeadlineDeps {
   notify: NotifyConfig;
   /** Where notifications go (adapters; main.ts composes them from `notify`). */
   sinks: NotificationSinks;
+  /** How alerts are worded: the node's language, time zone and console URL (default English, UTC, no link). */
+  alerts?: AlertSettings;
   log: Logger;
   options?: Partial<DeadlineOptions>;
 }
@@ -53,7 +59,7 @@ export interface DeadlineRun {
 }
 
 /** The deciding transaction, seen as each table set it touches (like the Store type in adapters/storage/schema.ts). */
-type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables>;
+type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables> & Transaction<FederationTables> & Transaction<AlertsTables>;
 
 /** The step after `step` of a received message's escalation, and when it is due; null after the last. */
 function following(row: DeadlinesTable, step: string): { step: string; at: number } | null {
@@ -165,20 +171,20 @@ export class DeadlineProcessor {
     const position = row.direction === 'in' ? ESCALATION.find((s) => s.step === step)?.position ?? null : 'primary';
     const rota = await rotaFor(trx, this.deps.party, row.channel);
     const holder: RotaStep | undefined = rota.find((r) => r.position === position);
+    const contact = holder === undefined ? null : {
+      id: holder.contact.id, name: holder.contact.name, function: holder.contact.function, phone: holder.contact.phone, email: holder.contact.email,
+    };
+    // What the alert says (in the node's language: deadlines.alerts.ts); the facts stay beside it for machines.
+    const { alert, short_id, tlp, sender } = await alertOf(trx, row, { step, contact }, this.deps.alerts ?? DEFAULT_ALERT_SETTINGS);
     const payload: Omit<NotificationPayload, 'id'> = {
       type: row.direction === 'in' ? 'hotline.escalation' : 'hotline.overdue',
-      node: this.deps.party, message_id: id, case: row.case_id, kind: row.kind, priority: row.priority, channel: row.channel,
-      from: row.direction === 'in' ? row.peer : this.deps.party, to: row.direction === 'in' ? this.deps.party : row.peer,
+      node: this.deps.party, message_id: id, short_id, case: row.case_id, kind: row.kind, priority: row.priority, channel: row.channel, tlp,
+      from: row.direction === 'in' ? row.peer : this.deps.party, to: row.direction === 'in' ? this.deps.party : row.peer, sender,
       sent_at: isoTime(Number(row.sent_at)), due_at: isoTime(Number(row.due_at)),
       step: step === OVERDUE_STEP ? OVERDUE_STEP : Number(step), position: holder === undefined ? null : position,
-      contact: holder === undefined ? null : {
-        id: holder.contact.id, name: holder.contact.name, function: holder.contact.function, phone: holder.contact.phone, email: holder.contact.email,
-      },
-      decided_at: isoTime(now),
+      contact, decided_at: isoTime(now), alert,
     };
-    const subject = row.direction === 'in'
-      ? `[hotline ${row.priority.toUpperCase()}] ${row.kind} from ${row.peer} awaits acknowledgement (step ${step}, due ${payload.due_at})`
-      : `[hotline ${row.priority.toUpperCase()}] ${row.kind} to ${row.peer} is overdue: not acknowledged by ${payload.due_at}`;
+    const subject = alert.subject;
     await notify({ db: trx, clock: this.deps.clock, notify: this.deps.notify }, {
       message_id: id, step, payload: payload as unknown as Record<string, unknown>, subject,
       targets: { webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null },
@@ -217,7 +223,8 @@ export class DeadlineProcessor {
       if (error !== null && this.abort.signal.aborted) return;
       const attempts = Number(r.attempts) + 1;
       const now = clock.now();
-      const giveUp = error !== null && attempts >= this.options.maxAttempts;
+      // A sink removed since (`not_found`) is given up at once: there is nothing to retry.
+      const giveUp = error !== null && (attempts >= this.options.maxAttempts || error.startsWith('not_found:'));
       const backoff = Math.min(this.options.baseBackoffMs * 2 ** (attempts - 1), this.options.maxBackoffMs);
       await db.updateTable('notification_deliveries')
         .set(error === null
@@ -240,11 +247,8 @@ export class DeadlineProcessor {
     const { sinks, clock } = this.deps;
     const ms = this.options.sinkTimeoutMs;
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(ms)]);
-    let call: Promise<void>;
-    if (sink === 'webhook') call = sinks.webhook(target, payload, signal);
-    else if (sink === 'email' && sinks.email !== undefined) {
-      call = sinks.email({ to: target, subject: String(payload.subject ?? payload.type ?? 'hotline notification'), text: JSON.stringify(payload, null, 2), date: new Date(clock.now()) }, signal);
-    } else return `sink_failed: no ${sink} sink is configured`;
+    const call = deliverTo(this.deps.db, sinks, { sink, target, payload, date: new Date(clock.now()) }, signal);
+    if (call === null) return `sink_failed: no ${sink} sink is configured`;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HotlineError('sink_failed', `the ${sink} sink ${target} did not finish within ${ms} ms`)), ms);

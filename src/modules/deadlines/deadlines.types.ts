@@ -5,6 +5,8 @@ import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { Position } from '../directory/directory.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { DeadlinesTables } from './deadlines.tables.js';
+import type { Alert } from '../alerts/alerts.types.js';
+import type { AlertsTables } from '../alerts/alerts.tables.js';
 
 /** Kinds a person does not acknowledge: acks themselves, a ping's answer, and the node's own bookkeeping. */
 export const NO_ACK_KINDS: ReadonlySet<string> = new Set(['ack', 'pong', 'case-close', 'directory-update', 'key-change']);
@@ -117,19 +119,24 @@ export interface NotifiedContact {
   email: string | null;
 }
 
-/** What a sink receives for an escalation step or an overdue alert (the webhook's JSON body). */
+/** What a sink receives for an escalation step or an overdue alert (the webhook's JSON body; docs/alerts.schema.json). */
 export interface NotificationPayload {
   type: 'hotline.escalation' | 'hotline.overdue';
   /** The notification's id: the same on every retry (also the webhook's Idempotency-Key). */
   id: string;
   node: string;
   message_id: string;
+  /** The shortest unique prefix of `message_id`: what `hotline ack` takes. */
+  short_id: string;
   case: string;
   kind: string;
   priority: string;
   channel: string;
+  tlp: string;
   from: string;
   to: string;
+  /** The user who wrote the message, when recorded. */
+  sender: string | null;
   sent_at: string;
   due_at: string;
   /** 0, 1, 2 (escalation of a received message) or "overdue" (a sent one). */
@@ -137,6 +144,8 @@ export interface NotificationPayload {
   position: Position | null;
   contact: NotifiedContact | null;
   decided_at: string;
+  /** What a person reads, in the node's language (alerts.types.ts). */
+  alert: Alert;
 }
 
 /** One step fired for a message, as `show` lists it. */
@@ -181,4 +190,4 @@ export interface OverdueItem {
 }
 
 /** The store as this module needs it. */
-export type DeadlinesDb = Kysely<DeadlinesTables> & Kysely<FederationTables> & Kysely<DirectoryTables>;
+export type DeadlinesDb = Kysely<DeadlinesTables> & Kysely<FederationTables> & Kysely<DirectoryTables> & Kysely<AlertsTables>;
