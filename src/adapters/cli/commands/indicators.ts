@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail, isHotlineError } from '../../../shared/errors.js';
 import { parseJsonBytes } from '../../../shared/json.js';
-import { withNode } from '../home.js';
+import { deliveryNote, withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
 
@@ -47,8 +47,9 @@ export function register(program: Command, cli: Cli): void {
           skipInvalid: o.skipInvalid === true,
         }, await actingAs(ctx, o.as));
         const n = sent.reduce((a, e) => a + Number((e.body.stix as { objects: number }).objects), 0);
+        const running = await deliveryNote(cli.home(), 'The messages wait');
         const skipped = refused.length === 0 ? [] : [`Refused ${refused.length} object(s), not sent:`, ...refused.map((r) => `  objects[${r.index}] ${r.id ?? '(no id)'}: ${r.reason}`)];
         cli.out.print([`Queued ${n} objects to ${o.to} in ${sent.length} indicators message(s), case ${sent[0]!.case}:`, ...sent.map((e) => `  ${e.id}  seq ${e.seq}`), ...skipped].join('\n'),
-          { case: sent[0]!.case, objects: n, messages: sent.map((e) => ({ id: e.id, seq: e.seq, objects: (e.body.stix as { objects: number }).objects })), refused });
+          { case: sent[0]!.case, objects: n, messages: sent.map((e) => ({ id: e.id, seq: e.seq, objects: (e.body.stix as { objects: number }).objects })), refused, node_running: running });
       }));
 }
