@@ -72,12 +72,24 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
 async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<typeof notificationSinks>, claim: HomeClaim, opts: StartOptions): Promise<RunningNode> {
   // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts).
   await statuses.finishInterrupted(ctx.db);
-  const metrics = createMetrics(ctx.db, ctx.self.party);
+  const metrics = createMetrics(ctx.db, ctx.self.party, () => ctx.clock.now());
   const delivery = new DeliveryProcessor({
     db: ctx.db, self: ctx.self, clock: ctx.clock, peers: ctx.peers, log: ctx.log.child({ module: 'delivery' }),
     transport: opts.transport ?? httpTransport({ timeoutMs: config.delivery.timeoutMs }), options: config.delivery,
     ...(opts.random === undefined ? {} : { random: opts.random }),
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
+    // A peer whose receipts stop verifying (a reinstalled node): an alert through the sinks, once per incident.
+    onKeyMismatch: async (k) => {
+      await notify({ db: ctx.db, clock: ctx.clock, notify: config.notify }, {
+        message_id: `key-mismatch:${k.peer}`, step: String(k.at),
+        payload: {
+          type: 'key-mismatch', peer: k.peer, pinned_fingerprints: k.fingerprints, seq: k.seq, detected_at: new Date(k.at).toISOString(), error: k.error,
+          action: `Call ${k.peer}'s administrator and compare fingerprints before anything else; delivery to ${k.peer} retries meanwhile.`,
+        },
+        subject: `Key mismatch: ${k.peer}'s receipts no longer verify with its pinned key`,
+      });
+      deadlines.wake();
+    },
   });
   const pings = new PingScheduler({
     directory: ctx, schedule: config.pingSchedule, log: ctx.log.child({ module: 'pings' }), onSent: () => delivery.wake(),
