@@ -115,7 +115,7 @@ describe('indicators send --skip-invalid', () => {
   it('sends the valid objects and lists the refused ones (index, id, reason); without it the bundle is refused whole', async () => {
     const [us] = await makePair();
     const good = [indicator(), indicator()];
-    const broken = { ...indicator(), pattern: undefined };
+    const broken: Record<string, unknown> = { ...indicator(), pattern: undefined };
     const marked = indicator({ object_marking_refs: [red] });
     const file = join(tempDir(), 'bundle.json');
     writeFileSync(file, JSON.stringify({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: [good[0], broken, good[1], marked] }));
