@@ -74,7 +74,7 @@ describe('peer add without --fingerprint', () => {
     expect(await pinned(us)).toEqual(['ru']);
   });
 
-  it('over REST: without "fingerprint" nor "trust_on_first_use", 400 fingerprint_required', async () => {
+  it('over REST: without "fingerprint" nor "trust_on_first_use", 400 fingerprint_required; indicators with skip_invalid', async () => {
     const { us, ru } = await unpeered();
     const a = await us.start({ runDelivery: false, runPings: false, runReminders: false, runDeadlines: false, runRetention: false });
     try {
@@ -86,6 +86,17 @@ describe('peer add without --fingerprint', () => {
       expect(await refused.json()).toMatchObject({ code: 'fingerprint_required', details: { party: 'ru', fingerprint: ru.fingerprint } });
       expect(await pinned(us)).toEqual([]);
       expect((await post({ descriptor: ru.descriptor, trust_on_first_use: true })).status).toBe(201);
+
+      // And indicators over REST with skip_invalid: 202, the valid objects queued, the refused listed.
+      const bad: Record<string, unknown> = { ...indicator(), pattern_type: undefined };
+      const r = await fetch(`${a.address}/api/v1/indicators`, {
+        method: 'POST', headers: { authorization: `Bearer ${us.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: 'ru', skip_invalid: true, bundle: { type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: [indicator(), bad] } }),
+      });
+      expect(r.status).toBe(202);
+      const sent = await r.json() as { messages: { objects: number }[]; refused: { index: number; id: string; reason: string }[] };
+      expect(sent.messages.map((m) => m.objects)).toEqual([1]);
+      expect(sent.refused).toEqual([{ index: 1, id: bad.id, reason: expect.stringContaining('pattern_type') }]);
     } finally {
       await a.stop();
     }
