@@ -7,7 +7,8 @@ import { fail } from './shared/errors.js';
  * opens anything and removed when it stops, holds the node's pid and, once it listens, its address.
  * A file alone proves nothing (kill -9 leaves it behind, and the pid may since belong to another
  * program): a node runs only when its pid is alive AND its address answers /healthz with this
- * home's party. While the node is starting (no address yet) a live pid is enough.
+ * home's party. While the node is starting (no address yet) a live pid is enough, for at most
+ * ten minutes.
  */
 export const PID_FILE = 'hotline.pid';
 
@@ -18,6 +19,9 @@ export interface RunRecord {
   address: string | null;
   started_at: string;
 }
+
+/** How long a node may take from claiming its home to listening before its record counts as stale. */
+const STARTING_MS = 10 * 60_000;
 
 function pidPath(home: string): string {
   return join(home, PID_FILE);
@@ -65,10 +69,11 @@ export async function partyAt(address: string, timeoutMs = 2000): Promise<string
  * its address answers with the file's party. A file left by kill -9 (dead pid, or a live pid that
  * does not hold the address) is not a running node.
  */
-export async function runningNode(home: string): Promise<RunRecord | undefined> {
+export async function runningNode(home: string, now: number = Date.now()): Promise<RunRecord | undefined> {
   const r = readRecord(home);
   if (r === undefined || !pidAlive(r.pid)) return undefined;
-  if (r.address === null) return r;
+  // Still starting: believed for a while only (a start killed before it listened, its pid since reused, must not block the home for ever).
+  if (r.address === null) return now - Date.parse(r.started_at) < STARTING_MS ? r : undefined;
   return (await partyAt(r.address)) === r.party ? r : undefined;
 }
 
