@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningNode, StartOptions } from '../src/main.js';
 import { send } from '../src/modules/messaging/messaging.service.js';
+import { settleRun } from '../src/modules/feeds/feeds.run.js';
 import type { NodeStatus } from '../src/modules/health/health.service.js';
 import { FakeClock } from '../src/shared/clock.js';
 import { api, usersWithTokens } from './helpers/api.js';
@@ -135,6 +136,11 @@ describe('hotline status, GET /api/v1/status and /metrics', () => {
     expect(link.attempts).toBeGreaterThan(0);
     expect((st.json.queue as NodeStatus['queue']).overdue_sent).toBe(1);
     expect(await ok(us.home, 'status')).toMatch(/ru\s+2\s+\S+ \(\d+[smhd].* ago\)\s+never\s+failing: peer_unreachable/);
+
+    // The last feed run (here one whose worker failed before it started).
+    await settleRun(a.ctx.db, { id: 'run-1', source: 'shadowserver-infected', input: 'sinkhole.csv' }, 'the parse worker failed: out of memory', 'failed', clock.now());
+    expect((await call('/api/v1/status', us.token)).json.last_feed_run).toMatchObject({ id: 'run-1', source: 'shadowserver-infected', state: 'failed', records: 0, error: 'the parse worker failed: out of memory' });
+    expect(await ok(us.home, 'status')).toMatch(/Last feed run\n  run-1 shadowserver-infected failed, started \S+, finished \S+, 0 records: the parse worker failed: out of memory/);
 
     const officer = (await usersWithTokens(call, us.token, { olga: ['crisis'] })).olga!;
     const denied = await call('/api/v1/status', officer);
