@@ -13,6 +13,7 @@ import { notificationSinks } from './adapters/sinks/sinks.js';
 import { statuses } from './modules/taxii/taxii.status.js';
 import { RetentionProcessor } from './shared/retention.js';
 import { retentionRules } from './retention.js';
+import { addressInUse, claimHome, type HomeClaim } from './pidfile.js';
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -51,15 +52,44 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
   const config = typeof configOrHome === 'string' ? loadConfig(configOrHome) : configOrHome;
   // Reads the SMTP password now (a missing file or variable stops the start, naming the setting).
   const sinks = notificationSinks(config.notify, { timeoutMs: DEFAULT_DEADLINE_OPTIONS.sinkTimeoutMs });
-  const ctx = await openContext(config, opts);
+  // One node per home: refused with "already running (pid N) on ADDRESS" (pidfile.ts).
+  const claim = await claimHome(config.home, config.party);
+  let ctx: NodeContext;
+  try {
+    ctx = await openContext(config, opts);
+  } catch (e) {
+    claim.release();
+    throw e;
+  }
+  try {
+    return await assemble(config, ctx, sinks, claim, opts);
+  } catch (e) {
+    claim.release();
+    throw e;
+  }
+}
+
+async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<typeof notificationSinks>, claim: HomeClaim, opts: StartOptions): Promise<RunningNode> {
   // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts).
   await statuses.finishInterrupted(ctx.db);
-  const metrics = createMetrics(ctx.db, ctx.self.party);
+  const metrics = createMetrics(ctx.db, ctx.self.party, () => ctx.clock.now());
   const delivery = new DeliveryProcessor({
     db: ctx.db, self: ctx.self, clock: ctx.clock, peers: ctx.peers, log: ctx.log.child({ module: 'delivery' }),
     transport: opts.transport ?? httpTransport({ timeoutMs: config.delivery.timeoutMs }), options: config.delivery,
     ...(opts.random === undefined ? {} : { random: opts.random }),
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
+    // A peer whose receipts stop verifying (a reinstalled node): an alert through the sinks, once per incident.
+    onKeyMismatch: async (k) => {
+      await notify({ db: ctx.db, clock: ctx.clock, notify: config.notify }, {
+        message_id: `key-mismatch:${k.peer}`, step: String(k.at),
+        payload: {
+          type: 'key-mismatch', peer: k.peer, pinned_fingerprints: k.fingerprints, seq: k.seq, detected_at: new Date(k.at).toISOString(), error: k.error,
+          action: `Call ${k.peer}'s administrator and compare fingerprints before anything else; delivery to ${k.peer} retries meanwhile.`,
+        },
+        subject: `Key mismatch: ${k.peer}'s receipts no longer verify with its pinned key`,
+      });
+      deadlines.wake();
+    },
   });
   const pings = new PingScheduler({
     directory: ctx, schedule: config.pingSchedule, log: ctx.log.child({ module: 'pings' }), onSent: () => delivery.wake(),
@@ -96,8 +126,10 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
     address = await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (e) {
     await ctx.close();
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') await addressInUse(config.listen.host, config.listen.port);
     throw e;
   }
+  claim.listening(address);
   if (opts.runDelivery !== false) delivery.start();
   if (opts.runPings !== false) pings.start();
   if (opts.runReminders !== false) reminders.start();
@@ -116,6 +148,7 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
         await delivery.stop();
         await app.close();
         await ctx.close();
+        claim.release();
       })();
       return stopping;
     },

@@ -308,7 +308,7 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     it('peer add of a peer already pinned → exit 1, peer_exists', async () => {
       const file = join(tmp(), 'ru.json');
       writeFileSync(file, (await ok(hl(['descriptor', '--home', ru.home]))).stdout);
-      await expectExit(hl(['peer', 'add', '--home', us.home, '--descriptor', file]), 1, /peer_exists/);
+      await expectExit(hl(['peer', 'add', '--home', us.home, '--descriptor', file, '--trust-on-first-use']), 1, /peer_exists/);
     });
 
     it('show of an unknown id → exit 1, not_found; of something that is not an id → exit 2', async () => {

@@ -95,6 +95,12 @@ export const ERROR_CODES = [
   'internal',
   // who may do what (issue 9): a kind only the node emits, sent through the generic send
   'reserved_kind',
+  // issue 10: a peer's receipts no longer verify with its pinned key (a reinstalled node: a link's last error)
+  'key_mismatch',
+  // issue 10: a node already runs on this home or address (pid and address in the message)
+  'already_running',
+  // issue 10: `peer add` without --fingerprint, where nobody can confirm it (no terminal)
+  'fingerprint_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -19,3 +19,14 @@ export async function withNode<T>(home: string, fn: (ctx: NodeContext) => Promis
     await ctx.close();
   }
 }
+
+/**
+ * After queueing: whether the node runs on this home (pidfile.ts: a live pid that holds its
+ * address). When it does not, says so on standard error, since nothing will be delivered until it starts.
+ */
+export async function deliveryNote(home: string, what = 'The message waits'): Promise<boolean> {
+  const { runningNode } = await import('../../pidfile.js');
+  if ((await runningNode(home)) !== undefined) return true;
+  process.stderr.write(`The node is not running: ${what.charAt(0).toLowerCase()}${what.slice(1)} in the outbox and is delivered when it starts (hotline start).\n`);
+  return false;
+}

@@ -11,6 +11,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'unknown_preset', 'feed_mapping',
   'reserved_kind',
   'ambiguous_id',
+  'fingerprint_required',
 ]);
 
 export function exitCodeFor(e: unknown): number {

@@ -19,6 +19,7 @@ import { authenticate, decorateAuth, principalOf, requireRole } from './auth.js'
 import { taxiiRoutes } from './taxii/taxii.routes.js';
 import { stixRoutes } from './routes/stix.routes.js';
 import { feedsRoutes } from './routes/feeds.routes.js';
+import { statusRoutes } from './routes/status.routes.js';
 import { FEDERATION_PATH } from './transport.js';
 
 /**
@@ -67,6 +68,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   transcriptsRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
   sinksRoutes(app, ctx);
+  statusRoutes(app, ctx);
   stixRoutes(app, ctx, onQueued);
   await feedsRoutes(app, ctx, onQueued);
   await taxiiRoutes(app, ctx);

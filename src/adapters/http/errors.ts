@@ -34,6 +34,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   template_invalid: 500,
   preset_invalid: 500,
   internal: 500,
+  already_running: 409,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -1,9 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Kysely } from 'kysely';
 import type { FederationTables } from '../../modules/federation/federation.tables.js';
+import type { DeadlinesTables } from '../../modules/deadlines/deadlines.tables.js';
+import { linkHealth, type LinkHealth } from '../../modules/federation/federation.health.js';
+import { queueHealth, sinkFailureCounts, type QueueHealth } from '../../modules/deadlines/deadlines.health.js';
+import { PRIORITIES } from '../../modules/federation/federation.types.js';
 
-/** One Prometheus registry per node (tests run several nodes in one process). */
-export function createMetrics(db: Kysely<FederationTables>, self: string) {
+/**
+ * One Prometheus registry per node (tests run several nodes in one process). The health gauges
+ * are computed at scrape time from the store (a few indexed reads: open deadlines rows, failing
+ * sink deliveries, one link row and head message per peer), each read once per scrape.
+ */
+export function createMetrics(db: Kysely<FederationTables> & Kysely<DeadlinesTables>, self: string, now: () => number = Date.now) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const received = new Counter({ name: 'hotline_envelopes_received_total', help: 'Envelopes stored from peers', labelNames: ['from'], registers: [registry] });
@@ -19,6 +27,77 @@ export function createMetrics(db: Kysely<FederationTables>, self: string) {
       this.reset();
       const rows = await db.selectFrom('links').select(['to_party', 'last_seq', 'acked_seq']).where('from_party', '=', self).execute();
       for (const r of rows) this.set({ to: r.to_party }, Number(r.last_seq) - Number(r.acked_seq));
+    },
+  });
+
+  // Read once per scrape, shared by the gauges that need it (prom-client collects each gauge in turn).
+  const perScrape = <T>(read: () => Promise<T>): (() => Promise<T>) => {
+    let pending: Promise<T> | undefined;
+    return () => {
+      if (pending === undefined) {
+        pending = read();
+        const clear = (): void => {
+          setImmediate(() => {
+            pending = undefined;
+          });
+        };
+        pending.then(clear, clear);
+      }
+      return pending;
+    };
+  };
+  const queue = perScrape<QueueHealth>(() => queueHealth(db, now()));
+  const links = perScrape<LinkHealth[]>(() => linkHealth(db, self));
+
+  new Gauge({
+    name: 'hotline_unacknowledged', help: 'Received messages waiting for a person\'s acknowledgement, per priority', labelNames: ['priority'], registers: [registry],
+    async collect() {
+      const q = await queue();
+      for (const p of PRIORITIES) this.set({ priority: p }, q.by_priority[p]);
+    },
+  });
+  new Gauge({
+    name: 'hotline_overdue', help: 'Unacknowledged messages past their due time: received (in, ours to acknowledge) and sent (out, the peer\'s)', labelNames: ['direction'], registers: [registry],
+    async collect() {
+      const q = await queue();
+      this.set({ direction: 'in' }, q.overdue);
+      this.set({ direction: 'out' }, q.overdue_sent);
+    },
+  });
+  new Gauge({
+    name: 'hotline_oldest_unacknowledged_age_seconds', help: 'Age of the oldest received message waiting for acknowledgement (0 when none)', registers: [registry],
+    async collect() {
+      const q = await queue();
+      this.set(q.oldest_sent_at === null ? 0 : Math.max(0, (now() - q.oldest_sent_at) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'hotline_sink_failures', help: 'Notification deliveries failing, per sink: given up (failed) or pending after a failed attempt (retrying)', labelNames: ['sink', 'state'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const sink of ['webhook', 'email']) for (const state of ['failed', 'retrying']) this.set({ sink, state }, 0);
+      for (const r of await sinkFailureCounts(db)) this.set({ sink: r.sink, state: r.state }, r.count);
+    },
+  });
+  new Gauge({
+    name: 'hotline_peer_backlog', help: 'Our envelopes to each peer not yet receipted', labelNames: ['peer'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const l of await links()) this.set({ peer: l.party }, l.backlog);
+    },
+  });
+  new Gauge({
+    name: 'hotline_peer_last_receipt_age_seconds', help: 'Seconds since each peer last receipted one of our envelopes (absent: never)', labelNames: ['peer'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const l of await links()) if (l.last_receipt_at !== null) this.set({ peer: l.party }, Math.max(0, (now() - l.last_receipt_at) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'hotline_peer_key_mismatch', help: '1 when a peer\'s receipts no longer verify with its pinned key (the link\'s last error is key_mismatch)', labelNames: ['peer'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const l of await links()) this.set({ peer: l.party }, l.last_error_code === 'key_mismatch' ? 1 : 0);
     },
   });
   return { registry, received, refused, delivered, batchSeconds };

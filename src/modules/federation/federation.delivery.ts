@@ -4,8 +4,9 @@ import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
 import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { receiptProblem } from './federation.envelope.js';
+import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
+import { lastErrorCode } from './federation.types.js';
 import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { Self } from './federation.types.js';
@@ -49,6 +50,26 @@ export interface DeliveryDeps {
   random?: () => number;
   /** Told of every receipt applied, e.g. for metrics: (messages receipted, link). */
   onDelivered?: (count: number, to: string) => void;
+  /**
+   * Told once per incident when a peer's receipts stop verifying with its pinned key (the link's
+   * last error becomes `key_mismatch` after being something else): a reinstalled node, or someone
+   * else answering for it. Not told again on the retries that follow, only after the link recovered
+   * or failed otherwise in between. An error thrown here is logged; delivery goes on.
+   */
+  onKeyMismatch?: (incident: KeyMismatch) => Promise<void>;
+}
+
+/** A peer's receipt that no pinned key verifies, as {@link DeliveryDeps.onKeyMismatch} is told of it. */
+export interface KeyMismatch {
+  peer: string;
+  /** The fingerprints pinned for the peer (the newest last). */
+  fingerprints: string[];
+  /** The seq whose receipt failed. */
+  seq: number;
+  /** When this node saw it (ms). */
+  at: number;
+  /** The link's last error, as `peer list` shows it. */
+  error: string;
 }
 
 /**
@@ -210,9 +231,15 @@ export class DeliveryProcessor {
       const res = (results[i] ?? {}) as { ok?: unknown; receipt?: unknown; error?: { code?: unknown; message?: unknown; expected_seq?: unknown } | null };
       const seq = Number(row.seq);
       if (res.ok === true) {
-        const problem = receiptProblem(res.receipt, { self: this.deps.self.party, peer: link.to_party, id: row.id, seq, hash: row.hash }, keys);
+        const problem = receiptCheck(res.receipt, { self: this.deps.self.party, peer: link.to_party, id: row.id, seq, hash: row.hash }, keys);
+        if (problem?.code === 'key_mismatch') {
+          const pinned = peer.keys.at(-1)?.fingerprint ?? '?';
+          error = `key_mismatch: ${link.to_party}'s receipt for seq ${seq} does not verify with its pinned key (fingerprint ${pinned}); `
+            + `was ${link.to_party} reinstalled with a new key? Call its administrator and compare fingerprints (hotline peer show ${link.to_party})`;
+          break;
+        }
         if (problem !== undefined) {
-          error = `bad_receipt: ${problem}`;
+          error = `bad_receipt: ${problem.message}`;
           break;
         }
         if (row.receipt === null) accepted.push({ id: row.id, receipt: JSON.stringify(res.receipt) });
@@ -242,6 +269,7 @@ export class DeliveryProcessor {
     const failed = o.error !== undefined;
     const attempts = failed ? link.attempts + 1 : 0;
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
+    const newIncident = lastErrorCode(o.error) === 'key_mismatch' && lastErrorCode(link.last_error) !== 'key_mismatch';
     // The receipts and the link's progress commit together: one transaction, one fsync per batch.
     await this.deps.db.transaction().execute(async (trx) => {
       if (o.accepted !== undefined && o.accepted.length > 0) {
@@ -261,5 +289,18 @@ export class DeliveryProcessor {
         .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
     });
     if (o.receipted > 0) this.deps.onDelivered?.(o.receipted, link.to_party);
+    if (newIncident) await this.keyMismatch(link.to_party, o.nextSeq, o.error!, now);
+  }
+
+  private async keyMismatch(to: string, seq: number, error: string, at: number): Promise<void> {
+    const { log, onKeyMismatch, peers } = this.deps;
+    log.error({ to, error }, 'key_mismatch: the peer\'s receipts no longer verify with its pinned key');
+    if (onKeyMismatch === undefined) return;
+    try {
+      const peer = await peers.get(to);
+      await onKeyMismatch({ peer: to, fingerprints: (peer?.keys ?? []).map((k) => k.fingerprint), seq, at, error });
+    } catch (e) {
+      log.error({ err: e, to }, 'could not queue the key_mismatch alert');
+    }
   }
 }

@@ -202,19 +202,33 @@ export function receiptProblem(
   expected: { self: string; peer: string; id: string; seq: number; hash: string },
   keys: readonly KeyObject[],
 ): string | undefined {
+  return receiptCheck(value, expected, keys)?.message;
+}
+
+/**
+ * As {@link receiptProblem}, with a code: `key_mismatch` when the receipt is right in every
+ * way but its signature, which no pinned key of its sender verifies (the peer was reinstalled
+ * with a new key, or someone else answers for it); `bad_receipt` for anything else.
+ */
+export function receiptCheck(
+  value: unknown,
+  expected: { self: string; peer: string; id: string; seq: number; hash: string },
+  keys: readonly KeyObject[],
+): { code: 'bad_receipt' | 'key_mismatch'; message: string } | undefined {
+  const bad = (message: string): { code: 'bad_receipt'; message: string } => ({ code: 'bad_receipt', message });
   let r: Receipt;
   try {
     r = parseReceipt(value);
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return bad(e instanceof Error ? e.message : String(e));
   }
   const { seq } = expected;
-  if (r.id !== expected.id || r.seq !== seq) return `receipt for seq ${seq} names another envelope`;
-  if (r.to !== expected.self) return `receipt for seq ${seq} is addressed to "${r.to}"`;
-  if (r.from !== expected.peer) return `receipt for seq ${seq} claims to come from "${r.from}", not "${expected.peer}"`;
+  if (r.id !== expected.id || r.seq !== seq) return bad(`receipt for seq ${seq} names another envelope`);
+  if (r.to !== expected.self) return bad(`receipt for seq ${seq} is addressed to "${r.to}"`);
+  if (r.from !== expected.peer) return bad(`receipt for seq ${seq} claims to come from "${r.from}", not "${expected.peer}"`);
   if (r.envelope_hash !== expected.hash || r.link_hash !== expected.hash) {
-    return `receipt for seq ${seq} carries hash ${r.link_hash.slice(0, 16)}…, ours is ${expected.hash.slice(0, 16)}…: the link has diverged`;
+    return bad(`receipt for seq ${seq} carries hash ${r.link_hash.slice(0, 16)}…, ours is ${expected.hash.slice(0, 16)}…: the link has diverged`);
   }
-  if (!verifyReceipt(r, keys)) return `receipt for seq ${seq} is not signed by the pinned key of its sender`;
+  if (!verifyReceipt(r, keys)) return { code: 'key_mismatch', message: `receipt for seq ${seq} is not signed by the pinned key of its sender` };
   return undefined;
 }

@@ -28,6 +28,8 @@ export interface SendIndicatorsInput {
   case?: string;
   /** TLP:RED: user names at the receiving node who may read it. */
   recipients?: readonly string[];
+  /** Send the valid objects and report the others (else one bad object refuses the whole bundle). */
+  skipInvalid?: boolean;
 }
 
 /** Bytes of bundle JSON per message: the attachment is base64 (4/3) inside an envelope limited to `maxEnvelopeBytes`. */
@@ -35,28 +37,49 @@ export function bundleBudget(maxEnvelopeBytes: number): number {
   return Math.floor((maxEnvelopeBytes - 16 * 1024) * 0.74);
 }
 
-/** The bundle's objects, all valid (else `stix_invalid` naming the first problems), and none marked above `tlp`. */
-export function checkedObjects(bundle: unknown, tlp: Tlp): StixObject[] {
+/** An object of a bundle that cannot be sent: its place in the bundle, its id (when it has one) and why. */
+export interface RefusedObject {
+  index: number;
+  id: string | null;
+  reason: string;
+}
+
+/** The bundle's valid objects not marked above `tlp`, and the others with their reasons; `bundle_invalid` when it is not a bundle or is empty. */
+export function sortObjects(bundle: unknown, tlp: Tlp): { objects: StixObject[]; refused: RefusedObject[]; total: number } {
   const b = validateBundle(bundle);
   if (!b.ok) fail('bundle_invalid', `Not a STIX 2.1 bundle: ${b.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('; ')}`);
   if (b.objects.length === 0) fail('bundle_invalid', 'The bundle has no objects; there is nothing to send');
-  const out: StixObject[] = [];
-  const bad: string[] = [];
+  const objects: StixObject[] = [];
+  const refused: RefusedObject[] = [];
   b.objects.forEach((o, i) => {
     const v = validateObject(o);
     if (!v.ok) {
-      bad.push(`objects[${i}] (${v.id ?? 'no id'}): ${v.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('; ')}`);
+      refused.push({ index: i, id: v.id ?? null, reason: v.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`).join('; ') });
       return;
     }
     const own = tlpOf(v.object);
     if (own !== null && TLPS.indexOf(own) > TLPS.indexOf(tlp)) {
-      bad.push(`objects[${i}] (${v.object.id}) is marked TLP:${own.toUpperCase()}, more restrictive than the message's TLP:${tlp.toUpperCase()}; send it with --tlp ${own}`);
+      refused.push({ index: i, id: v.object.id, reason: `marked TLP:${own.toUpperCase()}, more restrictive than the message's TLP:${tlp.toUpperCase()}; send it with --tlp ${own}` });
       return;
     }
-    out.push(v.object);
+    objects.push(v.object);
   });
-  if (bad.length > 0) fail('stix_invalid', `${bad.length} of ${b.objects.length} objects cannot be sent: ${bad.slice(0, 5).join(' | ')}${bad.length > 5 ? ' | …' : ''}`, { problems: bad.slice(0, 100) });
-  return out;
+  return { objects, refused, total: b.objects.length };
+}
+
+/** "objects[3] (indicator--…): reason" */
+function describeRefused(r: RefusedObject): string {
+  return `objects[${r.index}] (${r.id ?? 'no id'}): ${r.reason}`;
+}
+
+/** The bundle's objects, all valid (else `stix_invalid` naming the first problems), and none marked above `tlp`. */
+export function checkedObjects(bundle: unknown, tlp: Tlp): StixObject[] {
+  const { objects, refused, total } = sortObjects(bundle, tlp);
+  if (refused.length > 0) {
+    const bad = refused.map(describeRefused);
+    fail('stix_invalid', `${bad.length} of ${total} objects cannot be sent: ${bad.slice(0, 5).join(' | ')}${bad.length > 5 ? ' | …' : ''}; --skip-invalid sends the others`, { problems: bad.slice(0, 100), refused: refused.slice(0, 100) });
+  }
+  return objects;
 }
 
 /** Splits objects into bundles whose JSON stays within `budget` bytes each (one object never splits). */
@@ -100,11 +123,32 @@ export function indicatorsDraft(to: string, bundleText: string | Uint8Array, o: 
  * channel (as many as the envelope limit needs, in one case). Returns the queued envelopes.
  */
 export async function sendIndicators(deps: OutboxDeps, input: SendIndicatorsInput, as?: Principal): Promise<Envelope[]> {
+  return (await sendIndicatorsReport(deps, input, as)).sent;
+}
+
+/**
+ * As {@link sendIndicators}, and says which objects were left out: with `skipInvalid`, the
+ * objects that are not valid STIX 2.1 or are marked above the messages' TLP are refused one by
+ * one (index, id, reason) and the others sent; without it, any such object refuses the whole bundle.
+ * `stix_invalid` when no object is left to send.
+ */
+export async function sendIndicatorsReport(deps: OutboxDeps, input: SendIndicatorsInput, as?: Principal): Promise<{ sent: Envelope[]; refused: RefusedObject[] }> {
   if (as !== undefined) requireChannel(as, 'cert');
   const tlp = (input.tlp ?? 'amber') as Tlp;
   if (!(TLPS as readonly string[]).includes(tlp)) fail('unknown_tlp', `Unknown TLP "${tlp}"; use one of: ${TLPS.join(', ')}`);
   if (input.recipients !== undefined && tlp !== 'red') fail('invalid_argument', 'Recipients restrict TLP:RED messages only');
-  const objects = checkedObjects(input.bundle, tlp);
+  let objects: StixObject[];
+  let refused: RefusedObject[] = [];
+  if (input.skipInvalid === true) {
+    const sorted = sortObjects(input.bundle, tlp);
+    if (sorted.objects.length === 0) {
+      fail('stix_invalid', `None of the ${sorted.total} objects can be sent: ${sorted.refused.slice(0, 5).map(describeRefused).join(' | ')}${sorted.refused.length > 5 ? ' | …' : ''}`, { refused: sorted.refused.slice(0, 100) });
+    }
+    objects = sorted.objects;
+    refused = sorted.refused;
+  } else {
+    objects = checkedObjects(input.bundle, tlp);
+  }
   const bundles = splitBundles(objects, bundleBudget(deps.limits.maxEnvelopeBytes));
   const out: Envelope[] = [];
   let caseId = input.case;
@@ -120,7 +164,7 @@ export async function sendIndicators(deps: OutboxDeps, input: SendIndicatorsInpu
     caseId ??= env.case;
     out.push(env);
   }
-  return out;
+  return { sent: out, refused };
 }
 
 /** The bundle an `indicators` envelope carries (parsed), or `bundle_invalid`. */

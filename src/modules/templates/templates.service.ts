@@ -37,42 +37,49 @@ function isRequired(spec: FieldSpec, fields: Body): boolean {
   return r !== undefined && typeof fields[r.field] === 'string' && r.in.includes(fields[r.field] as string);
 }
 
+/** One thing wrong with a body: the field (or body member) and what is wrong with it. */
+export interface TemplateProblem {
+  field: string;
+  problem: string;
+  /** The codes a code field allows, when the problem is a code outside its vocabulary. */
+  allowed?: readonly string[];
+}
+
 /**
- * Checks a message body against its kind's template. A kind without a template (e.g.
- * `indicators`, `directory-update`) is not checked here. Throws `template_mismatch` with
- * `details.field` naming the one field (or body member) that is wrong, and a message that says
- * what is wrong: a wrong type, a code outside its vocabulary (with the allowed codes), a missing
- * required field, an unknown field.
- *
- * @example validateBody('crisis-alert', { template: 'crisis-alert@1', fields: { confidence: 'certain', ... } })
- *   // throws template_mismatch: crisis-alert@1: field "confidence": "certain" is not a code of confidence; allowed: low, medium, high, confirmed
+ * Every problem of a message body against its kind's template, in the template's order (body
+ * members first); empty when it fits or the kind has no template (e.g. `indicators`).
  */
-export function validateBody(kind: string, body: unknown, catalog: TemplateCatalog = templateCatalog()): void {
+export function bodyProblems(kind: string, body: unknown, catalog: TemplateCatalog = templateCatalog()): TemplateProblem[] {
   const t = catalog.templates.get(kind);
-  if (t === undefined) return;
-  const mismatch = (field: string, what: string, extra: Body = {}): never =>
-    fail('template_mismatch', `The ${kind} message does not fit its template ${t.id}: ${what}`, { field, template: t.id, ...extra });
-  if (!isObject(body)) return mismatch('body', 'the body must be a JSON object');
+  if (t === undefined) return [];
+  const out: TemplateProblem[] = [];
+  const add = (field: string, problem: string, allowed?: readonly string[]): void => {
+    out.push({ field, problem, ...(allowed === undefined ? {} : { allowed }) });
+  };
+  if (!isObject(body)) {
+    add('body', 'the body must be a JSON object');
+    return out;
+  }
   const members: readonly string[] = [...BODY_MEMBERS, ...OTHER_BODY_MEMBERS];
   for (const k of Object.keys(body)) {
-    if (!members.includes(k)) mismatch(k, `"${k}" is not a body member (a body has ${members.join(', ')}); put the template's fields under "fields"`);
+    if (!members.includes(k)) add(k, `"${k}" is not a body member (a body has ${members.join(', ')}); put the template's fields under "fields"`);
   }
   if (body.template !== undefined && body.template !== t.id) {
-    mismatch('template', `"template" is ${JSON.stringify(body.template)}, but this node knows ${kind} messages as "${t.id}"`);
+    add('template', `"template" is ${JSON.stringify(body.template)}, but this node knows ${kind} messages as "${t.id}"`);
   }
   if (body.text === undefined) {
-    if (t.text === 'required') mismatch('text', 'the free text ("text") is required and missing');
+    if (t.text === 'required') add('text', 'the free text ("text") is required and missing');
   } else if (typeof body.text !== 'string' || body.text.trim() === '') {
-    mismatch('text', 'the free text ("text") must be a non-empty string');
+    add('text', 'the free text ("text") must be a non-empty string');
   }
   if (body.lang !== undefined && (typeof body.lang !== 'string' || !LANG_TAG.test(body.lang))) {
-    mismatch('lang', `"lang" must be the language tag of the free text, such as "en" or "ru", not ${JSON.stringify(body.lang)}`);
+    add('lang', `"lang" must be the language tag of the free text, such as "en" or "ru", not ${JSON.stringify(body.lang)}`);
   }
-  if (body.fields !== undefined && !isObject(body.fields)) mismatch('fields', '"fields" must be a JSON object of field values');
+  if (body.fields !== undefined && !isObject(body.fields)) add('fields', '"fields" must be a JSON object of field values');
   const fields: Body = isObject(body.fields) ? body.fields : {};
   for (const name of Object.keys(fields)) {
     if (!t.fields.some((f) => f.name === name)) {
-      mismatch(name, `field "${name}" is not a field of ${t.id}; its fields are: ${t.fields.map((f) => f.name).join(', ') || '(none)'}`);
+      add(name, `field "${name}" is not a field of ${t.id}; its fields are: ${t.fields.map((f) => f.name).join(', ') || '(none)'}`);
     }
   }
   for (const spec of t.fields) {
@@ -80,13 +87,35 @@ export function validateBody(kind: string, body: unknown, catalog: TemplateCatal
     if (v === undefined) {
       if (isRequired(spec, fields)) {
         const why = spec.required ? '' : ` (required when ${spec.requiredIf!.field} is ${spec.requiredIf!.in.join(' or ')})`;
-        mismatch(spec.name, `field "${spec.name}" is required and missing${why}; it is ${describeType(spec.type)}`);
+        add(spec.name, `field "${spec.name}" is required and missing${why}; it is ${describeType(spec.type)}`);
       }
       continue;
     }
     const p = valueProblem(catalog, spec, v);
-    if (p !== undefined) mismatch(spec.name, `field "${spec.name}": ${p.problem}`, p.allowed === undefined ? {} : { allowed: p.allowed });
+    if (p !== undefined) add(spec.name, `field "${spec.name}": ${p.problem}`, p.allowed);
   }
+  return out;
+}
+
+/**
+ * Checks a message body against its kind's template. A kind without a template (e.g.
+ * `indicators`, `directory-update`) is not checked here. Throws `template_mismatch` listing every
+ * problem at once (a wrong type, a code outside its vocabulary with the allowed codes, a missing
+ * required field, an unknown field): `details.problems` has each `{ field, problem, allowed? }`,
+ * `details.field` names the first.
+ *
+ * @example validateBody('crisis-alert', { template: 'crisis-alert@1', fields: { confidence: 'certain', ... } })
+ *   // throws template_mismatch: crisis-alert@1: field "confidence": "certain" is not a code of confidence; allowed: low, medium, high, confirmed
+ */
+export function validateBody(kind: string, body: unknown, catalog: TemplateCatalog = templateCatalog()): void {
+  const problems = bodyProblems(kind, body, catalog);
+  if (problems.length === 0) return;
+  const t = catalog.templates.get(kind)!;
+  const first = problems[0]!;
+  const what = problems.length === 1 ? first.problem : `${problems.length} problems:${problems.map((p) => `\n  - ${p.problem}`).join('')}`;
+  fail('template_mismatch', `The ${kind} message does not fit its template ${t.id}: ${what}`, {
+    field: first.field, template: t.id, ...(first.allowed === undefined ? {} : { allowed: first.allowed }), problems,
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail, isHotlineError } from '../../../shared/errors.js';
 import { parseJsonBytes } from '../../../shared/json.js';
-import { withNode } from '../home.js';
+import { deliveryNote, withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
 
@@ -35,17 +35,21 @@ export function register(program: Command, cli: Cli): void {
     .option('--case <id>', 'add to an existing case')
     .option('--recipients <names>', 'TLP:RED only: user names at the peer who may read it')
     .option('--as <user>', 'act as this user (default: the node administrator)')
-    .action((o: { to: string; file: string; tlp: string; priority: string; text?: string; case?: string; recipients?: string; as?: string }) =>
+    .option('--skip-invalid', 'send the valid objects and list the refused ones (default: one invalid object refuses the bundle)')
+    .action((o: { to: string; file: string; tlp: string; priority: string; text?: string; case?: string; recipients?: string; as?: string; skipInvalid?: boolean }) =>
       withNode(cli.home(), async (ctx) => {
         const bundle = readJsonFile(o.file);
-        const { sendIndicators } = await import('../../../modules/taxii/taxii.indicators.js');
-        const sent = await sendIndicators(ctx, {
+        const { sendIndicatorsReport } = await import('../../../modules/taxii/taxii.indicators.js');
+        const { sent, refused } = await sendIndicatorsReport(ctx, {
           to: o.to, bundle, tlp: o.tlp, priority: o.priority,
           ...(o.text === undefined ? {} : { text: o.text }), ...(o.case === undefined ? {} : { case: o.case }),
           ...(o.recipients === undefined ? {} : { recipients: o.recipients.split(',').map((r) => r.trim()).filter((r) => r !== '') }),
+          skipInvalid: o.skipInvalid === true,
         }, await actingAs(ctx, o.as));
         const n = sent.reduce((a, e) => a + Number((e.body.stix as { objects: number }).objects), 0);
-        cli.out.print([`Queued ${n} objects to ${o.to} in ${sent.length} indicators message(s), case ${sent[0]!.case}:`, ...sent.map((e) => `  ${e.id}  seq ${e.seq}`)].join('\n'),
-          { case: sent[0]!.case, objects: n, messages: sent.map((e) => ({ id: e.id, seq: e.seq, objects: (e.body.stix as { objects: number }).objects })) });
+        const running = await deliveryNote(cli.home(), 'The messages wait');
+        const skipped = refused.length === 0 ? [] : [`Refused ${refused.length} object(s), not sent:`, ...refused.map((r) => `  objects[${r.index}] ${r.id ?? '(no id)'}: ${r.reason}`)];
+        cli.out.print([`Queued ${n} objects to ${o.to} in ${sent.length} indicators message(s), case ${sent[0]!.case}:`, ...sent.map((e) => `  ${e.id}  seq ${e.seq}`), ...skipped].join('\n'),
+          { case: sent[0]!.case, objects: n, messages: sent.map((e) => ({ id: e.id, seq: e.seq, objects: (e.body.stix as { objects: number }).objects })), refused, node_running: running });
       }));
 }

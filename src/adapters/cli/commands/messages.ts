@@ -3,7 +3,7 @@ import type { MessageView } from '../../../modules/messaging/messaging.service.j
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { lastErrorCode } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
-import { withNode } from '../home.js';
+import { deliveryNote, withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { acknowledger } from './ack.js';
 import { actingAs } from './user.js';
@@ -84,7 +84,8 @@ export function register(program: Command, cli: Cli): void {
           ...(o.inReplyTo === undefined ? {} : { in_reply_to: o.inReplyTo }),
           ...(o.recipients === undefined ? {} : { recipients: o.recipients.split(',').map((r) => r.trim()).filter((r) => r !== '') }),
         }, await actingAs(ctx, o.as));
-        cli.out.print(env.id, { id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
+        const running = await deliveryNote(cli.home());
+        cli.out.print(env.id, { id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued', node_running: running });
       }));
 
   for (const [name, direction, what] of [['inbox', 'in', 'what came in'], ['outbox', 'out', 'what went out, with its delivery state']] as const) {

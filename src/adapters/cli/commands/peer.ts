@@ -30,6 +30,19 @@ function readJson(source: string, what: string): unknown {
   }
 }
 
+/** Shows a descriptor's fingerprint on the terminal and asks whether the peer read the same; true only for "yes". */
+async function confirmFingerprint(d: { party: string; name: string; url: string; fingerprint: string }): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    process.stderr.write(`Pinning ${d.party} (${d.name}) at ${d.url}\nFingerprint: ${d.fingerprint}\nHas ${d.party} read you exactly this fingerprint (by phone, in person)?\n`);
+    const a = await rl.question('Type "yes" to pin it: ');
+    return a.trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
 /** Delivery on the link to a peer, as `peer list` shows it. */
 interface LinkState {
   /** Messages queued and not yet receipted. */
@@ -68,15 +81,28 @@ export function register(program: Command, cli: Cli): void {
     .description('pin a peer from its descriptor (compare its fingerprint out of band first)')
     .requiredOption('--descriptor <file|->', 'the peer\'s descriptor JSON, or - for standard input')
     .option('--fingerprint <digits>', 'the fingerprint the peer read to you; refuse if it differs')
+    .option('--trust-on-first-use', 'pin without a fingerprint read out of band (the key is trusted as received)')
     .option('--channels <list>', 'channels agreed with this peer (default: all in common)')
-    .action((o: { descriptor: string; fingerprint?: string; channels?: string }) => withNode(cli.home(), async (ctx) => {
+    .action((o: { descriptor: string; fingerprint?: string; trustOnFirstUse?: boolean; channels?: string }) => withNode(cli.home(), async (ctx) => {
       const { parseDescriptor } = await import('../../../modules/federation/federation.peers.js');
       const d = parseDescriptor(readJson(o.descriptor, 'the descriptor'));
+      let expectFingerprint = o.fingerprint;
+      if (expectFingerprint === undefined && o.trustOnFirstUse !== true) {
+        // Nobody compared the fingerprint: ask the person at the terminal, or refuse.
+        const answer = o.descriptor !== '-' && process.stdin.isTTY === true ? await confirmFingerprint(d) : undefined;
+        if (answer === undefined) {
+          fail('fingerprint_required', `Not pinned: no --fingerprint, and no terminal to confirm it. Ask ${d.party} to read you its fingerprint (hotline identity) and pass it: --fingerprint "${d.fingerprint}" if that is what they read; or pass --trust-on-first-use to pin this key unchecked.`,
+            { party: d.party, fingerprint: d.fingerprint });
+        }
+        if (!answer) fail('fingerprint_required', `Not pinned: the fingerprint of ${d.party} was not confirmed. Compare it with ${d.party} by phone, then run peer add again.`, { party: d.party, fingerprint: d.fingerprint });
+        expectFingerprint = d.fingerprint;
+      }
       const p = await ctx.peers.add(d, {
-        ...(o.fingerprint === undefined ? {} : { expectFingerprint: o.fingerprint }),
+        ...(expectFingerprint === undefined ? {} : { expectFingerprint }),
         ...(o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) as Channel[] }),
       });
-      cli.out.print(`Pinned ${p.party} (${p.name}) at ${p.url}\nFingerprint ${d.fingerprint}: confirm it with ${p.party} by phone if you have not.`, p);
+      const note = o.fingerprint !== undefined ? 'matches the one given' : expectFingerprint !== undefined ? 'confirmed at the terminal' : 'NOT confirmed (trust on first use): compare it with ' + p.party + ' by phone';
+      cli.out.print(`Pinned ${p.party} (${p.name}) at ${p.url}\nFingerprint ${d.fingerprint}: ${note}.`, p);
     }));
 
   peer.command('list')

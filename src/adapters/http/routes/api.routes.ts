@@ -7,6 +7,7 @@ import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
+import { fail } from '../../../shared/errors.js';
 import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const SendBody = Type.Object({
@@ -34,7 +35,8 @@ const ShowQuery = Type.Object({
 
 const AddPeerBody = Type.Object({
   descriptor: Type.Object({}, { additionalProperties: true }),
-  fingerprint: Type.Optional(Type.String({ description: 'The fingerprint read aloud by the peer; refused if it differs' })),
+  fingerprint: Type.Optional(Type.String({ description: 'The fingerprint read aloud by the peer; refused if it differs. Required unless trust_on_first_use' })),
+  trust_on_first_use: Type.Optional(Type.Boolean({ description: 'Pin without a fingerprint compared out of band (the key is trusted as received)' })),
   channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }))),
 }, { additionalProperties: false });
 
@@ -60,7 +62,11 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
       const b = req.body as Static<typeof AddPeerBody>;
-      const peer = await ctx.peers.add(parseDescriptor(b.descriptor), {
+      const d = parseDescriptor(b.descriptor);
+      if (b.fingerprint === undefined && b.trust_on_first_use !== true) {
+        fail('fingerprint_required', `Not pinned: give the "fingerprint" ${d.party} read to you out of band, or "trust_on_first_use": true to pin this key unchecked`, { party: d.party, fingerprint: d.fingerprint });
+      }
+      const peer = await ctx.peers.add(d, {
         ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
         ...(b.channels === undefined ? {} : { channels: b.channels as never }),
       });

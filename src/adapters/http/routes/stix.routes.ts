@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
-import { sendIndicators } from '../../../modules/taxii/taxii.indicators.js';
+import { sendIndicatorsReport } from '../../../modules/taxii/taxii.indicators.js';
 import { authenticate, principalOf, requireRole } from '../auth.js';
 
 const SendIndicatorsBody = Type.Object({
@@ -12,6 +12,7 @@ const SendIndicatorsBody = Type.Object({
   text: Type.Optional(Type.String()),
   case: Type.Optional(Type.String()),
   recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED only: user names at the peer who may read it' })),
+  skip_invalid: Type.Optional(Type.Boolean({ description: 'Send the valid objects and list the refused ones in `refused` (default: one invalid object refuses the bundle)' })),
 }, { additionalProperties: false });
 
 const AddCollectionBody = Type.Object({
@@ -40,12 +41,13 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
   app.post('/api/v1/indicators', {
     onRequest, schema: { tags: ['stix'], summary: 'Send a STIX 2.1 bundle to a peer as indicators messages (cert channel)', security, body: SendIndicatorsBody },
   }, async (req, reply) => {
-    const b = req.body as Static<typeof SendIndicatorsBody>;
-    const sent = await sendIndicators(deps, b, principalOf(req));
+    const { skip_invalid: skipInvalid, ...b } = req.body as Static<typeof SendIndicatorsBody>;
+    const { sent, refused } = await sendIndicatorsReport(deps, { ...b, skipInvalid: skipInvalid === true }, principalOf(req));
     onQueued();
     return reply.status(202).send({
       case: sent[0]!.case, state: 'queued',
       messages: sent.map((e) => ({ id: e.id, seq: e.seq, objects: (e.body.stix as { objects: number }).objects })),
+      refused,
     });
   });
 

@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import type { NodeStatus } from '../../../modules/health/health.service.js';
+import { PRIORITIES } from '../../../modules/federation/federation.types.js';
+import { table } from '../output.js';
+import { withNode } from '../home.js';
+import type { Cli } from '../main.js';
+
+/** "45s", "12m", "3h 5m", "2d 4h". */
+function ago(s: number | null): string {
+  if (s === null) return 'never';
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** The one screen of `hotline status`. */
+export function describeStatus(s: NodeStatus, running: { pid: number; address: string | null } | null, redact: (t: string) => string): string {
+  const out: string[] = [];
+  out.push(`Node      ${s.party} (${s.name}), ${running === null ? 'NOT RUNNING: nothing is delivered, received or escalated (hotline start)' : `running (pid ${running.pid}) on ${running.address ?? '(starting)'}`}`);
+  out.push(`At        ${s.at}`, '');
+  out.push('Links');
+  out.push(table(['PEER', 'BACKLOG', 'LAST RECEIPT', 'LAST RECEIVED', 'DELIVERY'], s.links.map((l) => [
+    l.party, String(l.backlog),
+    l.last_receipt_at === null ? 'never' : `${l.last_receipt_at} (${ago(l.last_receipt_age_s)} ago)`,
+    l.last_received_at ?? 'never',
+    l.last_error_code === null ? (l.attempts > 0 ? `failing (${l.attempts} attempts)` : 'ok')
+      : `failing: ${l.last_error_code} (${l.attempts} attempts)${l.last_error_code === 'key_mismatch' ? ': its receipts do not verify with the pinned key' : ''}`,
+  ])).replace(/^/gm, '  '));
+  const q = s.queue;
+  out.push('', 'Queue     received, waiting for a person\'s acknowledgement');
+  out.push(`  ${PRIORITIES.map((p) => `${p.toUpperCase()} ${q.by_priority[p]}`).join('  ')}`);
+  out.push(`  total ${q.total}, overdue ${q.overdue}${q.oldest_age_s === null ? '' : `, oldest ${ago(q.oldest_age_s)} old (sent ${q.oldest_sent_at})`}`);
+  out.push(`  sent by us and overdue at the peer: ${q.overdue_sent} (hotline overdue)`);
+  out.push('', 'Sinks');
+  if (s.sinks.length === 0) out.push('  no failed deliveries');
+  for (const f of s.sinks) {
+    out.push(`  ${f.sink} ${redact(f.target)}: ${f.failed} failed, ${f.retrying} retrying; last ${f.last_type ?? 'notification'} at ${f.last_at}${f.last_error === null ? '' : `: ${redact(f.last_error)}`}`);
+  }
+  out.push('', 'Last feed run');
+  const r = s.last_feed_run;
+  out.push(r === null ? '  none' : `  ${r.id} ${r.source} ${r.state}, started ${r.started_at}${r.finished_at === null ? '' : `, finished ${r.finished_at}`}, ${r.records} records${r.error === null ? '' : `: ${r.error}`}`);
+  out.push('', `Store     ${s.store.path}: ${bytes(s.store.bytes)} (+ ${bytes(s.store.wal_bytes)} write-ahead log)`);
+  return out.join('\n');
+}
+
+/** `hotline status`: the node's health on one screen (also GET /api/v1/status). */
+export function register(program: Command, cli: Cli): void {
+  program.command('status')
+    .description('the node on one screen: running or not, each link (last receipt, backlog, last error), the queue by priority, overdue, sinks\' failures, the last feed run, the store\'s size')
+    .action(() => withNode(cli.home(), async (ctx) => {
+      const [{ nodeStatus }, { runningNode }, { redactUrls }] = await Promise.all([
+        import('../../../modules/health/health.service.js'), import('../../../pidfile.js'), import('../../../shared/redact.js'),
+      ]);
+      const s = await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: ctx.config.store.path });
+      const r = await runningNode(ctx.config.home);
+      const running = r === undefined ? null : { pid: r.pid, address: r.address };
+      cli.out.print(() => describeStatus(s, running, redactUrls), { ...s, running: running !== null, pid: running?.pid ?? null, address: running?.address ?? null });
+    }));
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { NodeContext } from '../../../context.js';
+import { nodeStatus } from '../../../modules/health/health.service.js';
+import { authenticate, principalOf, requireRole } from '../auth.js';
+
+/** GET /api/v1/status: what `hotline status` shows, for administrators (sink targets and errors may carry secrets). */
+export function statusRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  app.get('/api/v1/status', {
+    onRequest: authenticate(ctx),
+    schema: {
+      tags: ['node'], security: [{ bearer: [] }],
+      summary: "The node's health (admin): each link (last receipt, backlog, last error code), the acknowledgement queue by priority, overdue, sinks' failures, the last feed run, the store's size",
+    },
+  }, async (req) => {
+    requireRole(principalOf(req), 'admin');
+    return { ...(await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: ctx.config.store.path })), running: true, pid: process.pid };
+  });
+}

@@ -1,0 +1,195 @@
+import { readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail } from './shared/errors.js';
+
+/**
+ * Whether a node runs on a home: `<home>/hotline.pid`, created (exclusively) by `start` before it
+ * opens anything and removed when it stops, holds the node's pid and, once it listens, its address.
+ * A file alone proves nothing (kill -9 leaves it behind, and the pid may since belong to another
+ * program): a node runs only when its pid is alive AND its address answers /healthz with this
+ * home's party. While the node is starting (no address yet) a live pid is enough, for at most
+ * ten minutes.
+ */
+export const PID_FILE = 'hotline.pid';
+
+export interface RunRecord {
+  pid: number;
+  party: string;
+  /** e.g. http://127.0.0.1:7001; null while the node is starting. */
+  address: string | null;
+  started_at: string;
+}
+
+/** How long a node may take from claiming its home to listening before its record counts as stale. */
+const STARTING_MS = 10 * 60_000;
+
+function pidPath(home: string): string {
+  return join(home, PID_FILE);
+}
+
+function readRecord(home: string): RunRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(pidPath(home), 'utf8')) as Partial<RunRecord>;
+    if (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0 || typeof r.party !== 'string') return undefined;
+    return { pid: r.pid, party: r.party, address: typeof r.address === 'string' ? r.address : null, started_at: String(r.started_at ?? '') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a process with this pid exists (EPERM: it does, and belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The address to reach a listener on: a wildcard host becomes loopback. */
+function reachable(address: string): string {
+  return address.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+}
+
+/** The party a node at `address` names on /healthz, or undefined when nothing (or not a node) answers. */
+export async function partyAt(address: string, timeoutMs = 2000): Promise<string | undefined> {
+  try {
+    const r = await fetch(`${reachable(address)}/healthz`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    if (!r.ok) return undefined;
+    const body = (await r.json()) as { party?: unknown };
+    return typeof body.party === 'string' ? body.party : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The node running on this home, or undefined: the pid file's pid is alive and (once it listens)
+ * its address answers with the file's party. A file left by kill -9 (dead pid, or a live pid that
+ * does not hold the address) is not a running node.
+ */
+export async function runningNode(home: string, now: number = Date.now()): Promise<RunRecord | undefined> {
+  const r = readRecord(home);
+  if (r === undefined || !pidAlive(r.pid)) return undefined;
+  // Still starting: believed for a while only (a start killed before it listened, its pid since reused, must not block the home for ever).
+  if (r.address === null) return now - Date.parse(r.started_at) < STARTING_MS ? r : undefined;
+  return (await partyAt(r.address)) === r.party ? r : undefined;
+}
+
+/** "already running (pid 4242) on http://127.0.0.1:7001" */
+function alreadyRunning(r: RunRecord, home: string): never {
+  return fail('already_running', `The node is already running (pid ${r.pid}) on ${r.address ?? '(starting, no address yet)'}; home ${home}. Stop it first (SIGTERM to pid ${r.pid}).`,
+    { pid: r.pid, address: r.address });
+}
+
+/** The claim `start` holds on a home while the node runs. */
+export interface HomeClaim {
+  /** Records the address the node now listens on. */
+  listening(address: string): void;
+  /** Removes the pid file (only if it is still ours). */
+  release(): void;
+}
+
+/**
+ * Claims a home for a starting node: creates the pid file exclusively, replacing one a dead node
+ * left behind. Refused with `already_running` "(pid N) on ADDRESS" when a node runs on this home.
+ */
+export async function claimHome(home: string, party: string, now: () => Date = () => new Date()): Promise<HomeClaim> {
+  const path = pidPath(home);
+  const mine: RunRecord = { pid: process.pid, party, address: null, started_at: now().toISOString() };
+  const write = (r: RunRecord, flag: 'wx' | 'w'): void => writeFileSync(path, `${JSON.stringify(r)}\n`, { flag, mode: 0o600 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      write(mine, 'wx');
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
+    }
+    const other = await runningNode(home);
+    if (other !== undefined) alreadyRunning(other, home);
+    try {
+      unlinkSync(path); // left by a node that is gone (kill -9, a crash)
+    } catch {
+      // another start removed it first; try again
+    }
+  }
+  const stillMine = (): boolean => {
+    const r = readRecord(home);
+    return r !== undefined && r.pid === mine.pid && r.started_at === mine.started_at;
+  };
+  return {
+    listening(address) {
+      mine.address = address;
+      if (stillMine()) write(mine, 'w');
+    },
+    release() {
+      try {
+        if (stillMine()) unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/**
+ * The process listening on a TCP port on this host, from /proc (Linux; processes this user may
+ * inspect), or undefined. Only to name who holds an address a node could not listen on.
+ */
+export function pidListeningOn(port: number): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const inodes = new Set<string>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== '0A') continue; // 0A: LISTEN
+      if (parseInt(cols[1]!.split(':').at(-1) ?? '', 16) === port) inodes.add(cols[9]!);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  let procs: string[];
+  try {
+    procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  for (const pid of procs) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m !== null && inodes.has(m[1]!)) return Number(pid);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What to say when the node could not listen on host:port because something holds it:
+ * `already_running` "(pid N) on ADDRESS" naming the holder (and its party if it is a node).
+ */
+export async function addressInUse(host: string, port: number): Promise<never> {
+  const h = host.includes(':') ? `[${host}]` : host;
+  const address = `http://${h}:${port}`;
+  const [pid, party] = [pidListeningOn(port), await partyAt(address)];
+  const who = party === undefined ? '' : ` (node "${party}")`;
+  if (pid !== undefined) {
+    return fail('already_running', `Cannot listen on ${address}: already running (pid ${pid}) on ${address}${who}. Stop it, or give this node another "listen" port in hotline.json.`, { pid, address });
+  }
+  return fail('already_running', `Cannot listen on ${address}: another process${who} already listens there. Stop it, or give this node another "listen" port in hotline.json.`, { address });
+}
