@@ -8,6 +8,7 @@ import type { LinksTable } from '../../../modules/federation/federation.tables.j
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 
 /**
  * Reads a JSON file (or standard input for "-"): UTF-8 only, so a file that is not is refused
@@ -76,6 +77,7 @@ export function register(program: Command, cli: Cli): void {
         ...(o.fingerprint === undefined ? {} : { expectFingerprint: o.fingerprint }),
         ...(o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) as Channel[] }),
       });
+      await auditCli(ctx, { action: 'peer.add', subject: p.party, details: { url: p.url, channels: p.channels, fingerprint: d.fingerprint } });
       cli.out.print(`Pinned ${p.party} (${p.name}) at ${p.url}\nFingerprint ${d.fingerprint}: confirm it with ${p.party} by phone if you have not.`, p);
     }));
 

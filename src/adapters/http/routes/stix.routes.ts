@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { sendIndicators } from '../../../modules/taxii/taxii.indicators.js';
-import { authenticate, principalOf, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireRole } from '../auth.js';
 
 const SendIndicatorsBody = Type.Object({
   to: Type.String({ description: 'The peer' }),
@@ -68,6 +68,8 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
     async (req) => {
       requireRole(principalOf(req), 'admin');
       const b = req.body as Static<typeof GrantBody>;
-      return { grants: await ctx.taxii.collections.grant((req.params as { id: string }).id, b.subject, { read: b.read, write: b.write }) };
+      const grants = await ctx.taxii.collections.grant((req.params as { id: string }).id, b.subject, { read: b.read, write: b.write });
+      await auditRequest(ctx, req, { action: 'grant', subject: (req.params as { id: string }).id, details: { grantee: b.subject, read: b.read, write: b.write } });
+      return { grants };
     });
 }
