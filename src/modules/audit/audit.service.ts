@@ -76,12 +76,12 @@ export const audit = {
   recordIn: recordAudit,
 } as const;
 
-const DURATION = /^(\d+)\s*(m|h|d)$/;
+const DURATION = /^(\d+)\s*(s|m|h|d)$/;
 
 /** `--since`: an ISO 8601 time, or a duration back from `now` (30m, 24h, 7d); else `invalid_argument`. */
 export function parseSince(since: string, now: number): number {
   const d = DURATION.exec(since.trim());
-  if (d !== null) return now - Number(d[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[d[2] as 'm' | 'h' | 'd'];
+  if (d !== null) return now - Number(d[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[d[2] as 's' | 'm' | 'h' | 'd'];
   const t = Date.parse(since);
   if (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(t)) fail('invalid_argument', `--since takes a time (2026-12-01T00:00Z) or a duration back from now (30m, 24h, 7d), not "${since}"`);
   return t;
