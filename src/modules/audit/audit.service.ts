@@ -114,8 +114,7 @@ export async function searchAudit(db: Kysely<AuditTables>, f: AuditFilter, now: 
  * the head names the last record. Reports the first bad record (by seq and id): after it,
  * nothing can be trusted. Pages of `pageSize` rows keep memory flat.
  */
-export async function verifyAudit<DB>(store: Kysely<DB>, pageSize = 1000): Promise<AuditVerifyReport> {
-  const db = store as unknown as Kysely<AuditTables>; // any node store holds the audit tables (see recordAudit)
+export async function verifyAudit(db: Kysely<AuditTables>, pageSize = 1000): Promise<AuditVerifyReport> {
   let expected = 1;
   let prev = AUDIT_GENESIS;
   let problem: AuditProblem | null = null;

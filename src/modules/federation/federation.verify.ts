@@ -9,6 +9,7 @@ import type { FederationTables, LinksTable, MessagesTable } from './federation.t
 import { GENESIS_HASH, type Envelope, type Self } from './federation.types.js';
 import { verifyAudit } from '../audit/audit.service.js';
 import type { AuditProblem } from '../audit/audit.types.js';
+import type { AuditTables } from '../audit/audit.tables.js';
 
 /** Stable codes of what {@link verifyStore} can find wrong. */
 export type VerifyProblemCode =
@@ -101,7 +102,8 @@ export async function verifyStore(deps: VerifyDeps): Promise<VerifyReport> {
   v.endLink();
   for (const l of linkRows.values()) v.emptyLink(l);
   // The audit trail: whole and unchanged (the first changed, removed or reordered record is named).
-  const audit = await verifyAudit(deps.db, pageSize);
+  // A node's store holds the audit tables too (Kysely's table types are invariant, hence the cast).
+  const audit = await verifyAudit(deps.db as unknown as Kysely<AuditTables>, pageSize);
   const report = v.report();
   if (audit.problem === null) return { ...report, audit: { records: audit.records, head_hash: audit.head_hash } };
   const p = audit.problem;
