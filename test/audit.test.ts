@@ -132,6 +132,19 @@ describe('what is recorded, with who and from where', () => {
     expect(one(await records(ru.home), 'message.read_red', id)).toMatchObject({ actor: 'ivan', address: '127.0.0.1', details: { from: 'us' } });
   });
 
+  it('contact and rota changes through the CLI and REST, never a webhook URL', async () => {
+    const c = await json<{ id: string }>(us.home, 'contact', 'add', '--channel', 'crisis', '--function', 'duty officer', '--name', 'Duty desk');
+    const hook = 'http://127.0.0.1:9/hook?token=hook-secret-4b8e';
+    await json(us.home, 'rota', 'set', '--channel', 'crisis', '--primary', c.id, '--primary-webhook', hook);
+    secrets.push('hook-secret-4b8e');
+    const put = await onUs('/api/v1/rota/crisis', us.token, { method: 'PUT', body: { primary: c.id } });
+    expect(put.status, JSON.stringify(put.json)).toBe(200);
+    const rs = await records(us.home);
+    expect(one(rs, 'contact.add', c.id)).toMatchObject({ actor: CLI_USER, address: 'cli', details: { channel: 'crisis' } });
+    expect(rs.filter((r) => r.action === 'rota.set').map((r) => [r.actor, r.address, r.subject, r.details.primary]))
+      .toEqual([['admin', '127.0.0.1', 'crisis', c.id], [CLI_USER, 'cli', 'crisis', c.id]]);
+  });
+
   it('a failed REST authentication: anonymous, with the address, never the token tried', async () => {
     const tried = 'not-a-valid-token-5d1e';
     expect((await onUs('/api/v1/messages', tried)).status).toBe(401);

@@ -39,6 +39,7 @@ export function register(program: Command, cli: Cli): void {
       const c = await ctx.taxii.collections.add({
         alias, channel: o.channel, tlp: o.tlp, ...(o.title === undefined ? {} : { title: o.title }), ...(o.description === undefined ? {} : { description: o.description }),
       });
+      await auditCli(ctx, { action: 'collection.add', subject: c.id, details: { alias: c.alias, channel: c.channel } });
       cli.out.print(`${await describeCollection(c, [], ctx.config.url)}\nNext: hotline collection grant ${c.alias} --user NAME --read --write`, c);
     }));
 

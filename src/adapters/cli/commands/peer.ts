@@ -110,6 +110,7 @@ export function register(program: Command, cli: Cli): void {
     .action((party: string, o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
       const { setPeerDeadlines } = await import('../../../modules/deadlines/deadlines.service.js');
       const deadlines = await setPeerDeadlines(ctx, party, o);
+      await auditCli(ctx, { action: 'peer.deadlines', subject: party, details: { ...deadlines } });
       cli.out.print(`Ack deadlines agreed with ${party}: ${Object.entries(deadlines).map(([k, v]) => `${k} ${v} min`).join(', ')}`, { party, deadlines });
     }));
 }

@@ -55,7 +55,9 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
   app.post('/api/v1/collections', { onRequest, schema: { tags: ['stix'], summary: 'Add a TAXII collection (admin)', security, body: AddCollectionBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      return reply.status(201).send(await ctx.taxii.collections.add(req.body as Static<typeof AddCollectionBody>));
+      const c = await ctx.taxii.collections.add(req.body as Static<typeof AddCollectionBody>);
+      await auditRequest(ctx, req, { action: 'collection.add', subject: c.id, details: { alias: c.alias, channel: c.channel } });
+      return reply.status(201).send(c);
     });
 
   app.get('/api/v1/collections/:id/grants', { onRequest, schema: { tags: ['stix'], summary: 'Who may read and write a collection (admin)', security, params: Type.Object({ id: Type.String() }) } },
