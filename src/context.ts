@@ -15,6 +15,7 @@ import { deadlinesHook } from './modules/deadlines/deadlines.hook.js';
 import { lawHook } from './modules/law/law.hook.js';
 import { directoryHook } from './modules/directory/directory.hook.js';
 import { templatesHook } from './modules/templates/templates.hook.js';
+import { auditHook } from './modules/audit/audit.hook.js';
 import { checkNodeLanguage } from './modules/templates/templates.service.js';
 import { UserRepository } from './modules/users/users.service.js';
 import { CollectionRepository } from './modules/taxii/taxii.collections.js';
@@ -30,7 +31,9 @@ function messageHooks(stix: { store: StixStore; collections: CollectionRepositor
   // The indicators hook brings the STIX validator: loaded when the first message is stored, not
   // when a one-shot CLI verb (e.g. `hotline inbox`) opens the node.
   return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook,
-    lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix))];
+    lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix)),
+    // Last: a message is recorded only once every other hook has accepted it (outbound, by a person).
+    auditHook];
 }
 
 /** A hook whose module is imported on its first use (then kept). */

@@ -13,6 +13,8 @@ import { notificationSinks } from './adapters/sinks/sinks.js';
 import { statuses } from './modules/taxii/taxii.status.js';
 import { RetentionProcessor } from './shared/retention.js';
 import { retentionRules } from './retention.js';
+import { audit } from './modules/audit/audit.service.js';
+import { NODE_ACTOR } from './modules/audit/audit.types.js';
 import { addressInUse, claimHome, type HomeClaim } from './pidfile.js';
 
 export interface RunningNode {
@@ -116,7 +118,11 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
   const retention = new RetentionProcessor({
     rules: retentionRules(ctx.db, config.retention), now: () => ctx.clock.now(),
     onPass: (r) => {
-      if (r.some((x) => x.count > 0)) retentionLog.info({ pruned: Object.fromEntries(r.map((x) => [x.kind, x.count])) }, 'pruned records past their retention');
+      if (!r.some((x) => x.count > 0)) return;
+      const deleted = Object.fromEntries(r.map((x) => [x.kind, x.count]));
+      retentionLog.info({ pruned: deleted }, 'pruned records past their retention');
+      // A prune that deleted something is an audit record (by the node); the audit trail itself is never pruned.
+      return audit.record(ctx.db, { actor: NODE_ACTOR, action: 'prune', details: { deleted } }, ctx.clock.now());
     },
     onError: (e) => retentionLog.error({ err: e }, 'retention pass failed'),
   });

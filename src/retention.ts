@@ -18,8 +18,8 @@ export const DEFAULT_RETENTION: Readonly<RetentionConfig> = { taxiiStatusesDays:
 
 /**
  * What is pruned, and after how long: each module says which of its records may go and how
- * (its `*.retention.ts`). Never envelopes, receipts, acknowledgements, cases or preservations:
- * those are the evidence, and no module offers them.
+ * (its `*.retention.ts`). Never envelopes, receipts, acknowledgements, cases, preservations or
+ * the audit trail (modules/audit): those are the evidence, and no module offers them.
  */
 export function retentionRules(db: Store, r: Readonly<RetentionConfig>): RetentionRule[] {
   return [

@@ -101,7 +101,7 @@ export class RetentionProcessor {
   constructor(private readonly deps: {
     rules: readonly RetentionRule[];
     now: () => number;
-    onPass: (r: PruneResult[]) => void;
+    onPass: (r: PruneResult[]) => void | Promise<void>;
     onError: (e: unknown) => void;
   }) {
     this.loop = new BackgroundLoop({ pass: () => this.runOnce(), sleepMs: () => SLEEP_MS, onError: deps.onError });
@@ -111,7 +111,7 @@ export class RetentionProcessor {
   runOnce(): Promise<PruneResult[]> {
     const run = this.chain.then(async () => {
       const r = await pruneAll(this.deps.rules, this.deps.now(), false);
-      this.deps.onPass(r);
+      await this.deps.onPass(r);
       return r;
     });
     this.chain = run.catch(() => undefined);

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { casesRoutes } from './routes/cases.routes.js';
 import { deadlinesRoutes } from './routes/deadlines.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
 import { directoryRoutes } from './routes/directory.routes.js';
 import { federationRoutes } from './routes/federation.routes.js';
 import { lawRoutes } from './routes/law.routes.js';
@@ -69,6 +70,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   deadlinesRoutes(app, ctx);
   sinksRoutes(app, ctx);
   statusRoutes(app, ctx);
+  auditRoutes(app, ctx);
   stixRoutes(app, ctx, onQueued);
   await feedsRoutes(app, ctx, onQueued);
   await taxiiRoutes(app, ctx);

@@ -21,7 +21,12 @@
  * other way round, unless a user is granted both.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fail } from '../../shared/errors.js';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../shared/clock.js';
+import { fail, isHotlineError } from '../../shared/errors.js';
+import { audit } from '../../modules/audit/audit.service.js';
+import type { AuditTables } from '../../modules/audit/audit.tables.js';
+import type { Actor, AuditEntry } from '../../modules/audit/audit.types.js';
 import { refuseCredentials, type UserRepository } from '../../modules/users/users.service.js';
 import type { Principal } from '../../modules/users/users.types.js';
 
@@ -51,12 +56,31 @@ function bearer(req: FastifyRequest): string {
  * onRequest hook: resolves the bearer token to a principal (401 `unauthorized` for a missing,
  * unknown or revoked token, or one whose user is disabled) and sets `req.principal`.
  */
-export function authenticate(ctx: { users: UserRepository }) {
+export function authenticate(ctx: { users: UserRepository; db: Kysely<AuditTables>; clock: Clock }) {
   return async (req: FastifyRequest): Promise<void> => {
-    const p = await ctx.users.authenticate(bearer(req));
+    let p: Principal;
+    try {
+      p = await ctx.users.authenticate(bearer(req));
+    } catch (e) {
+      // A failed authentication is evidence (who tried, from where): recorded, never the token.
+      if (isHotlineError(e) && e.code === 'unauthorized') {
+        await audit.record(ctx.db, {
+          actor: { who: 'anonymous', address: req.ip }, action: 'auth.failed',
+          details: { method: req.method, route: req.routeOptions.url ?? req.url.split('?')[0] },
+        }, ctx.clock.now());
+      }
+      throw e;
+    }
     if (p.role === 'peer') fail('forbidden', `"${p.user}" is an account of peer ${p.peer ?? '?'}: it may use TAXII (/taxii2/) only, not the REST API`);
-    req.principal = p;
+    // Who acts and from where, for the audit trail (modules/audit).
+    req.principal = Object.freeze({ ...p, via: { who: p.user, address: req.ip } });
   };
+}
+
+/** The actor of a request for the audit trail: its principal's (the user, the IP address). */
+export function actorOf(req: FastifyRequest): Actor {
+  const p = principalOf(req);
+  return p.via ?? { who: p.user, address: req.ip };
 }
 
 /** The request's principal; fails closed if the route forgot `onRequest: authenticate(ctx)`. */
@@ -64,4 +88,13 @@ export function principalOf(req: FastifyRequest): Principal {
   const p = req.principal;
   if (p === null || p === undefined) fail('internal', `Route ${req.routeOptions.url ?? req.url} has no authentication; add onRequest: authenticate(ctx)`);
   return p;
+}
+
+/**
+ * Records what a request did in the audit trail, in a transaction of its own (for actions that are
+ * not one transaction: peer changes, grants, transcripts, feed runs); actions that are one
+ * transaction record inside it (their module does, given {@link actorOf}).
+ */
+export async function auditRequest(ctx: { db: Kysely<AuditTables>; clock: Clock }, req: FastifyRequest, e: Omit<AuditEntry, 'actor'>): Promise<void> {
+  await audit.record(ctx.db, { ...e, actor: actorOf(req) }, ctx.clock.now());
 }

@@ -57,6 +57,7 @@ export async function sendPong(deps: DirectoryDeps, input: PongInput, as: Princi
     to: ping.peer, kind: 'pong', channel: ping.channel as Channel, priority: (msg?.priority ?? 'routine') as Priority, tlp: 'green',
     case: ping.case_id, in_reply_to: ping.id,
     body: composeBody('pong', { fields: { officer }, text: input.text ?? `Pong: ${officer}, on duty at ${deps.self.party}, received the ping test.`, lang: 'en' }),
+    ...(as.via === undefined ? {} : { actor: as.via }),
   });
 }
 

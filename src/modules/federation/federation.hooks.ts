@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Transaction } from 'kysely';
 import type { FederationTables } from './federation.tables.js';
 import type { Envelope } from './federation.types.js';
+import type { Actor } from '../audit/audit.types.js';
 
 // Kysely's CommonJS build, the one the store is opened with (adapters/storage/sqlite.ts): importing
 // its ES build here would load Kysely's ~260 files a second time in every CLI verb (bench:cli).
@@ -13,6 +14,8 @@ export interface StoredMessage {
   direction: 'in' | 'out';
   hash: string;
   storedAt: number;
+  /** Outbound, queued by a person: who and from where (the audit hook records it). Never set inbound. */
+  actor?: Actor;
 }
 
 /**

@@ -9,6 +9,7 @@ import { runHooks, type MessageHook } from './federation.hooks.js';
 import { lockLink } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
+import type { Actor } from '../audit/audit.types.js';
 import type { Attachment, Channel, Envelope, Kind, Limits, Priority, Self, Tlp } from './federation.types.js';
 
 export interface OutboxDeps {
@@ -34,6 +35,8 @@ export interface Draft {
   case?: string;
   in_reply_to?: string | null;
   attachments?: Attachment[];
+  /** Who queued it and from where, when a person did (the audit hook records it); absent for the node's own messages. */
+  actor?: Actor;
 }
 
 /** Most drafts committed in one transaction. */
@@ -203,7 +206,7 @@ async function append(
   const text = canonicalJson(env);
   const hash = sha256Hex(text);
   // The hooks' check and apply in one savepoint: a refusal undoes what they wrote and takes no seq.
-  await runHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now });
+  await runHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now, ...(draft.actor === undefined ? {} : { actor: draft.actor }) });
   const row: MessagesTable = {
     id, direction: 'out', from_party: env.from, to_party: env.to, seq, hash, kind: env.kind, channel: env.channel,
     case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at,

@@ -7,11 +7,15 @@ import { normaliseLink } from './federation.links.js';
 import type { PinnedKey } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
 import { GENESIS_HASH, type Envelope, type Self } from './federation.types.js';
+import { verifyAudit } from '../audit/audit.service.js';
+import type { AuditProblem } from '../audit/audit.types.js';
+import type { AuditTables } from '../audit/audit.tables.js';
 
 /** Stable codes of what {@link verifyStore} can find wrong. */
 export type VerifyProblemCode =
   | 'bad_signature' | 'hash_mismatch' | 'not_canonical' | 'field_mismatch' | 'seq_gap'
-  | 'prev_mismatch' | 'bad_receipt' | 'link_head_mismatch' | 'unknown_peer';
+  | 'prev_mismatch' | 'bad_receipt' | 'link_head_mismatch' | 'unknown_peer'
+  | AuditProblem['code'];
 
 /** One thing wrong, and where: e.g. `link us→ru seq 5 (id 0190…)` or `link us→ru`. */
 export interface VerifyProblem {
@@ -36,6 +40,8 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Problems found beyond `maxProblems`, counted but not listed. */
   omitted: number;
+  /** The audit trail (modules/audit): how many records, the last one's hash; its first bad record is in `problems`. */
+  audit: { records: number; head_hash: string };
 }
 
 /** What {@link verifyStore} reads: the store, this node's identity and keys, and paging knobs. */
@@ -95,7 +101,16 @@ export async function verifyStore(deps: VerifyDeps): Promise<VerifyReport> {
   }
   v.endLink();
   for (const l of linkRows.values()) v.emptyLink(l);
-  return v.report();
+  // The audit trail: whole and unchanged (the first changed, removed or reordered record is named).
+  // A node's store holds the audit tables too (Kysely's table types are invariant, hence the cast).
+  const audit = await verifyAudit(deps.db as unknown as Kysely<AuditTables>, pageSize);
+  const report = v.report();
+  if (audit.problem === null) return { ...report, audit: { records: audit.records, head_hash: audit.head_hash } };
+  const p = audit.problem;
+  return {
+    ...report, ok: false, audit: { records: audit.records, head_hash: audit.head_hash },
+    problems: [...report.problems, { where: `audit record #${p.seq}${p.id === null ? '' : ` (id ${p.id})`}`, code: p.code, message: p.message }],
+  };
 }
 
 const linkKey = (from: string, to: string): string => `${from}\u0000${to}`;
@@ -198,7 +213,7 @@ class Verifier {
     }
   }
 
-  report(): VerifyReport {
+  report(): Omit<VerifyReport, 'audit'> {
     const key = (l: VerifiedLink): string => linkKey(l.from, l.to);
     const links = [...this.links].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     return { ok: this.problems.length === 0 && this.omitted === 0, links, problems: this.problems, omitted: this.omitted };

@@ -13,6 +13,7 @@ import { checkRedRecipients, readableEnvelope, readableView, recipientsOf, sende
 import { composeBody } from '../templates/templates.service.js';
 import type { CasesTables } from '../cases/cases.tables.js';
 import type { Acknowledged } from '../cases/cases.types.js';
+import { recordAuditNow } from '../audit/audit.service.js';
 
 /** What a person sends with `hotline send` or POST /api/v1/messages. */
 export interface SendInput {
@@ -117,6 +118,7 @@ export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal
   checkRedRecipients(tlp, body);
   return enqueue(deps, {
     to: input.to, kind, channel, priority, tlp, body,
+    ...(as?.via === undefined ? {} : { actor: as.via }),
     ...(input.case === undefined ? {} : { case: input.case }),
     ...(input.in_reply_to === undefined ? {} : { in_reply_to: input.in_reply_to }),
   });
@@ -208,6 +210,13 @@ export async function show(db: Kysely<FederationTables>, id: string, as?: Princi
   if (as === undefined) return { message, envelope };
   const readable = readableView(as, message);
   if (readable === undefined) fail('not_found', `No message ${id} on this node`);
+  if (readable.tlp === 'red' && readable.redacted === undefined && as.via !== undefined) {
+    // A person read a TLP:RED body: the audit trail says who, when and from where (never the body).
+    await recordAuditNow(db, {
+      actor: as.via, action: 'message.read_red', subject: row.id,
+      details: { from: row.from_party, to: row.to_party, channel: row.channel, case: row.case_id, direction: row.direction },
+    });
+  }
   return { message: readable, envelope: readableEnvelope(as, message, envelope) };
 }
 

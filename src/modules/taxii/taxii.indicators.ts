@@ -158,9 +158,10 @@ export async function sendIndicatorsReport(deps: OutboxDeps, input: SendIndicato
     if (as !== undefined) body.sender = as.user;
     if (input.recipients !== undefined) body.recipients = [...input.recipients];
     checkRedRecipients(tlp, body);
-    const env = await enqueue(deps, indicatorsDraft(input.to, text, {
+    const draft = indicatorsDraft(input.to, text, {
       tlp, body, priority: (input.priority ?? 'routine') as Envelope['priority'], ...(caseId === undefined ? {} : { case: caseId }),
-    }));
+    });
+    const env = await enqueue(deps, as?.via === undefined ? draft : { ...draft, actor: as.via });
     caseId ??= env.case;
     out.push(env);
   }

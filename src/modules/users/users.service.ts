@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { sha256Hex } from '../../shared/canonical.js';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
@@ -7,6 +7,8 @@ import { isUuid, uuidv7 } from '../../shared/ids.js';
 import { CHANNELS, type Channel } from '../federation/federation.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { NODE_ACTOR, type Actor, type AuditEntry } from '../audit/audit.types.js';
 import {
   ADMIN_DISPLAY_NAME, ADMIN_NAME, DISPLAY_NAME_MAX, NODE_ADMIN, ROLES, USER_NAME,
   type NewToken, type Principal, type Role, type TokenInfo, type User,
@@ -120,8 +122,16 @@ export class UserRepository {
     this.adminHash = Buffer.from(deps.adminTokenSha256, 'hex');
   }
 
-  /** Adds a user; refuses a taken or reserved name, an unknown role, a bad channel list. */
-  async add(input: NewUser): Promise<User> {
+  /** Audit `e` in the caller's transaction (users' changes are recorded with them). */
+  private audit(trx: Transaction<UsersTables>, e: AuditEntry): Promise<void> {
+    return recordAudit(trx, e, this.deps.clock.now());
+  }
+
+  /**
+   * Adds a user; refuses a taken or reserved name, an unknown role, a bad channel list. `actor`:
+   * who does it, for the audit trail (recorded in the same transaction).
+   */
+  async add(input: NewUser, actor: Actor = NODE_ACTOR): Promise<User> {
     const name = checkUserName(input.name);
     if (name === ADMIN_NAME) fail('invalid_argument', `"${ADMIN_NAME}" is reserved for the node administrator (the token in <home>/admin.token)`);
     if (!(ROLES as readonly string[]).includes(input.role)) fail('invalid_argument', `Unknown role "${input.role}"; use one of: ${ROLES.join(', ')}`);
@@ -146,6 +156,7 @@ export class UserRepository {
         if (pinned === undefined) fail('unknown_peer', `No peer "${peer}" is pinned on this node; add it first with "hotline peer add"`);
       }
       await trx.insertInto('users').values(row).execute();
+      await this.audit(trx, { actor, action: 'user.add', subject: name, details: { role, channels, ...(peer === null ? {} : { peer }) } });
     });
     return toUser(row);
   }
@@ -167,24 +178,30 @@ export class UserRepository {
   }
 
   /** Changes a user's display name; refuses an unknown user (`unknown_user`) and an edit that changes nothing. */
-  async edit(name: string, change: UserEdit): Promise<User> {
+  async edit(name: string, change: UserEdit, actor: Actor = NODE_ACTOR): Promise<User> {
     if (change.display_name === undefined) fail('invalid_argument', 'Say what to change, e.g. --display-name "Ivan Petrov"');
     const displayName = checkDisplayName(change.display_name);
     await this.require(name);
-    await this.deps.db.updateTable('users').set({ display_name: displayName }).where('name', '=', name).execute();
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ display_name: displayName }).where('name', '=', name).execute();
+      await this.audit(trx, { actor, action: 'user.edit', subject: name, details: { display_name: displayName } });
+    });
     return this.require(name);
   }
 
   /** Disables a user: its tokens stop working at once. Disabling twice keeps the first time. */
-  async disable(name: string): Promise<User> {
+  async disable(name: string, actor: Actor = NODE_ACTOR): Promise<User> {
     await this.require(name);
-    await this.deps.db.updateTable('users').set({ disabled_at: this.deps.clock.now() })
-      .where('name', '=', name).where('disabled_at', 'is', null).execute();
+    await this.deps.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('users').set({ disabled_at: this.deps.clock.now() })
+        .where('name', '=', name).where('disabled_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) await this.audit(trx, { actor, action: 'user.disable', subject: name });
+    });
     return this.require(name);
   }
 
   /** Creates a token for an enabled user; the secret is returned here and never again. */
-  async createToken(userName: string): Promise<NewToken> {
+  async createToken(userName: string, actor: Actor = NODE_ACTOR): Promise<NewToken> {
     const user = await this.require(userName);
     if (user.disabled_at !== null) fail('invalid_argument', `User "${user.name}" is disabled (since ${user.disabled_at}); a token for it would not work`);
     const now = this.deps.clock.now();
@@ -192,7 +209,11 @@ export class UserRepository {
     const row: TokensTable = {
       id: uuidv7(now), user_name: user.name, secret_sha256: sha256Hex(secret), created_at: now, last_used_at: null, revoked_at: null,
     };
-    await this.deps.db.insertInto('tokens').values(row).execute();
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.insertInto('tokens').values(row).execute();
+      // The token's id and user: never its secret, nor its hash.
+      await this.audit(trx, { actor, action: 'token.create', subject: row.id, details: { user: user.name } });
+    });
     return { ...toToken(row), secret };
   }
 
@@ -203,9 +224,12 @@ export class UserRepository {
   }
 
   /** Revokes a token; revoking twice keeps the first time. */
-  async revokeToken(id: string): Promise<TokenInfo> {
+  async revokeToken(id: string, actor: Actor = NODE_ACTOR): Promise<TokenInfo> {
     if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a token id (a UUID, as "hotline token list" shows it)`);
-    await this.deps.db.updateTable('tokens').set({ revoked_at: this.deps.clock.now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    await this.deps.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('tokens').set({ revoked_at: this.deps.clock.now() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) await this.audit(trx, { actor, action: 'token.revoke', subject: id });
+    });
     const r = await this.deps.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
     if (r === undefined) fail('not_found', `No token ${id} on this node; see "hotline token list"`);
     return toToken(r);

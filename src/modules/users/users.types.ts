@@ -1,4 +1,5 @@
 import { CHANNELS, type Channel } from '../federation/federation.types.js';
+import type { Actor } from '../audit/audit.types.js';
 
 export const ROLES = ['admin', 'officer', 'peer'] as const;
 /**
@@ -23,6 +24,12 @@ export interface Principal {
   readonly token?: string;
   /** Role `peer`: the party whose account this is. */
   readonly peer?: string;
+  /**
+   * Who acts and from where, for the audit trail (modules/audit): set by the adapters (REST: the
+   * user and the request's IP address; CLI: the user or `cli:<os user>`, and `cli`). What a person
+   * does with a principal that has it is recorded; the node's own work has none.
+   */
+  readonly via?: Actor;
 }
 
 /** The display name of the node administrator (it has no user record): what its acknowledgements name. */

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 import { readJson } from './peer.js';
 
 export function register(program: Command, cli: Cli): void {
@@ -17,6 +18,7 @@ export function register(program: Command, cli: Cli): void {
       const file = await exportEnvelopes(ctx, o.to, o.fromSeq === undefined ? {} : { fromSeq: Number(o.fromSeq) });
       writeFileSync(o.out, `${JSON.stringify(file, null, 2)}\n`, { mode: PRIVATE_FILE });
       const seqs = file.envelopes.map((e) => e.seq);
+      await auditCli(ctx, { action: 'export', subject: o.to, details: { envelopes: seqs.length, ...(seqs.length > 0 ? { from_seq: seqs[0], to_seq: seqs.at(-1) } : {}) } });
       cli.out.print(
         `Wrote ${file.envelopes.length} envelope(s) for ${o.to}${seqs.length > 0 ? ` (seq ${seqs[0]}..${seqs.at(-1)})` : ''} to ${o.out}`,
         { to: o.to, out: o.out, envelopes: file.envelopes.length, seqs },

@@ -4,6 +4,7 @@ import type { Collection, Grant } from '../../../modules/taxii/taxii.collections
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 
 async function describeCollection(c: Collection, grants: readonly Grant[], url: string): Promise<string> {
   const { API_ROOT } = await import('../../http/taxii/taxii.routes.js');
@@ -38,6 +39,7 @@ export function register(program: Command, cli: Cli): void {
       const c = await ctx.taxii.collections.add({
         alias, channel: o.channel, tlp: o.tlp, ...(o.title === undefined ? {} : { title: o.title }), ...(o.description === undefined ? {} : { description: o.description }),
       });
+      await auditCli(ctx, { action: 'collection.add', subject: c.id, details: { alias: c.alias, channel: c.channel } });
       cli.out.print(`${await describeCollection(c, [], ctx.config.url)}\nNext: hotline collection grant ${c.alias} --user NAME --read --write`, c);
     }));
 
@@ -75,6 +77,7 @@ export function register(program: Command, cli: Cli): void {
         const rights = o.revoke === true ? { read: false, write: false } : { read: o.read === true, write: o.write === true };
         const grants = await ctx.taxii.collections.grant(id, subject, rights);
         const c = await ctx.taxii.collections.require(id);
+        await auditCli(ctx, { action: 'grant', subject: c.id, details: { alias: c.alias ?? null, grantee: subject, ...rights } });
         cli.out.print(await describeCollection(c, grants, ctx.config.url), { ...c, grants });
       }));
 }

@@ -6,6 +6,7 @@ import { POSITIONS, type Contact, type Notify, type Position, type RotaStep } fr
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 
 const service = (): Promise<typeof import('../../../modules/directory/directory.service.js')> => import('../../../modules/directory/directory.service.js');
 const publishing = (): Promise<typeof import('../../../modules/directory/directory.publish.js')> => import('../../../modules/directory/directory.publish.js');
@@ -68,6 +69,7 @@ export function register(program: Command, cli: Cli): void {
           ...(o.phone === undefined ? {} : { phone: o.phone }),
           ...(o.email === undefined ? {} : { email: o.email }),
         });
+        await auditCli(ctx, { action: 'contact.add', subject: c.id, details: { channel: c.channel } });
         cli.out.print(`Added contact ${c.id} on ${c.channel}: ${contactLine(c)}\nPeers see it after "hotline directory publish".`, c);
       }));
 
@@ -91,6 +93,7 @@ export function register(program: Command, cli: Cli): void {
     .action((id: string) => withNode(cli.home(), async (ctx) => {
       const { removeContact } = await service();
       const c = await removeContact(ctx, id);
+      await auditCli(ctx, { action: 'contact.remove', subject: c.id, details: { channel: c.channel } });
       cli.out.print(`Removed contact ${c.id} (${c.name}) from ${c.channel}`, { removed: c });
     }));
 
@@ -118,6 +121,8 @@ export function register(program: Command, cli: Cli): void {
       ...(o.backup === undefined ? {} : { backup: o.backup }),
       ...(o.supervisor === undefined ? {} : { supervisor: o.supervisor }),
     });
+    // The positions' contact ids, never their webhook URLs (they may carry a secret).
+    await auditCli(ctx, { action: 'rota.set', subject: o.channel!, details: { primary: o.primary!, backup: o.backup ?? null, supervisor: o.supervisor ?? null } });
     cli.out.print(() => chainText(o.channel!, chain), { channel: o.channel, chain });
   }));
 
@@ -146,6 +151,7 @@ export function register(program: Command, cli: Cli): void {
     .action(() => withNode(cli.home(), async (ctx) => {
       const { publishDirectory } = await publishing();
       const r = await publishDirectory(ctx);
+      await auditCli(ctx, { action: 'directory.publish' });
       cli.out.print(() => publishText(r), r);
       if (r.failed.length > 0) cli.setExitCode(1);
     }));

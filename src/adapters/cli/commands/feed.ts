@@ -10,6 +10,7 @@ import { FEED_FORMATS, formatReject, type FeedFormat } from '../../../modules/fe
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 
 /** The input as a stream of bytes: a file, stdin (`-`) or an http(s) URL; its size when known. */
 export async function openInput(input: string): Promise<{ stream: AsyncIterable<Buffer | string>; size: number | null }> {
@@ -93,6 +94,7 @@ export function register(program: Command, cli: Cli): void {
             routed: [...r.peers.map((p) => `${p.party} ${p.records}`), `domestic ${r.domestic.records}`].join(', '),
           }),
         }).finally(() => bar?.stop());
+        await auditCli(ctx, { action: 'feed.run', subject: id, details: { source: o.source ?? (input === '-' ? 'stdin' : basename(input.split('?')[0]!)), format: o.format, tlp: o.tlp, dry_run: o.dryRun === true, records: report.records, rejected: report.rejected } });
         cli.out.print(describeRun(id, report, o.dryRun === true ? 'dry run: nothing sent or stored' : undefined), { id, dry_run: o.dryRun === true, report });
       }));
 

@@ -8,6 +8,7 @@ import type { LinksTable } from '../../../modules/federation/federation.tables.j
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 
 /**
  * Reads a JSON file (or standard input for "-"): UTF-8 only, so a file that is not is refused
@@ -101,6 +102,7 @@ export function register(program: Command, cli: Cli): void {
         ...(expectFingerprint === undefined ? {} : { expectFingerprint }),
         ...(o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) as Channel[] }),
       });
+      await auditCli(ctx, { action: 'peer.add', subject: p.party, details: { url: p.url, channels: p.channels, fingerprint: d.fingerprint } });
       const note = o.fingerprint !== undefined ? 'matches the one given' : expectFingerprint !== undefined ? 'confirmed at the terminal' : 'NOT confirmed (trust on first use): compare it with ' + p.party + ' by phone';
       cli.out.print(`Pinned ${p.party} (${p.name}) at ${p.url}\nFingerprint ${d.fingerprint}: ${note}.`, p);
     }));
@@ -134,6 +136,7 @@ export function register(program: Command, cli: Cli): void {
     .action((party: string, o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
       const { setPeerDeadlines } = await import('../../../modules/deadlines/deadlines.service.js');
       const deadlines = await setPeerDeadlines(ctx, party, o);
+      await auditCli(ctx, { action: 'peer.deadlines', subject: party, details: { ...deadlines } });
       cli.out.print(`Ack deadlines agreed with ${party}: ${Object.entries(deadlines).map(([k, v]) => `${k} ${v} min`).join(', ')}`, { party, deadlines });
     }));
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { cliActor } from '../actor.js';
 
 /** `hotline token create|list|revoke`: API tokens; a token acts as its user, with its channels. */
 export function register(program: Command, cli: Cli): void {
@@ -11,7 +12,7 @@ export function register(program: Command, cli: Cli): void {
     .description('create an API token for a user; its secret is printed once, here')
     .requiredOption('--user <name>', 'the user the token acts as')
     .action((o: { user: string }) => withNode(cli.home(), async (ctx) => {
-      const t = await ctx.users.createToken(o.user);
+      const t = await ctx.users.createToken(o.user, cliActor());
       const u = await ctx.users.require(t.user);
       cli.out.print([
         `Token   ${t.id}`,
@@ -34,7 +35,7 @@ export function register(program: Command, cli: Cli): void {
     .description('revoke a token: it stops working at once')
     .argument('<id>')
     .action((id: string) => withNode(cli.home(), async (ctx) => {
-      const t = await ctx.users.revokeToken(id);
+      const t = await ctx.users.revokeToken(id, cliActor());
       cli.out.print(`Revoked token ${t.id} of ${t.user} (at ${t.revoked_at ?? '?'})`, t);
     }));
 }

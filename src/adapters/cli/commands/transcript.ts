@@ -6,6 +6,7 @@ import type { TranscriptReport } from '../../../modules/transcripts/transcripts.
 import { EXIT, table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { auditCli } from '../actor.js';
 import { actingAs } from './user.js';
 
 /** `hotline transcript --case ID --out FILE [--as USER] [--include-red]`. */
@@ -20,6 +21,7 @@ export function register(program: Command, cli: Cli): void {
       const { buildTranscript, transcriptText } = await import('../../../modules/transcripts/transcripts.service.js');
       const t = await buildTranscript(ctx, o.case, { viewer: await actingAs(ctx, o.as), includeRed: o.includeRed === true });
       writeFileSync(o.out, transcriptText(t), { mode: PRIVATE_FILE });
+      await auditCli(ctx, { action: 'transcript', subject: t.case, details: { messages: t.messages.length, withheld: t.withheld.length, include_red: o.includeRed === true } }, o.as);
       const own = t.keys.find((k) => k.public_key === t.exporter_key);
       const summary = {
         out: o.out, case: t.case, messages: t.messages.length, withheld: t.withheld.length,

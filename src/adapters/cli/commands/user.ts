@@ -4,6 +4,7 @@ import { NODE_ADMIN, type Principal, type User } from '../../../modules/users/us
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
+import { cliActor } from '../actor.js';
 
 function describeUser(u: User): string {
   return `${u.name}${u.display_name === null ? '' : ` (${u.display_name})`}  ${u.role}${u.peer === undefined ? '' : ` of peer ${u.peer}`}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
@@ -24,7 +25,7 @@ export function register(program: Command, cli: Cli): void {
       const u = await ctx.users.add({
         name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }), ...(o.peer === undefined ? {} : { peer: o.peer }),
         ...(o.displayName === undefined ? {} : { display_name: o.displayName }),
-      });
+      }, cliActor());
       cli.out.print(`Added ${describeUser(u)}\nNext: hotline token create --user ${u.name}`, u);
     }));
 
@@ -33,7 +34,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<name>')
     .option('--display-name <name>', 'e.g. "Ivan Petrov"')
     .action((name: string, o: { displayName?: string }) => withNode(cli.home(), async (ctx) => {
-      const u = await ctx.users.edit(name, o.displayName === undefined ? {} : { display_name: o.displayName });
+      const u = await ctx.users.edit(name, o.displayName === undefined ? {} : { display_name: o.displayName }, cliActor());
       cli.out.print(`Changed ${describeUser(u)}`, u);
     }));
 
@@ -49,12 +50,14 @@ export function register(program: Command, cli: Cli): void {
     .description('disable a user: every token of it stops working at once')
     .argument('<name>')
     .action((name: string) => withNode(cli.home(), async (ctx) => {
-      const u = await ctx.users.disable(name);
+      const u = await ctx.users.disable(name, cliActor());
       cli.out.print(`Disabled ${describeUser(u)}`, u);
     }));
 }
 
 /** The principal a command acts as: the user named with `--as`, else the node administrator. */
 export async function actingAs(ctx: NodeContext, as: string | undefined): Promise<Principal> {
-  return as === undefined ? NODE_ADMIN : ctx.users.principalFor(as);
+  const p = as === undefined ? NODE_ADMIN : await ctx.users.principalFor(as);
+  // What a person does through the CLI is recorded in the audit trail as them, from "cli".
+  return Object.freeze({ ...p, via: cliActor(as) });
 }

@@ -7,7 +7,7 @@ import { collect, verifyTranscriptFile } from './transcript.js';
 
 export function register(program: Command, cli: Cli): void {
   program.command('verify')
-    .description("check every stored envelope's signature and every link's hash chain and sequence; "
+    .description("check every stored envelope's signature, every link's hash chain and sequence, and the audit trail's chain; "
       + 'with FILE, check a case transcript instead (no home needed)')
     .argument('[file]', 'a transcript written by "hotline transcript"')
     .option('--expect-fingerprint <party=digits>', 'with FILE: the fingerprint you know for a party (repeatable); any other key fails', collect)
@@ -25,7 +25,7 @@ function verifyHome(cli: Cli): Promise<void> {
     cli.out.print(() => {
       const links = table(['LINK', 'MESSAGES', 'LAST SEQ', 'HEAD HASH'],
         report.links.map((l) => [`${l.from}→${l.to}`, String(l.messages), String(l.last_seq), l.head_hash]));
-      const verdict = report.ok ? 'OK: every signature, hash chain and receipt verifies.'
+      const verdict = report.ok ? `OK: every signature, hash chain and receipt verifies, and the audit trail (${report.audit.records} record(s)) is whole and unchanged.`
         : `FAILED: ${report.problems.length + report.omitted} problem(s)\n${report.problems.map((p) => `  ${p.where}: ${p.code}: ${p.message}`).join('\n')}`;
       return `${links}\n\n${verdict}`;
     }, report);

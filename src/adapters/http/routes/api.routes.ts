@@ -8,7 +8,7 @@ import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
 import { fail } from '../../../shared/errors.js';
-import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const SendBody = Type.Object({
   to: Type.String({ description: 'Party id of a pinned peer' }),
@@ -70,6 +70,7 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
         ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
         ...(b.channels === undefined ? {} : { channels: b.channels as never }),
       });
+      await auditRequest(ctx, req, { action: 'peer.add', subject: peer.party, details: { url: peer.url, channels: peer.channels, fingerprint: peer.keys.at(-1)?.fingerprint ?? null } });
       return reply.status(201).send(peer);
     });
 

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { listOverdue, MAX_DEADLINE_MIN, setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
-import { authenticate, principalOf, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireRole } from '../auth.js';
 
 const OverdueQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -39,6 +39,8 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
     const party = (req.params as { party: string }).party;
-    return { party, deadlines: await setPeerDeadlines(ctx, party, req.body as Static<typeof DeadlinesBody>) };
+    const deadlines = await setPeerDeadlines(ctx, party, req.body as Static<typeof DeadlinesBody>);
+    await auditRequest(ctx, req, { action: 'peer.deadlines', subject: party, details: { ...deadlines } });
+    return { party, deadlines };
   });
 }

@@ -9,7 +9,7 @@ import { listPings, pingById, reachability, sendPing, sendPong } from '../../../
 import { addContact, listContacts, removeContact, rotaFor, setRota } from '../../../modules/directory/directory.service.js';
 import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
 import { holdsChannel } from '../../../modules/users/users.access.js';
-import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const Channel = Type.String({ enum: [...CHANNELS] });
 const Id = Type.Object({ id: Type.String() });
@@ -77,6 +77,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
       const r = await publishDirectory(ctx);
+      await auditRequest(ctx, req, { action: 'directory.publish' });
       onQueued();
       return reply.status(202).send(r);
     });
@@ -91,13 +92,17 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.post('/api/v1/contacts', { ...auth, schema: { tags, summary: 'Add a point of contact to this node\'s directory', security, body: ContactBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      return reply.status(201).send(await addContact({ db, self: ctx.self, clock: ctx.clock }, req.body as Static<typeof ContactBody>));
+      const c = await addContact({ db, self: ctx.self, clock: ctx.clock }, req.body as Static<typeof ContactBody>);
+      await auditRequest(ctx, req, { action: 'contact.add', subject: c.id, details: { channel: c.channel } });
+      return reply.status(201).send(c);
     });
 
   app.delete('/api/v1/contacts/:id', { ...auth, schema: { tags, summary: 'Remove a point of contact (refused while a rota names it)', security, params: Id } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return { removed: await removeContact({ db, self: ctx.self, clock: ctx.clock }, (req.params as { id: string }).id) };
+      const removed = await removeContact({ db, self: ctx.self, clock: ctx.clock }, (req.params as { id: string }).id);
+      await auditRequest(ctx, req, { action: 'contact.remove', subject: removed.id, details: { channel: removed.channel } });
+      return { removed };
     });
 
   app.get('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'This node\'s escalation chain on a channel: primary, backup, supervisor', security, params: Type.Object({ channel: Channel }) } },
@@ -111,7 +116,11 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
     async (req) => {
       requireRole(principalOf(req), 'admin');
       const { channel } = req.params as { channel: string };
-      return { channel, chain: await setRota({ db, self: ctx.self, clock: ctx.clock }, { channel, ...(req.body as Static<typeof RotaBody>) }) };
+      const b = req.body as Static<typeof RotaBody>;
+      const chain = await setRota({ db, self: ctx.self, clock: ctx.clock }, { channel, ...b });
+      // The positions' contact ids, never their webhook URLs (they may carry a secret).
+      await auditRequest(ctx, req, { action: 'rota.set', subject: channel, details: { primary: b.primary, backup: b.backup ?? null, supervisor: b.supervisor ?? null } });
+      return { channel, chain };
     });
 
   app.post('/api/v1/pings', { ...auth, schema: { tags, summary: 'Send a ping test to a peer on a channel; its on-duty officer answers with a pong', security, body: PingBody } },

@@ -13,7 +13,7 @@ import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js'
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
 import { expectedRecords, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
 import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
-import { authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const UploadQuery = Type.Object({
   format: Type.Optional(Type.String({ enum: [...FEED_FORMATS] })),
@@ -97,6 +97,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueu
         runner.release();
         throw e;
       }
+      await auditRequest(ctx, req, { action: 'feed.run', subject: id, details: { source: q.source ?? 'upload', format: q.format ?? 'auto', bytes, tlp: q.tlp ?? 'amber' } });
       return reply.status(202).header('location', `/api/v1/feed-runs/${id}`).send({ id, state: 'running', bytes });
     });
   });

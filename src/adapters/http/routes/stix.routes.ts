@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { sendIndicatorsReport } from '../../../modules/taxii/taxii.indicators.js';
-import { authenticate, principalOf, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireRole } from '../auth.js';
 
 const SendIndicatorsBody = Type.Object({
   to: Type.String({ description: 'The peer' }),
@@ -57,7 +57,9 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
   app.post('/api/v1/collections', { onRequest, schema: { tags: ['stix'], summary: 'Add a TAXII collection (admin)', security, body: AddCollectionBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      return reply.status(201).send(await ctx.taxii.collections.add(req.body as Static<typeof AddCollectionBody>));
+      const c = await ctx.taxii.collections.add(req.body as Static<typeof AddCollectionBody>);
+      await auditRequest(ctx, req, { action: 'collection.add', subject: c.id, details: { alias: c.alias, channel: c.channel } });
+      return reply.status(201).send(c);
     });
 
   app.get('/api/v1/collections/:id/grants', { onRequest, schema: { tags: ['stix'], summary: 'Who may read and write a collection (admin)', security, params: Type.Object({ id: Type.String() }) } },
@@ -70,6 +72,8 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
     async (req) => {
       requireRole(principalOf(req), 'admin');
       const b = req.body as Static<typeof GrantBody>;
-      return { grants: await ctx.taxii.collections.grant((req.params as { id: string }).id, b.subject, { read: b.read, write: b.write }) };
+      const grants = await ctx.taxii.collections.grant((req.params as { id: string }).id, b.subject, { read: b.read, write: b.write });
+      await auditRequest(ctx, req, { action: 'grant', subject: (req.params as { id: string }).id, details: { grantee: b.subject, read: b.read, write: b.write } });
+      return { grants };
     });
 }

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { buildTranscript, transcriptText } from '../../../modules/transcripts/transcripts.service.js';
-import { authenticate, principalOf } from '../auth.js';
+import { auditRequest, authenticate, principalOf } from '../auth.js';
 
 const Params = Type.Object({ id: Type.String({ description: 'The case id (a UUID)' }) });
 
@@ -32,6 +32,8 @@ export function transcriptsRoutes(app: FastifyInstance, ctx: NodeContext): void 
   }, async (req, reply) => {
     const q = req.query as Static<typeof Query>;
     const t = await buildTranscript(ctx, (req.params as Static<typeof Params>).id, { viewer: principalOf(req), includeRed: q.include_red === true });
-    return reply.type('application/json; charset=utf-8').send(transcriptText(t));
+    const text = transcriptText(t);
+    await auditRequest(ctx, req, { action: 'transcript', subject: t.case, details: { messages: t.messages.length, withheld: t.withheld.length, include_red: q.include_red === true } });
+    return reply.type('application/json; charset=utf-8').send(text);
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { CHANNELS } from '../../../modules/federation/federation.types.js';
 import { ROLES } from '../../../modules/users/users.types.js';
-import { authenticate, principalOf, requireRole } from '../auth.js';
+import { actorOf, authenticate, principalOf, requireRole } from '../auth.js';
 
 const AddUserBody = Type.Object({
   name: Type.String({ description: 'Lower case: 2 to 32 of a-z, 0-9, ".", "_", "-", starting with a letter' }),
@@ -31,7 +31,10 @@ export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const tags = ['users'];
 
   app.get('/api/v1/me', { onRequest, schema: { tags, summary: 'The user and channels the token acts as', security } },
-    async (req) => principalOf(req));
+    async (req) => {
+      const { via: _via, ...p } = principalOf(req);
+      return p;
+    });
 
   app.get('/api/v1/users', { onRequest, schema: { tags, summary: 'Users of this node (admin)', security } },
     async (req) => {
@@ -43,19 +46,19 @@ export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
       const b = req.body as Static<typeof AddUserBody>;
-      return reply.status(201).send(await ctx.users.add(b));
+      return reply.status(201).send(await ctx.users.add(b, actorOf(req)));
     });
 
   app.patch('/api/v1/users/:name', { onRequest, schema: { tags, summary: "Change a user's display name (admin)", security, params: Type.Object({ name: Type.String() }), body: EditUserBody } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return ctx.users.edit((req.params as { name: string }).name, req.body as Static<typeof EditUserBody>);
+      return ctx.users.edit((req.params as { name: string }).name, req.body as Static<typeof EditUserBody>, actorOf(req));
     });
 
   app.post('/api/v1/users/:name/disable', { onRequest, schema: { tags, summary: "Disable a user: all of its tokens stop working (admin)", security, params: Type.Object({ name: Type.String() }) } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return ctx.users.disable((req.params as { name: string }).name);
+      return ctx.users.disable((req.params as { name: string }).name, actorOf(req));
     });
 
   app.get('/api/v1/tokens', { onRequest, schema: { tags, summary: 'API tokens, without their secrets (admin)', security, querystring: Type.Object({ user: Type.Optional(Type.String()) }) } },
@@ -67,12 +70,12 @@ export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.post('/api/v1/tokens', { onRequest, schema: { tags, summary: 'Create a token for a user; the secret is in this answer only (admin)', security, body: CreateTokenBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      return reply.status(201).send(await ctx.users.createToken((req.body as Static<typeof CreateTokenBody>).user));
+      return reply.status(201).send(await ctx.users.createToken((req.body as Static<typeof CreateTokenBody>).user, actorOf(req)));
     });
 
   app.delete('/api/v1/tokens/:id', { onRequest, schema: { tags, summary: 'Revoke a token (admin)', security, params: Type.Object({ id: Type.String() }) } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return ctx.users.revokeToken((req.params as { id: string }).id);
+      return ctx.users.revokeToken((req.params as { id: string }).id, actorOf(req));
     });
 }

@@ -10,6 +10,7 @@ import { migration as m0008 } from './0008_feeds.js';
 import { migration as m0009 } from './0009_taxii_indexes.js';
 import { migration as m0010 } from './0010_users_display_name.js';
 import { migration as m0014 } from './0014_sinks.js';
+import { migration as m0016 } from './0016_audit.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -38,6 +39,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0009_taxii_indexes': m0009,
   '0010_users_display_name': m0010,
   '0014_sinks': m0014,
+  '0016_audit': m0016,
 };
 
 /** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
