@@ -82,13 +82,16 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
     // A peer whose receipts stop verifying (a reinstalled node): an alert through the sinks, once per incident.
     onKeyMismatch: async (k) => {
+      const { keyMismatchAlert } = await import('./modules/alerts/alerts.render.js');
+      const alert = keyMismatchAlert(k, alerts);
       await notify({ db: ctx.db, clock: ctx.clock, notify: config.notify }, {
         message_id: `key-mismatch:${k.peer}`, step: String(k.at),
         payload: {
           type: 'key-mismatch', peer: k.peer, pinned_fingerprints: k.fingerprints, seq: k.seq, detected_at: new Date(k.at).toISOString(), error: k.error,
           action: `Call ${k.peer}'s administrator and compare fingerprints before anything else; delivery to ${k.peer} retries meanwhile.`,
+          alert,
         },
-        subject: `Key mismatch: ${k.peer}'s receipts no longer verify with its pinned key`,
+        subject: alert.subject,
       });
       deadlines.wake();
     },

@@ -153,6 +153,24 @@ export function preservationAlert(p: PreservationFacts, s: AlertSettings): Alert
   });
 }
 
+/** A peer's receipts stopped verifying with its pinned key (a reinstalled node, or an impostor). */
+export function keyMismatchAlert(k: { peer: string; fingerprints: readonly string[]; seq: number; at: number }, s: AlertSettings): Alert {
+  const lang = s.language;
+  return finish({
+    language: lang, time_zone: s.timeZone,
+    subject: words('subject.key_mismatch', lang, { peer: k.peer }),
+    headline: words('headline.key_mismatch', lang, { peer: k.peer }),
+    facts: [
+      { label: words('label.from', lang), value: k.peer },
+      ...k.fingerprints.map((f) => ({ label: words('label.pinned', lang), value: f })),
+      { label: words('label.sent', lang), value: utcTime(k.at) },
+    ],
+    content: [],
+    todo: [words('action.key_mismatch', lang, { peer: k.peer, command: `hotline peer show ${k.peer}` })],
+    ack_command: null, url: null,
+  });
+}
+
 /** The alert `hotline sink test NAME` sends. */
 export function testAlert(o: { node: string; sink: string; at: number }, s: AlertSettings): Alert {
   const lang = s.language;

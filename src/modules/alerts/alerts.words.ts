@@ -92,6 +92,19 @@ export const WORDS = {
     fr: 'prolongez-la ({command}) ou enregistrez la demande d\'entraide',
     es: 'prorróguela ({command}) o registre la solicitud de asistencia mutua',
   },
+  'subject.key_mismatch': {
+    en: '[hotline] Key mismatch: receipts from {peer} no longer verify with its pinned key',
+    ru: '[hotline] Несовпадение ключа: квитанции от {peer} не проверяются закреплённым ключом',
+  },
+  'headline.key_mismatch': {
+    en: 'A receipt from {peer} is signed by a key this node has not pinned: {peer} may have been reinstalled, or someone else answers at its address.',
+    ru: 'Квитанция от {peer} подписана ключом, который этот узел не закреплял: {peer} мог быть переустановлен, или по его адресу отвечает кто-то другой.',
+  },
+  'label.pinned': { en: 'Pinned fingerprint', ru: 'Закреплённый отпечаток' },
+  'action.key_mismatch': {
+    en: 'call the administrator of {peer} and compare fingerprints ({command}); delivery to {peer} retries meanwhile and nothing is sent to an unverified key',
+    ru: 'позвоните администратору {peer} и сверьте отпечатки ({command}); доставка в {peer} тем временем повторяется, и ничего не отправляется непроверенному ключу',
+  },
   'action.none': { en: 'nothing: this is a test', ru: 'ничего: это проверка', fr: 'rien : c\'est un test', es: 'nada: es una prueba' },
 } as const satisfies Record<string, Entry>;
 

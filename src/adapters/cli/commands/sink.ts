@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
+import { auditCli } from '../actor.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -34,6 +35,7 @@ export function register(program: Command, cli: Cli): void {
       const s = await (await alerts()).addSink(ctx.db, ctx.clock, {
         type: 'webhook', target: url, format: o.format, ...(secret === undefined ? {} : { secret }), ...(o.name === undefined ? {} : { name: o.name }),
       });
+      await auditCli(ctx, { action: 'sink.add', subject: s.name, details: { type: s.type, format: s.format } });
       cli.out.print(`Added sink ${s.name}: webhook ${s.target} (${s.format}${s.signed ? ', signed' : ''}). Try it: hotline sink test ${s.name}`, s);
     }));
 
@@ -43,6 +45,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--name <name>', 'what to call it (default: the address)')
     .action((address: string, o: { name?: string }) => withNode(cli.home(), async (ctx) => {
       const s = await (await alerts()).addSink(ctx.db, ctx.clock, { type: 'email', target: address, ...(o.name === undefined ? {} : { name: o.name }) });
+      await auditCli(ctx, { action: 'sink.add', subject: s.name, details: { type: s.type } });
       const relay = ctx.config.notify.smtp === undefined ? '\nNo SMTP relay is configured: set "notify.smtp" in hotline.json, or nothing is mailed to it.' : '';
       cli.out.print(`Added sink ${s.name}: e-mail to ${s.target}. Try it: hotline sink test ${s.name}${relay}`, s);
     }));
@@ -61,6 +64,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<name>')
     .action((name: string) => withNode(cli.home(), async (ctx) => {
       const s = await (await alerts()).removeSink(ctx.db, name);
+      await auditCli(ctx, { action: 'sink.remove', subject: s.name, details: { type: s.type } });
       cli.out.print(`Removed sink ${s.name} (${s.type} ${s.target})`, s);
     }));
 
@@ -70,6 +74,7 @@ export function register(program: Command, cli: Cli): void {
     .action((name: string) => withNode(cli.home(), async (ctx) => {
       const { sendTestAlert } = await import('../../sinks/test.js');
       const r = await sendTestAlert(ctx, name);
+      await auditCli(ctx, { action: 'sink.test', subject: name, details: { outcome: r.outcome } });
       if (r.outcome !== 'delivered') cli.setExitCode(1);
       cli.out.print(r.outcome === 'delivered' ? `Delivered: the test alert ${r.id} reached sink ${name}.` : `Failed [${r.error_code ?? 'error'}]: ${r.error ?? ''}`, r);
     }));

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { addSink, listSinks, removeSink, SINK_TYPES, WEBHOOK_FORMATS } from '../../../modules/alerts/alerts.sinks.js';
-import { authenticate, principalOf, requireRole } from '../auth.js';
+import { auditRequest, authenticate, principalOf, requireRole } from '../auth.js';
 
 const AddSinkBody = Type.Object({
   type: Type.String({ enum: [...SINK_TYPES] }),
@@ -29,19 +29,26 @@ export function sinksRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.post('/api/v1/sinks', { onRequest, schema: { tags, summary: 'Add an alert sink: a signed webhook, a Slack-style webhook or an e-mail address (admin)', security, body: AddSinkBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      return reply.status(201).send(await addSink(ctx.db, ctx.clock, req.body as Static<typeof AddSinkBody>));
+      const s = await addSink(ctx.db, ctx.clock, req.body as Static<typeof AddSinkBody>);
+      await auditRequest(ctx, req, { action: 'sink.add', subject: s.name, details: { type: s.type, format: s.format } });
+      return reply.status(201).send(s);
     });
 
   app.delete('/api/v1/sinks/:name', { onRequest, schema: { tags, summary: 'Remove an alert sink (admin)', security, params: Name } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return removeSink(ctx.db, (req.params as Static<typeof Name>).name);
+      const s = await removeSink(ctx.db, (req.params as Static<typeof Name>).name);
+      await auditRequest(ctx, req, { action: 'sink.remove', subject: s.name, details: { type: s.type } });
+      return s;
     });
 
   app.post('/api/v1/sinks/:name/test', { onRequest, schema: { tags, summary: 'Send a test alert to a sink now; the outcome (delivered, or failed with the error code) (admin)', security, params: Name } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
       const { sendTestAlert } = await import('../../sinks/test.js');
-      return sendTestAlert(ctx, (req.params as Static<typeof Name>).name);
+      const name = (req.params as Static<typeof Name>).name;
+      const r = await sendTestAlert(ctx, name);
+      await auditRequest(ctx, req, { action: 'sink.test', subject: name, details: { outcome: r.outcome } });
+      return r;
     });
 }
