@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { listOverdue, MAX_DEADLINE_MIN, setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
+import { peerAckPolicy, setPeerAckPolicy } from '../../../modules/deadlines/deadlines.policy.js';
+import { KINDS } from '../../../modules/federation/federation.types.js';
 import { authenticate, principalOf, requireRole } from '../auth.js';
 
 const OverdueQuery = Type.Object({
@@ -13,6 +15,10 @@ const Minutes = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEADLINE_M
 const DeadlinesBody = Type.Object({
   flash: Minutes, immediate: Minutes, priority: Minutes, routine: Minutes,
 }, { additionalProperties: false, minProperties: 1 });
+
+const PolicyBody = Type.Record(Type.String({ enum: [...KINDS] }), Type.String({ enum: ['person', 'none', 'default'] }), {
+  description: 'Per kind: person (waits for an acknowledgement), none (machine traffic, never pages) or default (templates/ack-policy.json again)',
+});
 
 /**
  * Acknowledgement deadlines: what we sent that is overdue (filtered by the token's channels), and
@@ -40,5 +46,22 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
     requireRole(principalOf(req), 'admin');
     const party = (req.params as { party: string }).party;
     return { party, deadlines: await setPeerDeadlines(ctx, party, req.body as Static<typeof DeadlinesBody>) };
+  });
+
+  app.get('/api/v1/peers/:party/ack-policy', {
+    ...auth,
+    schema: { tags: ['peers', 'deadlines'], summary: "Which kinds wait for a person's acknowledgement with a peer, and whether it was agreed or is templates/ack-policy.json", security, params: Type.Object({ party: Type.String() }) },
+  }, async (req) => {
+    const party = (await ctx.peers.require((req.params as { party: string }).party)).party;
+    return { party, kinds: await peerAckPolicy(ctx.db, party) };
+  });
+
+  app.put('/api/v1/peers/:party/ack-policy', {
+    ...auth,
+    schema: { tags: ['peers', 'deadlines'], summary: 'Record, per kind, what was agreed with a peer about acknowledgement (admin)', security, params: Type.Object({ party: Type.String() }), body: PolicyBody },
+  }, async (req) => {
+    requireRole(principalOf(req), 'admin');
+    const party = (await ctx.peers.require((req.params as { party: string }).party)).party;
+    return { party, kinds: await setPeerAckPolicy(ctx, party, req.body as Record<string, string>) };
   });
 }

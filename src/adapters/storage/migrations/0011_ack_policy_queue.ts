@@ -1,0 +1,20 @@
+import type { Kysely, Migration } from 'kysely';
+
+/**
+ * Issue 10. `ack_policy_overrides`: what a pair of peers agreed otherwise than templates/ack-policy.json
+ * (per peer and kind: `person` or `none`); the deadlines module's. `deadlines_queue`: the duty
+ * officer's queue reads open received deadlines priority by priority, earliest due first.
+ */
+export const migration: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('ack_policy_overrides')
+      .addColumn('peer', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('policy', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('ack_policy_overrides_pk', ['peer', 'kind'])
+      .execute();
+    await db.schema.createIndex('deadlines_queue').on('deadlines').columns(['direction', 'acked_at', 'priority', 'due_at']).execute();
+  },
+};
