@@ -56,3 +56,24 @@ export function shortIds(ids: readonly string[]): Map<string, string> {
   });
   return out;
 }
+
+/** The bounds of the ids that start with `prefix` (`id >= lo and id < hi`): a `LIKE 'prefix%'` that uses the primary key's index. */
+export function prefixBounds(prefix: string): { lo: string; hi: string } {
+  // '~' sorts after every character of a UUID (digits, a-f, '-').
+  return { lo: prefix, hi: `${prefix}~` };
+}
+
+const WHOLE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * {@link resolveId}, except that a whole UUID is returned as typed (lower-cased) without asking
+ * the store: whether it exists is the caller's next question, as before short ids.
+ */
+export async function resolveUuid(
+  input: string,
+  what: string,
+  candidates: (prefix: string, limit: number) => Promise<readonly string[]>,
+): Promise<string> {
+  const s = input.trim().toLowerCase();
+  return WHOLE_UUID.test(s) ? s : resolveId(input, what, candidates);
+}

@@ -18,6 +18,7 @@ import * as peer from './commands/peer.js';
 import * as pings from './commands/pings.js';
 import * as preservation from './commands/preservation.js';
 import * as prune from './commands/prune.js';
+import * as queue from './commands/queue.js';
 import * as start from './commands/start.js';
 import * as templates from './commands/templates.js';
 import * as token from './commands/token.js';
@@ -51,7 +52,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, collection, indicators, feed, ipdb, prune]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

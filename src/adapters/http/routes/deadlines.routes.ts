@@ -2,12 +2,19 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { listOverdue, MAX_DEADLINE_MIN, setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
+import { dutyQueue } from '../../../modules/deadlines/deadlines.queue.js';
+import { requireLanguage } from '../../../modules/templates/templates.service.js';
 import { peerAckPolicy, setPeerAckPolicy } from '../../../modules/deadlines/deadlines.policy.js';
 import { KINDS } from '../../../modules/federation/federation.types.js';
 import { authenticate, principalOf, requireRole } from '../auth.js';
 
 const OverdueQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+
+const QueueQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  lang: Type.Optional(Type.String({ description: "Language of the summaries; default: the node's `language`" })),
 });
 
 const Minutes = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEADLINE_MIN, description: 'Minutes to acknowledge' }));
@@ -34,6 +41,18 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
   }, async (req) => {
     const q = req.query as Static<typeof OverdueQuery>;
     return { overdue: await listOverdue(ctx.db, ctx.clock.now(), { channels: principalOf(req).channels, limit: q.limit ?? 100 }) };
+  });
+
+  app.get('/api/v1/queue', {
+    ...auth,
+    schema: {
+      tags: ['deadlines'], security, querystring: QueueQuery,
+      summary: "What the token's user must acknowledge: received messages waiting for a person, unacknowledged, on its channels (TLP:RED only where it is a recipient), FLASH first, then by due time",
+    },
+  }, async (req) => {
+    const q = req.query as Static<typeof QueueQuery>;
+    const lang = requireLanguage(q.lang ?? ctx.config.language);
+    return { queue: await dutyQueue(ctx.db, ctx.clock.now(), principalOf(req), { limit: q.limit ?? 100, lang }) };
   });
 
   app.put('/api/v1/peers/:party/deadlines', {
