@@ -13,7 +13,7 @@ const HEX_PREFIX = /^[0-9a-f-]+$/;
 export function idInput(input: string, what: string): string {
   const s = input.trim().toLowerCase();
   if (s.length < MIN_PREFIX || s.length > 36 || !HEX_PREFIX.test(s)) {
-    fail('invalid_argument', `"${input}" is not ${what} id: give the id, or at least its first ${MIN_PREFIX} characters`);
+    fail('invalid_argument', `"${input}" is not a ${what} id: give the id, or at least its first ${MIN_PREFIX} characters`);
   }
   return s;
 }

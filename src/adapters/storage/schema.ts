@@ -7,9 +7,10 @@ import type { LawTables } from '../../modules/law/law.tables.js';
 import type { TaxiiTables } from '../../modules/taxii/taxii.tables.js';
 import type { FeedsTables } from '../../modules/feeds/feeds.tables.js';
 import type { UsersTables } from '../../modules/users/users.tables.js';
+import type { MessagingTables } from '../../modules/messaging/messaging.tables.js';
 
 /** The whole database, composed from each module's own tables. */
-export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables & TaxiiTables & FeedsTables;
+export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables & TaxiiTables & FeedsTables & MessagingTables;
 
 /**
  * The store handle adapters hold (NodeContext.db, openSqlite). Kysely is invariant in its tables
@@ -17,4 +18,4 @@ export type Database = FederationTables & UsersTables & DirectoryTables & CasesT
  * type is the whole database and also each module's view of it. When you add `& YourTables` to
  * Database, add `& Kysely<YourTables>` here.
  */
-export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables> & Kysely<TaxiiTables> & Kysely<FeedsTables>;
+export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables> & Kysely<TaxiiTables> & Kysely<FeedsTables> & Kysely<MessagingTables>;

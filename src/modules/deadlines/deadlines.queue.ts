@@ -68,3 +68,37 @@ export async function dutyQueue(db: Kysely<DeadlinesTables> & Kysely<FederationT
   }
   return out;
 }
+
+/** A message's acknowledgement as a listing shows it; only for messages that wait (or waited) for a person. */
+export interface AckState {
+  due_at: string;
+  acknowledged_at: string | null;
+  overdue: boolean;
+}
+
+/** The acknowledgement state of each of these messages that has a deadline. */
+export async function ackStates(db: Kysely<DeadlinesTables>, ids: readonly string[], now: number): Promise<Map<string, AckState>> {
+  const out = new Map<string, AckState>();
+  if (ids.length === 0) return out;
+  const rows = await db.selectFrom('deadlines').select(['message_id', 'due_at', 'acked_at']).where('message_id', 'in', [...ids]).execute();
+  for (const r of rows) {
+    const due = Number(r.due_at);
+    out.set(r.message_id, { due_at: isoTime(due), acknowledged_at: r.acked_at === null ? null : isoTime(Number(r.acked_at)), overdue: r.acked_at === null && now >= due });
+  }
+  return out;
+}
+
+/** The acknowledgement states a listing filters on (`--state`; `answered` is the messaging module's). */
+export type AckFilter = 'unacked' | 'acked' | 'overdue';
+
+/**
+ * The ids of messages in an acknowledgement state, as a subquery another module's listing puts
+ * in its `where id in (...)`: the deadlines table stays this module's to query. `unacked`: waits
+ * for a person and not acknowledged; `overdue`: that, past its due time; `acked`: acknowledged.
+ */
+export function idsInAckState(db: Kysely<DeadlinesTables>, state: AckFilter, now: number) {
+  const q = db.selectFrom('deadlines').select('message_id');
+  if (state === 'acked') return q.where('acked_at', 'is not', null);
+  if (state === 'overdue') return q.where('acked_at', 'is', null).where('due_at', '<=', now);
+  return q.where('acked_at', 'is', null);
+}

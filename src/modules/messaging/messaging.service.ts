@@ -165,7 +165,7 @@ export async function list(db: Kysely<FederationTables>, direction: 'in' | 'out'
   return viewsOf(db, rows, opts.as);
 }
 
-async function viewsOf(db: Kysely<FederationTables>, rows: readonly MessagesTable[], as: Principal | undefined): Promise<MessageView[]> {
+export async function viewsOf(db: Kysely<FederationTables>, rows: readonly MessagesTable[], as: Principal | undefined): Promise<MessageView[]> {
   const links = await linksFor(db, rows);
   const acks = await acksFor(db, rows.map((r) => r.id));
   const views = rows.map((r) => view(r, links.get(`${r.from_party}>${r.to_party}`), acks.get(r.id) ?? null));

@@ -9,10 +9,12 @@ const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysel
  * stored message with a body worth searching, its free text and its fields rendered with their
  * labels in every template language. `id` is the message's, not indexed. SQLite only (FTS5); a
  * PostgreSQL store would need its own (tsvector) migration. Messages stored before this migration
- * are not indexed.
+ * are not indexed. `messages_in_reply_to` (partial: only answers) finds whether a message was
+ * answered (`--state answered`).
  */
 export const migration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex('messages_in_reply_to').on('messages').columns(['in_reply_to']).where(sql.ref('in_reply_to'), 'is not', null).execute();
     await sql`create virtual table message_search using fts5(id unindexed, content, tokenize = 'unicode61 remove_diacritics 2')`.execute(db);
   },
 };
