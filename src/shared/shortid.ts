@@ -77,3 +77,15 @@ export async function resolveUuid(
   const s = input.trim().toLowerCase();
   return WHOLE_UUID.test(s) ? s : resolveId(input, what, candidates);
 }
+
+/**
+ * {@link shortIds} for the ids a listing shows, unique in the whole table rather than in the
+ * listing: `neighbours(id)` gives the ids just before and after it in the table (two reads of
+ * the primary key), so that a prefix copied from a filtered listing still names one id.
+ */
+export async function shortIdsAmong(ids: readonly string[], neighbours: (id: string) => Promise<readonly string[]>): Promise<Map<string, string>> {
+  const all = new Set(ids);
+  for (const id of new Set(ids)) for (const n of await neighbours(id)) all.add(n);
+  const short = shortIds([...all]);
+  return new Map(ids.map((id) => [id, short.get(id)!]));
+}

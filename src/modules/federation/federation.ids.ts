@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prefixBounds, resolveUuid } from '../../shared/shortid.js';
+import { prefixBounds, resolveUuid, shortIdsAmong } from '../../shared/shortid.js';
 import type { FederationTables } from './federation.tables.js';
 
 /**
@@ -21,4 +21,13 @@ export async function messageIdsStartingWith(db: Kysely<FederationTables>, prefi
  */
 export function resolveMessageId(db: Kysely<FederationTables>, input: string, channels?: readonly string[]): Promise<string> {
   return resolveUuid(input, 'message', (p, n) => messageIdsStartingWith(db, p, n, channels));
+}
+
+/** How a listing shows these message ids: the shortest prefix (at least 8 characters) that names one message on this node. */
+export function shortMessageIds(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
+  return shortIdsAmong(ids, async (id) => {
+    const before = await db.selectFrom('messages').select('id').where('id', '<', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const after = await db.selectFrom('messages').select('id').where('id', '>', id).orderBy('id').limit(1).executeTakeFirst();
+    return [before?.id, after?.id].filter((x): x is string => x !== undefined);
+  });
 }

@@ -1,6 +1,5 @@
 import { isoTime, parseIsoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
-import { isUuid } from '../../shared/ids.js';
 import { prefixBounds, resolveUuid } from '../../shared/shortid.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { send } from '../messaging/messaging.service.js';

@@ -116,9 +116,9 @@ export function register(program: Command, cli: Cli): void {
       .option('--lang <lang>', "language of the summaries (default: the node's language)")
       .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
       .action((o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
-        const [{ listMessages }, { timeLeft }, { requireLanguage }, { shortIds }] = await Promise.all([
+        const [{ listMessages }, { timeLeft }, { requireLanguage }, { shortMessageIds }] = await Promise.all([
           import('../../../modules/messaging/messaging.inbox.js'), import('../../../modules/deadlines/deadlines.service.js'),
-          import('../../../modules/templates/templates.service.js'), import('../../../shared/shortid.js'),
+          import('../../../modules/templates/templates.service.js'), import('../../../modules/federation/federation.ids.js'),
         ]);
         const now = ctx.clock.now();
         const filters = Object.fromEntries(['channel', 'priority', 'kind', 'from', 'to', 'state', 'case', 'since', 'search', 'cursor']
@@ -126,7 +126,8 @@ export function register(program: Command, cli: Cli): void {
         const page = await listMessages(ctx.db, now, {
           ...filters, direction, limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as), lang: requireLanguage(o.lang ?? ctx.config.language),
         });
-        cli.out.print(() => listing(page, direction, shortIds(page.messages.map((m) => m.id)), (d) => timeLeft(d, now)), page);
+        const short = cli.out.json ? new Map<string, string>() : await shortMessageIds(ctx.db, page.messages.map((m) => m.id));
+        cli.out.print(() => listing(page, direction, short, (d) => timeLeft(d, now)), page);
       }));
   }
 

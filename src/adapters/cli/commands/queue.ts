@@ -20,12 +20,13 @@ export function register(program: Command, cli: Cli): void {
     .option('--limit <n>', 'how many', '100')
     .option('--lang <lang>', "language of the summaries (default: the node's language)")
     .action((o: { as?: string; limit: string; lang?: string }) => withNode(cli.home(), async (ctx) => {
-      const [{ dutyQueue }, { timeLeft }, { requireLanguage }, { shortIds }] = await Promise.all([
+      const [{ dutyQueue }, { timeLeft }, { requireLanguage }, { shortMessageIds }] = await Promise.all([
         import('../../../modules/deadlines/deadlines.queue.js'), import('../../../modules/deadlines/deadlines.service.js'),
-        import('../../../modules/templates/templates.service.js'), import('../../../shared/shortid.js'),
+        import('../../../modules/templates/templates.service.js'), import('../../../modules/federation/federation.ids.js'),
       ]);
       const now = ctx.clock.now();
       const queue = await dutyQueue(ctx.db, now, await actingAs(ctx, o.as), { limit: Number(o.limit) || 100, lang: requireLanguage(o.lang ?? ctx.config.language) });
-      cli.out.print(() => listing(queue, shortIds(queue.map((i) => i.id)), (d) => timeLeft(d, now)), { queue });
+      const short = cli.out.json ? new Map<string, string>() : await shortMessageIds(ctx.db, queue.map((i) => i.id));
+      cli.out.print(() => listing(queue, short, (d) => timeLeft(d, now)), { queue });
     }));
 }
