@@ -11,6 +11,7 @@ import type { Principal } from '../users/users.types.js';
 import { ftsQuery } from './messaging.search.js';
 import { viewsOf, type MessageView } from './messaging.service.js';
 import { summaryOf } from './messaging.summary.js';
+import { templateCatalog } from '../templates/templates.service.js';
 import type { MessagingTables } from './messaging.tables.js';
 
 /** The states `--state` takes: the acknowledgement's (deadlines module) and whether it was answered. */
@@ -150,8 +151,9 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
   }
   const ids = out.map((m) => m.id);
   const [acks, answered] = await Promise.all([ackStates(db, ids, now), answeredAmong(db, out)]);
+  const catalog = templateCatalog();
   for (const m of out) {
-    m.summary = m.redacted ?? summaryOf(m.kind, { ...(m.fields == null ? {} : { fields: m.fields }), ...(m.text === null ? {} : { text: m.text }) }, query.lang);
+    m.summary = m.redacted ?? summaryOf(m.kind, { ...(m.fields == null ? {} : { fields: m.fields }), ...(m.text === null ? {} : { text: m.text }) }, query.lang, catalog);
     m.ack = acks.get(m.id) ?? null;
     m.answered = answered.has(m.id);
   }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { fail } from '../../shared/errors.js';
 import { statement } from '../../shared/statement.js';
 import type { MessageHook } from '../federation/federation.hooks.js';
-import { render, templateCatalog } from '../templates/templates.service.js';
+import { templateCatalog } from '../templates/templates.service.js';
 import type { TemplateCatalog } from '../templates/templates.types.js';
 import type { MessagingTables } from './messaging.tables.js';
 
@@ -17,20 +17,50 @@ import type { MessagingTables } from './messaging.tables.js';
 
 const insertSearch = statement(['id', 'content'], (db: Kysely<MessagingTables>, p) => db.insertInto('message_search').values({ id: p.id, content: p.content }));
 
-/** The text a message is found by: its kind, its rendered labels and values in every language, its free text. */
+/** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
+const labelText = new WeakMap<object, string>();
+function allLabels(labels: Readonly<Record<string, string>>): string {
+  let t = labelText.get(labels);
+  if (t === undefined) labelText.set(labels, (t = [...new Set(Object.values(labels))].join('\n')));
+  return t;
+}
+
+/** A value as words: a time window's two ends, a list's items, anything else as JSON text. */
+function valueText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(valueText).join('\n');
+  if (typeof v === 'object' && v !== null) return Object.values(v).map(valueText).join('\n');
+  return String(v);
+}
+
+/**
+ * The text a message is found by: its kind, its template's title and the labels of the fields it
+ * has in every language, its values (codes as their labels in every language, booleans as yes/no
+ * in every language), its free text. No rendering nor checking (the templates hook checked the
+ * body before this runs) and cached labels: this runs for every message stored.
+ */
 export function searchableText(kind: string, body: Record<string, unknown>, catalog: TemplateCatalog = templateCatalog()): string | null {
   const text = typeof body.text === 'string' ? body.text : null;
-  if (!catalog.templates.has(kind)) return text;
-  const words = new Set<string>([kind]);
-  for (const lang of catalog.languages) {
-    for (const line of render(kind, body, lang, catalog)) {
-      if (line.field === 'text') continue;
-      words.add(line.label);
-      words.add(line.value);
+  const t = catalog.templates.get(kind);
+  if (t === undefined) return text;
+  const fields = typeof body.fields === 'object' && body.fields !== null && !Array.isArray(body.fields) ? (body.fields as Record<string, unknown>) : {};
+  const parts: string[] = [kind, allLabels(t.labels)];
+  for (const [name, v] of Object.entries(fields)) {
+    const spec = t.fields.find((f) => f.name === name);
+    if (spec === undefined) {
+      parts.push(name, valueText(v));
+      continue;
     }
+    parts.push(allLabels(spec.labels));
+    const vocab = spec.vocabulary === undefined ? undefined : catalog.vocabularies.get(spec.vocabulary);
+    const codes = vocab === undefined ? undefined : (Array.isArray(v) ? v : [v]).map((c) => (typeof c === 'string' ? vocab.codes.get(c) : undefined));
+    const yesNo = typeof v === 'boolean' ? catalog.terms.get(v ? 'yes' : 'no') : undefined;
+    if (codes !== undefined && codes.every((l) => l !== undefined)) parts.push(...codes.map((l) => allLabels(l!)));
+    else if (yesNo !== undefined) parts.push(allLabels(yesNo));
+    else parts.push(valueText(v));
   }
-  if (text !== null) words.add(text);
-  return [...words].join('\n');
+  if (text !== null) parts.push(text);
+  return parts.join('\n');
 }
 
 /**

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { Envelope } from '../federation/federation.types.js';
 import type { Principal } from '../users/users.types.js';
-import { render } from '../templates/templates.service.js';
+import { render, templateCatalog } from '../templates/templates.service.js';
+import type { TemplateCatalog } from '../templates/templates.types.js';
 import { canRead, markedOf } from './messaging.visibility.js';
 
 /** Longest summary a listing shows (characters). */
@@ -25,8 +26,8 @@ function clip(s: string): string {
  * with values ("Crisis alert: DDoS; High"), or the first line of the free text; the kind when
  * there is neither.
  */
-export function summaryOf(kind: string, body: Record<string, unknown>, lang: string): string {
-  const lines = render(kind, body, lang);
+export function summaryOf(kind: string, body: Record<string, unknown>, lang: string, catalog: TemplateCatalog = templateCatalog()): string {
+  const lines = render(kind, body, lang, catalog);
   const title = lines.find((l) => l.field === 'template')?.value;
   const fields = lines.filter((l) => l.field !== 'template' && l.field !== 'text').slice(0, KEY_FIELDS).map((l) => l.value);
   const text = typeof body.text === 'string' ? oneLine(body.text) : '';
@@ -50,11 +51,12 @@ export interface Readable {
 export async function readableSummaries(db: Kysely<FederationTables>, ids: readonly string[], as: Principal, lang: string): Promise<Map<string, Readable>> {
   const out = new Map<string, Readable>();
   if (ids.length === 0) return out;
+  const catalog = templateCatalog();
   const rows = await db.selectFrom('messages').select(['id', 'direction', 'channel', 'tlp', 'kind', 'from_party', 'envelope']).where('id', 'in', [...ids]).execute();
   for (const r of rows) {
     const body = (JSON.parse(r.envelope) as Envelope).body;
     if (!canRead(as, markedOf(r, body))) continue;
-    out.set(r.id, { id: r.id, from: r.from_party, summary: summaryOf(r.kind, body, lang) });
+    out.set(r.id, { id: r.id, from: r.from_party, summary: summaryOf(r.kind, body, lang, catalog) });
   }
   return out;
 }
