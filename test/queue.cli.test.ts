@@ -82,6 +82,29 @@ describe('hotline queue', () => {
   });
 });
 
+describe('hotline peer ack-policy', () => {
+  it('shows which kinds wait for a person and records what a pair agreed; bad input changes nothing', async () => {
+    interface Kinds { kinds: { kind: string; policy: string; source: string }[] }
+    const policyOf = (r: Kinds, kind: string): unknown => r.kinds.find((k) => k.kind === kind);
+    const shown = await json<Kinds>(ru.home, 'peer', 'ack-policy', 'us');
+    expect(policyOf(shown, 'indicators')).toEqual({ kind: 'indicators', policy: 'none', source: 'default' });
+    expect(policyOf(shown, 'crisis-alert')).toEqual({ kind: 'crisis-alert', policy: 'person', source: 'default' });
+    expect(await ok(ru.home, 'peer', 'ack-policy', 'us')).toMatch(/ping +nobody \(machine traffic\) +ack-policy\.json/);
+    await exits(2, /unknown_kind/, ru.home, 'peer', 'ack-policy', 'us', '--person', 'indicators,telegram');
+    await exits(1, /unknown_peer/, ru.home, 'peer', 'ack-policy', 'fr', '--person', 'indicators');
+    expect(policyOf(await json<Kinds>(ru.home, 'peer', 'ack-policy', 'us'), 'indicators')).toMatchObject({ source: 'default' });
+    const set = await json<Kinds>(ru.home, 'peer', 'ack-policy', 'us', '--person', 'indicators', '--none', 'response');
+    expect(policyOf(set, 'indicators')).toEqual({ kind: 'indicators', policy: 'person', source: 'agreed' });
+    expect(policyOf(set, 'response')).toEqual({ kind: 'response', policy: 'none', source: 'agreed' });
+    // REST, the administrator's: back to the file.
+    const call = api(b.address);
+    expect((await call('/api/v1/peers/us/ack-policy', tokens.bob!, { method: 'PUT', body: { indicators: 'default' } })).status).toBe(403);
+    const r = await call('/api/v1/peers/us/ack-policy', ru.token, { method: 'PUT', body: { indicators: 'default', response: 'default' } });
+    expect(r.status).toBe(200);
+    expect((r.json as unknown as Kinds).kinds.filter((k) => k.source === 'agreed')).toEqual([]);
+  });
+});
+
 describe('hotline inbox: filters, search, paging', () => {
   it('filters by priority, kind, channel, from, state and since, each narrowing', async () => {
     const idsOf = async (...args: string[]): Promise<string[]> => (await inbox(...args)).messages.map((m) => m.id).sort();
