@@ -5,11 +5,12 @@
  * written in English), cursor paging, and short ids (a unique prefix works; an ambiguous one is
  * exit 2 listing the candidates; fewer than 8 characters is exit 2).
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { api, usersWithTokens } from './helpers/api.js';
 import { ensureBuilt, exits, json, ok } from './helpers/cli.js';
-import { eventually, makePair, type TestHome } from './helpers/nodes.js';
+import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
 
 let us: TestHome;
 let ru: TestHome;
@@ -189,7 +190,13 @@ describe('short ids', () => {
     expect(short.length).toBeGreaterThanOrEqual(8);
     expect(ids.inquiry!.startsWith(short)).toBe(true);
     expect(await json<{ message: { id: string } }>(ru.home, 'show', short)).toMatchObject({ message: { id: ids.inquiry } });
-    expect(await json<{ case: { id: string } }>(ru.home, 'case', 'show', short)).toMatchObject({ case: { id: ids.inquiry } });
+    const shown = await json<{ case: { id: string }; messages: { id: string; in_reply_to: string | null }[] }>(ru.home, 'case', 'show', short);
+    expect(shown.case.id).toBe(ids.inquiry);
+    expect(shown.messages.map((m) => m.id)[0]).toBe(ids.inquiry);
+    // The transcript takes it too.
+    const transcript = await json<{ case: string; messages: number }>(ru.home, 'transcript', '--case', short, '--out', join(tempDir('hotline-transcript-'), 't.json'));
+    expect(transcript.case).toBe(ids.inquiry);
+    expect(transcript.messages).toBeGreaterThan(0);
     const r = await api(b.address)(`/api/v1/messages/${short}`, ru.token);
     expect(r.status).toBe(200);
     expect((r.json!.message as { id: string }).id).toBe(ids.inquiry);

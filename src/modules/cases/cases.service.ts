@@ -57,7 +57,7 @@ async function caseFor(db: CasesDb, input: string, as: Principal | undefined): P
 /** One case and its thread: every message in the order this node stored it, each with its receipt and acknowledgement. */
 export async function showCase(db: CasesDb, id: string, as?: Principal): Promise<{ case: CaseView; messages: MessageView[] }> {
   const row = await caseFor(db, id, as);
-  return { case: caseView(row), messages: await thread(db, id, as) };
+  return { case: caseView(row), messages: await thread(db, row.id, as) };
 }
 
 async function messageFor(db: CasesDb, input: string, as: Principal | undefined): Promise<MessagesTable | undefined> {

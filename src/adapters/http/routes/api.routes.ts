@@ -19,8 +19,8 @@ const SendBody = Type.Object({
   text: Type.Optional(Type.String({ minLength: 1, description: "Free text in the writer's language; required when the kind's template says so (e.g. notification)" })),
   fields: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The kind's template fields (templates/<kind>.json), e.g. {\"confidence\": \"high\"}" })),
   lang: Type.Optional(Type.String({ description: 'Language tag of the text, e.g. en, ru' })),
-  case: Type.Optional(Type.String({ format: 'uuid' })),
-  in_reply_to: Type.Optional(Type.String({ format: 'uuid' })),
+  case: Type.Optional(Type.String({ description: 'A case id, or a unique prefix of at least 8 characters' })),
+  in_reply_to: Type.Optional(Type.String({ description: 'A message id, or a unique prefix of at least 8 characters' })),
   recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED only, and required for it: user names at the receiving node who may read the message' })),
 }, { additionalProperties: false });
 
