@@ -16,6 +16,7 @@ import { lawHook } from './modules/law/law.hook.js';
 import { directoryHook } from './modules/directory/directory.hook.js';
 import { templatesHook } from './modules/templates/templates.hook.js';
 import { auditHook } from './modules/audit/audit.hook.js';
+import { searchHook } from './modules/messaging/messaging.search.js';
 import { checkNodeLanguage } from './modules/templates/templates.service.js';
 import { UserRepository } from './modules/users/users.service.js';
 import { CollectionRepository } from './modules/taxii/taxii.collections.js';
@@ -34,6 +35,8 @@ function messageHooks(stix: { store: StixStore; collections: CollectionRepositor
     lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix)),
     // Last: a message is recorded only once every other hook has accepted it (outbound, by a person).
     auditHook];
+  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook, searchHook(),
+    lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix))];
 }
 
 /** A hook whose module is imported on its first use (then kept). */

@@ -42,7 +42,8 @@ describe('hotline ack, reply, close, cases, case show', () => {
     expect(receipted).toMatch(new RegExp(`State +delivered: receipted by node ru at ${TIME}\\n`));
     expect(receipted).not.toMatch(/acknowledged/);
     await stateOn(ru.home, id, 'open');
-    expect(await ok(ru.home, 'cases', '--state', 'open')).toMatch(new RegExp(`${id} +open +inquiry +crisis +us +flash +us +${TIME} +Please clarify the scanning\\.`));
+    // Listed by its short id: the shortest prefix of at least 8 characters that names one case.
+    expect(await ok(ru.home, 'cases', '--state', 'open')).toMatch(new RegExp(`${id.slice(0, 8)}[0-9a-f-]* +open +inquiry +crisis +us +flash +us +${TIME} +Please clarify the scanning\\.`));
 
     // The ack names the user it acts as, from the user record; --officer is gone.
     await ok(ru.home, 'user', 'add', 'ivan', '--channels', 'crisis', '--display-name', 'Ivan Petrov');

@@ -36,7 +36,7 @@ describe('hotline peer deadlines / overdue / show', () => {
     await withNode(us.home, (ctx) => ctx.db.updateTable('deadlines').set((eb) => ({ sent_at: eb('sent_at', '-', 7 * 60_000), due_at: eb('due_at', '-', 7 * 60_000) })).where('message_id', '=', id).execute());
     const listed = await hl(us.home, 'overdue');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+ru\\s+flash\\s+inquiry\\s+crisis`));
+    expect(listed.stdout).toMatch(new RegExp(`${id.slice(0, 8)}[0-9a-f-]*\\s+ru\\s+flash\\s+inquiry\\s+crisis`));
     expect(listed.stdout).toMatch(/2m \d+s/);
     const json = JSON.parse((await hl(us.home, 'overdue', '--json')).stdout) as { overdue: { message_id: string; late_ms: number }[] };
     expect(json.overdue.map((o) => o.message_id)).toEqual([id]);

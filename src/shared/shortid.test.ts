@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HotlineError } from './errors.js';
-import { idInput, resolveId, shortIds } from './shortid.js';
+import { idInput, prefixBounds, resolveId, resolveUuid, shortIds, shortIdsAmong } from './shortid.js';
 
 const A = '01a2467f-3b2c-7000-8000-000000000001';
 const B = '01a2467f-3b2c-7000-8000-000000000002';
@@ -40,5 +40,32 @@ describe('short ids', () => {
     expect(s.get(A)).toBe(A);
     expect(shortIds(['01a2467f-aaaa', '01a2467f-bbbb']).get('01a2467f-aaaa')).toBe('01a2467f-a');
     for (const [id, short] of s) expect(ids.filter((i) => i.startsWith(short))).toEqual([id]);
+  });
+
+  it('a prefix is a range on the primary key: every id that starts with it, nothing else', () => {
+    const { lo, hi } = prefixBounds('01a2467f');
+    const all = [...ids, '01a2467e-ffff-7000-8000-000000000000', '01a24680-0000-7000-8000-000000000000'];
+    expect(all.filter((i) => i >= lo && i < hi).sort()).toEqual([A, B]);
+  });
+
+  it('a whole UUID is taken as it is, without asking the store', async () => {
+    let asked = 0;
+    const counting = async (p: string, n: number): Promise<string[]> => {
+      asked++;
+      return lookup(p, n);
+    };
+    expect(await resolveUuid(` ${C.toUpperCase()} `, 'message', counting)).toBe(C);
+    expect(asked).toBe(0);
+    expect(await resolveUuid('01b00000', 'message', counting)).toBe(C);
+    expect(asked).toBe(1);
+  });
+
+  it('a listing\'s short ids are unique among the table\'s ids, not only the listing\'s', async () => {
+    const neighbours = async (id: string): Promise<string[]> => ids.filter((i) => i !== id);
+    // Listed alone, A would show as 8 characters, which B shares.
+    expect(shortIds([A]).get(A)).toBe('01a2467f');
+    const s = await shortIdsAmong([A], neighbours);
+    expect([...s.keys()]).toEqual([A]);
+    expect(ids.filter((i) => i.startsWith(s.get(A)!))).toEqual([A]);
   });
 });

@@ -13,7 +13,7 @@ const HEX_PREFIX = /^[0-9a-f-]+$/;
 export function idInput(input: string, what: string): string {
   const s = input.trim().toLowerCase();
   if (s.length < MIN_PREFIX || s.length > 36 || !HEX_PREFIX.test(s)) {
-    fail('invalid_argument', `"${input}" is not ${what} id: give the id, or at least its first ${MIN_PREFIX} characters`);
+    fail('invalid_argument', `"${input}" is not a ${what} id: give the id, or at least its first ${MIN_PREFIX} characters`);
   }
   return s;
 }
@@ -55,4 +55,37 @@ export function shortIds(ids: readonly string[]): Map<string, string> {
     out.set(id, id.slice(0, Math.min(n, id.length)));
   });
   return out;
+}
+
+/** The bounds of the ids that start with `prefix` (`id >= lo and id < hi`): a `LIKE 'prefix%'` that uses the primary key's index. */
+export function prefixBounds(prefix: string): { lo: string; hi: string } {
+  // '~' sorts after every character of a UUID (digits, a-f, '-').
+  return { lo: prefix, hi: `${prefix}~` };
+}
+
+const WHOLE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * {@link resolveId}, except that a whole UUID is returned as typed (lower-cased) without asking
+ * the store: whether it exists is the caller's next question, as before short ids.
+ */
+export async function resolveUuid(
+  input: string,
+  what: string,
+  candidates: (prefix: string, limit: number) => Promise<readonly string[]>,
+): Promise<string> {
+  const s = input.trim().toLowerCase();
+  return WHOLE_UUID.test(s) ? s : resolveId(input, what, candidates);
+}
+
+/**
+ * {@link shortIds} for the ids a listing shows, unique in the whole table rather than in the
+ * listing: `neighbours(id)` gives the ids just before and after it in the table (two reads of
+ * the primary key), so that a prefix copied from a filtered listing still names one id.
+ */
+export async function shortIdsAmong(ids: readonly string[], neighbours: (id: string) => Promise<readonly string[]>): Promise<Map<string, string>> {
+  const all = new Set(ids);
+  for (const id of new Set(ids)) for (const n of await neighbours(id)) all.add(n);
+  const short = shortIds([...all]);
+  return new Map(ids.map((id) => [id, short.get(id)!]));
 }

@@ -20,6 +20,7 @@ import * as preservation from './commands/preservation.js';
 import * as prune from './commands/prune.js';
 import * as sink from './commands/sink.js';
 import * as auditCommand from './commands/audit.js';
+import * as queue from './commands/queue.js';
 import * as start from './commands/start.js';
 import * as status from './commands/status.js';
 import * as templates from './commands/templates.js';
@@ -54,7 +55,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

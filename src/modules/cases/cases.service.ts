@@ -1,6 +1,7 @@
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
-import { isUuid } from '../../shared/ids.js';
+import { resolveMessageId } from '../federation/federation.ids.js';
+import { resolveCaseId } from './cases.ids.js';
 import type { MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, type Envelope } from '../federation/federation.types.js';
 import { compose, send, thread, type MessageView } from '../messaging/messaging.service.js';
@@ -46,8 +47,8 @@ export async function listCases(db: CasesDb, opts: CaseListOptions = {}): Promis
 }
 
 /** A case on a channel the reader holds, else `not_found` (a case the reader may not see does not exist for it). */
-async function caseFor(db: CasesDb, id: string, as: Principal | undefined): Promise<CasesTable> {
-  if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a case id (a UUID: the id of the case's first message)`);
+async function caseFor(db: CasesDb, input: string, as: Principal | undefined): Promise<CasesTable> {
+  const id = await resolveCaseId(db, input, as?.channels);
   const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
   if (row === undefined || (as !== undefined && !holdsChannel(as, row.channel))) fail('not_found', `No case ${id} on this node; see hotline cases`);
   return row;
@@ -56,11 +57,11 @@ async function caseFor(db: CasesDb, id: string, as: Principal | undefined): Prom
 /** One case and its thread: every message in the order this node stored it, each with its receipt and acknowledgement. */
 export async function showCase(db: CasesDb, id: string, as?: Principal): Promise<{ case: CaseView; messages: MessageView[] }> {
   const row = await caseFor(db, id, as);
-  return { case: caseView(row), messages: await thread(db, id, as) };
+  return { case: caseView(row), messages: await thread(db, row.id, as) };
 }
 
-async function messageFor(db: CasesDb, id: string, as: Principal | undefined): Promise<MessagesTable | undefined> {
-  if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a message id (a UUID)`);
+async function messageFor(db: CasesDb, input: string, as: Principal | undefined): Promise<MessagesTable | undefined> {
+  const id = await resolveMessageId(db, input, as?.channels);
   const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   return row === undefined || (as !== undefined && !holdsChannel(as, row.channel)) ? undefined : row;
 }

@@ -5,7 +5,7 @@ import { getSink } from '../alerts/alerts.sinks.js';
 import type { AlertsTables } from '../alerts/alerts.tables.js';
 import type { Alert, AlertMessage, AlertSettings } from '../alerts/alerts.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
-import { shortMessageId } from '../messaging/messaging.short.js';
+import { shortMessageIds } from '../federation/federation.ids.js';
 import { show } from '../messaging/messaging.service.js';
 import type { NotificationSinks } from './deadlines.sinks.js';
 import type { DeadlinesTable } from './deadlines.tables.js';
@@ -25,7 +25,7 @@ export async function alertOf(
   const found = await show(trx, row.message_id).catch(() => undefined);
   const m: AlertMessage = {
     id: row.message_id,
-    short_id: await shortMessageId(trx, row.message_id),
+    short_id: (await shortMessageIds(trx, [row.message_id])).get(row.message_id) ?? row.message_id,
     direction: row.direction,
     from: found?.message.from ?? row.peer,
     to: found?.message.to ?? row.peer,

@@ -4,8 +4,10 @@ import { statement, type QueryRunner } from '../../shared/statement.js';
 import type { MessageHook } from '../federation/federation.hooks.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { DEFAULT_ACK_DEADLINES_MIN, type Priority } from '../federation/federation.types.js';
+import type { AckPolicy } from '../templates/templates.types.js';
+import { needsAck } from './deadlines.policy.js';
 import type { DeadlinesTables } from './deadlines.tables.js';
-import { ESCALATION, OVERDUE_STEP, needsAck } from './deadlines.types.js';
+import { ESCALATION, OVERDUE_STEP } from './deadlines.types.js';
 
 const MINUTE_MS = 60_000;
 
@@ -14,20 +16,31 @@ const endEscalation = statement(['at', 'ack', 'of'], (db: Kysely<DeadlinesTables
   .set({ next_step: null, next_at: null, acked_at: p.at, ack_message_id: p.ack })
   .where('message_id', '=', p.of).where('acked_at', 'is', null));
 const peerDeadlines = statement(['party'], (db: Kysely<FederationTables>, p) => db.selectFrom('peers').select('deadlines').where('party', '=', p.party));
+const peerPolicy = statement(['party'], (db: Kysely<DeadlinesTables>, p) => db.selectFrom('ack_policy_overrides').select(['kind', 'policy']).where('peer', '=', p.party));
 const COLUMNS = ['message_id', 'direction', 'peer', 'channel', 'case_id', 'kind', 'priority', 'sent_at', 'due_at', 'next_step', 'next_at', 'created_at'] as const;
 const insertDeadline = statement(COLUMNS, (db: Kysely<DeadlinesTables>, p) => db.insertInto('deadlines')
   .values({ ...p, acked_at: null, ack_message_id: null }).onConflict((oc) => oc.column('message_id').doNothing()));
 
-/** The deadlines agreed with each peer, read once per storing transaction (a batch holds many messages of one peer). */
-const agreedIn = new WeakMap<object, Map<string, Record<Priority, number>>>();
+/** What was agreed with a peer: deadlines per priority and the kinds whose acknowledgement policy differs from ack-policy.json. */
+interface Agreed {
+  deadlines: Record<Priority, number>;
+  policy: ReadonlyMap<string, AckPolicy>;
+}
 
-async function agreedWith(db: QueryRunner, trx: object, peer: string): Promise<Record<Priority, number>> {
+/** What was agreed with each peer, read once per storing transaction (a batch holds many messages of one peer). */
+const agreedIn = new WeakMap<object, Map<string, Agreed>>();
+
+async function agreedWith(db: QueryRunner, trx: object, peer: string): Promise<Agreed> {
   let byPeer = agreedIn.get(trx);
   if (byPeer === undefined) agreedIn.set(trx, (byPeer = new Map()));
   let agreed = byPeer.get(peer);
   if (agreed === undefined) {
     const row = (await peerDeadlines(db, { party: peer })).rows[0] as { deadlines: string } | undefined;
-    agreed = row === undefined ? DEFAULT_ACK_DEADLINES_MIN : (JSON.parse(row.deadlines) as Record<Priority, number>);
+    const overrides = (await peerPolicy(db, { party: peer })).rows as { kind: string; policy: AckPolicy }[];
+    agreed = {
+      deadlines: row === undefined ? DEFAULT_ACK_DEADLINES_MIN : (JSON.parse(row.deadlines) as Record<Priority, number>),
+      policy: new Map(overrides.map((o) => [o.kind, o.policy])),
+    };
     byPeer.set(peer, agreed);
   }
   return agreed;
@@ -35,7 +48,8 @@ async function agreedWith(db: QueryRunner, trx: object, peer: string): Promise<R
 
 /**
  * The deadlines' part in storing messages (federation.hooks.ts), in the storing transaction:
- * - a message that needs a person's acknowledgement gets its deadline: the envelope's `sent_at`
+ * - a message that needs a person's acknowledgement (deadlines.policy.ts: templates/ack-policy.json
+ *   and what was agreed with the peer) gets its deadline: the envelope's `sent_at`
  *   plus the minutes agreed with the peer for its priority (`peers.deadlines`). Received, its
  *   escalation starts with step 0 due at once; sent, its overdue alert is due at the deadline.
  *   The DeadlineProcessor fires the steps.
@@ -52,10 +66,10 @@ export const deadlinesHook: MessageHook = {
       await endEscalation(t, { at: storedAt, ack: env.id, of: env.in_reply_to });
       return;
     }
-    if (!needsAck(env.kind)) return;
     const peer = direction === 'in' ? env.from : env.to;
     const agreed = await agreedWith(t, trx, peer);
-    const minutes = agreed[env.priority] ?? DEFAULT_ACK_DEADLINES_MIN[env.priority];
+    if (!needsAck(env.kind, agreed.policy)) return;
+    const minutes = agreed.deadlines[env.priority] ?? DEFAULT_ACK_DEADLINES_MIN[env.priority];
     const sentAt = parseIsoTime(env.sent_at);
     const start = Number.isNaN(sentAt) ? storedAt : sentAt;
     const dueAt = start + Math.round(minutes * MINUTE_MS);

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isoTime, type Clock } from '../../shared/clock.js';
+import { isoTime, parseIsoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import type { Position } from '../directory/directory.types.js';
 import type { Principal } from '../users/users.types.js';
@@ -69,6 +69,12 @@ export function formatLate(ms: number): string {
   const m = Math.floor((s % 3600) / 60);
   const parts = d > 0 ? [`${d}d`, `${h}h`] : h > 0 ? [`${h}h`, `${m}m`] : m > 0 ? [`${m}m`, `${s % 60}s`] : [`${s % 60}s`];
   return parts.join(' ');
+}
+
+/** How long until a due time ("in 4m 10s"), or how long past it ("OVERDUE 3m 2s"). */
+export function timeLeft(dueAt: string, now: number): string {
+  const due = parseIsoTime(dueAt);
+  return now >= due ? `OVERDUE ${formatLate(now - due)}` : `in ${formatLate(due - now)}`;
 }
 
 /**

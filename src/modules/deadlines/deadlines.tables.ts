@@ -62,9 +62,22 @@ export interface NotificationDeliveriesTable {
   sent_at: number | null;
 }
 
+/**
+ * What a pair of peers agreed otherwise than templates/ack-policy.json, per kind (deadlines.policy.ts);
+ * created by the migration `0011_ack_policy_queue`.
+ */
+export interface AckPolicyOverridesTable {
+  peer: string;
+  kind: string;
+  /** `person` or `none` (templates.types.ts AckPolicy). */
+  policy: string;
+  updated_at: number;
+}
+
 /** A type alias, not an interface, so that it fits Kysely's `withTables<T>()` constraint. */
 export type DeadlinesTables = {
   deadlines: DeadlinesTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
+  ack_policy_overrides: AckPolicyOverridesTable;
 };

@@ -15,7 +15,8 @@ import { deadlinesHook } from './deadlines.hook.js';
 import { notify } from './deadlines.notify.js';
 import { DeadlineProcessor } from './deadlines.processor.js';
 import { deadlineOf, formatLate } from './deadlines.service.js';
-import { needsAck, parseNotifyConfig } from './deadlines.types.js';
+import { parseNotifyConfig } from './deadlines.types.js';
+import { needsAck, peerAckPolicy, setPeerAckPolicy } from './deadlines.policy.js';
 import { notificationSinks } from '../../adapters/sinks/sinks.js';
 import { eventually } from '../../../test/helpers/nodes.js';
 import { smtpRelay } from '../../../test/helpers/smtp.js';
@@ -49,25 +50,45 @@ async function store_(db: Store, env: Envelope, direction: 'in' | 'out' = 'in'):
 }
 
 describe('deadlines', () => {
-  it('every kind needs an acknowledgement except ack, pong, case-close, directory-update and key-change', () => {
-    expect(KINDS.filter((k) => !needsAck(k))).toEqual(['pong', 'ack', 'directory-update', 'key-change', 'case-close']);
-    expect(needsAck('ping')).toBe(true);
+  it('the policy is data (templates/ack-policy.json): person-written kinds wait for a person, machine traffic never does', () => {
+    expect(KINDS.filter((k) => needsAck(k))).toEqual(['notification', 'inquiry', 'assistance', 'response', 'crisis-alert', 'preservation-request', 'preservation-response']);
+    expect(KINDS.filter((k) => !needsAck(k))).toEqual(['ping', 'pong', 'ack', 'indicators', 'directory-update', 'key-change', 'case-close']);
+    expect(needsAck('indicators', new Map([['indicators', 'person']]))).toBe(true);
+    expect(needsAck('inquiry', new Map([['inquiry', 'none']]))).toBe(false);
   });
 
-  it('a ping waits for its pong: the pong ends its escalation; kinds without ack get no deadline', async () => {
+  it('machine traffic (ping, indicators, ...) gets no deadline and pages nobody; a pong still ends what a ping agreed to wait for', async () => {
     const db = await store();
     const ping = envelope('ping');
     await store_(db, ping);
-    expect(await deadlineOf(db, ping.id, Date.UTC(2026, 0, 1))).toMatchObject({ next_step: '0', due_at: isoTime(Date.UTC(2026, 0, 1) + 10 * 60_000) });
+    expect(await deadlineOf(db, ping.id, Date.UTC(2026, 0, 1))).toBeNull();
     const pong = envelope('pong', { case: ping.case, in_reply_to: ping.id });
     await store_(db, pong, 'out');
-    expect(await deadlineOf(db, ping.id, Date.UTC(2026, 0, 2))).toMatchObject({ next_step: null, next_at: null, overdue: false, acknowledged_at: expect.any(String) });
     expect(await deadlineOf(db, pong.id, Date.UTC(2026, 0, 2))).toBeNull();
-    for (const k of ['ack', 'case-close', 'directory-update', 'key-change']) {
+    for (const k of ['ack', 'case-close', 'directory-update', 'key-change', 'indicators']) {
       const e = envelope(k);
       await store_(db, e);
       expect(await deadlineOf(db, e.id, 0)).toBeNull();
     }
+  });
+
+  it('a pair of peers agrees otherwise per kind: indicators from ru then wait for a person, inquiries do not; default restores the file', async () => {
+    const db = await store();
+    const clock = { now: () => Date.UTC(2026, 0, 1) };
+    await expect(setPeerAckPolicy({ db, clock }, 'ru', { bogus: 'person' })).rejects.toMatchObject({ code: 'unknown_kind' });
+    await expect(setPeerAckPolicy({ db, clock }, 'ru', { inquiry: 'maybe' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(setPeerAckPolicy({ db, clock }, 'ru', {})).rejects.toMatchObject({ code: 'invalid_argument' });
+    const after = await setPeerAckPolicy({ db, clock }, 'ru', { indicators: 'person', inquiry: 'none' });
+    expect(after.find((k) => k.kind === 'indicators')).toEqual({ kind: 'indicators', policy: 'person', source: 'agreed' });
+    expect(after.find((k) => k.kind === 'crisis-alert')).toEqual({ kind: 'crisis-alert', policy: 'person', source: 'default' });
+    const ind = envelope('indicators', { from: 'ru', to: 'us' });
+    const inq = envelope('inquiry', { from: 'ru', to: 'us' });
+    await store_(db, ind);
+    await store_(db, inq);
+    expect(await deadlineOf(db, ind.id, 0)).toMatchObject({ next_step: '0' });
+    expect(await deadlineOf(db, inq.id, 0)).toBeNull();
+    await setPeerAckPolicy({ db, clock }, 'ru', { indicators: 'default' });
+    expect((await peerAckPolicy(db, 'ru')).find((k) => k.kind === 'indicators')).toEqual({ kind: 'indicators', policy: 'none', source: 'default' });
   });
 
   it('the notify config is validated, each problem named', () => {

@@ -8,14 +8,6 @@ import type { DeadlinesTables } from './deadlines.tables.js';
 import type { Alert } from '../alerts/alerts.types.js';
 import type { AlertsTables } from '../alerts/alerts.tables.js';
 
-/** Kinds a person does not acknowledge: acks themselves, a ping's answer, and the node's own bookkeeping. */
-export const NO_ACK_KINDS: ReadonlySet<string> = new Set(['ack', 'pong', 'case-close', 'directory-update', 'key-change']);
-
-/** True when a message of this kind waits for a person's `ack` (a ping: for its `pong`). */
-export function needsAck(kind: string): boolean {
-  return !NO_ACK_KINDS.has(kind);
-}
-
 /**
  * The escalation of a received message: step 0 notifies the primary at once, step 1 the backup
  * at half the deadline, step 2 the supervisor at the deadline. `at` is the fraction of the deadline.

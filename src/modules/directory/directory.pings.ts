@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
+import { prefixBounds, resolveUuid } from '../../shared/shortid.js';
 import { enqueue } from '../federation/federation.outbox.js';
 import type { PeerRepository } from '../federation/federation.peers.js';
 import type { FederationTables } from '../federation/federation.tables.js';
@@ -49,9 +50,13 @@ export interface PongInput {
  * administrator" for the administrator), never a name the caller types.
  */
 export async function sendPong(deps: DirectoryDeps, input: PongInput, as: Principal): Promise<Envelope> {
-  if (!isUuid(input.ping)) fail('invalid_argument', `"${input.ping}" is not a ping id (a UUID); see "hotline pings"`);
+  const dir = deps.db as Kysely<DirectoryTables>;
+  const pingId = await resolveUuid(input.ping, 'ping', async (p, n) => {
+    const { lo, hi } = prefixBounds(p);
+    return (await dir.selectFrom('directory_pings').select('id').where('id', '>=', lo).where('id', '<', hi).orderBy('id').limit(n).execute()).map((r) => r.id);
+  });
   const officer = (await whoIs(deps.db, as)).display_name;
-  const ping = await receivedPing(deps.db as Kysely<DirectoryTables>, input.ping);
+  const ping = await receivedPing(dir, pingId);
   const msg = await (deps.db as Kysely<FederationTables>).selectFrom('messages').select(['priority']).where('id', '=', ping.id).executeTakeFirst();
   return enqueue(deps, {
     to: ping.peer, kind: 'pong', channel: ping.channel as Channel, priority: (msg?.priority ?? 'routine') as Priority, tlp: 'green',

@@ -1,6 +1,6 @@
 import { isoTime, parseIsoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
-import { isUuid } from '../../shared/ids.js';
+import { prefixBounds, resolveUuid } from '../../shared/shortid.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { send } from '../messaging/messaging.service.js';
 import { canRead, markedOf, recipientsOf, redactionNotice } from '../messaging/messaging.visibility.js';
@@ -60,7 +60,10 @@ export async function listPreservations(db: LawDb, now: number, opts: Preservati
 
 async function rowFor(db: LawDb, caseId: string, as: Principal | undefined): Promise<PreservationsTable> {
   if (as !== undefined) requireChannel(as, LAW_CHANNEL);
-  if (!isUuid(caseId)) fail('invalid_argument', `"${caseId}" is not a case id (a UUID: the id of the preservation-request that opened it)`);
+  caseId = await resolveUuid(caseId, 'preservation case', async (p, n) => {
+    const { lo, hi } = prefixBounds(p);
+    return (await db.selectFrom('preservations').select('case_id').where('case_id', '>=', lo).where('case_id', '<', hi).orderBy('case_id').limit(n).execute()).map((r) => r.case_id);
+  });
   const row = await db.selectFrom('preservations').selectAll().where('case_id', '=', caseId).executeTakeFirst();
   if (row === undefined) fail('not_found', `No preservation in case ${caseId} on this node; see hotline preservation list`);
   return row;

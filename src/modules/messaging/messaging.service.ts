@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
-import { isUuid } from '../../shared/ids.js';
+import { resolveMessageId } from '../federation/federation.ids.js';
+import { resolveCaseId } from '../cases/cases.ids.js';
 import { normaliseLink } from '../federation/federation.links.js';
 import { enqueue, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables, LinksTable, MessagesTable } from '../federation/federation.tables.js';
@@ -102,8 +103,9 @@ export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal
   if (input.fields !== undefined && (typeof input.fields !== 'object' || input.fields === null || Array.isArray(input.fields))) {
     fail('invalid_argument', 'The fields must be an object of field values, e.g. {"confidence": "high"}');
   }
-  if (input.case !== undefined && !isUuid(input.case)) fail('invalid_argument', `--case must be a case id (a UUID), not "${input.case}"`);
-  if (input.in_reply_to !== undefined && !isUuid(input.in_reply_to)) fail('invalid_argument', `--in-reply-to must be a message id (a UUID)`);
+  // A short id (a unique prefix, shared/shortid.ts) names a case or message on this node; a whole id is taken as it is.
+  const caseId = input.case === undefined ? undefined : await resolveCaseId(deps.db as unknown as Kysely<CasesTables>, input.case, as?.channels);
+  const inReplyTo = input.in_reply_to === undefined ? undefined : await resolveMessageId(deps.db, input.in_reply_to, as?.channels);
   // { template, fields, text, lang } (templates.service.ts); the templates hook checks it when it is queued.
   const body = composeBody(kind, {
     ...(input.fields === undefined ? {} : { fields: input.fields }),
@@ -119,8 +121,8 @@ export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal
   return enqueue(deps, {
     to: input.to, kind, channel, priority, tlp, body,
     ...(as?.via === undefined ? {} : { actor: as.via }),
-    ...(input.case === undefined ? {} : { case: input.case }),
-    ...(input.in_reply_to === undefined ? {} : { in_reply_to: input.in_reply_to }),
+    ...(caseId === undefined ? {} : { case: caseId }),
+    ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
   });
 }
 
@@ -165,7 +167,7 @@ export async function list(db: Kysely<FederationTables>, direction: 'in' | 'out'
   return viewsOf(db, rows, opts.as);
 }
 
-async function viewsOf(db: Kysely<FederationTables>, rows: readonly MessagesTable[], as: Principal | undefined): Promise<MessageView[]> {
+export async function viewsOf(db: Kysely<FederationTables>, rows: readonly MessagesTable[], as: Principal | undefined): Promise<MessageView[]> {
   const links = await linksFor(db, rows);
   const acks = await acksFor(db, rows.map((r) => r.id));
   const views = rows.map((r) => view(r, links.get(`${r.from_party}>${r.to_party}`), acks.get(r.id) ?? null));
@@ -199,8 +201,8 @@ async function acksFor(db: Kysely<FederationTables>, ids: readonly string[]): Pr
  * One message with its envelope. With `as`, a message on a channel the reader does not hold is
  * `not_found` (as if it did not exist), and a TLP:RED body it may not read is redacted.
  */
-export async function show(db: Kysely<FederationTables>, id: string, as?: Principal): Promise<{ message: MessageView; envelope: Envelope }> {
-  if (!isUuid(id)) fail('invalid_argument', `"${id}" is not a message id (a UUID)`);
+export async function show(db: Kysely<FederationTables>, input: string, as?: Principal): Promise<{ message: MessageView; envelope: Envelope }> {
+  const id = await resolveMessageId(db, input, as?.channels);
   const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   if (row === undefined) fail('not_found', `No message ${id} on this node`);
   const links = await linksFor(db, [row]);

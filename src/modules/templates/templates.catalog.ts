@@ -3,10 +3,13 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../shared/errors.js';
 import { KINDS } from '../federation/federation.types.js';
-import { FIELD_TYPES, type FieldSpec, type FieldType, type Labels, type Template, type TemplateCatalog, type Vocabulary } from './templates.types.js';
+import { ACK_POLICIES, FIELD_TYPES, type AckPolicy, type FieldSpec, type FieldType, type Labels, type Template, type TemplateCatalog, type Vocabulary } from './templates.types.js';
 
 /** The vocabularies file in a templates directory; every other `<kind>.json` there is a template. */
 export const VOCABULARIES_FILE = 'vocabularies.json';
+
+/** Which kinds wait for a person's acknowledgement (deadlines.policy.ts): data beside the templates, not a template. */
+export const ACK_POLICY_FILE = 'ack-policy.json';
 
 /** The body members the templates define (docs/protocol.md section 5.4). */
 export const BODY_MEMBERS = ['template', 'fields', 'text', 'lang'] as const;
@@ -182,12 +185,27 @@ function loadTemplate(dir: string, file: string, ctx: Pick<TemplateCatalog, 'lan
 export function readCatalog(dir: string): TemplateCatalog {
   const base = loadVocabularies(dir);
   const templates = new Map<string, Template>();
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== VOCABULARIES_FILE).sort();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== VOCABULARIES_FILE && f !== ACK_POLICY_FILE).sort();
   for (const file of files) {
     const t = loadTemplate(dir, file, base);
     templates.set(t.kind, t);
   }
-  return Object.freeze({ dir, ...base, templates });
+  return Object.freeze({ dir, ...base, templates, ackPolicy: loadAckPolicy(dir) });
+}
+
+/** `ack-policy.json`: `{"kinds": {"<kind>": "person" | "none", ...}}`, every kind listed once. */
+function loadAckPolicy(dir: string): ReadonlyMap<string, AckPolicy> {
+  const c: FileChecker = new FileChecker(join(dir, ACK_POLICY_FILE));
+  const root = c.object(readJson(c.file), '', ['kinds', 'description']);
+  const kinds = c.map(root.kinds, 'kinds');
+  const out = new Map<string, AckPolicy>();
+  for (const [kind, v] of Object.entries(kinds)) {
+    if (!(KINDS as readonly string[]).includes(kind)) c.bad(`kinds.${kind}`, `is not a message kind (${KINDS.join(', ')})`);
+    if (!(ACK_POLICIES as readonly unknown[]).includes(v)) c.bad(`kinds.${kind}`, `must be ${ACK_POLICIES.map((p) => `"${p}"`).join(' or ')}`);
+    out.set(kind, v as AckPolicy);
+  }
+  for (const k of KINDS) if (!out.has(k)) c.bad(`kinds.${k}`, 'is missing: say whether the kind waits for a person ("person") or not ("none")');
+  return out;
 }
 
 let defaultDir: string | undefined;

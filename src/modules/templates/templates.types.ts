@@ -58,7 +58,16 @@ export interface TemplateCatalog {
   readonly vocabularies: ReadonlyMap<string, Vocabulary>;
   /** By kind. A kind without a template (e.g. `indicators`) carries a body the templates do not check. */
   readonly templates: ReadonlyMap<string, Template>;
+  /** By kind (every kind): whether it waits for a person's acknowledgement (`ack-policy.json`). */
+  readonly ackPolicy: ReadonlyMap<string, AckPolicy>;
 }
+
+/**
+ * `person`: a person acknowledges it (deadline, escalation, overdue alert, the queue);
+ * `none`: machine traffic, never waits for anyone and never pages.
+ */
+export const ACK_POLICIES = ['person', 'none'] as const;
+export type AckPolicy = (typeof ACK_POLICIES)[number];
 
 /**
  * A message body as the templates define it:

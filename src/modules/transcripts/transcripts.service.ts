@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { canonicalJson } from '../../shared/canonical.js';
 import { isoTime, parseIsoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
-import { isUuid } from '../../shared/ids.js';
+import { resolveCaseId } from '../cases/cases.ids.js';
+import type { CasesTables } from '../cases/cases.tables.js';
 import type { PeerRepository } from '../federation/federation.peers.js';
 import type { FederationTables, MessagesTable } from '../federation/federation.tables.js';
 import type { Envelope, Receipt, Self } from '../federation/federation.types.js';
@@ -66,9 +67,9 @@ function byTime(a: MessagesTable, b: MessagesTable): number {
  * Refuses an id that is not a UUID (`invalid_argument`) and a case with nothing the viewer may
  * see (`not_found`).
  */
-export async function buildTranscript(deps: TranscriptDeps, caseId: string, opts: TranscriptOptions = {}): Promise<Transcript> {
-  if (!isUuid(caseId)) fail('invalid_argument', `"${caseId}" is not a case id (a lower-case UUID, as "hotline show" prints it)`);
+export async function buildTranscript(deps: TranscriptDeps, input: string, opts: TranscriptOptions = {}): Promise<Transcript> {
   const viewer = opts.viewer ?? NODE_ADMIN;
+  const caseId = await resolveCaseId(deps.db as unknown as Kysely<CasesTables>, input, viewer.channels);
   const rows = (await deps.db.selectFrom('messages').selectAll().where('case_id', '=', caseId).execute()).sort(byTime);
   const messages: TranscriptMessage[] = [];
   const withheld: Withheld[] = [];

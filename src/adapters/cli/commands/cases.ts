@@ -52,9 +52,9 @@ function describeCase(self: string, c: CaseView, messages: readonly MessageView[
   return lines.join('\n');
 }
 
-function listing(cases: readonly CaseView[]): string {
+function listing(cases: readonly CaseView[], short: ReadonlyMap<string, string>): string {
   return table(['CASE', 'STATE', 'KIND', 'CHANNEL', 'PEER', 'PRIORITY', 'OPENED BY', 'UPDATED', 'SUBJECT'], cases.map((c) => [
-    c.id, c.state, c.kind, c.channel, c.peer, c.priority, c.opened_by === 'out' ? 'us' : c.peer, c.updated_at, oneLine(c.subject ?? '', 40),
+    short.get(c.id) ?? c.id, c.state, c.kind, c.channel, c.peer, c.priority, c.opened_by === 'out' ? 'us' : c.peer, c.updated_at, oneLine(c.subject ?? '', 40),
   ]));
 }
 
@@ -67,20 +67,21 @@ export function register(program: Command, cli: Cli): void {
     .option('--limit <n>', 'how many', '50')
     .option('--as <user>', AS)
     .action((o: { state?: string; channel?: string; limit: string; as?: string }) => withNode(cli.home(), async (ctx) => {
-      const { listCases } = await import('../../../modules/cases/cases.service.js');
+      const [{ listCases }, { shortCaseIds }] = await Promise.all([import('../../../modules/cases/cases.service.js'), import('../../../modules/cases/cases.ids.js')]);
       const cases = await listCases(ctx.db, {
         limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as),
         ...(o.state === undefined ? {} : { state: o.state }),
         ...(o.channel === undefined ? {} : { channel: o.channel }),
       });
-      cli.out.print(() => listing(cases), { cases });
+      const short = cli.out.json ? new Map<string, string>() : await shortCaseIds(ctx.db, cases.map((c) => c.id));
+      cli.out.print(() => listing(cases, short), { cases });
     }));
 
   program.command('case')
     .description('one case: see "hotline case show ID"')
     .command('show')
     .description('a case: its state machine and its thread, each message with its receipt and acknowledgement')
-    .argument('<id>', 'the case id (the id of its first message)')
+    .argument('<id>', 'the case id (the id of its first message), or a unique prefix of at least 8 characters')
     .option('--as <user>', AS)
     .action((id: string, o: { as?: string }) => withNode(cli.home(), async (ctx) => {
       const { showCase } = await import('../../../modules/cases/cases.service.js');
@@ -90,7 +91,7 @@ export function register(program: Command, cli: Cli): void {
 
   program.command('reply')
     .description('answer a message in its case (same peer, same channel, in reply to it)')
-    .argument('<id>', 'the message answered')
+    .argument('<id>', 'the message answered (its id or a unique prefix)')
     .option('--text <text>', 'free text in your language')
     .option('--kind <kind>', 'response, or another kind the case allows', 'response')
     .option('--field <key=value>', 'a template field (repeatable), as for hotline send', collect, [])
@@ -118,7 +119,7 @@ export function register(program: Command, cli: Cli): void {
 
   program.command('close')
     .description('close a case: sends case-close to its peer; nothing more can be added to it')
-    .argument('<case>', 'the case id')
+    .argument('<case>', 'the case id or a unique prefix')
     .option('--text <text>', 'why, in your language')
     .option('--reason <code>', 'a close_reason code, e.g. resolved, answered, no-further-action')
     .option('--lang <lang>', 'language of the text (BCP 47)')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { MessageView } from '../../../modules/messaging/messaging.service.js';
+import type { InboxItem, InboxPage } from '../../../modules/messaging/messaging.inbox.js';
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { lastErrorCode } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
@@ -49,10 +50,21 @@ function describe(m: MessageView, rendered: readonly RenderedLine[] = []): strin
   return lines.join('\n');
 }
 
-function listing(messages: MessageView[]): string {
-  return table(['ID', 'SENT', 'FROM', 'TO', 'CHANNEL', 'PRIORITY', 'TLP', 'STATE', 'TEXT'], messages.map((m) => [
-    m.id, m.sent_at, m.from, m.to, m.channel, m.priority, m.tlp, stateOf(m), (m.redacted ?? m.text ?? '').replace(/\s+/g, ' ').slice(0, 40),
+/** The STATE column: delivery (outbox) or receipt, then the acknowledgement (due, overdue, by whom) and whether it was answered. */
+function shortState(m: InboxItem, left: (dueAt: string) => string): string {
+  let s = m.direction === 'in' ? 'received' : m.state === 'retrying' ? stateOf({ ...m, acknowledged: null }) : m.state;
+  if (m.acknowledged !== null && m.acknowledged !== undefined) s += `, acked by ${acknowledger(m.acknowledged)}`;
+  else if (m.ack?.acknowledged_at != null) s += ', acked';
+  else if (m.ack !== null) s += m.ack.overdue ? `, ack ${left(m.ack.due_at)}` : `, ack due ${left(m.ack.due_at)}`;
+  if (m.answered) s += ', answered';
+  return s;
+}
+
+function listing(page: InboxPage, direction: 'in' | 'out', short: ReadonlyMap<string, string>, left: (dueAt: string) => string): string {
+  const rows = table(['ID', 'PRIORITY', 'KIND', direction === 'in' ? 'FROM' : 'TO', 'CHANNEL', 'STATE', 'SUMMARY'], page.messages.map((m) => [
+    short.get(m.id)!, m.priority.toUpperCase(), m.kind, direction === 'in' ? m.from : m.to, m.channel, shortState(m, left), m.summary,
   ]));
+  return page.next === null ? rows : `${rows}\n(more: add --cursor ${page.next})`;
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -90,13 +102,33 @@ export function register(program: Command, cli: Cli): void {
 
   for (const [name, direction, what] of [['inbox', 'in', 'what came in'], ['outbox', 'out', 'what went out, with its delivery state']] as const) {
     program.command(name)
-      .description(`${what}, newest first`)
+      .description(`${what}, newest first; filters narrow it, --search finds words in the text and in the rendered fields in any language`)
+      .option('--channel <channel>', 'crisis | cert | law (or a comma-separated list)')
+      .option('--priority <priority>', 'flash | immediate | priority | routine (or a list)')
+      .option('--kind <kind>', 'e.g. crisis-alert (or a list)')
+      .option('--from <party>', 'the party that sent it')
+      .option('--to <party>', 'the party it went to')
+      .option('--state <state>', 'unacked | acked | overdue | answered')
+      .option('--case <id>', 'one case (its id or a unique prefix)')
+      .option('--since <time>', 'stored since an RFC 3339 UTC time, or a duration back from now: 30m, 12h, 7d')
+      .option('--search <text>', 'words that must all appear (each as the start of a word), e.g. "оповещение" or "ddos energy"')
       .option('--limit <n>', 'how many', '50')
+      .option('--cursor <next>', 'the next page: the cursor the previous page printed')
+      .option('--lang <lang>', "language of the summaries (default: the node's language)")
       .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
-      .action((o: { limit: string; as?: string }) => withNode(cli.home(), async (ctx) => {
-        const { list } = await import('../../../modules/messaging/messaging.service.js');
-        const messages = await list(ctx.db, direction, { limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as) });
-        cli.out.print(() => listing(messages), { messages });
+      .action((o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
+        const [{ listMessages }, { timeLeft }, { requireLanguage }, { shortMessageIds }] = await Promise.all([
+          import('../../../modules/messaging/messaging.inbox.js'), import('../../../modules/deadlines/deadlines.service.js'),
+          import('../../../modules/templates/templates.service.js'), import('../../../modules/federation/federation.ids.js'),
+        ]);
+        const now = ctx.clock.now();
+        const filters = Object.fromEntries(['channel', 'priority', 'kind', 'from', 'to', 'state', 'case', 'since', 'search', 'cursor']
+          .filter((k) => o[k] !== undefined).map((k) => [k, o[k]!]));
+        const page = await listMessages(ctx.db, now, {
+          ...filters, direction, limit: Number(o.limit) || 50, as: await actingAs(ctx, o.as), lang: requireLanguage(o.lang ?? ctx.config.language),
+        });
+        const short = cli.out.json ? new Map<string, string>() : await shortMessageIds(ctx.db, page.messages.map((m) => m.id));
+        cli.out.print(() => listing(page, direction, short, (d) => timeLeft(d, now)), page);
       }));
   }
 

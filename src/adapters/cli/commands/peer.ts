@@ -139,6 +139,23 @@ export function register(program: Command, cli: Cli): void {
       await auditCli(ctx, { action: 'peer.deadlines', subject: party, details: { ...deadlines } });
       cli.out.print(`Ack deadlines agreed with ${party}: ${Object.entries(deadlines).map(([k, v]) => `${k} ${v} min`).join(', ')}`, { party, deadlines });
     }));
+
+  peer.command('ack-policy')
+    .description("which kinds wait for a person's acknowledgement with a peer (templates/ack-policy.json unless agreed otherwise); with options, record what was agreed: applies to messages stored from now on")
+    .argument('<party>')
+    .option('--person <kinds>', 'these kinds wait for a person: deadline, escalation, queue (comma-separated)')
+    .option('--none <kinds>', 'these kinds never wait for anyone and never page')
+    .option('--default <kinds>', 'these kinds follow templates/ack-policy.json again')
+    .action((party: string, o: { person?: string; none?: string; default?: string }) => withNode(cli.home(), async (ctx) => {
+      const { peerAckPolicy, setPeerAckPolicy } = await import('../../../modules/deadlines/deadlines.policy.js');
+      await ctx.peers.require(party);
+      const change: Record<string, string> = {};
+      for (const policy of ['person', 'none', 'default'] as const) {
+        for (const k of (o[policy] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) change[k] = policy;
+      }
+      const kinds = Object.keys(change).length === 0 ? await peerAckPolicy(ctx.db, party) : await setPeerAckPolicy(ctx, party, change);
+      cli.out.print(() => table(['KIND', 'ACKNOWLEDGED BY', 'SOURCE'], kinds.map((k) => [k.kind, k.policy === 'person' ? 'a person' : 'nobody (machine traffic)', k.source === 'agreed' ? `agreed with ${party}` : 'ack-policy.json'])), { party, kinds });
+    }));
 }
 
 export { readJson };

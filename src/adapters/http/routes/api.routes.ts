@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
-import { list, send, show } from '../../../modules/messaging/messaging.service.js';
+import { send, show } from '../../../modules/messaging/messaging.service.js';
+import { INBOX_STATES, listMessages } from '../../../modules/messaging/messaging.inbox.js';
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
@@ -19,14 +20,25 @@ const SendBody = Type.Object({
   text: Type.Optional(Type.String({ minLength: 1, description: "Free text in the writer's language; required when the kind's template says so (e.g. notification)" })),
   fields: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The kind's template fields (templates/<kind>.json), e.g. {\"confidence\": \"high\"}" })),
   lang: Type.Optional(Type.String({ description: 'Language tag of the text, e.g. en, ru' })),
-  case: Type.Optional(Type.String({ format: 'uuid' })),
-  in_reply_to: Type.Optional(Type.String({ format: 'uuid' })),
+  case: Type.Optional(Type.String({ description: 'A case id, or a unique prefix of at least 8 characters' })),
+  in_reply_to: Type.Optional(Type.String({ description: 'A message id, or a unique prefix of at least 8 characters' })),
   recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED only, and required for it: user names at the receiving node who may read the message' })),
 }, { additionalProperties: false });
 
 const ListQuery = Type.Object({
   direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')], { default: 'in' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  channel: Type.Optional(Type.String({ description: 'A channel, or a comma-separated list' })),
+  priority: Type.Optional(Type.String({ description: 'A priority, or a comma-separated list' })),
+  kind: Type.Optional(Type.String({ description: 'A kind, or a comma-separated list' })),
+  from: Type.Optional(Type.String({ description: 'The party that sent it' })),
+  to: Type.Optional(Type.String({ description: 'The party it went to' })),
+  state: Type.Optional(Type.String({ enum: [...INBOX_STATES] })),
+  case: Type.Optional(Type.String({ description: 'A case id or a unique prefix of at least 8 characters' })),
+  since: Type.Optional(Type.String({ description: 'Stored since an RFC 3339 UTC time, or a duration back from now: 30m, 12h, 7d' })),
+  search: Type.Optional(Type.String({ maxLength: 500, description: 'Words that must all appear (each as the start of a word) in the free text or the fields rendered in any template language' })),
+  cursor: Type.Optional(Type.String({ maxLength: 500, description: '`next` of the previous page' })),
+  lang: Type.Optional(Type.String({ description: "Language of the summaries; default: the node's `language`" })),
 });
 
 const ShowQuery = Type.Object({
@@ -84,13 +96,15 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
       return reply.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });
 
-  app.get('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Inbox (direction=in) or outbox (direction=out), newest first', security, querystring: ListQuery } },
+  app.get('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Inbox (direction=in) or outbox (direction=out), newest first, filtered and searched; each with its summary, acknowledgement state and whether it was answered; `next` pages on', security, querystring: ListQuery } },
     async (req) => {
-      const q = req.query as Static<typeof ListQuery>;
-      return { messages: await list(ctx.db, q.direction ?? 'in', { limit: q.limit ?? 50, as: principalOf(req) }) };
+      const { direction, limit, lang, ...filters } = req.query as Static<typeof ListQuery>;
+      return listMessages(ctx.db, ctx.clock.now(), {
+        ...filters, direction: direction ?? 'in', limit: limit ?? 50, as: principalOf(req), lang: requireLanguage(lang ?? ctx.config.language),
+      });
     });
 
-  app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt, rendered in a language', security, params: Type.Object({ id: Type.String() }), querystring: ShowQuery } },
+  app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt, rendered in a language', security, params: Type.Object({ id: Type.String({ description: 'A message id, or a unique prefix of at least 8 characters' }) }), querystring: ShowQuery } },
     async (req) => {
       const lang = requireLanguage((req.query as Static<typeof ShowQuery>).lang ?? ctx.config.language);
       const p = principalOf(req);

@@ -6,7 +6,7 @@ import { CASE_STATES } from '../../../modules/cases/cases.machine.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
 import { authenticate, principalOf } from '../auth.js';
 
-const Id = Type.Object({ id: Type.String({ description: 'A case or message id (UUID)' }) });
+const Id = Type.Object({ id: Type.String({ description: 'A case or message id (UUID), or a unique prefix of at least 8 characters' }) });
 
 const CasesQuery = Type.Object({
   state: Type.Optional(Type.String({ enum: [...CASE_STATES] })),

@@ -9,6 +9,8 @@ import { migration as m0007 } from './0007_taxii.js';
 import { migration as m0008 } from './0008_feeds.js';
 import { migration as m0009 } from './0009_taxii_indexes.js';
 import { migration as m0010 } from './0010_users_display_name.js';
+import { migration as m0011 } from './0011_ack_policy_queue.js';
+import { migration as m0012 } from './0012_message_search.js';
 import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
 
@@ -38,6 +40,8 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0008_feeds': m0008,
   '0009_taxii_indexes': m0009,
   '0010_users_display_name': m0010,
+  '0011_ack_policy_queue': m0011,
+  '0012_message_search': m0012,
   '0014_sinks': m0014,
   '0016_audit': m0016,
 };

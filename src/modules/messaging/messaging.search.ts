@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely';
+import { fail } from '../../shared/errors.js';
+import { statement } from '../../shared/statement.js';
+import type { MessageHook } from '../federation/federation.hooks.js';
+import { templateCatalog } from '../templates/templates.service.js';
+import type { TemplateCatalog } from '../templates/templates.types.js';
+import type { MessagingTables } from './messaging.tables.js';
+
+/**
+ * Full-text search over the inbox and outbox (`--search TEXT`, `?search=`): an SQLite FTS5 table,
+ * `message_search`, filled when a message is stored (the hook below, in the storing transaction).
+ * A message's searchable text is its free text and its template fields rendered with their labels
+ * in every language the templates have (a Russian officer finds an English-written crisis alert
+ * by "оповещение", its Russian label). Kinds without a template (indicators, directory updates)
+ * are indexed only by their free text, and not at all without one.
+ */
+
+const insertSearch = statement(['id', 'content'], (db: Kysely<MessagingTables>, p) => db.insertInto('message_search').values({ id: p.id, content: p.content }));
+
+/** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
+const labelText = new WeakMap<object, string>();
+function allLabels(labels: Readonly<Record<string, string>>): string {
+  let t = labelText.get(labels);
+  if (t === undefined) labelText.set(labels, (t = [...new Set(Object.values(labels))].join('\n')));
+  return t;
+}
+
+/** A value as words: a time window's two ends, a list's items, anything else as JSON text. */
+function valueText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(valueText).join('\n');
+  if (typeof v === 'object' && v !== null) return Object.values(v).map(valueText).join('\n');
+  return String(v);
+}
+
+/**
+ * The text a message is found by: its kind, its template's title and the labels of the fields it
+ * has in every language, its values (codes as their labels in every language, booleans as yes/no
+ * in every language), its free text. No rendering nor checking (the templates hook checked the
+ * body before this runs) and cached labels: this runs for every message stored.
+ */
+export function searchableText(kind: string, body: Record<string, unknown>, catalog: TemplateCatalog = templateCatalog()): string | null {
+  const text = typeof body.text === 'string' ? body.text : null;
+  const t = catalog.templates.get(kind);
+  if (t === undefined) return text;
+  const fields = typeof body.fields === 'object' && body.fields !== null && !Array.isArray(body.fields) ? (body.fields as Record<string, unknown>) : {};
+  const parts: string[] = [kind, allLabels(t.labels)];
+  for (const [name, v] of Object.entries(fields)) {
+    const spec = t.fields.find((f) => f.name === name);
+    if (spec === undefined) {
+      parts.push(name, valueText(v));
+      continue;
+    }
+    parts.push(allLabels(spec.labels));
+    const vocab = spec.vocabulary === undefined ? undefined : catalog.vocabularies.get(spec.vocabulary);
+    const codes = vocab === undefined ? undefined : (Array.isArray(v) ? v : [v]).map((c) => (typeof c === 'string' ? vocab.codes.get(c) : undefined));
+    const yesNo = typeof v === 'boolean' ? catalog.terms.get(v ? 'yes' : 'no') : undefined;
+    if (codes !== undefined && codes.every((l) => l !== undefined)) parts.push(...codes.map((l) => allLabels(l!)));
+    else if (yesNo !== undefined) parts.push(allLabels(yesNo));
+    else parts.push(valueText(v));
+  }
+  if (text !== null) parts.push(text);
+  return parts.join('\n');
+}
+
+/**
+ * Indexes each stored message (both directions) for search: one compiled INSERT into
+ * `message_search` per message that has something to search, nothing for one that has not. Its
+ * cost on the storing path is that statement (FTS5 tokenises a few hundred bytes) and rendering
+ * the body's labels in each template language (bench:federation, docs/benchmarks.md).
+ */
+export function searchHook(catalog: TemplateCatalog = templateCatalog()): MessageHook {
+  return {
+    name: 'search',
+    async apply(trx, m) {
+      const content = searchableText(m.env.kind, m.env.body, catalog);
+      if (content === null || content === '') return;
+      await insertSearch(trx, { id: m.env.id, content });
+    },
+  };
+}
+
+/** Most words a search may have. */
+const MAX_WORDS = 16;
+
+/**
+ * An FTS5 query from what a person typed: every word must appear, each as the start of a word
+ * ("оповещ" finds "оповещение"); quotes and FTS5 operators are taken as text. `invalid_argument`
+ * for a search with no word.
+ */
+export function ftsQuery(typed: string): string {
+  const words = typed.split(/[\s"]+/u).map((w) => w.trim()).filter((w) => /[\p{L}\p{N}]/u.test(w));
+  if (words.length === 0) fail('invalid_argument', `--search needs at least one word (got "${typed}")`);
+  if (words.length > MAX_WORDS) fail('invalid_argument', `--search takes at most ${MAX_WORDS} words`);
+  return words.map((w) => `"${w}"*`).join(' ');
+}
