@@ -3,7 +3,7 @@ import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
 import { normaliseLink } from '../federation/federation.links.js';
-import { enqueue, type OutboxDeps } from '../federation/federation.outbox.js';
+import { enqueue, type Draft, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables, LinksTable, MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel, type Envelope, type Kind, type Priority, type Receipt, type Tlp } from '../federation/federation.types.js';
 import { requireChannel } from '../users/users.access.js';
@@ -92,6 +92,15 @@ export async function send(deps: OutboxDeps, input: SendInput, as?: Principal): 
  * close) call it directly; everything a caller types goes through {@link send}.
  */
 export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal): Promise<Envelope> {
+  return enqueue(deps, draftOf(input, as));
+}
+
+/**
+ * The draft {@link compose} queues, checked (the person's input, the channel wall, TLP:RED
+ * recipients) but not stored: a caller that queues several messages in one transaction (a reply
+ * and the ack of the message it answers) passes the drafts to the outbox's `enqueueIn`.
+ */
+export function draftOf(input: SendInput, as?: Principal): Draft {
   const kind = oneOf<Kind>(KINDS, input.kind, 'kind', 'unknown_kind');
   const channel = oneOf<Channel>(CHANNELS, input.channel, 'channel', 'unknown_channel');
   if (as !== undefined) requireChannel(as, channel);
@@ -115,11 +124,11 @@ export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal
     body.recipients = [...input.recipients];
   }
   checkRedRecipients(tlp, body);
-  return enqueue(deps, {
+  return {
     to: input.to, kind, channel, priority, tlp, body,
     ...(input.case === undefined ? {} : { case: input.case }),
     ...(input.in_reply_to === undefined ? {} : { in_reply_to: input.in_reply_to }),
-  });
+  };
 }
 
 function view(row: MessagesTable, link: LinksTable | undefined, acknowledged: Acknowledged | null = null): MessageView {
