@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fail, HotlineError } from './shared/errors.js';
+import { isTimeZone } from './shared/zoned.js';
 import { DEFAULT_DELIVERY, type DeliveryOptions } from './modules/federation/federation.delivery.js';
 import { checkChannelList, checkNodeName, checkPeerUrl } from './modules/federation/federation.peers.js';
 import { parsePingSchedule } from './modules/directory/directory.scheduler.js';
@@ -29,6 +30,8 @@ export interface Config {
   readonly logLevel: string;
   /** The language messages are rendered in by default (`language`, default "en"); `show --lang` overrides it. */
   readonly language: string;
+  /** The node's IANA time zone (`time_zone`, default "UTC"): rota shifts' weekdays and hours are in it. */
+  readonly timeZone: string;
   /** Ping tests the node sends by itself (`ping_schedule`); empty when none. */
   readonly pingSchedule: readonly PingScheduleEntry[];
   /** The law channel (`law`): when to remind before a preservation expires. */
@@ -81,6 +84,7 @@ export interface ConfigFile {
   delivery?: Partial<DeliveryOptions>;
   log_level?: string;
   language?: string;
+  time_zone?: string;
   ping_schedule?: { to: string; channel: string; every_minutes: number }[];
   law?: { remind_days_before?: number };
   notify?: { webhook?: { url: string }; smtp?: { host: string; port: number; from: string; secure?: boolean; require_tls?: boolean; user?: string; password_file?: string; password_env?: string; ca_file?: string } };
@@ -152,6 +156,8 @@ export function parseConfig(raw: unknown, home: string): Config {
   // Which languages the templates have labels for is checked when the node opens (context.ts).
   const language = c.language === undefined ? 'en' : c.language;
   if (typeof language !== 'string' || !/^[a-z]{2,3}$/.test(language)) bad('"language" must be a language code such as "en" or "ru"');
+  const timeZone = c.time_zone === undefined ? 'UTC' : c.time_zone;
+  if (!isTimeZone(timeZone)) bad(`"time_zone" must be an IANA time zone such as "UTC" or "Europe/Moscow" (got ${JSON.stringify(timeZone)})`);
   const resolve = (p: string): string => (p === ':memory:' || isAbsolute(p) ? p : join(home, p));
   return Object.freeze({
     home,
@@ -167,6 +173,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     delivery: Object.freeze(overrides('delivery', DEFAULT_DELIVERY, c.delivery)),
     logLevel,
     language: language as string,
+    timeZone: timeZone as string,
     pingSchedule: parsePingSchedule(c.ping_schedule, { party, channels: channels as Channel[] }),
     law: parseLawConfig(c.law),
     notify: parseNotifyConfig(c.notify, home),

@@ -76,7 +76,7 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
     },
   });
   const deadlines = new DeadlineProcessor({
-    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, log: ctx.log.child({ module: 'deadlines' }),
+    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, log: ctx.log.child({ module: 'deadlines' }), timeZone: config.timeZone,
   });
   const retentionLog = ctx.log.child({ module: 'retention' });
   const retention = new RetentionProcessor({

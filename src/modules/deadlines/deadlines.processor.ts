@@ -5,7 +5,9 @@ import { KeyedPool } from '../../shared/pool.js';
 import { HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactUrls } from '../../shared/redact.js';
-import { rotaFor } from '../directory/directory.service.js';
+import { contactsOfUsers, rotaFor } from '../directory/directory.service.js';
+import type { FederationTables } from '../federation/federation.tables.js';
+import { redReadersOf } from '../messaging/messaging.service.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { RotaStep } from '../directory/directory.types.js';
 import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
@@ -41,6 +43,8 @@ export interface DeadlineDeps {
   sinks: NotificationSinks;
   log: Logger;
   options?: Partial<DeadlineOptions>;
+  /** The node's time zone (`time_zone`): rota shifts are in it. Default UTC. */
+  timeZone?: string;
 }
 
 /** What one pass did. */
@@ -53,7 +57,7 @@ export interface DeadlineRun {
 }
 
 /** The deciding transaction, seen as each table set it touches (like the Store type in adapters/storage/schema.ts). */
-type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables>;
+type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables> & Transaction<FederationTables>;
 
 /** The step after `step` of a received message's escalation, and when it is due; null after the last. */
 function following(row: DeadlinesTable, step: string): { step: string; at: number } | null {
@@ -163,8 +167,12 @@ export class DeadlineProcessor {
       .where('message_id', '=', id).where('next_step', '=', step).executeTakeFirst();
     if (moved.numUpdatedRows === 0n) return false;
     const position = row.direction === 'in' ? ESCALATION.find((s) => s.step === step)?.position ?? null : 'primary';
-    const rota = await rotaFor(trx, this.deps.party, row.channel);
+    // Who is paged: for TLP:RED only those who may read it (its recipients, or its writer), through
+    // their linked contacts, never an on-duty officer who cannot; else whoever holds the position now.
+    const readers = await redReadersOf(trx, id);
+    const rota = readers !== null ? [] : await rotaFor(trx, this.deps.party, row.channel, { at: now, timeZone: this.deps.timeZone ?? 'UTC' });
     const holder: RotaStep | undefined = rota.find((r) => r.position === position);
+    const paged = readers === null ? [] : await contactsOfUsers(trx, this.deps.party, row.channel, readers);
     const payload: Omit<NotificationPayload, 'id'> = {
       type: row.direction === 'in' ? 'hotline.escalation' : 'hotline.overdue',
       node: this.deps.party, message_id: id, case: row.case_id, kind: row.kind, priority: row.priority, channel: row.channel,
@@ -175,13 +183,17 @@ export class DeadlineProcessor {
         id: holder.contact.id, name: holder.contact.name, function: holder.contact.function, phone: holder.contact.phone, email: holder.contact.email,
       },
       decided_at: isoTime(now),
+      ...(readers === null ? {} : { recipients: readers }),
     };
     const subject = row.direction === 'in'
       ? `[hotline ${row.priority.toUpperCase()}] ${row.kind} from ${row.peer} awaits acknowledgement (step ${step}, due ${payload.due_at})`
       : `[hotline ${row.priority.toUpperCase()}] ${row.kind} to ${row.peer} is overdue: not acknowledged by ${payload.due_at}`;
     await notify({ db: trx, clock: this.deps.clock, notify: this.deps.notify }, {
       message_id: id, step, payload: payload as unknown as Record<string, unknown>, subject,
-      targets: { webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null },
+      targets: {
+        webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null,
+        emails: paged.flatMap((c) => (c.email === null ? [] : [c.email])),
+      },
     });
     this.deps.log.info({ message: id, step, position, contact: holder?.contact.id ?? null }, row.direction === 'in' ? 'escalation step decided' : 'overdue alert decided');
     return true;

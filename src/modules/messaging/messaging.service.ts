@@ -229,3 +229,17 @@ async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTab
   for (const l of links) out.set(`${l.from_party}>${l.to_party}`, normaliseLink(l));
   return out;
 }
+
+/**
+ * Who may read a TLP:RED message's body on this node: its named recipients (received) or its
+ * writer (sent); null when the message is not TLP:RED (or not here). Escalation pages only them.
+ */
+export async function redReadersOf(db: Kysely<FederationTables>, id: string): Promise<string[] | null> {
+  const row = await db.selectFrom('messages').select(['direction', 'tlp']).where('id', '=', id).executeTakeFirst();
+  if (row === undefined || row.tlp !== 'red') return null;
+  const env = await db.selectFrom('messages').select('envelope').where('id', '=', id).executeTakeFirstOrThrow();
+  const body = (JSON.parse(env.envelope) as Envelope).body;
+  if (row.direction === 'in') return recipientsOf(body) ?? [];
+  const sender = senderOf(body);
+  return sender === null ? [] : [sender];
+}

@@ -9,6 +9,7 @@ import { migration as m0007 } from './0007_taxii.js';
 import { migration as m0008 } from './0008_feeds.js';
 import { migration as m0009 } from './0009_taxii_indexes.js';
 import { migration as m0010 } from './0010_users_display_name.js';
+import { migration as m0013 } from './0013_rota.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0008_feeds': m0008,
   '0009_taxii_indexes': m0009,
   '0010_users_display_name': m0010,
+  '0013_rota': m0013,
 };
 
 /** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
