@@ -136,9 +136,11 @@ export async function setRota(deps: OwnDirectoryDeps, input: RotaInput): Promise
       const ref = input[position];
       if (ref === null) rows.delete(position);
       else if (ref !== undefined) {
-        const c = await resolveContact(trx, deps.self.party, ref, channel).catch((e: unknown) => {
-          if ((e as { code?: string }).code === 'not_found') usage(`--${position} ${ref} is not one of this node's contacts on ${channel}; see "hotline contact list --channel ${channel}"`);
-          throw e;
+        const c = await resolveContact(trx, deps.self.party, ref, channel).catch(async (e: unknown) => {
+          if ((e as { code?: string }).code !== 'not_found') throw e;
+          const elsewhere = await resolveContact(trx, deps.self.party, ref).catch(() => undefined);
+          if (elsewhere !== undefined) usage(`--${position} ${ref} is a contact on ${elsewhere.channel}, not on ${channel}`);
+          return usage(`--${position} ${ref} is not one of this node's contacts on ${channel}; see "hotline contact list --channel ${channel}"`);
         });
         const keep = rows.get(position);
         rows.set(position, {
