@@ -25,10 +25,11 @@ afterEach(async () => {
 
 const INQUIRY = { to: 'ru', channel: 'crisis', kind: 'inquiry', priority: 'flash', tlp: 'amber', text: 'Scanning from your networks: please clarify.' };
 
-async function setup(): Promise<{ us: TestHome; ru: TestHome; a: RunningNode; b: RunningNode; clock: FakeClock }> {
+/** Two nodes on a fake clock; with `systemClock`, on the real one (as the CLI run in the test is). */
+async function setup(systemClock = false): Promise<{ us: TestHome; ru: TestHome; a: RunningNode; b: RunningNode; clock: FakeClock }> {
   const clock = new FakeClock();
   const [us, ru] = await makePair();
-  const opts: StartOptions = { clock, runPings: false, runReminders: false, runDeadlines: false };
+  const opts: StartOptions = { ...(systemClock ? {} : { clock }), runPings: false, runReminders: false, runDeadlines: false };
   const a = await us.start(opts);
   const b = await ru.start(opts);
   running.push(a, b);
@@ -61,10 +62,11 @@ describe('acknowledging as people do (two nodes)', () => {
     const shown = (await show(a.ctx.db, q.id)).message;
     expect(shown.acknowledged).toEqual({ officer: 'Ivan Petrov', user: 'ivan', at: r.ack!.sent_at, ack_id: r.ack!.id });
     clock.advance(60 * MIN);
-    expect(await b.deadlines.runOnce()).toMatchObject({ decided: 0 });
+    await b.deadlines.runOnce();
+    await a.deadlines.runOnce();
     expect(await steps(b, q.id)).toEqual(['0']);
-    expect(await a.deadlines.runOnce()).toMatchObject({ decided: 0 });
-    expect(await listOverdue(a.ctx.db, clock.now())).toEqual([]);
+    expect(await steps(a, q.id)).toEqual([]);
+    expect((await listOverdue(a.ctx.db, clock.now())).map((o) => o.message_id)).not.toContain(q.id);
   });
 
   it('show on the sender (CLI) says "acknowledged by Ivan Petrov (ivan) at T"; a reply with --no-ack leaves the message to escalate', async () => {
@@ -83,7 +85,7 @@ describe('acknowledging as people do (two nodes)', () => {
     clock.advance(5 * MIN);
     await b.deadlines.runOnce();
     expect(await steps(b, open.id)).toEqual(['0', '1']);
-    expect(await steps(b, acked.id)).toEqual(['0']);
+    expect(await steps(b, acked.id)).toEqual([]);
   });
 
   it('a message whose case is closed can still be acknowledged: the ack crosses to us and the escalation stops on both sides', async () => {
@@ -105,11 +107,12 @@ describe('acknowledging as people do (two nodes)', () => {
     clock.advance(60 * MIN);
     expect(await b.deadlines.runOnce()).toMatchObject({ decided: 0 });
     expect(await a.deadlines.runOnce()).toMatchObject({ decided: 0 });
+    expect(await steps(b, q.id)).toEqual(['0']);
     expect(await listOverdue(a.ctx.db, clock.now())).toEqual([]);
   });
 
   it('ack --case acknowledges every unacknowledged message of the case the user may read; TLP:RED only by its recipient', async () => {
-    const { ru, a, b } = await setup();
+    const { ru, a, b } = await setup(true);
     // ru publishes that ivan may receive TLP:RED on crisis.
     await addContact(b.ctx, { channel: 'crisis', function: 'Duty officer', name: 'Ivan Petrov', user: 'ivan' });
     const pub = await publishDirectory(b.ctx);

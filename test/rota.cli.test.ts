@@ -30,7 +30,7 @@ describe('hotline rota and contacts by name or short id', () => {
     expect(await ok(ru.home, 'contact', 'link', 'anna orlova', 'anna')).toMatch(/Anna Orlova\) on crisis is user anna/);
     expect(await ok(ru.home, 'contact', 'list')).toMatch(/crisis +anna +Duty officer +Anna Orlova/);
     const before = await ok(ru.home, 'contact', 'list', '--json');
-    await exits(2, /ambiguous_id.*"Desk" names several contacts.*Desk, crisis.*Desk, cert/, ru.home, 'contact', 'remove', 'Desk');
+    await exits(2, /ambiguous_id.*"Desk" names several contacts; give the id\. Candidates: [0-9a-f-]{8,} \(Desk, cert\), [0-9a-f-]{8,} \(Desk, crisis\)/, ru.home, 'contact', 'remove', 'Desk');
     // Contacts added in the same minute share their first 8 characters (UUIDv7).
     await exits(2, /ambiguous_id/, ru.home, 'contact', 'remove', ids['Desk/cert']!.slice(0, 8));
     await exits(1, /not_found/, ru.home, 'contact', 'remove', 'Nobody');
@@ -70,7 +70,9 @@ describe('hotline rota and contacts by name or short id', () => {
     expect(text).toMatch(new RegExp(`crisis +\\(shifts in UTC; times below in UTC\\)\\n +primary +Ivan Petrov \\(ivan\\) +\\(took the duty, until ${taken.until}`));
     expect(text).toContain(`next: Anna Orlova from ${taken.until} (shift)`);
     expect(await ok(ru.home, 'rota', 'shifts')).toContain(taken.id);
-    await exits(1, /contact_in_rota.*shift/, ru.home, 'contact', 'remove', 'Anna Orlova');
+    await exits(1, /contact_in_rota.*Anna Orlova/, ru.home, 'contact', 'remove', 'Anna Orlova');
+    await ok(ru.home, 'rota', 'shift', '--channel', 'cert', '--contact', ids['Desk/cert']!, '--days', 'sat,sun', '--hours', '22:00-06:00');
+    await exits(1, /contact_in_rota.*\(Desk\) has a primary shift/, ru.home, 'contact', 'remove', ids['Desk/cert']!);
     expect(await ok(ru.home, 'rota', 'remove', taken.id.slice(0, 13))).toBe(`Ended override ${taken.id}\n`);
     expect((await duty()).now[0]).toMatchObject({ contact: { name: 'Anna Orlova' }, source: 'shift' });
     expect(await ok(ru.home, 'rota', 'remove', shift.id)).toBe(`Removed shift ${shift.id}\n`);
