@@ -3,7 +3,6 @@ import type { Kysely } from 'kysely';
 import type { DirectoryPartyView, PublishResult } from '../../../modules/directory/directory.publish.js';
 import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
 import { POSITIONS, type Contact, type Position } from '../../../modules/directory/directory.types.js';
-import { shortIds } from '../../../shared/shortid.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -75,6 +74,7 @@ export function register(program: Command, cli: Cli): void {
       const contacts = await listContacts(db, ctx.self.party, o.channel);
       const rota = await rotaIds(db, ctx.self.party);
       const position = (c: Contact): string => POSITIONS.find((p) => rota[c.channel]?.[p] === c.id) ?? '';
+      const { shortIds } = await import('../../../shared/shortid.js');
       const short = shortIds(contacts.map((c) => c.id));
       cli.out.print(() => table(['ID', 'CHANNEL', 'ROTA', 'USER', 'FUNCTION', 'NAME', 'LANGUAGES', 'HOURS', 'PHONE', 'EMAIL'], contacts.map((c) => [
         short.get(c.id)!, c.channel, position(c), c.user ?? '', c.function, c.name, c.languages.join(','), c.hours ?? '', c.phone ?? '', c.email ?? '',
