@@ -23,6 +23,7 @@ function partyText(e: DirectoryPartyView): string {
     lines.push(`  ${ch.channel}${e.own ? '' : `  (last answered ping: ${ch.last_pong_at ?? 'never'})`}`);
     const inRota = new Map<string, Position>();
     for (const p of POSITIONS) if (ch.rota[p] !== null) inRota.set(ch.rota[p]!, p);
+    if (ch.red_recipients.length > 0) lines.push(`    may receive TLP:RED: ${ch.red_recipients.join(', ')}`);
     if (ch.contacts.length === 0) lines.push('    (no contacts)');
     for (const c of ch.contacts) lines.push(`    ${(inRota.get(c.id) ?? '').padEnd(10)} ${contactLine(c)}`);
   }
