@@ -5,6 +5,8 @@
  * recipients through their linked contacts, never the officer on duty; TLP:RED to a user ru has
  * not published as a RED recipient is refused with `unknown_recipient` and changes nothing.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { addContact, setRota } from '../src/modules/directory/directory.service.js';
@@ -15,6 +17,7 @@ import { send } from '../src/modules/messaging/messaging.service.js';
 import { FakeClock, isoTime } from '../src/shared/clock.js';
 import { delivered, snapshot } from './helpers/cases.js';
 import { makePair } from './helpers/nodes.js';
+import { api } from './helpers/api.js';
 import { smtpRelay } from './helpers/smtp.js';
 import { webhookReceiver, type WebhookReceiver } from './helpers/webhook.js';
 
@@ -142,4 +145,29 @@ describe('the rota is people and time (two nodes, fake clock, ru in Europe/Mosco
     expect(mails.flatMap((m) => m.to)).not.toContain('petrova@ru.example');
     expect(mails.flatMap((m) => m.to)).toContain('ivanov@ru.example');
   });
+
+  it('over REST: an officer takes the duty with their token; GET /api/v1/rota shows it; PUT changes one position alone', async () => {
+    const { b, clock } = await setup();
+    const token = (await b.ctx.users.createToken('ivan')).secret;
+    const onRu = api(b.address);
+    const until = isoTime(clock.now() + 30 * MIN);
+    const taken = await onRu('/api/v1/rota/crisis/take', token, { method: 'POST', body: { until } });
+    expect([taken.status, taken.json.taken_by, taken.json.until]).toEqual([201, 'ivan', until]);
+    const bad = await onRu('/api/v1/rota/crisis/take', token, { method: 'POST', body: { until: 'tomorrow' } });
+    expect([bad.status, bad.json.code]).toEqual([400, 'invalid_argument']);
+    const duty = (await onRu('/api/v1/rota', token)).json.duty as { channel: string; now: { position: string; contact: { name: string }; source: string }[] }[];
+    expect(duty.map((d) => d.channel)).toEqual(['crisis']);
+    expect(duty[0]!.now[0]).toMatchObject({ position: 'primary', contact: { name: 'Ivan Ivanov' }, source: 'override' });
+    const put = await onRu('/api/v1/rota/crisis', adminToken(b), { method: 'PUT', body: { backup: 'Vera Volkova' } });
+    expect(put.status, JSON.stringify(put.json)).toBe(200);
+    expect((put.json.chain as { position: string; contact: { name: string } }[]).map((c) => [c.position, c.contact.name])).toEqual([
+      ['primary', 'Ivan Ivanov'], ['backup', 'Vera Volkova'], ['supervisor', 'Sergei Sidorov'],
+    ]);
+  });
 });
+
+/** The node administrator's token (`<home>/admin.token`). */
+function adminToken(n: RunningNode): string {
+  return readFileSync(join(n.ctx.config.home, 'admin.token'), 'utf8').trim();
+}
+
