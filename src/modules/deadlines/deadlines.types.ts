@@ -137,6 +137,8 @@ export interface NotificationPayload {
   position: Position | null;
   contact: NotifiedContact | null;
   decided_at: string;
+  /** TLP:RED only: the users paged (who may read it: its recipients, or its writer); `position` and `contact` are then null. */
+  recipients?: string[];
 }
 
 /** One step fired for a message, as `show` lists it. */
