@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fail, HotlineError } from './shared/errors.js';
+import { isTimeZone } from './shared/zoned.js';
 import { DEFAULT_DELIVERY, type DeliveryOptions } from './modules/federation/federation.delivery.js';
 import { checkChannelList, checkNodeName, checkPeerUrl } from './modules/federation/federation.peers.js';
 import { parsePingSchedule } from './modules/directory/directory.scheduler.js';
@@ -29,7 +30,7 @@ export interface Config {
   readonly logLevel: string;
   /** The language messages are rendered in by default (`language`, default "en"); `show --lang` overrides it. */
   readonly language: string;
-  /** The node's time zone (`time_zone`, an IANA name, default "UTC"): alerts show due times in it besides UTC. */
+  /** The node's IANA time zone (`time_zone`, default "UTC"): rota shifts' weekdays and hours are in it; alerts show due times in it besides UTC. */
   readonly timeZone: string;
   /** Where people reach this node's console (`public_url`, e.g. https://hotline.cert.example); alerts link to `<public_url>/messages/<id>`. */
   readonly publicUrl: string | null;
@@ -159,7 +160,7 @@ export function parseConfig(raw: unknown, home: string): Config {
   const language = c.language === undefined ? 'en' : c.language;
   if (typeof language !== 'string' || !/^[a-z]{2,3}$/.test(language)) bad('"language" must be a language code such as "en" or "ru"');
   const timeZone = c.time_zone === undefined ? 'UTC' : c.time_zone;
-  if (typeof timeZone !== 'string' || !validTimeZone(timeZone)) bad(`"time_zone" must be an IANA time zone name such as "UTC" or "Europe/Moscow" (got ${JSON.stringify(timeZone)})`);
+  if (!isTimeZone(timeZone)) bad(`"time_zone" must be an IANA time zone such as "UTC" or "Europe/Moscow" (got ${JSON.stringify(timeZone)})`);
   const publicUrl = c.public_url === undefined ? null : c.public_url;
   if (publicUrl !== null && !isHttpUrl(publicUrl)) bad(`"public_url" must be the http(s) URL people open the node's console at, e.g. "https://hotline.cert.example" (got ${JSON.stringify(publicUrl)})`);
   const resolve = (p: string): string => (p === ':memory:' || isAbsolute(p) ? p : join(home, p));
@@ -187,16 +188,6 @@ export function parseConfig(raw: unknown, home: string): Config {
     http: parseHttpConfig(c.http),
     feeds: Object.freeze(overrides('feeds', DEFAULT_FEEDS, c.feeds)),
   });
-}
-
-/** True for a time zone name Intl knows (IANA names such as "Europe/Moscow", and "UTC"). */
-function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isHttpUrl(v: unknown): boolean {

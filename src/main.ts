@@ -115,7 +115,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     },
   });
   const deadlines = new DeadlineProcessor({
-    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, alerts, log: ctx.log.child({ module: 'deadlines' }),
+    db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, alerts, log: ctx.log.child({ module: 'deadlines' }), timeZone: config.timeZone,
   });
   const retentionLog = ctx.log.child({ module: 'retention' });
   const retention = new RetentionProcessor({

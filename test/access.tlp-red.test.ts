@@ -12,6 +12,7 @@ import type { Transcript } from '../src/modules/transcripts/transcripts.types.js
 import { api, usersWithTokens, type Api } from './helpers/api.js';
 import { ensureBuilt, json, ok } from './helpers/cli.js';
 import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
+import { publishRedRecipients } from './helpers/red.js';
 
 const SECRET = { red: 'RED-SECRET the source is a liaison officer', amber: 'AMBER-SECRET the grid operator is affected' } as const;
 type Tlp = keyof typeof SECRET;
@@ -52,6 +53,7 @@ beforeAll(async () => {
   calls.ru = api(ru.url);
   Object.assign(tokens, await usersWithTokens(calls.us, us.token, { carol: ['cert'], dave: ['cert'] }));
   Object.assign(tokens, await usersWithTokens(calls.ru, ru.token, { alice: ['cert'], bob: ['cert'] }));
+  await publishRedRecipients(b, a, 'cert', ['alice']);
   for (const tlp of ['red', 'amber'] as const) {
     const sent = await calls.us('/api/v1/messages', tokens.carol!, {
       method: 'POST',

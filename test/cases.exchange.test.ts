@@ -118,7 +118,7 @@ describe('a case between two real nodes', () => {
     await a.delivery.runOnce();
     expect(await caseState(b, q.id)).toBe('open');
     // ru answers while us closes: neither has the other's message yet.
-    const answer = await reply(b.ctx, { id: q.id, text: 'Answer written before the close arrived.' });
+    const answer = await reply(b.ctx, { id: q.id, text: 'Answer written before the close arrived.', ack: false });
     const close = await closeCase(a.ctx, { case: q.id });
     await b.delivery.runOnce();
     expect((await show(b.ctx.db, answer.id)).message.state).toBe('delivered');

@@ -84,7 +84,7 @@ describe('directory: publish, show, replace', () => {
 
     // Changes: the supervisor leaves the rota and the directory, a backup joins.
     const backup = await addContact(a.ctx, { channel: 'crisis', function: 'Deputy duty officer', name: 'Ann Lee', languages: ['en'] });
-    await setRota(a.ctx, { channel: 'crisis', primary: duty.id, backup: backup.id });
+    await setRota(a.ctx, { channel: 'crisis', primary: duty.id, backup: backup.id, supervisor: null });
     await removeContact(a.ctx, chief.id);
     expect((await publishDirectory(a.ctx)).version).toBe(2);
     a.delivery.wake();

@@ -16,6 +16,7 @@ import { ensureBuilt, hl, json } from './helpers/cli.js';
 import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
 import { expectTaxiiError, indicator, ipv4, malware, taxiiClient } from './helpers/taxii.js';
 import { TLP_MARKINGS } from '../src/modules/stix/stix.tlp.js';
+import { publishRedRecipients } from './helpers/red.js';
 
 let us: TestHome;
 let ru: TestHome;
@@ -51,6 +52,7 @@ beforeAll(async () => {
   b = await ru.start();
   tokens = await usersWithTokens(api(b.address), ru.token, { carla: ['cert'], mike: ['cert'], lena: ['law'] });
   Object.assign(tokens, await usersWithTokens(api(a.address), us.token, { ivan: ['cert'], olga: ['law'] }));
+  await publishRedRecipients(b, a, 'cert', ['carla']);
 });
 afterAll(async () => {
   await a?.stop();

@@ -17,6 +17,7 @@ import type { Transcript, TranscriptReport } from '../src/modules/transcripts/tr
 import { verifyTranscriptBytes } from '../src/modules/transcripts/transcripts.verify.js';
 import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
 import { ensureBuilt, runCli } from './helpers/cli.js';
+import { publishRedRecipients } from './helpers/red.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -62,6 +63,9 @@ beforeAll(async () => {
   const a = await us.start();
   const b = await ru.start();
   nodes.push(a, b);
+  // ru publishes that alice may receive TLP:RED on cert (else sending it to her is unknown_recipient).
+  await b.ctx.users.add({ name: 'alice', role: 'officer', channels: 'cert' });
+  await publishRedRecipients(b, a, 'cert', ['alice']);
   const say = async (n: RunningNode, to: string, text: string, extra: { tlp?: string; recipients?: string[] } = {}): Promise<string> => {
     const env = await send(n.ctx, {
       to, channel: 'cert', kind: 'notification', priority: 'immediate', tlp: extra.tlp ?? 'amber', text,
@@ -163,7 +167,6 @@ describe('case transcripts between two real nodes', () => {
     };
     const [forAdmin, withheldAdmin] = await ids(['--include-red']);
     expect([forAdmin.includes(redId), withheldAdmin]).toEqual([false, [redId]]);
-    await exit(hl(['user', 'add', 'alice', '--home', ru.home, '--role', 'officer', '--channels', 'cert']), 0);
     await exit(hl(['user', 'add', 'bob', '--home', ru.home, '--role', 'officer', '--channels', 'cert']), 0);
     const [forAlice, , alice] = await ids(['--as', 'alice', '--include-red'], ru.home);
     expect([forAlice.includes(redId), alice]).toEqual([true, 'alice']);

@@ -101,7 +101,18 @@ describe.sequential('TLP:RED and the channel wall from the CLI (--as)', () => {
     await exits(hl(['send', '--home', us, '--to', 'ru', '--channel', 'cert', '--tlp', 'amber', '--text', 'x', '--recipients', 'alice']), 2, /TLP:RED messages only/);
     await exits(hl(['send', '--home', us, '--to', 'ru', '--channel', 'law', '--text', 'x', '--as', 'carol']), 1, /forbidden/, /"law"/);
     await exits(hl(['send', '--home', us, '--to', 'ru', '--channel', 'cert', '--text', 'x', '--as', 'ghost']), 1, /unknown_user/);
+    // TLP:RED only to users ru has published as able to receive it on cert: none yet.
+    await exits(hl(['send', '--home', us, '--to', 'ru', '--channel', 'cert', '--tlp', 'red', '--text', 'x', '--recipients', 'alice', '--as', 'carol']), 1, /unknown_recipient/, /ru has published no user who may receive TLP:RED on cert/);
     expect(await json(['outbox', '--home', us])).toEqual(before);
+    // ru links alice to a contact on cert and publishes its directory; us imports it (carriage).
+    await ok(['contact', 'add', '--home', ru, '--channel', 'cert', '--function', 'CERT officer', '--name', 'Alice', '--user', 'alice']);
+    await ok(['directory', 'publish', '--home', ru]);
+    const dirFile = join(dir, 'directory-to-us.json');
+    await ok(['export', '--home', ru, '--to', 'us', '--out', dirFile]);
+    await ok(['import', dirFile, '--home', us, '--receipts-out', join(dir, 'directory-receipts.json')]);
+    await exits(hl(['send', '--home', us, '--to', 'ru', '--channel', 'cert', '--tlp', 'red', '--text', 'x', '--recipients', 'alice,bob', '--as', 'carol']), 1, /unknown_recipient/, /bob not in ru's directory: ru publishes on cert: alice/);
+    const before2 = await json(['outbox', '--home', us]);
+    expect(before2).toEqual(before);
     id = (await ok(['send', '--home', us, '--to', 'ru', '--channel', 'cert', '--tlp', 'red', '--text', 'red secret', '--recipients', 'alice', '--as', 'carol'])).stdout.trim();
   });
 

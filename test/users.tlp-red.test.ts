@@ -10,6 +10,7 @@ import { HotlineError } from '../src/shared/errors.js';
 import { api, usersWithTokens, type Api } from './helpers/api.js';
 import { eventually, makePair, type TestHome } from './helpers/nodes.js';
 import { snapshot } from './helpers/stores.js';
+import { publishRedRecipients } from './helpers/red.js';
 
 let us: TestHome;
 let ru: TestHome;
@@ -47,6 +48,7 @@ beforeAll(async () => {
   onRu = api(ru.url);
   usTokens = await usersWithTokens(onUs, us.token, { carol: ['cert'], dave: ['cert'], erin: ['law'] });
   ruTokens = await usersWithTokens(onRu, ru.token, { alice: ['cert'], bob: ['cert'], lena: ['law'] });
+  await publishRedRecipients(b, a, 'cert', ['alice']);
   const sent = await onUs('/api/v1/messages', usTokens.carol!, { method: 'POST', body: red });
   expect(sent.status, JSON.stringify(sent.json)).toBe(202);
   redId = String(sent.json.id);

@@ -57,6 +57,7 @@ export const ERROR_CODES = [
   'unknown_user',
   'user_exists',
   'tlp_red_needs_recipients',
+  'unknown_recipient',
   // cases and human acknowledgement
   'channel_mismatch',
   'case_closed',

@@ -8,6 +8,7 @@ import * as cases from './commands/cases.js';
 import * as deadlines from './commands/deadlines.js';
 import * as demo from './commands/demo.js';
 import * as directory from './commands/directory.js';
+import * as rota from './commands/rota.js';
 import * as feed from './commands/feed.js';
 import * as identity from './commands/identity.js';
 import * as indicators from './commands/indicators.js';
@@ -55,7 +56,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
+  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, rota, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

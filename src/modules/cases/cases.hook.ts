@@ -154,6 +154,8 @@ export const casesHook: MessageHook = {
         fail('not_in_case', of === undefined ? `No message ${env.in_reply_to} on this node to answer` : `Message ${env.in_reply_to} is in case ${of}, not in case ${c.id}`);
       }
     }
+    // A message of a closed case can still be acknowledged: that stops its escalation.
+    if (c.state === 'closed' && env.kind === 'ack') return;
     if (c.state === 'closed') {
       if (direction === 'in' && await crossedOurClose(trx, c, env)) {
         if (OPEN_STATES.some((s) => nextState(c.kind, s, env.kind) !== undefined)) return;

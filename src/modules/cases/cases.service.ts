@@ -1,15 +1,20 @@
+import type { Kysely } from 'kysely';
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { resolveMessageId } from '../federation/federation.ids.js';
 import { resolveCaseId } from './cases.ids.js';
 import type { MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, type Envelope } from '../federation/federation.types.js';
-import { compose, send, thread, type MessageView } from '../messaging/messaging.service.js';
-import { recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
+import { compose, draftOf, thread, type MessageView, type SendInput } from '../messaging/messaging.service.js';
+import { refuseNodeKind } from '../messaging/messaging.kinds.js';
+import { enqueueIn, peersOf, type Draft } from '../federation/federation.outbox.js';
+import { agreedPolicy, needsAck } from '../deadlines/deadlines.policy.js';
+import type { DeadlinesTables } from '../deadlines/deadlines.tables.js';
+import { canRead, markedOf, recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
 import { holdsChannel } from '../users/users.access.js';
 import { whoIs } from '../users/users.service.js';
 import { NODE_ADMIN, type Principal } from '../users/users.types.js';
-import { CASE_STATES, statesOf, type CaseState } from './cases.machine.js';
+import { CASE_STATES, nextState, statesOf, type CaseState } from './cases.machine.js';
 import type { CasesTable } from './cases.tables.js';
 import { type AckResult, type CasesDb, type CasesDeps, type CaseView } from './cases.types.js';
 
@@ -90,25 +95,54 @@ export interface ReplyInput {
   priority?: string;
   tlp?: string;
   recipients?: readonly string[];
+  /** false (`--no-ack`): do not acknowledge the message answered. Default true. */
+  ack?: boolean;
+}
+
+/** A reply and the ack of the message it answers that went with it (null: none was due, or `ack: false`). */
+export interface ReplyResult {
+  reply: Envelope;
+  ack: Envelope | null;
 }
 
 /**
  * Answers a message in its case: to the other party, on the same channel, with `in_reply_to`
- * naming it. The cases hook refuses what the case's machine does not allow.
+ * naming it. The cases hook refuses what the case's machine does not allow. Returns the reply.
  */
 export async function reply(deps: CasesDeps, input: ReplyInput, as?: Principal): Promise<Envelope> {
+  return (await replyTo(deps, input, as)).reply;
+}
+
+/**
+ * {@link reply}, and: a reply acknowledges the message it answers, as people do. When that
+ * message was received, is not acknowledged yet, needs a person's acknowledgement, and the replier
+ * may read it, an `ack` naming the replier is queued in the same transaction, just before the
+ * reply (both or neither). `ack: false` (`--no-ack`) opts out.
+ */
+export async function replyTo(deps: CasesDeps, input: ReplyInput, as?: Principal): Promise<ReplyResult> {
   const m = await messageFor(deps.db, input.id, as);
   if (m === undefined) fail('not_found', `No message ${input.id} on this node to reply to; see hotline inbox`);
   const tlp = input.tlp ?? m.tlp;
   const recipients = input.recipients ?? (tlp === 'red' ? redRecipients(m) : undefined);
-  return send(deps, {
-    to: m.direction === 'in' ? m.from_party : m.to_party, channel: m.channel, kind: input.kind ?? 'response',
+  const kind = input.kind ?? 'response';
+  refuseNodeKind(kind);
+  const answer = await draftOf(deps, {
+    to: m.direction === 'in' ? m.from_party : m.to_party, channel: m.channel, kind,
     priority: input.priority ?? m.priority, tlp, case: m.case_id, in_reply_to: m.id,
     ...(input.text === undefined ? {} : { text: input.text }),
     ...(input.fields === undefined ? {} : { fields: input.fields }),
     ...(input.lang === undefined ? {} : { lang: input.lang }),
     ...(recipients === undefined ? {} : { recipients }),
   }, as);
+  const ack = input.ack === false ? undefined : await ackDraft(deps.db, m, as ?? NODE_ADMIN, {});
+  const queued = await queueTogether(deps, ack === undefined ? [answer] : [ack, answer]);
+  return { reply: queued[queued.length - 1]!, ack: ack === undefined ? null : queued[0]! };
+}
+
+/** Queues drafts in one transaction, in order: all are stored, or none (the first refusal is thrown). */
+async function queueTogether(deps: CasesDeps, drafts: readonly Draft[]): Promise<Envelope[]> {
+  const peers = await peersOf(deps, drafts);
+  return deps.db.transaction().execute((trx) => enqueueIn(deps, trx, drafts, peers));
 }
 
 /** What `hotline close` and POST /api/v1/cases/:id/close take. */
@@ -157,18 +191,72 @@ export async function ackMessage(deps: CasesDeps, input: AckInput, as: Principal
   const m = await messageFor(deps.db, input.id, as);
   if (m === undefined) fail('ack_invalid', `No message ${input.id} on this node; acknowledge a message you received (see hotline inbox)`);
   if (m.direction === 'out') fail('ack_invalid', `Message ${m.id} was sent by this node; an officer acknowledges what the node received`);
-  const prior = await deps.db.selectFrom('acks').selectAll().where('message_id', '=', m.id).executeTakeFirst();
-  if (prior !== undefined) {
-    const first = await deps.db.selectFrom('messages').select('envelope').where('id', '=', prior.ack_message_id).executeTakeFirst();
-    const user = first === undefined ? null : senderOf((JSON.parse(first.envelope) as Envelope).body);
-    return { acknowledges: m.id, case: m.case_id, officer: prior.officer, user, at: isoTime(Number(prior.acked_at)), ack_id: prior.ack_message_id, already: true };
-  }
+  const prior = await priorAck(deps.db, m);
+  if (prior !== undefined) return prior;
   const who = await whoIs(deps.db, as);
-  const env = await compose(deps, {
+  const env = await compose(deps, ackInput(m, who, input), as);
+  return { acknowledges: m.id, case: m.case_id, officer: who.display_name, user: who.user, at: env.sent_at, ack_id: env.id, already: false };
+}
+
+/** The first acknowledgement of `m`, when there is one. */
+async function priorAck(db: CasesDb, m: MessagesTable): Promise<AckResult | undefined> {
+  const prior = await db.selectFrom('acks').selectAll().where('message_id', '=', m.id).executeTakeFirst();
+  if (prior === undefined) return undefined;
+  const first = await db.selectFrom('messages').select('envelope').where('id', '=', prior.ack_message_id).executeTakeFirst();
+  const user = first === undefined ? null : senderOf((JSON.parse(first.envelope) as Envelope).body);
+  return { acknowledges: m.id, case: m.case_id, officer: prior.officer, user, at: isoTime(Number(prior.acked_at)), ack_id: prior.ack_message_id, already: true };
+}
+
+function ackInput(m: MessagesTable, who: { display_name: string }, note: Omit<AckInput, 'id'>): SendInput {
+  return {
     to: m.from_party, channel: m.channel, kind: 'ack', priority: m.priority, tlp: 'green', case: m.case_id, in_reply_to: m.id,
     fields: { acknowledges: m.id, officer: who.display_name },
-    ...(input.text === undefined ? {} : { text: input.text }),
-    ...(input.lang === undefined ? {} : { lang: input.lang }),
-  }, as);
-  return { acknowledges: m.id, case: m.case_id, officer: who.display_name, user: who.user, at: env.sent_at, ack_id: env.id, already: false };
+    ...(note.text === undefined ? {} : { text: note.text }),
+    ...(note.lang === undefined ? {} : { lang: note.lang }),
+  };
+}
+
+/**
+ * The ack `as` would owe for `m`, or undefined when none is due: `m` was sent by this node, is
+ * already acknowledged, is of a kind nobody acknowledges (a ping is answered by its pong), or is a
+ * TLP:RED message `as` may not read (an ack says a person read it). A closed case still takes one.
+ */
+async function ackDraft(db: CasesDb, m: MessagesTable, as: Principal, note: Omit<AckInput, 'id'>): Promise<Draft | undefined> {
+  if (m.direction !== 'in' || !needsAck(m.kind, await agreedPolicy(db as unknown as Kysely<DeadlinesTables>, m.from_party))) return undefined;
+  if (!canRead(as, markedOf(m, (JSON.parse(m.envelope) as Envelope).body))) return undefined;
+  const c = await db.selectFrom('cases').select(['kind', 'state']).where('id', '=', m.case_id).executeTakeFirst();
+  if (c === undefined || (c.state !== 'closed' && nextState(c.kind, c.state as CaseState, 'ack') === undefined)) return undefined;
+  if (await db.selectFrom('acks').select('message_id').where('message_id', '=', m.id).executeTakeFirst() !== undefined) return undefined;
+  return draftOf({ db }, ackInput(m, await whoIs(db, as), note), as);
+}
+
+/** What `hotline ack --case` did: the acknowledgements queued now, in the order the messages were stored. */
+export interface CaseAckResult {
+  case: string;
+  acked: AckResult[];
+}
+
+/**
+ * Acknowledges every message of a case that this node received, that is not acknowledged yet, and
+ * that `as` may read (its channel; for TLP:RED, only as a named recipient): one ack each, all
+ * queued in one transaction. A closed case's messages can still be acknowledged.
+ */
+export async function ackCase(deps: CasesDeps, input: { case: string; text?: string; lang?: string }, as: Principal = NODE_ADMIN): Promise<CaseAckResult> {
+  const c = await caseFor(deps.db, input.case, as);
+  const rows = await deps.db.selectFrom('messages').selectAll().where('case_id', '=', c.id).where('direction', '=', 'in')
+    .orderBy('stored_at').orderBy('id').execute();
+  const drafts: { m: MessagesTable; draft: Draft }[] = [];
+  for (const m of rows) {
+    const draft = await ackDraft(deps.db, m, as, input);
+    if (draft !== undefined) drafts.push({ m, draft });
+  }
+  if (drafts.length === 0) return { case: c.id, acked: [] };
+  const who = await whoIs(deps.db, as);
+  const queued = await queueTogether(deps, drafts.map((d) => d.draft));
+  return {
+    case: c.id,
+    acked: queued.map((env, i) => ({
+      acknowledges: drafts[i]!.m.id, case: c.id, officer: who.display_name, user: who.user, at: env.sent_at, ack_id: env.id, already: false,
+    })),
+  };
 }

@@ -22,7 +22,7 @@ export interface Notification {
   /** The JSON body sinks get; `id` (the notification's id) is added to it. */
   payload: Record<string, unknown>;
   /** Targets besides the configured ones, e.g. a rota position's webhook and e-mail. */
-  targets?: { webhook?: string | null; email?: string | null };
+  targets?: { webhook?: string | null; email?: string | null; emails?: readonly string[] };
   /** The e-mail's subject line (default: the payload's `type`). */
   subject?: string;
 }
@@ -38,7 +38,7 @@ export function targetsOf(config: NotifyConfig, extra: Notification['targets'], 
   };
   add('webhook', config.webhook?.url);
   add('webhook', extra?.webhook);
-  if (config.smtp !== undefined) add('email', extra?.email);
+  if (config.smtp !== undefined) for (const e of [extra?.email, ...(extra?.emails ?? [])]) add('email', e);
   for (const s of stored) if (s.type === 'webhook' || config.smtp !== undefined) add('sink', s.name);
   return out;
 }

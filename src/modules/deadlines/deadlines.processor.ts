@@ -5,7 +5,8 @@ import { KeyedPool } from '../../shared/pool.js';
 import { HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactUrls } from '../../shared/redact.js';
-import { rotaFor } from '../directory/directory.service.js';
+import { contactsOfUsers, rotaFor } from '../directory/directory.service.js';
+import { redReadersOf } from '../messaging/messaging.service.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { RotaStep } from '../directory/directory.types.js';
 import type { AlertsTables } from '../alerts/alerts.tables.js';
@@ -47,6 +48,8 @@ export interface DeadlineDeps {
   alerts?: AlertSettings;
   log: Logger;
   options?: Partial<DeadlineOptions>;
+  /** The node's time zone (`time_zone`): rota shifts are in it. Default UTC. */
+  timeZone?: string;
 }
 
 /** What one pass did. */
@@ -169,13 +172,17 @@ export class DeadlineProcessor {
       .where('message_id', '=', id).where('next_step', '=', step).executeTakeFirst();
     if (moved.numUpdatedRows === 0n) return false;
     const position = row.direction === 'in' ? ESCALATION.find((s) => s.step === step)?.position ?? null : 'primary';
-    const rota = await rotaFor(trx, this.deps.party, row.channel);
+    // Who is paged: for TLP:RED only those who may read it (its recipients, or its writer), through
+    // their linked contacts, never an on-duty officer who cannot; else whoever holds the position now.
+    const readers = await redReadersOf(trx, id);
+    const rota = readers !== null ? [] : await rotaFor(trx, this.deps.party, row.channel, { at: now, timeZone: this.deps.timeZone ?? 'UTC' });
     const holder: RotaStep | undefined = rota.find((r) => r.position === position);
     const contact = holder === undefined ? null : {
       id: holder.contact.id, name: holder.contact.name, function: holder.contact.function, phone: holder.contact.phone, email: holder.contact.email,
     };
     // What the alert says (in the node's language: deadlines.alerts.ts); the facts stay beside it for machines.
     const { alert, short_id, tlp, sender } = await alertOf(trx, row, { step, contact }, this.deps.alerts ?? DEFAULT_ALERT_SETTINGS);
+    const paged = readers === null ? [] : await contactsOfUsers(trx, this.deps.party, row.channel, readers);
     const payload: Omit<NotificationPayload, 'id'> = {
       type: row.direction === 'in' ? 'hotline.escalation' : 'hotline.overdue',
       node: this.deps.party, message_id: id, short_id, case: row.case_id, kind: row.kind, priority: row.priority, channel: row.channel, tlp,
@@ -183,11 +190,15 @@ export class DeadlineProcessor {
       sent_at: isoTime(Number(row.sent_at)), due_at: isoTime(Number(row.due_at)),
       step: step === OVERDUE_STEP ? OVERDUE_STEP : Number(step), position: holder === undefined ? null : position,
       contact, decided_at: isoTime(now), alert,
+      ...(readers === null ? {} : { recipients: readers }),
     };
     const subject = alert.subject;
     await notify({ db: trx, clock: this.deps.clock, notify: this.deps.notify }, {
       message_id: id, step, payload: payload as unknown as Record<string, unknown>, subject,
-      targets: { webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null },
+      targets: {
+        webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null,
+        emails: paged.flatMap((c) => (c.email === null ? [] : [c.email])),
+      },
     });
     this.deps.log.info({ message: id, step, position, contact: holder?.contact.id ?? null }, row.direction === 'in' ? 'escalation step decided' : 'overdue alert decided');
     return true;

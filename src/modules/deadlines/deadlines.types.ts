@@ -138,6 +138,8 @@ export interface NotificationPayload {
   decided_at: string;
   /** What a person reads, in the node's language (alerts.types.ts). */
   alert: Alert;
+  /** TLP:RED only: the users paged (who may read it: its recipients, or its writer); `position` and `contact` are then null. */
+  recipients?: string[];
 }
 
 /** One step fired for a message, as `show` lists it. */

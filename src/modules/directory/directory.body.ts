@@ -1,6 +1,7 @@
 import { fail } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
 import { CHANNELS, PARTY_ID, type Channel } from '../federation/federation.types.js';
+import { USER_NAME } from '../users/users.types.js';
 import { POSITIONS, type Contact, type DirectoryUpdateBody, type RotaIds } from './directory.types.js';
 
 /** Most contacts one party may publish. */
@@ -28,7 +29,7 @@ function optional<T>(v: unknown, parse: (v: unknown) => T): T | null {
 }
 
 /** Checks a contact's fields (everything but id and party); `bad` decides the error code. */
-export function contactFields(c: Record<string, unknown>, bad: Bad, at = ''): Omit<Contact, 'id' | 'party'> {
+export function contactFields(c: Record<string, unknown>, bad: Bad, at = ''): Omit<Contact, 'id' | 'party' | 'user'> {
   if (!(CHANNELS as readonly unknown[]).includes(c.channel)) bad(`${at}channel must be one of ${CHANNELS.join(', ')} (got ${JSON.stringify(c.channel)})`);
   const languages = c.languages ?? [];
   if (!Array.isArray(languages) || languages.length > 16 || languages.some((l) => typeof l !== 'string' || !LANGUAGE.test(l))) {
@@ -46,6 +47,7 @@ export function contactFields(c: Record<string, unknown>, bad: Bad, at = ''): Om
 }
 
 const BODY_FIELDS = 'contacts,party,rota,version';
+const OPTIONAL_FIELDS = new Set(['red_recipients']);
 const CONTACT_FIELDS = new Set(['id', 'channel', 'function', 'name', 'languages', 'hours', 'phone', 'email']);
 
 /**
@@ -57,7 +59,7 @@ export function parseDirectoryUpdate(body: Record<string, unknown>, from: string
   if (typeof body.party === 'string' && body.party !== from) {
     fail('directory_party_mismatch', `A directory update from "${from}" about another party ("${body.party}"): a party publishes only its own points of contact`);
   }
-  if (Object.keys(body).sort().join(',') !== BODY_FIELDS) bad(`expected exactly the fields ${BODY_FIELDS}`);
+  if (Object.keys(body).filter((k) => !OPTIONAL_FIELDS.has(k)).sort().join(',') !== BODY_FIELDS) bad(`expected the fields ${BODY_FIELDS} (and optionally red_recipients)`);
   if (typeof body.party !== 'string' || !PARTY_ID.test(body.party)) bad('party must be a party id');
   const version = body.version;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) bad('version must be an integer of 1 or more');
@@ -73,7 +75,22 @@ export function parseDirectoryUpdate(body: Record<string, unknown>, from: string
   });
   const byId = new Map(contacts.map((c) => [c.id, c]));
   if (byId.size !== contacts.length) bad('two contacts have the same id');
-  return { party: from, version: version as number, contacts, rota: parseRota(body.rota, byId, bad) };
+  const red = body.red_recipients === undefined ? undefined : parseRedRecipients(body.red_recipients, bad);
+  return { party: from, version: version as number, contacts, rota: parseRota(body.rota, byId, bad), ...(red === undefined ? {} : { red_recipients: red }) };
+}
+
+/** `red_recipients`: per channel, a list of distinct user names (who may receive TLP:RED there). */
+function parseRedRecipients(raw: unknown, bad: Bad): Partial<Record<Channel, string[]>> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('red_recipients must be an object keyed by channel');
+  const out: Partial<Record<Channel, string[]>> = {};
+  for (const [channel, users] of Object.entries(raw)) {
+    if (!(CHANNELS as readonly string[]).includes(channel)) bad(`red_recipients.${channel} is not a channel`);
+    if (!Array.isArray(users) || users.length > MAX_CONTACTS || users.some((u) => typeof u !== 'string' || !USER_NAME.test(u)) || new Set(users).size !== users.length) {
+      bad(`red_recipients.${channel} must be a list of distinct user names`);
+    }
+    out[channel as Channel] = users as string[];
+  }
+  return out;
 }
 
 function parseRota(raw: unknown, byId: ReadonlyMap<string, { channel: Channel }>, bad: Bad): DirectoryUpdateBody['rota'] {

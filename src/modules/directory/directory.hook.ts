@@ -4,7 +4,8 @@ import type { FederationTables } from '../federation/federation.tables.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { parseDirectoryUpdate, parsePong } from './directory.body.js';
 import { receivedPing, sentPing } from './directory.pings.js';
-import { applyDirectoryUpdate } from './directory.publish.js';
+import { applyDirectoryUpdate, checkRedRecipientsPublished } from './directory.publish.js';
+import { recipientsOf } from '../messaging/messaging.visibility.js';
 import type { DirectoryTables } from './directory.tables.js';
 
 /** The storing transaction seen as this module's tables: the same transaction, another view of its type. */
@@ -20,6 +21,8 @@ function peerOf(env: Envelope, direction: 'in' | 'out'): string {
 /**
  * The directory's part in storing messages (federation.hooks.ts), in the storing transaction:
  *
+ * - a TLP:RED message this node sends: each recipient must be one the peer published as able to
+ *   receive TLP:RED on that channel (`unknown_recipient`).
  * - `directory-update`: refused with `directory_party_mismatch` when its body is about a party
  *   other than its sender, `directory_invalid` when malformed; a received one replaces what this
  *   node holds about the sender if its version is newer (older or equal: no change, no error).
@@ -32,6 +35,9 @@ export const directoryHook: MessageHook = {
   name: 'directory',
 
   async check(trx, env, direction) {
+    if (env.tlp === 'red' && direction === 'out') {
+      await checkRedRecipientsPublished(tables(trx), env.to, env.channel, recipientsOf(env.body) ?? []);
+    }
     if (env.kind === 'directory-update') {
       parseDirectoryUpdate(env.body, env.from);
     } else if (env.kind === 'pong') {

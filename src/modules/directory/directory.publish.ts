@@ -25,7 +25,7 @@ export async function publishDirectory(deps: DirectoryDeps): Promise<PublishResu
   const db: Kysely<DirectoryTables> = deps.db;
   const now = deps.clock.now();
   const own = await db.transaction().execute(async (trx) => {
-    await trx.insertInto('directory_parties').values({ party: self.party, version: 1, updated_at: now, message_id: null })
+    await trx.insertInto('directory_parties').values({ party: self.party, version: 1, updated_at: now, message_id: null, red_recipients: null })
       .onConflict((oc) => oc.column('party').doUpdateSet((eb) => ({ version: eb('directory_parties.version', '+', 1), updated_at: now })))
       .execute();
     const row = await trx.selectFrom('directory_parties').select('version').where('party', '=', self.party).executeTakeFirstOrThrow();
@@ -50,11 +50,18 @@ function bodyFor(peer: Peer, self: Self, own: { version: number; contacts: Conta
   const shared = (c: Channel): boolean => peer.channels.includes(c) && self.channels.includes(c);
   const rota: DirectoryUpdateBody['rota'] = {};
   for (const c of CHANNELS) if (shared(c) && own.rota[c] !== undefined) rota[c] = own.rota[c];
+  const red: Partial<Record<Channel, string[]>> = {};
+  for (const c of CHANNELS) {
+    if (!shared(c)) continue;
+    const users = [...new Set(own.contacts.filter((x) => x.channel === c && x.user !== null).map((x) => x.user!))].sort();
+    if (users.length > 0) red[c] = users;
+  }
   return {
     party: self.party,
     version: own.version,
-    contacts: own.contacts.filter((c) => shared(c.channel)).map(({ party: _party, ...c }) => c),
+    contacts: own.contacts.filter((c) => shared(c.channel)).map(({ party: _party, user: _user, ...c }) => c),
     rota,
+    red_recipients: red,
   };
 }
 
@@ -80,10 +87,27 @@ export async function applyDirectoryUpdate(trx: Transaction<DirectoryTables>, bo
     }
   }
   if (rota.length > 0) await trx.insertInto('directory_rota').values(rota).execute();
-  await trx.insertInto('directory_parties').values({ party, version: body.version, updated_at: storedAt, message_id: messageId })
-    .onConflict((oc) => oc.column('party').doUpdateSet({ version: body.version, updated_at: storedAt, message_id: messageId }))
+  const red = body.red_recipients === undefined ? null : JSON.stringify(body.red_recipients);
+  await trx.insertInto('directory_parties').values({ party, version: body.version, updated_at: storedAt, message_id: messageId, red_recipients: red })
+    .onConflict((oc) => oc.column('party').doUpdateSet({ version: body.version, updated_at: storedAt, message_id: messageId, red_recipients: red }))
     .execute();
   return true;
+}
+
+/**
+ * Refuses a TLP:RED message to `peer` on `channel` naming a recipient the peer has not published
+ * as one who may receive TLP:RED there (its directory-update's `red_recipients`): `unknown_recipient`.
+ * The directory hook calls it for every TLP:RED message this node queues.
+ */
+export async function checkRedRecipientsPublished(db: Kysely<DirectoryTables>, peer: string, channel: string, recipients: readonly string[]): Promise<void> {
+  const row = await db.selectFrom('directory_parties').select(['red_recipients']).where('party', '=', peer).executeTakeFirst();
+  const published = row?.red_recipients == null ? [] : (JSON.parse(row.red_recipients) as Partial<Record<string, string[]>>)[channel] ?? [];
+  const unknown = recipients.filter((r) => !published.includes(r));
+  if (unknown.length === 0) return;
+  const known = published.length === 0
+    ? `${peer} has published no user who may receive TLP:RED on ${channel}${row === undefined ? ' (no directory from it yet)' : ''}`
+    : `${peer} publishes on ${channel}: ${published.join(', ')}`;
+  fail('unknown_recipient', `TLP:RED recipient(s) ${unknown.join(', ')} not in ${peer}'s directory: ${known}; see "hotline directory --party ${peer}"`);
 }
 
 /** One channel of a party's entry in the directory. */
@@ -91,6 +115,8 @@ export interface DirectoryChannelView {
   channel: Channel;
   contacts: Contact[];
   rota: RotaIds;
+  /** Peers: the user names it published as able to receive TLP:RED on this channel. Own: the users linked to contacts here. */
+  red_recipients: string[];
   /** Peers only: when a ping on this channel was last answered (the last proof a person is there). */
   last_pong_at: string | null;
 }
@@ -134,6 +160,9 @@ export async function viewDirectory(
       channel,
       contacts: contacts.filter((c) => c.channel === channel),
       rota: rota[channel] ?? { primary: null, backup: null, supervisor: null },
+      red_recipients: own
+        ? [...new Set(contacts.filter((c) => c.channel === channel && c.user !== null).map((c) => c.user!))].sort()
+        : (h?.red_recipients == null ? [] : (JSON.parse(h.red_recipients) as Partial<Record<string, string[]>>)[channel] ?? []),
       last_pong_at: pongs.has(channel) ? isoTime(pongs.get(channel)!) : null,
     }));
     out.push({

@@ -55,7 +55,7 @@ describe('directory-update bodies', () => {
   });
 
   it.each([
-    ['an extra member', { extra: 1 }, /exactly the fields/],
+    ['an extra member', { extra: 1 }, /expected the fields contacts,party,rota,version/],
     ['a version of 0', { version: 0 }, /version must be an integer/],
     ['a fractional version', { version: 1.5 }, /version must be an integer/],
     ['contacts not a list', { contacts: {} }, /contacts must be a list/],
@@ -163,8 +163,10 @@ describe('own directory: contacts and rota (SQLite in memory)', () => {
     expect(chain[0]!.notify).toEqual({ webhook: 'https://hooks.us.example/duty', email: null });
     expect(chain[1]!.notify).toBeNull();
     expect(await asyncCodeOf(removeContact(deps, b.id))).toMatch(/^contact_in_rota: .* is the backup on the crisis rota/);
-    // Setting the rota again replaces it: Bob leaves it and can go.
-    await setRota(deps, { channel: 'crisis', primary: c.id });
+    // Setting one position leaves the others as they were; "none" (null) empties one: Bob leaves it and can go.
+    await setRota(deps, { channel: 'crisis', backup: null });
+    expect((await rotaFor(db, 'us', 'crisis')).map((s) => s.contact.name)).toEqual(['Alice', 'Carol']);
+    await setRota(deps, { channel: 'crisis', primary: c.id, supervisor: null });
     expect((await rotaFor(db, 'us', 'crisis')).map((s) => s.contact.name)).toEqual(['Carol']);
     expect((await removeContact(deps, b.id)).name).toBe('Bob');
     expect(await rotaFor(db, 'us', 'cert')).toEqual([]);

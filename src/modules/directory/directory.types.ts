@@ -23,6 +23,8 @@ export interface Contact {
   hours: string | null;
   phone: string | null;
   email: string | null;
+  /** The user of this node the contact is (own contacts; never published), or null. */
+  user: string | null;
 }
 
 /** What a person gives to add a contact (`hotline contact add`, POST /api/v1/contacts). */
@@ -34,6 +36,8 @@ export interface ContactInput {
   hours?: string;
   phone?: string;
   email?: string;
+  /** A user of this node who holds the channel: links the contact to them. */
+  user?: string;
 }
 
 /** Where escalation notifies a rota position (kept on this node; never published). */
@@ -49,25 +53,64 @@ export type RotaIds = Record<Position, string | null>;
 export interface RotaStep {
   position: Position;
   contact: Contact;
-  /** Only for this node's own rota; null for peers' and when none is set. */
+  /** Only for this node's own rota, and only for the contact `rota set` named; null otherwise (a shift's or override's holder is reached at the contact's e-mail). */
   notify: Notify | null;
+  /** Why this contact holds the position: the rota (`rota set`), a shift, or an override (`rota take`); with a time, always set. */
+  source?: 'rota' | 'shift' | 'override';
+  /** The shift's or override's id. */
+  entry?: string;
+  /** An override: when it ends. */
+  until?: string;
 }
 
-/** What `hotline rota set` gives: a contact id per position, and optional notification targets. */
+/** What `hotline rota set` gives: a contact (short id or name) per position to change, null to empty it; positions not given keep their holder. */
 export interface RotaInput {
   channel: string;
-  primary: string;
-  backup?: string;
-  supervisor?: string;
+  primary?: string | null;
+  backup?: string | null;
+  supervisor?: string | null;
   notify?: Partial<Record<Position, Partial<Notify>>>;
+}
+
+/** A shift: who holds a position on a channel on some weekdays between two times of day (the node's time zone). */
+export interface Shift {
+  id: string;
+  channel: Channel;
+  position: Position;
+  contact: Contact;
+  /** e.g. ["mon","tue","wed","thu","fri"]. */
+  days: string[];
+  /** "08:00-18:00"; an end at or before the start ends the next day. */
+  hours: string;
+}
+
+/** An override: someone holds a position from a time until a time ("I take the duty now"). */
+export interface Override {
+  id: string;
+  channel: Channel;
+  position: Position;
+  contact: Contact;
+  from: string;
+  until: string;
+  taken_by: string | null;
+}
+
+/** Who is on duty on a channel now, and who takes the primary position next (and when). */
+export interface DutyView {
+  channel: Channel;
+  time_zone: string;
+  now: RotaStep[];
+  next: { at: string; contact: Contact | null; source: 'rota' | 'shift' | 'override' | null } | null;
 }
 
 /** The body of a `directory-update` message (docs/protocol.md section 5.7). */
 export interface DirectoryUpdateBody {
   party: string;
   version: number;
-  contacts: Omit<Contact, 'party'>[];
+  contacts: Omit<Contact, 'party' | 'user'>[];
   rota: Partial<Record<Channel, RotaIds>>;
+  /** Per channel, the user names at the party that may receive TLP:RED there; absent from older nodes. */
+  red_recipients?: Partial<Record<Channel, string[]>>;
 }
 
 /** One entry of the optional `ping_schedule` in hotline.json. */

@@ -4,7 +4,7 @@ import { fail } from '../../shared/errors.js';
 import { resolveMessageId } from '../federation/federation.ids.js';
 import { resolveCaseId } from '../cases/cases.ids.js';
 import { normaliseLink } from '../federation/federation.links.js';
-import { enqueue, type OutboxDeps } from '../federation/federation.outbox.js';
+import { enqueue, type Draft, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables, LinksTable, MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel, type Envelope, type Kind, type Priority, type Receipt, type Tlp } from '../federation/federation.types.js';
 import { requireChannel } from '../users/users.access.js';
@@ -94,6 +94,15 @@ export async function send(deps: OutboxDeps, input: SendInput, as?: Principal): 
  * close) call it directly; everything a caller types goes through {@link send}.
  */
 export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal): Promise<Envelope> {
+  return enqueue(deps, await draftOf(deps, input, as));
+}
+
+/**
+ * The draft {@link compose} queues, checked (the person's input, the channel wall, TLP:RED
+ * recipients) but not stored: a caller that queues several messages in one transaction (a reply
+ * and the ack of the message it answers) passes the drafts to the outbox's `enqueueIn`.
+ */
+export async function draftOf(deps: Pick<OutboxDeps, 'db'>, input: SendInput, as?: Principal): Promise<Draft> {
   const kind = oneOf<Kind>(KINDS, input.kind, 'kind', 'unknown_kind');
   const channel = oneOf<Channel>(CHANNELS, input.channel, 'channel', 'unknown_channel');
   if (as !== undefined) requireChannel(as, channel);
@@ -118,12 +127,12 @@ export async function compose(deps: OutboxDeps, input: SendInput, as?: Principal
     body.recipients = [...input.recipients];
   }
   checkRedRecipients(tlp, body);
-  return enqueue(deps, {
+  return {
     to: input.to, kind, channel, priority, tlp, body,
     ...(as?.via === undefined ? {} : { actor: as.via }),
     ...(caseId === undefined ? {} : { case: caseId }),
     ...(inReplyTo === undefined ? {} : { in_reply_to: inReplyTo }),
-  });
+  };
 }
 
 function view(row: MessagesTable, link: LinksTable | undefined, acknowledged: Acknowledged | null = null): MessageView {
@@ -230,4 +239,18 @@ async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTab
   const links = await db.selectFrom('links').selectAll().where('from_party', '=', self).where('to_party', 'in', outbound).execute();
   for (const l of links) out.set(`${l.from_party}>${l.to_party}`, normaliseLink(l));
   return out;
+}
+
+/**
+ * Who may read a TLP:RED message's body on this node: its named recipients (received) or its
+ * writer (sent); null when the message is not TLP:RED (or not here). Escalation pages only them.
+ */
+export async function redReadersOf(db: Kysely<FederationTables>, id: string): Promise<string[] | null> {
+  const row = await db.selectFrom('messages').select(['direction', 'tlp']).where('id', '=', id).executeTakeFirst();
+  if (row === undefined || row.tlp !== 'red') return null;
+  const env = await db.selectFrom('messages').select('envelope').where('id', '=', id).executeTakeFirstOrThrow();
+  const body = (JSON.parse(env.envelope) as Envelope).body;
+  if (row.direction === 'in') return recipientsOf(body) ?? [];
+  const sender = senderOf(body);
+  return sender === null ? [] : [sender];
 }

@@ -100,13 +100,14 @@ export function register(program: Command, cli: Cli): void {
     .option('--priority <priority>', 'default: the answered message\'s')
     .option('--tlp <tlp>', 'default: the answered message\'s')
     .option('--recipients <names>', 'TLP:RED: user names at the peer who may read it (default: who wrote the answered message)')
+    .option('--no-ack', 'do not acknowledge the message answered (by default a reply acknowledges it, in the same transaction)')
     .option('--as <user>', AS)
-    .action((id: string, o: { text?: string; kind: string; field: string[]; templateFile?: string; lang?: string; priority?: string; tlp?: string; recipients?: string; as?: string }) =>
+    .action((id: string, o: { text?: string; kind: string; field: string[]; templateFile?: string; lang?: string; priority?: string; tlp?: string; recipients?: string; ack: boolean; as?: string }) =>
       withNode(cli.home(), async (ctx) => {
-        const { reply } = await import('../../../modules/cases/cases.service.js');
+        const { replyTo } = await import('../../../modules/cases/cases.service.js');
         const fields = await fieldsFromOptions(o.kind, o.field, o.templateFile);
-        const env = await reply(ctx, {
-          id, kind: o.kind,
+        const { reply: env, ack } = await replyTo(ctx, {
+          id, kind: o.kind, ack: o.ack,
           ...(o.text === undefined ? {} : { text: o.text }),
           ...(fields === undefined ? {} : { fields }),
           ...(o.lang === undefined ? {} : { lang: o.lang }),
@@ -114,7 +115,8 @@ export function register(program: Command, cli: Cli): void {
           ...(o.tlp === undefined ? {} : { tlp: o.tlp }),
           ...(o.recipients === undefined ? {} : { recipients: o.recipients.split(',').map((r) => r.trim()).filter((r) => r !== '') }),
         }, await actingAs(ctx, o.as));
-        cli.out.print(env.id, { id: env.id, seq: env.seq, case: env.case, in_reply_to: env.in_reply_to, to: env.to, kind: env.kind, state: 'queued' });
+        cli.out.print(ack === null ? env.id : `${env.id}\nAcknowledged ${id} too: ack ${ack.id} queued before the reply`,
+          { id: env.id, seq: env.seq, case: env.case, in_reply_to: env.in_reply_to, to: env.to, kind: env.kind, state: 'queued', ack_id: ack?.id ?? null });
       }));
 
   program.command('close')

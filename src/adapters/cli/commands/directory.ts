@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { DirectoryPartyView, PublishResult } from '../../../modules/directory/directory.publish.js';
 import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
-import { POSITIONS, type Contact, type Notify, type Position, type RotaStep } from '../../../modules/directory/directory.types.js';
+import { POSITIONS, type Contact, type Position } from '../../../modules/directory/directory.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
@@ -11,16 +11,8 @@ import { auditCli } from '../actor.js';
 const service = (): Promise<typeof import('../../../modules/directory/directory.service.js')> => import('../../../modules/directory/directory.service.js');
 const publishing = (): Promise<typeof import('../../../modules/directory/directory.publish.js')> => import('../../../modules/directory/directory.publish.js');
 
-function contactLine(c: Contact): string {
+export function contactLine(c: Contact): string {
   return [c.name, c.function, c.languages.join(',') || '-', c.hours ?? '-', c.phone ?? '-', c.email ?? '-'].join(' | ');
-}
-
-function chainText(channel: string, chain: readonly RotaStep[]): string {
-  if (chain.length === 0) return `No rota on ${channel}`;
-  return [`Rota on ${channel}:`, ...chain.map((s) => {
-    const notify = s.notify === null ? '' : `  notify ${[s.notify.webhook, s.notify.email].filter((x) => x !== null).join(', ')}`;
-    return `  ${s.position.padEnd(10)} ${contactLine(s.contact)}  [${s.contact.id}]${notify}`;
-  })].join('\n');
 }
 
 function partyText(e: DirectoryPartyView): string {
@@ -32,6 +24,7 @@ function partyText(e: DirectoryPartyView): string {
     lines.push(`  ${ch.channel}${e.own ? '' : `  (last answered ping: ${ch.last_pong_at ?? 'never'})`}`);
     const inRota = new Map<string, Position>();
     for (const p of POSITIONS) if (ch.rota[p] !== null) inRota.set(ch.rota[p]!, p);
+    if (ch.red_recipients.length > 0) lines.push(`    may receive TLP:RED: ${ch.red_recipients.join(', ')}`);
     if (ch.contacts.length === 0) lines.push('    (no contacts)');
     for (const c of ch.contacts) lines.push(`    ${(inRota.get(c.id) ?? '').padEnd(10)} ${contactLine(c)}`);
   }
@@ -59,7 +52,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--hours <hours>', 'e.g. "24/7" or "Mon-Fri 08:00-18:00 UTC"')
     .option('--phone <phone>', 'out-of-band telephone')
     .option('--email <email>', 'out-of-band e-mail')
-    .action((o: { channel: string; function: string; name: string; languages?: string; hours?: string; phone?: string; email?: string }) =>
+    .option('--user <user>', 'the user of this node the contact is: they take duty as it (rota take) and are paged through it for TLP:RED')
+    .action((o: { channel: string; function: string; name: string; languages?: string; hours?: string; phone?: string; email?: string; user?: string }) =>
       withNode(cli.home(), async (ctx) => {
         const { addContact } = await service();
         const c = await addContact(ctx, {
@@ -68,6 +62,7 @@ export function register(program: Command, cli: Cli): void {
           ...(o.hours === undefined ? {} : { hours: o.hours }),
           ...(o.phone === undefined ? {} : { phone: o.phone }),
           ...(o.email === undefined ? {} : { email: o.email }),
+          ...(o.user === undefined ? {} : { user: o.user }),
         });
         await auditCli(ctx, { action: 'contact.add', subject: c.id, details: { channel: c.channel } });
         cli.out.print(`Added contact ${c.id} on ${c.channel}: ${contactLine(c)}\nPeers see it after "hotline directory publish".`, c);
@@ -82,58 +77,31 @@ export function register(program: Command, cli: Cli): void {
       const contacts = await listContacts(db, ctx.self.party, o.channel);
       const rota = await rotaIds(db, ctx.self.party);
       const position = (c: Contact): string => POSITIONS.find((p) => rota[c.channel]?.[p] === c.id) ?? '';
-      cli.out.print(() => table(['ID', 'CHANNEL', 'ROTA', 'FUNCTION', 'NAME', 'LANGUAGES', 'HOURS', 'PHONE', 'EMAIL'], contacts.map((c) => [
-        c.id, c.channel, position(c), c.function, c.name, c.languages.join(','), c.hours ?? '', c.phone ?? '', c.email ?? '',
+      const { shortIds } = await import('../../../shared/shortid.js');
+      const short = shortIds(contacts.map((c) => c.id));
+      cli.out.print(() => table(['ID', 'CHANNEL', 'ROTA', 'USER', 'FUNCTION', 'NAME', 'LANGUAGES', 'HOURS', 'PHONE', 'EMAIL'], contacts.map((c) => [
+        short.get(c.id)!, c.channel, position(c), c.user ?? '', c.function, c.name, c.languages.join(','), c.hours ?? '', c.phone ?? '', c.email ?? '',
       ])), { contacts: contacts.map((c) => ({ ...c, rota: position(c) || null })) });
     }));
 
+  contact.command('link')
+    .description('link a contact to a user of this node (who then takes duty as it, and is paged through it for TLP:RED); without a user, unlink it')
+    .argument('<contact>', 'the contact: its id (at least 8 characters) or its name')
+    .argument('[user]', 'the user name')
+    .action((ref: string, user: string | undefined) => withNode(cli.home(), async (ctx) => {
+      const { linkContact } = await service();
+      const c = await linkContact(ctx, ref, user ?? null);
+      cli.out.print(c.user === null ? `Contact ${c.id} (${c.name}) is linked to no user` : `Contact ${c.id} (${c.name}) on ${c.channel} is user ${c.user}`, c);
+    }));
+
   contact.command('remove')
-    .description('remove a contact (refused while a rota names it)')
-    .argument('<id>')
+    .description('remove a contact (refused while a rota, a shift or a current override names it)')
+    .argument('<contact>', 'its id (at least 8 characters) or its name')
     .action((id: string) => withNode(cli.home(), async (ctx) => {
       const { removeContact } = await service();
       const c = await removeContact(ctx, id);
       await auditCli(ctx, { action: 'contact.remove', subject: c.id, details: { channel: c.channel } });
       cli.out.print(`Removed contact ${c.id} (${c.name}) from ${c.channel}`, { removed: c });
-    }));
-
-  const rota = program.command('rota').description('who is on duty, and the escalation chain, per channel');
-
-  const set = rota.command('set')
-    .description('set the rota of a channel: primary (on duty), backup, supervisor')
-    .requiredOption('--channel <channel>', 'crisis | cert | law')
-    .requiredOption('--primary <contact-id>', 'the officer on duty')
-    .option('--backup <contact-id>', 'next if the primary does not acknowledge')
-    .option('--supervisor <contact-id>', 'last in the chain');
-  for (const p of POSITIONS) {
-    set.option(`--${p}-webhook <url>`, `where escalation notifies the ${p} (POST)`).option(`--${p}-notify-email <address>`, `where escalation e-mails the ${p}`);
-  }
-  set.action((o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
-    const notify: Partial<Record<Position, Partial<Notify>>> = {};
-    for (const p of POSITIONS) {
-      const webhook = o[`${p}Webhook`];
-      const email = o[`${p}NotifyEmail`];
-      if (webhook !== undefined || email !== undefined) notify[p] = { ...(webhook === undefined ? {} : { webhook }), ...(email === undefined ? {} : { email }) };
-    }
-    const { setRota } = await service();
-    const chain = await setRota(ctx, {
-      channel: o.channel!, primary: o.primary!, notify,
-      ...(o.backup === undefined ? {} : { backup: o.backup }),
-      ...(o.supervisor === undefined ? {} : { supervisor: o.supervisor }),
-    });
-    // The positions' contact ids, never their webhook URLs (they may carry a secret).
-    await auditCli(ctx, { action: 'rota.set', subject: o.channel!, details: { primary: o.primary!, backup: o.backup ?? null, supervisor: o.supervisor ?? null } });
-    cli.out.print(() => chainText(o.channel!, chain), { channel: o.channel, chain });
-  }));
-
-  rota.command('show')
-    .description('show the escalation chain of a channel (this party\'s, or a peer\'s as published)')
-    .requiredOption('--channel <channel>', 'crisis | cert | law')
-    .option('--party <party>', 'a peer (default: this party)')
-    .action((o: { channel: string; party?: string }) => withNode(cli.home(), async (ctx) => {
-      const { rotaFor } = await service();
-      const chain = await rotaFor(ctx.db, o.party ?? ctx.self.party, o.channel);
-      cli.out.print(() => chainText(o.channel, chain), { party: o.party ?? ctx.self.party, channel: o.channel, chain });
     }));
 
   const directory = program.command('directory')

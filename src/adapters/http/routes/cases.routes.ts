@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
-import { ackMessage, closeCase, listCases, reply, showCase } from '../../../modules/cases/cases.service.js';
+import { ackCase, ackMessage, closeCase, listCases, replyTo, showCase } from '../../../modules/cases/cases.service.js';
 import { CASE_STATES } from '../../../modules/cases/cases.machine.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
 import { authenticate, principalOf } from '../auth.js';
@@ -27,6 +27,7 @@ const ReplyBody = Type.Object({
   priority: Type.Optional(Type.String({ enum: [...PRIORITIES], description: "Default: the answered message's" })),
   tlp: Type.Optional(Type.String({ enum: [...TLPS], description: "Default: the answered message's" })),
   recipients: Type.Optional(Type.Array(Type.String(), { description: 'TLP:RED: user names at the peer who may read it (default: who wrote the answered message)' })),
+  ack: Type.Optional(Type.Boolean({ default: true, description: 'Also acknowledge the message answered (in the same transaction) when it awaits an acknowledgement; false to opt out' })),
 }, { additionalProperties: false });
 
 const CloseBody = Type.Object({
@@ -74,8 +75,15 @@ export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: ()
 
   app.post('/api/v1/messages/:id/reply', { ...auth, schema: { tags: ['cases'], summary: 'Answer a message in its case (same peer and channel, in reply to it)', security, params: Id, body: ReplyBody } },
     async (req, res) => {
-      const env = await reply(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof ReplyBody>) }, principalOf(req));
+      const { reply: env, ack } = await replyTo(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof ReplyBody>) }, principalOf(req));
       onQueued();
-      return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, in_reply_to: env.in_reply_to, to: env.to, kind: env.kind, state: 'queued' });
+      return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, in_reply_to: env.in_reply_to, to: env.to, kind: env.kind, state: 'queued', ack_id: ack?.id ?? null });
+    });
+
+  app.post('/api/v1/cases/:id/ack', { ...auth, schema: { tags: ['cases'], summary: 'Acknowledge every message of a case this node received that the token\'s user may read and that is not acknowledged yet (one transaction)', security, params: Id, body: AckBody } },
+    async (req, res) => {
+      const r = await ackCase(ctx, { case: (req.params as Static<typeof Id>).id, ...((req.body ?? {}) as Static<typeof AckBody>) }, principalOf(req));
+      if (r.acked.length > 0) onQueued();
+      return res.status(r.acked.length > 0 ? 202 : 200).send(r);
     });
 }

@@ -10,6 +10,7 @@ import { addContact, listContacts, removeContact, rotaFor, setRota } from '../..
 import type { DirectoryTables } from '../../../modules/directory/directory.tables.js';
 import { holdsChannel } from '../../../modules/users/users.access.js';
 import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
+import { parseIsoTime } from '../../../shared/clock.js';
 
 const Channel = Type.String({ enum: [...CHANNELS] });
 const Id = Type.Object({ id: Type.String() });
@@ -22,14 +23,15 @@ const ContactBody = Type.Object({
   hours: Type.Optional(Type.String({ description: 'e.g. "24/7" or "Mon-Fri 08:00-18:00 UTC"' })),
   phone: Type.Optional(Type.String({ description: 'Out-of-band telephone' })),
   email: Type.Optional(Type.String({ description: 'Out-of-band e-mail' })),
+  user: Type.Optional(Type.String({ description: 'The user of this node the contact is (holds the channel): takes duty as it, is paged through it for TLP:RED' })),
 }, { additionalProperties: false });
 
 const Notify = Type.Object({ webhook: Type.Optional(Type.String()), email: Type.Optional(Type.String()) }, { additionalProperties: false });
 
 const RotaBody = Type.Object({
-  primary: Type.String({ description: 'Contact id of the officer on duty' }),
-  backup: Type.Optional(Type.String()),
-  supervisor: Type.Optional(Type.String()),
+  primary: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The officer on duty: contact id (or unique prefix of 8+ characters) or name; null empties it; absent keeps it' })),
+  backup: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  supervisor: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   notify: Type.Optional(Type.Object({ primary: Type.Optional(Notify), backup: Type.Optional(Notify), supervisor: Type.Optional(Notify) }, {
     additionalProperties: false, description: 'Where escalation notifies each position (kept on this node; never published)',
   })),
@@ -92,7 +94,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.post('/api/v1/contacts', { ...auth, schema: { tags, summary: 'Add a point of contact to this node\'s directory', security, body: ContactBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      const c = await addContact({ db, self: ctx.self, clock: ctx.clock }, req.body as Static<typeof ContactBody>);
+      const c = await addContact({ db, self: ctx.self, clock: ctx.clock, users: ctx.users }, req.body as Static<typeof ContactBody>);
       await auditRequest(ctx, req, { action: 'contact.add', subject: c.id, details: { channel: c.channel } });
       return reply.status(201).send(c);
     });
@@ -111,6 +113,30 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
       requireChannel(principalOf(req), channel);
       return { channel, chain: await rotaFor(db, ctx.self.party, channel) };
     });
+
+  app.get('/api/v1/rota', { ...auth, schema: { tags, summary: 'Who is on duty now and next on each channel the caller holds (shifts in the node\'s time_zone, overrides applied)', security } },
+    async (req) => {
+      const p = principalOf(req);
+      const { dutyNow } = await import('../../../modules/directory/directory.rota.js');
+      return { duty: (await dutyNow({ db, self: ctx.self, clock: ctx.clock }, ctx.config.timeZone)).filter((d) => holdsChannel(p, d.channel)) };
+    });
+
+  app.post('/api/v1/rota/:channel/take', {
+    ...auth,
+    schema: {
+      tags, summary: '"I take the duty now": the contact linked to the token\'s user holds the position until `until`', security, params: Type.Object({ channel: Channel }),
+      body: Type.Object({ until: Type.String({ description: 'RFC 3339 UTC' }), position: Type.Optional(Type.String({ enum: ['primary', 'backup', 'supervisor'] })) }, { additionalProperties: false }),
+    },
+  }, async (req, reply) => {
+    const p = principalOf(req);
+    const { channel } = req.params as { channel: string };
+    requireChannel(p, channel);
+    const body = req.body as { until: string; position?: string };
+    const until = parseIsoTime(body.until);
+    if (Number.isNaN(until)) fail('invalid_argument', `until must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${body.until}")`);
+    const { takeDuty } = await import('../../../modules/directory/directory.rota.js');
+    return reply.status(201).send(await takeDuty({ db, self: ctx.self, clock: ctx.clock }, { channel, user: p.user, until, ...(body.position === undefined ? {} : { position: body.position }) }));
+  });
 
   app.put('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'Set this node\'s rota on a channel', security, params: Type.Object({ channel: Channel }), body: RotaBody } },
     async (req) => {

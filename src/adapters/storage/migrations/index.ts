@@ -11,6 +11,7 @@ import { migration as m0009 } from './0009_taxii_indexes.js';
 import { migration as m0010 } from './0010_users_display_name.js';
 import { migration as m0011 } from './0011_ack_policy_queue.js';
 import { migration as m0012 } from './0012_message_search.js';
+import { migration as m0013 } from './0013_rota.js';
 import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
 
@@ -42,6 +43,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0010_users_display_name': m0010,
   '0011_ack_policy_queue': m0011,
   '0012_message_search': m0012,
+  '0013_rota': m0013,
   '0014_sinks': m0014,
   '0016_audit': m0016,
 };
