@@ -1,4 +1,5 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+// Types only: this file is on every command's path, and Kysely's values load through storage/sqlite.ts (see there).
+import type { Kysely, SelectQueryBuilder, StringReference } from 'kysely';
 import { BackgroundLoop } from './loop.js';
 
 const DAY_MS = 86_400_000;
@@ -26,19 +27,19 @@ export interface Prunable {
 export function pruneByIds<DB, TB extends keyof DB & string>(db: Kysely<DB>, o: {
   kind: string;
   old: (d: Kysely<DB>, before: number) => SelectQueryBuilder<DB, TB, object>;
-  id: string;
+  id: StringReference<DB, TB>;
   remove: (trx: Kysely<DB>, ids: readonly string[]) => Promise<void>;
 }): Prunable {
   return {
     kind: o.kind,
     async count(before) {
       // Kysely cannot resolve a selection over a generic table: the row's shape is stated here.
-      const r = (await o.old(db, before).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()) as { n: number | bigint };
+      const r = (await o.old(db, before).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()) as { n: number | bigint };
       return Number(r.n);
     },
     prune(before, limit) {
       return db.transaction().execute(async (trx) => {
-        const rows = (await o.old(trx, before).select(sql<string>`${sql.ref(o.id)}`.as('id')).limit(limit).execute()) as { id: string }[];
+        const rows = (await o.old(trx, before).select((eb) => eb.ref(o.id).as('id')).limit(limit).execute()) as unknown as { id: string }[];
         const ids = rows.map((r) => r.id);
         if (ids.length > 0) await o.remove(trx, ids);
         return ids.length;
