@@ -31,12 +31,10 @@ import { join } from 'node:path';
 function messageHooks(stix: { store: StixStore; collections: CollectionRepository; clock: Clock }): MessageHook[] {
   // The indicators hook brings the STIX validator: loaded when the first message is stored, not
   // when a one-shot CLI verb (e.g. `hotline inbox`) opens the node.
-  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook,
+  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook, searchHook(),
     lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix)),
     // Last: a message is recorded only once every other hook has accepted it (outbound, by a person).
     auditHook];
-  return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook, searchHook(),
-    lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix))];
 }
 
 /** A hook whose module is imported on its first use (then kept). */

@@ -4,6 +4,7 @@
  * /api/v1/audit (administrators only) search it; `hotline verify` finds a one-byte change, a
  * deleted record and two swapped records, naming the record; no record holds a body or a secret.
  */
+import { publishRedRecipients } from './helpers/red.js';
 import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withNode } from '../src/adapters/cli/home.js';
@@ -121,6 +122,7 @@ describe('what is recorded, with who and from where', () => {
   });
 
   it('reading a TLP:RED body: the permitted reader is recorded; a refused reader and a redacted view are not', async () => {
+    await publishRedRecipients(b, a, 'crisis', ['ivan']); // ru publishes ivan as a TLP:RED recipient, or us may not send to him
     const sent = await onUs('/api/v1/messages', us.token, { method: 'POST', body: { to: 'ru', channel: 'crisis', kind: 'notification', priority: 'routine', tlp: 'red', recipients: ['ivan'], text: RED_BODY } });
     expect(sent.status, JSON.stringify(sent.json)).toBe(202);
     const id = String(sent.json.id);

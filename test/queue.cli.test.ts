@@ -5,6 +5,7 @@
  * written in English), cursor paging, and short ids (a unique prefix works; an ambiguous one is
  * exit 2 listing the candidates; fewer than 8 characters is exit 2).
  */
+import { publishRedRecipients } from './helpers/red.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
@@ -41,6 +42,8 @@ beforeAll(async () => {
   a = await us.start();
   b = await ru.start();
   tokens = await usersWithTokens(api(b.address), ru.token, { alice: ['crisis'], bob: ['crisis'], carla: ['cert'] });
+  // ru publishes alice as a TLP:RED recipient on crisis, or us may not send RED to her (unknown_recipient).
+  await publishRedRecipients(b, a, 'crisis', ['alice']);
   await send('routine', '--channel', 'crisis', '--kind', 'notification', '--priority', 'routine', '--text', 'Scanning from 198.51.100.7 continues\nsecond line');
   await send('alert', '--channel', 'crisis', ...ALERT);
   await send('inquiry', '--channel', 'cert', '--kind', 'inquiry', '--priority', 'immediate', '--text', 'Who owns AS64500?');

@@ -116,7 +116,7 @@ describe('sink secrets and settings', () => {
     };
     expect(parseConfig(good, '/h')).toMatchObject({ timeZone: 'UTC', publicUrl: null });
     expect(parseConfig({ ...good, time_zone: 'Europe/Moscow', public_url: 'https://hotline.example/' }, '/h')).toMatchObject({ timeZone: 'Europe/Moscow', publicUrl: 'https://hotline.example' });
-    expect(() => parseConfig({ ...good, time_zone: 'Mars/Olympus' }, '/h')).toThrow(/"time_zone" must be an IANA time zone name/);
+    expect(() => parseConfig({ ...good, time_zone: 'Mars/Olympus' }, '/h')).toThrow(/"time_zone" must be an IANA time zone/);
     expect(() => parseConfig({ ...good, public_url: 'hotline.example' }, '/h')).toThrow(/"public_url" must be/);
   });
 });

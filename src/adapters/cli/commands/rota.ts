@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DutyView, Notify, Override, Position, RotaStep, Shift } from '../../../modules/directory/directory.types.js';
 import { fail } from '../../../shared/errors.js';
+import { auditCli } from '../actor.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { table } from '../output.js';
@@ -90,6 +91,8 @@ export function register(program: Command, cli: Cli): void {
     const given: Partial<Record<Position, string | null>> = {};
     for (const p of POSITIONS) if (orNone(o[p]) !== undefined) given[p] = orNone(o[p])!;
     const chain = await setRota(ctx, { channel: o.channel!, notify, ...given });
+    // The positions' contact ids, never their webhook URLs (they may carry a secret).
+    await auditCli(ctx, { action: 'rota.set', subject: o.channel!, details: Object.fromEntries(chain.map((st) => [st.position, st.contact.id])) });
     cli.out.print(() => chainText(o.channel!, chain), { channel: o.channel, chain });
   }));
 
@@ -113,6 +116,7 @@ export function register(program: Command, cli: Cli): void {
     .action((o: { channel: string; contact: string; days: string; hours: string; position: string }) => withNode(cli.home(), async (ctx) => {
       const { addShift } = await rotas();
       const s = await addShift(ctx, o);
+      await auditCli(ctx, { action: 'rota.set', subject: s.channel, details: { shift: s.id, position: s.position, contact: s.contact.id, days: s.days.join(','), hours: s.hours } });
       cli.out.print(`Shift ${s.id}: ${s.contact.name} is ${s.position} on ${s.channel}, ${s.days.join(',')} ${s.hours} (${ctx.config.timeZone})`, s);
     }));
 
@@ -139,6 +143,7 @@ export function register(program: Command, cli: Cli): void {
       const { takeDuty } = await rotas();
       const who = await actingAs(ctx, o.as);
       const r = await takeDuty(ctx, { channel: o.channel, position: o.position, user: who.user, until });
+      await auditCli(ctx, { action: 'rota.override', subject: r.channel, details: { id: r.id, position: r.position, until: r.until } }, o.as);
       cli.out.print(`${r.contact.name} (${who.user}) is ${r.position} on ${r.channel} until ${r.until}: override ${r.id}`, r);
     }));
 
@@ -148,6 +153,7 @@ export function register(program: Command, cli: Cli): void {
     .action((id: string) => withNode(cli.home(), async (ctx) => {
       const { removeRotaEntry } = await rotas();
       const r = await removeRotaEntry(ctx, id);
+      await auditCli(ctx, { action: r.removed === 'shift' ? 'rota.set' : 'rota.override', subject: r.id, details: { removed: r.removed } });
       cli.out.print(r.removed === 'shift' ? `Removed shift ${r.id}` : `Ended override ${r.id}`, r);
     }));
 }

@@ -135,7 +135,9 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
     const until = parseIsoTime(body.until);
     if (Number.isNaN(until)) fail('invalid_argument', `until must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${body.until}")`);
     const { takeDuty } = await import('../../../modules/directory/directory.rota.js');
-    return reply.status(201).send(await takeDuty({ db, self: ctx.self, clock: ctx.clock }, { channel, user: p.user, until, ...(body.position === undefined ? {} : { position: body.position }) }));
+    const taken = await takeDuty({ db, self: ctx.self, clock: ctx.clock }, { channel, user: p.user, until, ...(body.position === undefined ? {} : { position: body.position }) });
+    await auditRequest(ctx, req, { action: 'rota.override', subject: channel, details: { id: taken.id, position: taken.position, until: taken.until } });
+    return reply.status(201).send(taken);
   });
 
   app.put('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'Set this node\'s rota on a channel', security, params: Type.Object({ channel: Channel }), body: RotaBody } },
@@ -145,7 +147,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
       const b = req.body as Static<typeof RotaBody>;
       const chain = await setRota({ db, self: ctx.self, clock: ctx.clock }, { channel, ...b });
       // The positions' contact ids, never their webhook URLs (they may carry a secret).
-      await auditRequest(ctx, req, { action: 'rota.set', subject: channel, details: { primary: b.primary, backup: b.backup ?? null, supervisor: b.supervisor ?? null } });
+      await auditRequest(ctx, req, { action: 'rota.set', subject: channel, details: Object.fromEntries(chain.map((st) => [st.position, st.contact.id])) });
       return { channel, chain };
     });
 
