@@ -8,12 +8,15 @@ import { createReadStream, statSync } from 'node:fs';
 import { loadConfig } from '../../src/config.js';
 import { feedRunDeps, openContext } from '../../src/context.js';
 import { expectedRecords, ingestFeed } from '../../src/modules/feeds/feeds.run.js';
+import { tuneHeapForFeedRun } from '../../src/modules/feeds/feeds.stage.js';
 import { silentLogger } from '../../src/shared/logger.js';
 
 const [home, file] = process.argv.slice(2);
 if (home === undefined || file === undefined) throw new Error('usage: run.js HOME FILE');
 const ctx = await openContext(loadConfig(home), { log: silentLogger });
 const deps = await feedRunDeps(ctx);
+// As `hotline feed ingest` does (a process whose work is the run).
+tuneHeapForFeedRun();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const { report } = await ingestFeed(deps, {

@@ -7,6 +7,14 @@ import { workerScript } from '../../shared/workers.js';
 import type { FeedWorkerData, FeedWorkerMessage } from './feeds.worker.js';
 
 /**
+ * The heap limits of a run's worker (it builds the bundles and writes them; parsing is on a worker
+ * of its own, feeds.stage.ts): a young generation of 8 MB, not V8's default 32 MB, which its
+ * bundles' records would fill; and an old generation capped at 512 MB, far above the ~20 MB it
+ * holds, which also keeps V8 from letting garbage grow to 4× that between full collections.
+ */
+const RUN_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 } as const;
+
+/**
  * The node's feed runs, each on a worker thread (feeds.worker.ts), at most
  * `feeds.maxConcurrentRuns` at once: an upload beyond it is refused with `feeds_busy` before its
  * body is read. A slot is reserved when an upload starts (so that two uploads arriving together
@@ -39,7 +47,7 @@ export class FeedRunner {
   /** Starts a reserved run on a worker; the spooled upload is removed when the run ends. */
   start(data: FeedWorkerData & { options: { id: string } }): void {
     const id = data.options.id;
-    const worker = new Worker(workerScript(import.meta.url, './feeds.worker.js'), { workerData: data });
+    const worker = new Worker(workerScript(import.meta.url, './feeds.worker.js'), { workerData: data, resourceLimits: RUN_LIMITS });
     this.workers.set(id, worker);
     let settled = false;
     const end = (failure?: { code: string; message: string }): void => {

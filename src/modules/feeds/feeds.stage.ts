@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { HotlineError, type ErrorCode } from '../../shared/errors.js';
 import { workerScript } from '../../shared/workers.js';
@@ -146,6 +147,27 @@ export class BatchReader {
   }
 }
 
+/**
+ * The parse worker's heap limits. Its heap holds a few batches (live: ~15 MB; the deduplication
+ * table and the IP database are array buffers, outside it), so: a small young generation, and an
+ * old generation capped at 256 MB, far above what it holds. The cap is also what makes V8 grow the
+ * old generation by at most ~1.4× its live size between full collections (up to 4× under a cap
+ * over 1 GB, the default): garbage of promoted batches reached 45–50 MB before (issue 9 item 14).
+ */
+export const STAGE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 } as const;
+
+/**
+ * For a process whose work is one feed run on its main thread (`hotline feed ingest`,
+ * bench:feeds): V8 lets the old generation grow to as much as 4× its live size between full
+ * collections, and the run's promoted-then-dropped bundle entries made that 45–65 MB of garbage on
+ * a 10M-row run. This makes it 1.3× for every heap of the process (the flag is read each time a
+ * limit is set, so it applies from now on). The node does not call it: its runs are on workers
+ * whose heap limits do the same for them alone (feeds.runner.ts).
+ */
+export function tuneHeapForFeedRun(): void {
+  setFlagsFromString('--heap-growing-percent=30');
+}
+
 const FEED_TYPES_BY_CODE: readonly FeedRecord['type'][] = ['infected-host', 'c2-server', 'other'];
 
 /**
@@ -155,9 +177,7 @@ const FEED_TYPES_BY_CODE: readonly FeedRecord['type'][] = ['infected-host', 'c2-
 export async function* runStage(input: AsyncIterable<Buffer | string>, data: StageData): AsyncGenerator<StageBatch> {
   const worker = new Worker(workerScript(import.meta.url, './feeds.stage.worker.js'), {
     workerData: data, transferList: data.seen.tables.map((t) => t.buffer as ArrayBuffer),
-    // Its heap holds a few batches (the deduplication table and the IP database are array buffers,
-    // outside it): a small young generation keeps the process's peak RSS down.
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    resourceLimits: STAGE_LIMITS,
   });
   const it = input[Symbol.asyncIterator]();
   const queue: StageBatch[] = [];
@@ -175,9 +195,12 @@ export async function* runStage(input: AsyncIterable<Buffer | string>, data: Sta
       if (r.done === true) worker.postMessage({ type: 'end' });
       else if (typeof r.value === 'string') worker.postMessage({ type: 'chunk', chunk: r.value });
       else {
-        const copy = new Uint8Array(r.value.length);
-        copy.set(r.value);
-        worker.postMessage({ type: 'chunk', chunk: copy }, [copy.buffer]);
+        // A chunk that owns its whole buffer (a file stream's) is handed over as it is; a slice of
+        // a shared pool (small stdin or socket chunks) is copied first.
+        const v = r.value;
+        const own = v.byteOffset === 0 && v.buffer instanceof ArrayBuffer && v.byteLength === v.buffer.byteLength;
+        const chunk = own ? v : new Uint8Array(v);
+        worker.postMessage({ type: 'chunk', chunk }, [chunk.buffer as ArrayBuffer]);
       }
     } catch (e) {
       error ??= e;
@@ -192,7 +215,9 @@ export async function* runStage(input: AsyncIterable<Buffer | string>, data: Sta
     poke();
   });
   worker.on('error', (e) => {
-    error ??= e;
+    error ??= (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+      ? new HotlineError('internal', `The feed's parse worker went over its ${STAGE_LIMITS.maxOldGenerationSizeMb} MB heap; a feed whose rows or objects are this big cannot be read`)
+      : e;
     poke();
   });
   worker.on('exit', () => {

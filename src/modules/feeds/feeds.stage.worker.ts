@@ -33,6 +33,16 @@ port.on('message', (m: { type: 'chunk'; chunk: Uint8Array | string } | { type: '
   }
 });
 
+/**
+ * Input is decoded and scanned in pieces of at most 32 KiB, and rows are batched from 64 Ki
+ * characters of text: every string of a batch then stays below V8's large-object size (~128 KiB)
+ * and dies in the young generation with its batch. Whole 1 MiB chunks made 1 Mi-character strings,
+ * allocated in the large-object space and kept there (and the rows sliced from them) until a full
+ * collection: 20–25 MB of this thread's heap (docs/benchmarks.md, issue 9 reruns).
+ */
+const PIECE_BYTES = 32 * 1024;
+const SCAN_CHARS = 64 * 1024;
+
 async function* input(): AsyncGenerator<Buffer | string> {
   for (;;) {
     const c = await new Promise<Buffer | string | null>((r) => {
@@ -40,7 +50,8 @@ async function* input(): AsyncGenerator<Buffer | string> {
       post({ type: 'more' });
     });
     if (c === null) return;
-    yield c;
+    if (typeof c === 'string' || c.length <= PIECE_BYTES) yield c;
+    else for (let i = 0; i < c.length; i += PIECE_BYTES) yield c.subarray(i, Math.min(c.length, i + PIECE_BYTES));
   }
 }
 
@@ -64,7 +75,7 @@ try {
   const key = new Int32Array(2);
   const scratch = new Uint32Array(4);
   const out = new BatchWriter();
-  for await (const batch of parseFeed(input(), data.parse)) {
+  for await (const batch of parseFeed(input(), { ...data.parse, scanChars: SCAN_CHARS })) {
     let duplicates = 0;
     let unrouted = 0;
     for (const r of batch.records) {

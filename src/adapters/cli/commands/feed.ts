@@ -75,9 +75,10 @@ export function register(program: Command, cli: Cli): void {
         const keep = Number(o.keepDays);
         if (!(hours >= 0)) fail('invalid_argument', '--window-hours must be a number of hours (0 turns deduplication off)');
         if (!(keep > 0)) fail('invalid_argument', '--keep-days must be a positive number of days');
-        const [{ default: cliProgress }, { feedRunDeps }, { expectedRecords, ingestFeed }] = await Promise.all([
-          import('cli-progress'), import('../../../context.js'), import('../../../modules/feeds/feeds.run.js'),
+        const [{ default: cliProgress }, { feedRunDeps }, { expectedRecords, ingestFeed }, { tuneHeapForFeedRun }] = await Promise.all([
+          import('cli-progress'), import('../../../context.js'), import('../../../modules/feeds/feeds.run.js'), import('../../../modules/feeds/feeds.stage.js'),
         ]);
+        tuneHeapForFeedRun();
         const deps = await feedRunDeps(ctx);
         const { stream, size } = await openInput(input);
         const showBar = o.progress && !cli.out.json && process.stderr.isTTY === true;
