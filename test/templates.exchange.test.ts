@@ -82,8 +82,10 @@ function line(rendered: RenderedLine[], field: string): RenderedLine | undefined
 beforeAll(async () => {
   ensureBuilt();
   [us, ru] = await makePair();
-  a = await us.start();
-  b = await ru.start();
+  // No escalation runs here: the refusal tests compare whole stores before and after, and a step
+  // firing in between would change them (this file is about templates, not deadlines).
+  a = await us.start({ runDeadlines: false });
+  b = await ru.start({ runDeadlines: false });
   onUs = api(us.url);
   onRu = api(ru.url);
 });

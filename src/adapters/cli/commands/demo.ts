@@ -14,14 +14,27 @@ import type { Cli } from '../main.js';
 
 const BIN = fileURLToPath(new URL('../../../../../bin/hotline.js', import.meta.url));
 
-/** A free TCP port on loopback (the OS picks; we release it for the node to take). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/** A free TCP port on loopback, released for the node to take. */
+export async function freePort(): Promise<number> {
+  // Below the kernel's ephemeral range (Linux: 32768-60999), so no outbound connection can be given
+  // the port between this check and the node's listen (a race tests running side by side did hit).
+  for (let i = 0; i < 64; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await listenOnce(port)) !== undefined) return port;
+  }
+  const any = await listenOnce(0);
+  if (any === undefined) throw new Error('no free port on 127.0.0.1');
+  return any;
+}
+
+/** Listens on `port` of 127.0.0.1 and closes again: the port it got, or undefined when it is taken. */
+function listenOnce(port: number): Promise<number | undefined> {
+  return new Promise((res) => {
     const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.once('error', () => res(undefined));
+    srv.listen(port, '127.0.0.1', () => {
       const a = srv.address();
-      srv.close(() => (typeof a === 'object' && a !== null ? res(a.port) : rej(new Error('no port'))));
+      srv.close(() => res(typeof a === 'object' && a !== null ? a.port : undefined));
     });
   });
 }
