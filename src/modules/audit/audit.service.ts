@@ -3,6 +3,7 @@ import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
+import { statement } from '../../shared/statement.js';
 import type { AuditTable, AuditTables } from './audit.tables.js';
 import {
   AUDIT_ACTIONS, type AuditEntry, type AuditFilter, type AuditProblem, type AuditRecord, type AuditVerifyReport,
@@ -30,13 +31,22 @@ function checkDetails(details: Record<string, unknown>): string {
 }
 
 /** The hash of a record: SHA-256 over the canonical JSON of every column but `hash`, details parsed. */
-export function auditHash(r: Omit<AuditTable, 'hash'>): string {
-  const details = JSON.parse(r.details) as unknown;
+export function auditHash(r: Omit<AuditTable, 'hash'>, details: unknown = JSON.parse(r.details)): string {
   return sha256Hex(canonicalJson({
     seq: Number(r.seq), id: r.id, at: Number(r.at), actor: r.actor, action: r.action, subject: r.subject,
     address: r.address, details, prev_hash: r.prev_hash,
   }));
 }
+
+// Compiled once (shared/statement.ts): a person's every send and ack records one, on the outbox's path.
+const selectHead = statement([], (db: Kysely<AuditTables>) => db.selectFrom('audit_head').select(['seq', 'hash']).where('name', '=', 'audit'));
+const COLUMNS = ['seq', 'id', 'at', 'actor', 'action', 'subject', 'address', 'details', 'prev_hash', 'hash'] as const;
+const insertRecord = statement(COLUMNS, (db: Kysely<AuditTables>, p) => db.insertInto('audit').values(p));
+const insertHead = statement(['seq', 'hash'], (db: Kysely<AuditTables>, p) => db.insertInto('audit_head').values({ name: 'audit', seq: p.seq, hash: p.hash }));
+const updateHead = statement(['seq', 'hash'], (db: Kysely<AuditTables>, p) => db.updateTable('audit_head').set({ seq: p.seq, hash: p.hash }).where('name', '=', 'audit'));
+
+/** The chain's head as this transaction last wrote it: read once per transaction (a group commit records many). */
+const headIn = new WeakMap<object, { seq: number; hash: string }>();
 
 /**
  * Appends one record inside the caller's transaction `trx`, chained to the last one: with the
@@ -48,17 +58,23 @@ export async function recordAudit<DB>(tx: Transaction<DB>, e: AuditEntry, now: n
   // table types are invariant, so a module's transaction is seen here as one over the audit tables.
   const trx = tx as unknown as Transaction<AuditTables>;
   if (!(AUDIT_ACTIONS as readonly string[]).includes(e.action)) fail('internal', `Unknown audit action "${e.action}"`);
-  const details = checkDetails(e.details ?? {});
-  const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('name', '=', 'audit').executeTakeFirst();
-  const seq = head === undefined ? 1 : Number(head.seq) + 1;
+  const detailsObject = e.details ?? {};
+  const details = checkDetails(detailsObject);
+  let head = headIn.get(tx);
+  if (head === undefined) {
+    const r = (await selectHead(trx, {})).rows[0] as { seq: number | bigint; hash: string } | undefined;
+    head = r === undefined ? { seq: 0, hash: AUDIT_GENESIS } : { seq: Number(r.seq), hash: r.hash };
+  }
+  const seq = head.seq + 1;
   const row: Omit<AuditTable, 'hash'> = {
     seq, id: uuidv7(now), at: now, actor: e.actor.who, action: e.action, subject: e.subject ?? null,
-    address: e.actor.address, details, prev_hash: head?.hash ?? AUDIT_GENESIS,
+    address: e.actor.address, details, prev_hash: head.hash,
   };
-  const hash = auditHash(row);
-  await trx.insertInto('audit').values({ ...row, hash }).execute();
-  if (head === undefined) await trx.insertInto('audit_head').values({ name: 'audit', seq, hash }).execute();
-  else await trx.updateTable('audit_head').set({ seq, hash }).where('name', '=', 'audit').execute();
+  const hash = auditHash(row, detailsObject);
+  await insertRecord(trx, { ...row, hash });
+  if (seq === 1) await insertHead(trx, { seq, hash });
+  else await updateHead(trx, { seq, hash });
+  headIn.set(tx, { seq, hash });
 }
 
 /** Appends one record in a transaction of its own (for actions that are not transactions: reads, runs, 401s). */

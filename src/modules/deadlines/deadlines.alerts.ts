@@ -6,7 +6,7 @@ import type { AlertsTables } from '../alerts/alerts.tables.js';
 import type { Alert, AlertMessage, AlertSettings } from '../alerts/alerts.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { shortMessageIds } from '../federation/federation.ids.js';
-import { show } from '../messaging/messaging.service.js';
+import { alertedMessage } from '../messaging/messaging.service.js';
 import type { NotificationSinks } from './deadlines.sinks.js';
 import type { DeadlinesTable } from './deadlines.tables.js';
 import { OVERDUE_STEP, type NotifiedContact } from './deadlines.types.js';
@@ -22,18 +22,18 @@ export async function alertOf(
   o: { step: string; contact: NotifiedContact | null },
   settings: AlertSettings,
 ): Promise<{ alert: Alert; short_id: string; tlp: string; sender: string | null }> {
-  const found = await show(trx, row.message_id).catch(() => undefined);
+  const found = await alertedMessage(trx, row.message_id);
   const m: AlertMessage = {
     id: row.message_id,
     short_id: (await shortMessageIds(trx, [row.message_id])).get(row.message_id) ?? row.message_id,
     direction: row.direction,
-    from: found?.message.from ?? row.peer,
-    to: found?.message.to ?? row.peer,
-    sender: found?.message.sender ?? null,
+    from: found?.from ?? row.peer,
+    to: found?.to ?? row.peer,
+    sender: found?.sender ?? null,
     kind: row.kind, priority: row.priority, channel: row.channel, case: row.case_id,
-    tlp: found?.message.tlp ?? 'red',
-    recipients: found?.message.recipients ?? null,
-    body: found?.envelope.body ?? {},
+    tlp: found?.tlp ?? 'red',
+    recipients: found?.recipients ?? null,
+    body: found?.body ?? {},
     due_at: Number(row.due_at),
   };
   const c = o.contact;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
+import { statement } from '../../shared/statement.js';
 import { sinkNames } from '../alerts/alerts.sinks.js';
 import type { AlertsTables } from '../alerts/alerts.tables.js';
 import type { DeadlinesTables, NotificationDeliveriesTable } from './deadlines.tables.js';
@@ -43,6 +44,10 @@ export function targetsOf(config: NotifyConfig, extra: Notification['targets'], 
   return out;
 }
 
+// Compiled once: an escalation step of every message that waits for a person queues one.
+const insertNotification = statement(['id', 'message_id', 'step', 'payload', 'created_at'], (db: Kysely<DeadlinesTables>, p) => db.insertInto('notifications')
+  .values(p).onConflict((oc) => oc.columns(['message_id', 'step']).doNothing()));
+
 /**
  * Queues a notification in the outbox: its row (unique on message id + step) and one pending
  * delivery per sink target. Call it inside the transaction that decides the notification is due,
@@ -54,11 +59,8 @@ export async function notify(deps: NotifyDeps, n: Notification): Promise<string 
   const now = deps.clock.now();
   const id = uuidv7(now);
   const payload = { ...n.payload, id, ...(n.subject === undefined ? {} : { subject: n.subject }) };
-  const r = await deps.db.insertInto('notifications')
-    .values({ id, message_id: n.message_id, step: n.step, payload: JSON.stringify(payload), created_at: now })
-    .onConflict((oc) => oc.columns(['message_id', 'step']).doNothing())
-    .executeTakeFirst();
-  if (Number(r.numInsertedOrUpdatedRows ?? 0n) === 0) return undefined;
+  const r = await insertNotification(deps.db, { id, message_id: n.message_id, step: n.step, payload: JSON.stringify(payload), created_at: now });
+  if (Number(r.numAffectedRows ?? 0n) === 0) return undefined;
   const rows: NotificationDeliveriesTable[] = targetsOf(deps.notify, n.targets, await sinkNames(deps.db)).map((t) => ({
     notification_id: id, sink: t.sink, target: t.target, state: 'pending', attempts: 0, next_attempt_at: now, last_error: null, sent_at: null,
   }));

@@ -141,6 +141,13 @@ export class DeadlineProcessor {
     }
   }
 
+  /**
+   * Steps decided per transaction. Each renders an alert in the node's language (about 0.1-0.2 ms),
+   * so 25 keep a round's hold on the event loop to a few ms while arrivals wait: p99 send→receipt at
+   * 200/s rose to ~100 ms with rounds of 100 (docs/benchmarks.md, issue 10).
+   */
+  private static readonly STEPS_PER_ROUND = 25;
+
   private async decideDue(): Promise<number> {
     const { db, clock } = this.deps;
     let decided = 0;
@@ -148,10 +155,11 @@ export class DeadlineProcessor {
     for (let round = 0; round < 1000; round++) {
       const now = clock.now();
       const due = await db.selectFrom('deadlines').select('message_id').where('next_at', '<=', now)
-        .orderBy('next_at').orderBy('message_id').limit(100).execute();
+        .orderBy('next_at').orderBy('message_id').limit(DeadlineProcessor.STEPS_PER_ROUND).execute();
       if (due.length === 0) break;
       // One transaction (one fsync) per round, then let the event loop serve requests: a burst of
-      // arrivals (each needs its step 0) must not stall the node's HTTP for the whole pass.
+      // arrivals (each needs its step 0, and each step writes its alert) must not stall the node's
+      // HTTP for the whole pass.
       decided += await db.transaction().execute(async (trx) => {
         let n = 0;
         for (const { message_id } of due) if (await this.fire(trx as Trx, message_id, now)) n++;

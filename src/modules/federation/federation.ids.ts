@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { prefixBounds, resolveUuid, shortIdsAmong } from '../../shared/shortid.js';
+import { statement } from '../../shared/statement.js';
 import type { FederationTables } from './federation.tables.js';
 
 /**
@@ -26,8 +27,11 @@ export function resolveMessageId(db: Kysely<FederationTables>, input: string, ch
 /** How a listing shows these message ids: the shortest prefix (at least 8 characters) that names one message on this node. */
 export function shortMessageIds(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
   return shortIdsAmong(ids, async (id) => {
-    const before = await db.selectFrom('messages').select('id').where('id', '<', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
-    const after = await db.selectFrom('messages').select('id').where('id', '>', id).orderBy('id').limit(1).executeTakeFirst();
-    return [before?.id, after?.id].filter((x): x is string => x !== undefined);
+    const found = [...(await idBefore(db, { id })).rows, ...(await idAfter(db, { id })).rows] as { id: string }[];
+    return found.map((r) => r.id);
   });
 }
+
+// Compiled once: every alert names its message by a short id (deadlines.alerts.ts).
+const idBefore = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select('id').where('id', '<', p.id).orderBy('id', 'desc').limit(1));
+const idAfter = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select('id').where('id', '>', p.id).orderBy('id').limit(1));

@@ -15,6 +15,7 @@ import { composeBody } from '../templates/templates.service.js';
 import type { CasesTables } from '../cases/cases.tables.js';
 import type { Acknowledged } from '../cases/cases.types.js';
 import { recordAuditNow } from '../audit/audit.service.js';
+import { statement, type QueryRunner } from '../../shared/statement.js';
 
 /** What a person sends with `hotline send` or POST /api/v1/messages. */
 export interface SendInput {
@@ -253,4 +254,24 @@ export async function redReadersOf(db: Kysely<FederationTables>, id: string): Pr
   if (row.direction === 'in') return recipientsOf(body) ?? [];
   const sender = senderOf(body);
   return sender === null ? [] : [sender];
+}
+
+/** What an alert about a stored message says of it (deadlines.alerts.ts): one compiled read, no views. */
+export interface AlertedMessage {
+  from: string;
+  to: string;
+  tlp: string;
+  sender: string | null;
+  recipients: string[] | null;
+  body: Record<string, unknown>;
+}
+
+const envelopeById = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select(['from_party', 'to_party', 'tlp', 'envelope']).where('id', '=', p.id));
+
+/** The stored message an escalation step or overdue alert speaks of, or undefined when there is none. */
+export async function alertedMessage(db: QueryRunner, id: string): Promise<AlertedMessage | undefined> {
+  const row = (await envelopeById(db, { id })).rows[0] as Pick<MessagesTable, 'from_party' | 'to_party' | 'tlp' | 'envelope'> | undefined;
+  if (row === undefined) return undefined;
+  const body = (JSON.parse(row.envelope) as Envelope).body;
+  return { from: row.from_party, to: row.to_party, tlp: row.tlp, sender: senderOf(body), recipients: recipientsOf(body), body };
 }
