@@ -12,6 +12,7 @@ import { DEFAULT_DEADLINE_OPTIONS, DeadlineProcessor } from './modules/deadlines
 import { notificationSinks } from './adapters/sinks/sinks.js';
 import { statuses } from './modules/taxii/taxii.status.js';
 import { RetentionProcessor } from './shared/retention.js';
+import { SearchIndexer } from './modules/messaging/messaging.search.js';
 import { retentionRules } from './retention.js';
 import { audit } from './modules/audit/audit.service.js';
 import { NODE_ACTOR } from './modules/audit/audit.types.js';
@@ -129,6 +130,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     },
     onError: (e) => retentionLog.error({ err: e }, 'retention pass failed'),
   });
+  const search = new SearchIndexer({ db: ctx.db, onError: (e) => ctx.log.error({ err: e, module: 'search' }, 'search indexing failed') });
   const app = await buildApp(ctx, metrics, () => delivery.wake());
   let address: string;
   try {
@@ -144,6 +146,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
   if (opts.runReminders !== false) reminders.start();
   if (opts.runDeadlines !== false) deadlines.start();
   if (opts.runRetention !== false) retention.start();
+  search.start();
   ctx.log.info({ address, url: config.url }, 'node ready');
   let stopping: Promise<void> | undefined;
   return {
@@ -151,6 +154,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     stop() {
       stopping ??= (async () => {
         await retention.stop();
+        await search.stop();
         await deadlines.stop();
         await reminders.stop();
         await pings.stop();

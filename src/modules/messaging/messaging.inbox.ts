@@ -8,7 +8,7 @@ import type { CasesTables } from '../cases/cases.tables.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES } from '../federation/federation.types.js';
 import type { Principal } from '../users/users.types.js';
-import { ftsQuery } from './messaging.search.js';
+import { ftsQuery, indexAll } from './messaging.search.js';
 import { viewsOf, type MessageView } from './messaging.service.js';
 import { summaryOf } from './messaging.summary.js';
 import { templateCatalog } from '../templates/templates.service.js';
@@ -108,6 +108,9 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
   }
   const since = query.since === undefined ? undefined : sinceMs(query.since, now);
   const match = query.search === undefined ? undefined : ftsQuery(query.search);
+  // The index is filled in batches behind the store (messaging.search.ts): catch up first, so a
+  // search sees every message stored before it.
+  if (match !== undefined) await indexAll(db);
   const caseId = query.case === undefined ? undefined : await resolveCaseId(db, query.case, channels);
   let after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   if (channels.length === 0) return { messages: [], next: null };

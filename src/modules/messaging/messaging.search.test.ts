@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { openSqlite } from '../../adapters/storage/sqlite.js';
 import { HotlineError } from '../../shared/errors.js';
-import { ftsQuery, searchableText } from './messaging.search.js';
+import { ftsQuery, indexAll, indexPending, INDEX_BATCH, searchableText } from './messaging.search.js';
 import { summaryOf } from './messaging.summary.js';
 
 const alert = {
@@ -36,5 +37,31 @@ describe('the search index text', () => {
     expect(summaryOf('crisis-alert', alert, 'ru')).toMatch(/^Кризисное оповещение: Распределённая атака/);
     expect(summaryOf('notification', { text: '\nfirst line\nsecond' }, 'en')).toBe('Notification: first line');
     expect(summaryOf('indicators', {}, 'en')).toBe('indicators');
+  });
+});
+
+describe('the search index is filled in batches behind the store', () => {
+  it('indexes what is not indexed yet, oldest first, in batches; a message with nothing to search gets an empty row; a search catches up first', async () => {
+    const db = await openSqlite(':memory:');
+    try {
+      const message = (i: number, kind: string, body: object) => ({
+        id: `m-${String(i).padStart(5, '0')}`, direction: 'in' as const, from_party: 'us', to_party: 'ru', seq: i, hash: 'h', kind, channel: 'crisis', case_id: 'c',
+        in_reply_to: null, priority: 'routine', tlp: 'green', sent_at: '2026-12-05T00:00:00.000Z', envelope: JSON.stringify({ body }), stored_at: i, receipt: null, receipted_at: null,
+      });
+      const rows = Array.from({ length: INDEX_BATCH + 20 }, (_, i) => (i % 2 === 0 ? message(i, 'notification', { text: `grid ${i}` }) : message(i, 'indicators', {})));
+      for (let i = 0; i < rows.length; i += 100) await db.insertInto('messages').values(rows.slice(i, i + 100)).execute();
+      expect(await indexPending(db)).toBe(INDEX_BATCH);
+      expect(await indexPending(db)).toBe(20);
+      expect(await indexPending(db)).toBe(0);
+      const indexed = await db.selectFrom('message_search').select(['id', 'content']).orderBy('rowid').execute();
+      expect(indexed.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+      expect(indexed[1]!.content).toBe('');
+      await db.insertInto('messages').values(message(99_999, 'notification', { text: 'later arrival' })).execute();
+      await indexAll(db);
+      const found = await db.selectFrom('message_search').select('id').where('content', 'match', ftsQuery('later')).execute();
+      expect(found.map((r) => r.id)).toEqual(['m-99999']);
+    } finally {
+      await db.destroy();
+    }
   });
 });

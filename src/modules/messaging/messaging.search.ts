@@ -1,21 +1,31 @@
 import type { Kysely } from 'kysely';
 import { fail } from '../../shared/errors.js';
 import { statement } from '../../shared/statement.js';
-import type { MessageHook } from '../federation/federation.hooks.js';
+import { BackgroundLoop } from '../../shared/loop.js';
+import type { Envelope } from '../federation/federation.types.js';
 import { templateCatalog } from '../templates/templates.service.js';
 import type { TemplateCatalog } from '../templates/templates.types.js';
 import type { MessagingTables } from './messaging.tables.js';
 
 /**
  * Full-text search over the inbox and outbox (`--search TEXT`, `?search=`): an SQLite FTS5 table,
- * `message_search`, filled when a message is stored (the hook below, in the storing transaction).
+ * `message_search`, one row per stored message under the message's own rowid, filled in batches
+ * off the storing path ({@link indexPending}: by the node's {@link SearchIndexer} every few seconds,
+ * and by every search first, so a search always sees every message stored before it).
  * A message's searchable text is its free text and its template fields rendered with their labels
  * in every language the templates have (a Russian officer finds an English-written crisis alert
  * by "оповещение", its Russian label). Kinds without a template (indicators, directory updates)
  * are indexed only by their free text, and not at all without one.
  */
 
-const insertSearch = statement(['id', 'content'], (db: Kysely<MessagingTables>, p) => db.insertInto('message_search').values({ id: p.id, content: p.content }));
+/** The stored messages as this module reads them: in the order they were stored (SQLite's rowid). */
+type Stored = { messages: { rowid: number; id: string; kind: string; envelope: string } };
+type SearchDb = Kysely<MessagingTables & Stored>;
+
+const lastIndexed = statement([], (db: SearchDb) => db.selectFrom('message_search').select('rowid').orderBy('rowid', 'desc').limit(1));
+const pendingRows = statement(['after', 'limit'], (db: SearchDb, p) => db.selectFrom('messages').select(['rowid', 'id', 'kind', 'envelope'])
+  .where('rowid', '>', p.after).orderBy('rowid').limit(p.limit));
+const insertSearch = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content }));
 
 /** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
 const labelText = new WeakMap<object, string>();
@@ -63,21 +73,55 @@ export function searchableText(kind: string, body: Record<string, unknown>, cata
   return parts.join('\n');
 }
 
+/** Messages indexed per transaction. */
+export const INDEX_BATCH = 500;
+
 /**
- * Indexes each stored message (both directions) for search: one compiled INSERT into
- * `message_search` per message that has something to search, nothing for one that has not. Its
- * cost on the storing path is that statement (FTS5 tokenises a few hundred bytes) and rendering
- * the body's labels in each template language (bench:federation, docs/benchmarks.md).
+ * Indexes up to `limit` stored messages not indexed yet, oldest first, in one transaction (FTS5
+ * writes one segment per transaction: a batch costs far less than a message at a time on the
+ * storing path, which a flood of messages paid before). A message with nothing to search gets an
+ * empty row, so the index's last rowid is where the next batch starts. Returns how many.
  */
-export function searchHook(catalog: TemplateCatalog = templateCatalog()): MessageHook {
-  return {
-    name: 'search',
-    async apply(trx, m) {
-      const content = searchableText(m.env.kind, m.env.body, catalog);
-      if (content === null || content === '') return;
-      await insertSearch(trx, { id: m.env.id, content });
-    },
-  };
+export async function indexPending<DB>(db: Kysely<DB>, limit: number = INDEX_BATCH, catalog: TemplateCatalog = templateCatalog()): Promise<number> {
+  return (db as unknown as SearchDb).transaction().execute(async (trx) => {
+    const last = ((await lastIndexed(trx, {})).rows[0] as { rowid: number } | undefined)?.rowid ?? 0;
+    const rows = (await pendingRows(trx, { after: last, limit })).rows as Stored['messages'][];
+    for (const r of rows) {
+      const content = searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '';
+      await insertSearch(trx, { rowid: r.rowid, id: r.id, content });
+    }
+    return rows.length;
+  });
+}
+
+/** Indexes every stored message not indexed yet (what a search does first). */
+export async function indexAll<DB>(db: Kysely<DB>): Promise<void> {
+  while ((await indexPending(db)) === INDEX_BATCH) { /* the next batch */ }
+}
+
+/** Keeps the index close behind the store: a batch every few seconds, on the node's loop. */
+export class SearchIndexer {
+  private readonly loop: BackgroundLoop;
+
+  constructor(deps: { db: Kysely<MessagingTables>; onError: (e: unknown) => void; sleepMs?: number }) {
+    let busy = false;
+    this.loop = new BackgroundLoop({
+      pass: async () => {
+        busy = (await indexPending(deps.db)) === INDEX_BATCH;
+      },
+      // A full batch: more are waiting, go on soon (still yielding to the node's requests).
+      sleepMs: () => (busy ? 50 : deps.sleepMs ?? 3000),
+      onError: deps.onError,
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
 }
 
 /** Most words a search may have. */

@@ -4,11 +4,13 @@
  */
 
 /**
- * The inbox's full-text index (SQLite FTS5): one row per stored message with something to search
+ * The inbox's full-text index (SQLite FTS5): one row per stored message (empty content when it has nothing to search)
  * (messaging.search.ts). `id` is the message's (not indexed); `content` its free text and its
  * fields rendered with their labels in every template language.
  */
 export interface MessageSearchTable {
+  /** The message's rowid in `messages`: the index is filled in that order. */
+  rowid: number;
   id: string;
   content: string;
 }
