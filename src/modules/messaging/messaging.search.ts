@@ -82,7 +82,7 @@ export const INDEX_BATCH = 500;
  * storing path, which a flood of messages paid before). A message with nothing to search gets an
  * empty row, so the index's last rowid is where the next batch starts. Returns how many.
  */
-export async function indexPending<DB>(db: Kysely<DB>, limit: number = INDEX_BATCH, catalog: TemplateCatalog = templateCatalog()): Promise<number> {
+export async function indexPending(db: Kysely<MessagingTables>, limit: number = INDEX_BATCH, catalog: TemplateCatalog = templateCatalog()): Promise<number> {
   return (db as unknown as SearchDb).transaction().execute(async (trx) => {
     const last = ((await lastIndexed(trx, {})).rows[0] as { rowid: number } | undefined)?.rowid ?? 0;
     const rows = (await pendingRows(trx, { after: last, limit })).rows as Stored['messages'][];
@@ -95,7 +95,7 @@ export async function indexPending<DB>(db: Kysely<DB>, limit: number = INDEX_BAT
 }
 
 /** Indexes every stored message not indexed yet (what a search does first). */
-export async function indexAll<DB>(db: Kysely<DB>): Promise<void> {
+export async function indexAll(db: Kysely<MessagingTables>): Promise<void> {
   while ((await indexPending(db)) === INDEX_BATCH) { /* the next batch */ }
 }
 
