@@ -92,7 +92,7 @@ export function register(program: Command, cli: Cli): void {
         // Nobody compared the fingerprint: ask the person at the terminal, or refuse.
         const answer = o.descriptor !== '-' && process.stdin.isTTY === true ? await confirmFingerprint(d) : undefined;
         if (answer === undefined) {
-          fail('fingerprint_required', `Not pinned: no --fingerprint, and no terminal to confirm it. Ask ${d.party} to read you its fingerprint (hotline identity) and pass it: --fingerprint "${d.fingerprint}" if that is what they read; or pass --trust-on-first-use to pin this key unchecked.`,
+          fail('fingerprint_required', `Not pinned: no --fingerprint, and no terminal to confirm it. Ask ${d.party} to read you its fingerprint (hotline fingerprint, on its node) and pass it: --fingerprint "${d.fingerprint}" if that is what they read; or pass --trust-on-first-use to pin this key unchecked.`,
             { party: d.party, fingerprint: d.fingerprint });
         }
         if (!answer) fail('fingerprint_required', `Not pinned: the fingerprint of ${d.party} was not confirmed. Compare it with ${d.party} by phone, then run peer add again.`, { party: d.party, fingerprint: d.fingerprint });
