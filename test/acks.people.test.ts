@@ -69,17 +69,6 @@ describe('acknowledging as people do (two nodes)', () => {
     expect((await listOverdue(a.ctx.db, clock.now())).map((o) => o.message_id)).not.toContain(q.id);
   });
 
-  it('a reply to a notification, kind not given, is a notification (a notice\'s case takes no response) and acknowledges it', async () => {
-    const { a, b } = await setup();
-    const n = await send(a.ctx, { ...INQUIRY, kind: 'notification', text: 'Grid operator under attack' });
-    await delivered(a, n.id);
-    const r = await replyTo(b.ctx, { id: n.id, text: 'Received; calling now.' }, await b.ctx.users.principalFor('ivan'));
-    expect([r.reply.kind, r.ack?.kind]).toEqual(['notification', 'ack']);
-    const q = await send(a.ctx, INQUIRY);
-    await delivered(a, q.id);
-    expect((await replyTo(b.ctx, { id: q.id, text: 'Our hosts.' }, await b.ctx.users.principalFor('ivan'))).reply.kind).toBe('response');
-  });
-
   it('show on the sender (CLI) says "acknowledged by Ivan Petrov (ivan) at T"; a reply with --no-ack leaves the message to escalate', async () => {
     const { us, a, b, clock } = await setup();
     const acked = await send(a.ctx, INQUIRY);

@@ -164,7 +164,7 @@ export const casesHook: MessageHook = {
       fail('case_closed', `Case ${c.id} is closed (by message ${c.closed_by ?? '?'}); nothing more can be added to it: open a new case`);
     }
     if (nextState(c.kind, c.state as CaseState, env.kind) === undefined) {
-      fail('invalid_transition', `A ${env.kind} is not allowed in a ${c.kind} case that is ${c.state}; allowed: ${allowedKinds(c.kind, c.state as CaseState).join(', ')}`);
+      fail('invalid_transition', `A ${env.kind} is not allowed in a ${c.kind} case that is ${c.state}; allowed: ${allowedKinds(c.kind, c.state as CaseState).join(', ')} (hotline reply --kind KIND; a notification is acknowledged with hotline ack, not answered)`);
     }
   },
 

@@ -124,7 +124,7 @@ export async function replyTo(deps: CasesDeps, input: ReplyInput, as?: Principal
   if (m === undefined) fail('not_found', `No message ${input.id} on this node to reply to; see hotline inbox`);
   const tlp = input.tlp ?? m.tlp;
   const recipients = input.recipients ?? (tlp === 'red' ? redRecipients(m) : undefined);
-  const kind = input.kind ?? (await defaultReplyKind(deps.db, m.case_id));
+  const kind = input.kind ?? 'response';
   refuseNodeKind(kind);
   const answer = await draftOf(deps, {
     to: m.direction === 'in' ? m.from_party : m.to_party, channel: m.channel, kind,
@@ -137,20 +137,6 @@ export async function replyTo(deps: CasesDeps, input: ReplyInput, as?: Principal
   const ack = input.ack === false ? undefined : await ackDraft(deps.db, m, as ?? NODE_ADMIN, {});
   const queued = await queueTogether(deps, ack === undefined ? [answer] : [ack, answer]);
   return { reply: queued[queued.length - 1]!, ack: ack === undefined ? null : queued[0]! };
-}
-
-/**
- * What a reply is when the person does not say: a `response` where the case takes one (an
- * inquiry, a request for assistance, an alert), else a `notification` (a notice's case is answered
- * with a notice: a response is not one of its steps, cases.machine.ts).
- */
-async function defaultReplyKind(db: CasesDb, caseId: string): Promise<string> {
-  const c = await db.selectFrom('cases').select(['kind', 'state']).where('id', '=', caseId).executeTakeFirst();
-  if (c === undefined) return 'response';
-  const now = c.state as CaseState;
-  // The reply may follow its own ack (replyTo): a response allowed after that counts too.
-  const afterAck = nextState(c.kind, now, 'ack') ?? now;
-  return nextState(c.kind, now, 'response') !== undefined || nextState(c.kind, afterAck, 'response') !== undefined ? 'response' : 'notification';
 }
 
 /** Queues drafts in one transaction, in order: all are stored, or none (the first refusal is thrown). */
