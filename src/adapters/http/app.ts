@@ -22,6 +22,7 @@ import { stixRoutes } from './routes/stix.routes.js';
 import { feedsRoutes } from './routes/feeds.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
 import { FEDERATION_PATH } from './transport.js';
+import { webRoutes } from './web.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
@@ -74,6 +75,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   stixRoutes(app, ctx, onQueued);
   await feedsRoutes(app, ctx, onQueued);
   await taxiiRoutes(app, ctx);
+  await webRoutes(app);
   return app;
 }
 
