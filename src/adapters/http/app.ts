@@ -16,6 +16,7 @@ import { lawRoutes } from './routes/law.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { sinksRoutes } from './routes/sinks.routes.js';
 import { transcriptsRoutes } from './routes/transcripts.routes.js';
+import { templatesRoutes } from './routes/templates.routes.js';
 import { authenticate, decorateAuth, principalOf, requireRole } from './auth.js';
 import { taxiiRoutes } from './taxii/taxii.routes.js';
 import { stixRoutes } from './routes/stix.routes.js';
@@ -68,6 +69,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   lawRoutes(app, ctx, onQueued);
   usersRoutes(app, ctx);
   transcriptsRoutes(app, ctx);
+  templatesRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
   sinksRoutes(app, ctx);
   statusRoutes(app, ctx);

@@ -100,3 +100,16 @@ export function allowedKinds(opening: string, state: CaseState): string[] {
   const machine = (MACHINES as Readonly<Record<string, Machine | undefined>>)[opening];
   return Object.keys(machine?.[state] ?? {});
 }
+
+/** One step a case may take next: a message of `kind` moves it to `to` (the same state for a follow-up). */
+export interface NextStep {
+  kind: string;
+  to: CaseState;
+}
+
+/** The steps the machine allows from `state`, in the machine's order (none once closed). */
+export function nextSteps(opening: string, state: CaseState): NextStep[] {
+  const machine = (MACHINES as Readonly<Record<string, Machine | undefined>>)[opening];
+  const from = (machine?.[state] ?? {}) as Readonly<Record<string, CaseState>>;
+  return Object.entries(from).map(([kind, to]) => ({ kind, to }));
+}

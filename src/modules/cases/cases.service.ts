@@ -30,6 +30,8 @@ function caseView(r: CasesTable): CaseView {
 export interface CaseListOptions {
   state?: string;
   channel?: string;
+  /** Only cases with this peer. */
+  peer?: string;
   limit?: number;
   /** The reader: only cases on its channels are listed. */
   as?: Principal;
@@ -47,6 +49,7 @@ export async function listCases(db: CasesDb, opts: CaseListOptions = {}): Promis
   if (channels.length === 0) return [];
   let q = db.selectFrom('cases').selectAll().where('channel', 'in', channels);
   if (opts.state !== undefined) q = q.where('state', '=', opts.state);
+  if (opts.peer !== undefined) q = q.where('peer', '=', opts.peer);
   const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000)).execute();
   return rows.map(caseView);
 }

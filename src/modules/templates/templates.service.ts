@@ -40,6 +40,8 @@ function isRequired(spec: FieldSpec, fields: Body): boolean {
 /** One thing wrong with a body: the field (or body member) and what is wrong with it. */
 export interface TemplateProblem {
   field: string;
+  /** Where in the body: `fields.<name>` for a field (known or not), the member's name (`text`, `lang`, ...) otherwise. */
+  path: string;
   problem: string;
   /** The codes a code field allows, when the problem is a code outside its vocabulary. */
   allowed?: readonly string[];
@@ -53,8 +55,8 @@ export function bodyProblems(kind: string, body: unknown, catalog: TemplateCatal
   const t = catalog.templates.get(kind);
   if (t === undefined) return [];
   const out: TemplateProblem[] = [];
-  const add = (field: string, problem: string, allowed?: readonly string[]): void => {
-    out.push({ field, problem, ...(allowed === undefined ? {} : { allowed }) });
+  const add = (field: string, problem: string, allowed?: readonly string[], inFields = false): void => {
+    out.push({ field, path: inFields ? `fields.${field}` : field, problem, ...(allowed === undefined ? {} : { allowed }) });
   };
   if (!isObject(body)) {
     add('body', 'the body must be a JSON object');
@@ -79,7 +81,7 @@ export function bodyProblems(kind: string, body: unknown, catalog: TemplateCatal
   const fields: Body = isObject(body.fields) ? body.fields : {};
   for (const name of Object.keys(fields)) {
     if (!t.fields.some((f) => f.name === name)) {
-      add(name, `field "${name}" is not a field of ${t.id}; its fields are: ${t.fields.map((f) => f.name).join(', ') || '(none)'}`);
+      add(name, `field "${name}" is not a field of ${t.id}; its fields are: ${t.fields.map((f) => f.name).join(', ') || '(none)'}`, undefined, true);
     }
   }
   for (const spec of t.fields) {
@@ -87,12 +89,12 @@ export function bodyProblems(kind: string, body: unknown, catalog: TemplateCatal
     if (v === undefined) {
       if (isRequired(spec, fields)) {
         const why = spec.required ? '' : ` (required when ${spec.requiredIf!.field} is ${spec.requiredIf!.in.join(' or ')})`;
-        add(spec.name, `field "${spec.name}" is required and missing${why}; it is ${describeType(spec.type)}`);
+        add(spec.name, `field "${spec.name}" is required and missing${why}; it is ${describeType(spec.type)}`, undefined, true);
       }
       continue;
     }
     const p = valueProblem(catalog, spec, v);
-    if (p !== undefined) add(spec.name, `field "${spec.name}": ${p.problem}`, p.allowed);
+    if (p !== undefined) add(spec.name, `field "${spec.name}": ${p.problem}`, p.allowed, true);
   }
   return out;
 }
@@ -114,7 +116,7 @@ export function validateBody(kind: string, body: unknown, catalog: TemplateCatal
   const first = problems[0]!;
   const what = problems.length === 1 ? first.problem : `${problems.length} problems:${problems.map((p) => `\n  - ${p.problem}`).join('')}`;
   fail('template_mismatch', `The ${kind} message does not fit its template ${t.id}: ${what}`, {
-    field: first.field, template: t.id, ...(first.allowed === undefined ? {} : { allowed: first.allowed }), problems,
+    field: first.field, path: first.path, template: t.id, ...(first.allowed === undefined ? {} : { allowed: first.allowed }), problems,
   });
 }
 

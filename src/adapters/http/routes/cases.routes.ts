@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
 import { ackCase, ackMessage, closeCase, listCases, replyTo, showCase } from '../../../modules/cases/cases.service.js';
 import { CASE_STATES } from '../../../modules/cases/cases.machine.js';
-import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
+import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel } from '../../../modules/federation/federation.types.js';
+import { caseSteps } from '../../../modules/messaging/messaging.offer.js';
+import { readableSummaries } from '../../../modules/messaging/messaging.summary.js';
+import { requireLanguage } from '../../../modules/templates/templates.service.js';
 import { authenticate, principalOf } from '../auth.js';
 
 const Id = Type.Object({ id: Type.String({ description: 'A case or message id (UUID), or a unique prefix of at least 8 characters' }) });
@@ -11,7 +14,12 @@ const Id = Type.Object({ id: Type.String({ description: 'A case or message id (U
 const CasesQuery = Type.Object({
   state: Type.Optional(Type.String({ enum: [...CASE_STATES] })),
   channel: Type.Optional(Type.String({ enum: [...CHANNELS] })),
+  peer: Type.Optional(Type.String({ description: 'Only cases with this peer (party id)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
+
+const CaseQuery = Type.Object({
+  lang: Type.Optional(Type.String({ description: "Language of the messages' summaries; default: the node's `language`" })),
 });
 
 const AckBody = Type.Object({
@@ -52,12 +60,28 @@ export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: ()
           limit: q.limit ?? 50, as: principalOf(req),
           ...(q.state === undefined ? {} : { state: q.state }),
           ...(q.channel === undefined ? {} : { channel: q.channel }),
+          ...(q.peer === undefined ? {} : { peer: q.peer }),
         }),
       };
     });
 
-  app.get('/api/v1/cases/:id', { ...auth, schema: { tags: ['cases'], summary: 'One case: its state machine and its messages in order, each with receipt and acknowledgement', security, params: Id } },
-    async (req) => showCase(ctx.db, (req.params as Static<typeof Id>).id, principalOf(req)));
+  app.get('/api/v1/cases/:id', {
+    ...auth,
+    schema: {
+      tags: ['cases'], security, params: Id, querystring: CaseQuery,
+      summary: "One case: its state machine, the steps it allows next (`next`: kind, the state it leads to, and how a person takes it: reply, ack, close, or node for a kind with its own route), and its messages in order, each with receipt, acknowledgement and its summary in `lang` (null when the reader may not read it)",
+    },
+  }, async (req) => {
+    const p = principalOf(req);
+    const lang = requireLanguage((req.query as Static<typeof CaseQuery>).lang ?? ctx.config.language);
+    const shown = await showCase(ctx.db, (req.params as Static<typeof Id>).id, p);
+    const summaries = await readableSummaries(ctx.db, shown.messages.map((m) => m.id), p, lang);
+    return {
+      case: shown.case,
+      next: caseSteps(shown.case.kind, shown.case.state, shown.case.channel as Channel),
+      messages: shown.messages.map((m) => ({ ...m, summary: summaries.get(m.id)?.summary ?? null })),
+    };
+  });
 
   app.post('/api/v1/cases/:id/close', { ...auth, schema: { tags: ['cases'], summary: 'Close a case: queue a case-close to its peer', security, params: Id, body: CloseBody } },
     async (req, res) => {
