@@ -60,6 +60,8 @@ export interface TemplatesView {
   /** Each channel the user holds, with the kinds they may send on it. */
   channels: { channel: Channel; kinds: Kind[] }[];
   templates: TemplateView[];
+  /** The title of every templated kind (also those the user may not send: acks, pongs, closes...), to name a message in a thread. */
+  kind_labels: Record<string, Labels>;
   /** Every vocabulary the templates use, and close_reason (for closing a case). */
   vocabularies: Record<string, VocabularyView>;
 }
@@ -97,7 +99,10 @@ export function templatesFor(as: Principal, catalog: TemplateCatalog = templateC
     const v = catalog.vocabularies.get(name);
     if (v !== undefined) vocabularies[name] = { labels: v.labels, codes: [...v.codes].map(([code, labels]) => ({ code, labels })) };
   }
-  return { languages: catalog.languages, terms: Object.fromEntries(catalog.terms), channels, templates, vocabularies };
+  const law = holdsChannel(as, 'law');
+  const kindLabels = Object.fromEntries([...catalog.templates.values()]
+    .filter((t) => law || !LAW_ONLY_KINDS.includes(t.kind as Kind)).map((t) => [t.kind, t.labels]));
+  return { languages: catalog.languages, terms: Object.fromEntries(catalog.terms), channels, templates, kind_labels: kindLabels, vocabularies };
 }
 
 /** What the receiver's officer will read, in `lang`, and what the sender must still fix. */
