@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningNode } from '../src/main.js';
-import { api, usersWithTokens, type Api } from './helpers/api.js';
-import { axeViolations, describeBrowser, launchBrowser, newPage, screenshot } from './helpers/browser.js';
+import { api, type Api } from './helpers/api.js';
+import { axeViolations, describeBrowser, launchBrowser, newPage, screenshot, signIn } from './helpers/browser.js';
+import { addConsoleUser, TEST_PASSWORD } from './helpers/console.js';
 import { eventually, makePair, type TestHome } from './helpers/nodes.js';
 
 let us: TestHome;
@@ -18,24 +19,12 @@ let a: RunningNode;
 let b: RunningNode;
 let onUs: Api;
 let onRu: Api;
-let tokens: { us: Record<string, string>; ru: Record<string, string> };
 
-/** Opens the console on `home` signed in as `user` in `lang`. */
+/** Signs in to the console on `home` through its sign-in page, as `user`; then the console speaks `lang`. */
 async function signedIn(page: Page, home: TestHome, user: string, lang = 'en'): Promise<void> {
-  const token = (home === us ? tokens.us : tokens.ru)[user]!;
-  const me = await api(home.url)('/api/v1/me', token);
-  await page.route(`${home.url}/api/v1/**`, async (route) => {
-    const url = new URL(route.request().url());
-    if (url.pathname === '/api/v1/session') {
-      await route.fulfill({ json: { user, role: 'officer', channels: me.json.channels, display_name: me.json.display_name, csrf_token: 'x', totp_enrolled: false, node: { party: home.party, name: `${home.party.toUpperCase()} test node` } } });
-      return;
-    }
-    await route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${token}` } });
-  });
-  await page.addInitScript(`localStorage.setItem('hotline.lang', ${JSON.stringify(lang)})`);
   page.on('pageerror', (e) => console.error('pageerror', e));
-  await page.goto(home.url);
-  await page.getByRole('navigation').waitFor();
+  await signIn(page, home.url, user, TEST_PASSWORD);
+  await page.evaluate(`localStorage.setItem('hotline.lang', ${JSON.stringify(lang)})`);
 }
 
 async function go(page: Page, home: TestHome, path: string): Promise<void> {
@@ -50,20 +39,19 @@ async function noAxe(page: Page, what: string): Promise<void> {
 
 beforeAll(async () => {
   [us, ru] = await makePair();
+  await addConsoleUser(us.home, { name: 'olga', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD, display_name: 'Olga Smith' });
+  await addConsoleUser(ru.home, { name: 'ivan', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD, display_name: 'Иван Петров' });
   a = await us.start({ runPings: false });
   b = await ru.start({ runPings: false });
   onUs = api(a.address);
   onRu = api(b.address);
-  tokens = { us: await usersWithTokens(onUs, us.token, { olga: ['crisis'] }), ru: await usersWithTokens(onRu, ru.token, { ivan: ['crisis'] }) };
-  await onUs('/api/v1/users/olga', us.token, { method: 'PATCH', body: { display_name: 'Olga Smith' } });
-  await onRu('/api/v1/users/ivan', ru.token, { method: 'PATCH', body: { display_name: 'Иван Петров' } });
   // ru's crisis desk speaks Russian and Ivan may read TLP:RED there; us learns it from ru's directory.
   const contact = await onRu('/api/v1/contacts', ru.token, { method: 'POST', body: { channel: 'crisis', function: 'Дежурный кризисного центра', name: 'Иван Петров', languages: ['ru'], user: 'ivan' } });
   expect(contact.status).toBe(201);
   expect((await onRu('/api/v1/directory/publish', ru.token, { method: 'POST' })).status).toBe(202);
   await eventually(async () => {
     const d = await onUs('/api/v1/directory?party=ru&channel=crisis', us.token);
-    const ch = (d.json.parties as { channels: { contacts: unknown[] }[] } | undefined)?.[0]?.channels[0];
+    const ch = (d.json.parties as { channels: { contacts: unknown[] }[] }[] | undefined)?.[0]?.channels[0];
     return ch !== undefined && ch.contacts.length > 0 ? true : undefined;
   });
 });
