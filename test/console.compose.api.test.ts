@@ -72,8 +72,12 @@ describe('GET /api/v1/templates', () => {
     expect(c.vocabularies.close_reason).toBeDefined();
   });
 
-  it('is refused without a token', async () => {
+  it('is refused without a token, and is in the OpenAPI document under its tag', async () => {
     expect((await onUs('/api/v1/templates', null)).status).toBe(401);
+    const doc = await onUs('/openapi.json', null);
+    const paths = doc.json.paths as Record<string, Record<string, { tags?: string[] }>>;
+    expect(paths['/api/v1/templates']?.get?.tags).toEqual(['templates']);
+    expect(paths['/api/v1/templates/preview']?.post?.tags).toEqual(['templates']);
   });
 });
 
