@@ -143,6 +143,27 @@ describeBrowser('Compose and Cases in Chromium (issue 11)', () => {
     await noAxe(ar, 'compose (ar)');
   });
 
+  it('TLP:RED asks for recipients from the peer\'s directory: none ticked is an error beside the list; the one ticked is named', async () => {
+    const page = await newPage(browser);
+    await signedIn(page, us, 'olga');
+    await go(page, us, '/compose');
+    await page.getByLabel('Kind of message').selectOption('notification');
+    await page.getByLabel('Traffic Light Protocol (TLP)').selectOption('red');
+    const who = page.getByRole('group', { name: 'Who may read it at ru (TLP:RED)' });
+    await who.getByText('The list is the one ru published in its directory.', { exact: false }).waitFor();
+    await page.getByRole('textbox', { name: 'Free text' }).fill('For the duty officer only.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('#f-recipients-error').getByText('Tick at least one person.').waitFor();
+    expect(await page.locator('#f-recipients').getAttribute('aria-describedby')).toContain('f-recipients-error');
+    await noAxe(page, 'compose TLP:RED (en)');
+    await who.getByLabel('ivan').check();
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.waitForURL(/\/messages\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    const sent = await onUs(`/api/v1/messages/${id}`, us.token);
+    expect(sent.json.message).toMatchObject({ tlp: 'red', recipients: ['ivan'], sender: 'olga' });
+  });
+
   it('the peer replies from the case: Compose in reply mode, the reply acknowledges the alert and lands in the case', async () => {
     const page = await newPage(browser);
     await signedIn(page, ru, 'ivan');

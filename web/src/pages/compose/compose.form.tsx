@@ -152,7 +152,14 @@ export function ComposeForm({ catalog, peers, reply, presetKind }: Props) {
             {reply === null && (<>
               <div className="field">
                 <label htmlFor="f-channel">{t('channel')}</label>
-                <select id="f-channel" value={channel} onChange={(e) => { setChannel(e.target.value); setKind(''); setPeer(''); }}>
+                <select id="f-channel" value={channel} onChange={(e) => {
+                  const next = e.target.value;
+                  const kinds = catalog.channels.find((c) => c.channel === next)?.kinds ?? [];
+                  setChannel(next);
+                  setKind(kinds.includes(kind) ? kind : kinds.find((k) => catalog.templates.find((x) => x.kind === k)?.opens_case === true) ?? '');
+                  const here = peers.filter((p) => p.channels.includes(next));
+                  setPeer(here.length === 1 ? here[0]!.party : '');
+                }}>
                   {catalog.channels.map((c) => <option key={c.channel} value={c.channel}>{t(`chan_${c.channel}` as 'chan_crisis')}</option>)}
                 </select>
               </div>
