@@ -93,7 +93,7 @@ function OnDuty() {
   if (q.data.duty.length === 0) return <p>{t('noRota')}</p>;
   return (<>
     <p className="muted">{t('timeZone', { tz: q.data.duty[0]!.time_zone })}</p>
-    {q.data.duty.map((d) => (
+    <div className="duty-grid">{q.data.duty.map((d) => (
       <section key={d.channel} className="duty" aria-labelledby={`duty-${d.channel}`}>
         <h3 id={`duty-${d.channel}`}>{channelName(t, d.channel)}</h3>
         <table>
@@ -116,7 +116,7 @@ function OnDuty() {
         </p>
         <DutyActions duty={d} />
       </section>
-    ))}
+    ))}</div>
   </>);
 }
 

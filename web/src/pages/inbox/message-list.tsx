@@ -66,6 +66,9 @@ function hrefOf(path: string, f: Filters): string {
   return s === '' ? path : `${path}?${s}`;
 }
 
+/** A name or code inside a sentence, isolated from the sentence's direction (Arabic). */
+const isolate = (s: string) => `\u2068${s}\u2069`;
+
 const ICON: Record<string, string> = { flash: '⚡', immediate: '▲', priority: '◆', routine: '○' };
 
 export function PriorityLabel({ priority }: { priority: string }) {
@@ -89,14 +92,14 @@ function AckCell({ m, now }: { m: ListedMessage; now: number }) {
   const { lang } = useLang();
   const parts = [];
   if (m.acknowledged !== null) {
-    parts.push(<span key="a" className="ok"><span aria-hidden="true">✓ </span>{t('ackedBy', { who: m.acknowledged.officer })} <Instant at={m.acknowledged.at} /></span>);
+    parts.push(<span key="a" className="ok"><span aria-hidden="true">✓ </span>{t('ackedBy', { who: isolate(m.acknowledged.officer) })} <Instant at={m.acknowledged.at} /></span>);
   } else if (m.ack?.acknowledged_at != null) {
     parts.push(<span key="a" className="ok"><span aria-hidden="true">✓ </span>{t('ackedAnon')} <Instant at={m.ack.acknowledged_at} /></span>);
   } else if (m.ack !== null) {
     const left = Date.parse(m.ack.due_at) - now;
     parts.push(left <= 0
       ? <span key="a" className="overdue"><span aria-hidden="true">⚠ </span>{t('overdueBy', { left: formatDuration(-left, lang) })}</span>
-      : <span key="a"><span aria-hidden="true">⏱ </span>{t('due', { left: formatDuration(left, lang) })}</span>);
+      : <span key="a"><span aria-hidden="true">◷ </span>{t('due', { left: formatDuration(left, lang) })}</span>);
   } else {
     parts.push(<span key="a" className="muted">{t('noDeadline')}</span>);
   }
@@ -109,11 +112,11 @@ function DeliveryCell({ m, now }: { m: ListedMessage; now: number }) {
   const t = useT(inboxMessages);
   return (
     <div className="delivery">
-      {m.state === 'queued' && <span className="state-queued"><span aria-hidden="true">⏳ </span>{t('queued')}</span>}
+      {m.state === 'queued' && <span className="state-queued"><span aria-hidden="true">◌ </span>{t('queued')}</span>}
       {m.state === 'retrying' && (<>
         <span className="overdue state-retrying"><span aria-hidden="true">↻ </span>{t('retrying')} ({t('attempts', { n: m.attempts ?? 0 })})</span>
         <span>{t('nextAttempt')} <Instant at={m.next_attempt_at} /></span>
-        {m.last_error != null && <span className="last-error">{t('lastError', { error: m.last_error })}</span>}
+        {m.last_error != null && <span className="last-error">{t('lastError', { error: isolate(m.last_error) })}</span>}
       </>)}
       {m.state === 'delivered' && <span className="ok state-receipted"><span aria-hidden="true">✓ </span>{t('receipted')} <Instant at={m.receipted_at} /></span>}
       <AckCell m={m} now={now} />
@@ -218,7 +221,7 @@ export function MessageList({ direction }: { direction: 'in' | 'out' }) {
               <tbody>
                 {messages.map((m) => (
                   <tr key={m.id} data-id={m.id}>
-                    <th scope="row"><Link to={`/messages/${m.id}`} className="mono" aria-label={t('openMessage', { id: m.short_id })}>{m.short_id}</Link></th>
+                    <th scope="row"><Link to={`/messages/${m.id}`} className="mono" dir="ltr" aria-label={t('openMessage', { id: m.short_id })}>{m.short_id}</Link></th>
                     <td><PriorityLabel priority={m.priority} /></td>
                     <td>{m.kind}</td>
                     <td>{direction === 'in' ? m.from : m.to}</td>

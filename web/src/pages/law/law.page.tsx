@@ -27,7 +27,7 @@ interface Preservation {
 }
 interface Rendered { field: string; label: string; value: string; lang?: string }
 
-const STATE_ICON: Record<Preservation['state'], string> = { requested: '⏳', preserved: '🔒', refused: '✕', expired: '⛔', released: '○' };
+const STATE_ICON: Record<Preservation['state'], string> = { requested: '◷', preserved: '✔', refused: '✖', expired: '✖', released: '○' };
 const OUTCOMES = ['preserved', 'partially_preserved', 'cannot_preserve'] as const;
 const DAY = 86_400_000;
 
@@ -46,9 +46,9 @@ function Countdown({ p }: { p: Preservation }) {
   if (p.expires_at === null) return null;
   const left = Date.parse(p.expires_at) - now;
   if (p.state === 'expired' || left <= 0) {
-    return <span className="overdue countdown"><span aria-hidden="true">⛔ </span>{t('expiredAgo', { left: formatLeft(left, lang) })}</span>;
+    return <span className="overdue countdown"><span aria-hidden="true">✖ </span>{t('expiredAgo', { left: formatLeft(left, lang) })}</span>;
   }
-  return <span className={left < 7 * DAY ? 'immediate countdown' : 'countdown'}><span aria-hidden="true">⏱ </span>{t('expiresIn', { left: formatLeft(left, lang) })}</span>;
+  return <span className={left < 7 * DAY ? 'immediate countdown' : 'countdown'}><span aria-hidden="true">◷ </span>{t('expiresIn', { left: formatLeft(left, lang) })}</span>;
 }
 
 /** The request's Art. 29(2) fields, as its message renders in the reader's language. */
@@ -128,7 +128,7 @@ function PreservationCard({ p }: { p: Preservation }) {
         {p.reminded_at !== null && <div><dt>{t('remindedAt')}</dt><dd><Instant at={p.reminded_at} /></dd></div>}
         <div><dt>{t('mla')}</dt><dd>{p.mla_request === null ? t('mlaNone') : <>{p.mla_request.reference ?? '—'}, <Instant at={p.mla_request.sent_at} /></>}</dd></div>
       </dl>
-      {p.redacted !== undefined && <p><span aria-hidden="true">🔒 </span>{t('withheld', { notice: p.redacted })}</p>}
+      {p.redacted !== undefined && <p><span aria-hidden="true">⊘ </span>{t('withheld', { notice: p.redacted })}</p>}
       {p.extensions.length > 0 && (<>
         <h4>{t('extensions')}</h4>
         <table>
@@ -144,7 +144,7 @@ function PreservationCard({ p }: { p: Preservation }) {
           </tbody>
         </table>
       </>)}
-      <details>
+      <details open>
         <summary>{t('art29')}</summary>
         <Art29 id={p.request_id} />
       </details>
