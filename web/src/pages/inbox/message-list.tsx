@@ -3,7 +3,7 @@
  * full-text search, kept in the page's URL (a view can be linked, `/inbox?search=...` opens
  * searched), paged by the API's cursor ("Load more"), refreshed live on the node's events.
  */
-import { useCallback, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { get } from '../../api';
 import { useNodeEvent } from '../../events';
@@ -166,12 +166,26 @@ export function MessageList({ direction }: { direction: 'in' | 'out' }) {
   useNodeEvent('ack', refresh);
   useNodeEvent('delivery', useCallback(() => { if (direction === 'out') refresh(); }, [direction, refresh]));
   const now = useNow(1000);
+  // `/inbox?search=` (the queue's "/" key) opens with the cursor in the search box; "/" here goes there too.
+  const searchBox = useRef<HTMLInputElement>(null);
+  const wantsSearch = search.has('search');
+  useEffect(() => { if (wantsSearch) searchBox.current?.focus(); }, [wantsSearch]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = e.target as HTMLElement | null;
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || el?.closest('input, select, textarea, [contenteditable]') != null) return;
+      e.preventDefault();
+      searchBox.current?.focus();
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
 
   const messages = q.data?.pages.flatMap((p) => p.messages) ?? [];
   const text = (k: Filter, hint?: string) => (
     <div className="filter">
       <label htmlFor={`f-${k}`}>{t(k === 'search' ? 'search' : k)}</label>
-      <input id={`f-${k}`} name={k} type={k === 'search' ? 'search' : 'text'} value={typed[k] ?? ''}
+      <input id={`f-${k}`} name={k} type={k === 'search' ? 'search' : 'text'} value={typed[k] ?? ''} ref={k === 'search' ? searchBox : undefined}
         aria-describedby={hint === undefined ? undefined : `f-${k}-hint`}
         onChange={(e) => setTyped({ ...typed, [k]: e.target.value })} />
       {hint !== undefined && <small id={`f-${k}-hint`} className="muted">{hint}</small>}
