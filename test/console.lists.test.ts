@@ -2,12 +2,12 @@
  * Issue 11, the console's lists in Chromium against two real nodes (us, ru) on loopback, officers
  * signed in with passwords: the inbox filters by priority and finds by full-text search, the URL
  * carrying the filters; the outbox shows a message to a stopped peer as retrying with its last
- * error, then receipted once the peer runs; the directory shows who is on duty, and "Take duty"
- * makes the officer the one; a cert officer gets nothing of the law channel (no link, an empty
- * page, API 403) while a law officer sees a preservation with its countdown and extends it.
+ * error, then receipted once the peer runs; the directory shows who is on duty, "Take duty"
+ * makes the officer the one and "Hand over" gives it to the person chosen; a cert officer gets
+ * nothing of the law channel (no link, an empty page, API 403) while a law officer sees a preservation with its countdown and extends it.
  * Every page passes axe (serious/critical) in en and ar; screenshots for docs/console.md.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningNode } from '../src/main.js';
 import { isoTime } from '../src/shared/clock.js';
@@ -154,7 +154,7 @@ describeBrowser('the console lists in Chromium', () => {
     await page.context().close();
   });
 
-  it('directory: shows who is on duty now, and "Take duty" makes the officer the one on duty', async () => {
+  it('directory: shows who is on duty now; "Take duty" makes the officer the one on duty, "Hand over" gives it to the person chosen', async () => {
     const page = await newPage(browser);
     await signIn(page, us.url, 'olga', PASSWORD);
     await page.goto(`${us.url}/directory`);
@@ -175,6 +175,11 @@ describeBrowser('the console lists in Chromium', () => {
     // On duty, she may hand it over to a chosen person.
     await crisis.getByLabel('Hand over to').waitFor();
     await screenshot(page, 'directory-en');
+    await crisis.getByLabel('Hand over to').selectOption({ label: 'Peter Pan — Crisis desk duty officer' });
+    await crisis.getByRole('button', { name: 'Hand over' }).click();
+    await until(async () => /Peter Pan/.test(await primary.textContent() ?? ''));
+    expect(await crisis.getByRole('status').textContent()).toContain('Handed over to Peter Pan until');
+    expect(await crisis.getByRole('button', { name: 'Take duty' }).count()).toBe(1);
     await page.context().close();
   });
 
