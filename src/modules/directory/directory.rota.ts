@@ -182,6 +182,32 @@ export async function takeDuty(deps: OwnDirectoryDeps, input: { channel: string;
   return toOverride(row, c);
 }
 
+/**
+ * "I hand the duty over": `to` (one of this node's contacts on `channel`: short id, name or linked
+ * user) holds `position` (default primary) from now until `until`. Only the one holding that
+ * position now (the contact linked to `by`) may hand it over, or an administrator
+ * (`forbidden` otherwise); handing it to oneself is `invalid_argument` (take it instead).
+ */
+export async function handOverDuty(
+  deps: OwnDirectoryDeps, timeZone: string,
+  input: { channel: string; by: string; admin: boolean; to: string; position?: string; until: number },
+): Promise<Override> {
+  const channel = ownChannel(deps.self, input.channel);
+  const p = position(input.position);
+  const now = deps.clock.now();
+  if (!Number.isFinite(input.until) || input.until <= now) usage('The duty handed over must end in the future (a later "until")');
+  if (input.until - now > MAX_OVERRIDE_MS) usage('A duty handed over lasts at most 31 days; use a shift for a standing arrangement');
+  const target = await resolveContact(deps.db, deps.self.party, input.to, channel);
+  const holder = (await holdersAt(deps.db, deps.self.party, channel, await rotaFor(deps.db, deps.self.party, channel), now, timeZone)).find((s) => s.position === p);
+  if (!input.admin && holder?.contact.user !== input.by) {
+    fail('forbidden', `Only the ${p} on duty on ${channel} now (${holder === undefined ? 'nobody' : holder.contact.name}) or an administrator may hand it over; take the duty first`);
+  }
+  if (holder?.contact.id === target.id) usage(`${target.name} already holds the ${p} position on ${channel}`);
+  const row: DirectoryOverridesTable = { id: uuidv7(now), channel, position: p, contact_id: target.id, from_at: now, until_at: input.until, taken_by: input.by, created_at: now };
+  await deps.db.insertInto('directory_overrides').values(row).execute();
+  return toOverride(row, target);
+}
+
 /** Removes a shift, or ends an override now, by its id or a unique prefix of at least 8 characters. */
 export async function removeRotaEntry(deps: OwnDirectoryDeps, ref: string): Promise<{ removed: 'shift' | 'override'; id: string }> {
   const typed = ref.trim().toLowerCase();

@@ -4,6 +4,7 @@ import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
 import { send, show } from '../../../modules/messaging/messaging.service.js';
 import { INBOX_STATES, listMessages } from '../../../modules/messaging/messaging.inbox.js';
+import { shortMessageIds } from '../../../modules/federation/federation.ids.js';
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
@@ -99,9 +100,12 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
   app.get('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Inbox (direction=in) or outbox (direction=out), newest first, filtered and searched; each with its summary, acknowledgement state and whether it was answered; `next` pages on', security, querystring: ListQuery } },
     async (req) => {
       const { direction, limit, lang, ...filters } = req.query as Static<typeof ListQuery>;
-      return listMessages(ctx.db, ctx.clock.now(), {
+      const page = await listMessages(ctx.db, ctx.clock.now(), {
         ...filters, direction: direction ?? 'in', limit: limit ?? 50, as: principalOf(req), lang: requireLanguage(lang ?? ctx.config.language),
       });
+      // Each with `short_id`: the shortest prefix (8+ characters) no other stored message shares, as the CLI shows it.
+      const short = await shortMessageIds(ctx.db, page.messages.map((m) => m.id));
+      return { ...page, messages: page.messages.map((m) => ({ ...m, short_id: short.get(m.id) ?? m.id })) };
     });
 
   app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt, rendered in a language', security, params: Type.Object({ id: Type.String({ description: 'A message id, or a unique prefix of at least 8 characters' }) }), querystring: ShowQuery } },

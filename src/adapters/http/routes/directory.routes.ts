@@ -140,6 +140,31 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
     return reply.status(201).send(taken);
   });
 
+  app.post('/api/v1/rota/:channel/hand-over', {
+    ...auth,
+    schema: {
+      tags, summary: '"I hand the duty over": another of this node\'s contacts on the channel holds the position until `until` (the one on duty now, or an administrator)', security, params: Type.Object({ channel: Channel }),
+      body: Type.Object({
+        to: Type.String({ minLength: 1, description: 'The contact taking over: its id (or unique prefix of 8+ characters), name, or linked user name' }),
+        until: Type.String({ description: 'RFC 3339 UTC' }),
+        position: Type.Optional(Type.String({ enum: ['primary', 'backup', 'supervisor'] })),
+      }, { additionalProperties: false }),
+    },
+  }, async (req, reply) => {
+    const p = principalOf(req);
+    const { channel } = req.params as { channel: string };
+    requireChannel(p, channel);
+    const body = req.body as { to: string; until: string; position?: string };
+    const until = parseIsoTime(body.until);
+    if (Number.isNaN(until)) fail('invalid_argument', `until must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${body.until}")`);
+    const { handOverDuty } = await import('../../../modules/directory/directory.rota.js');
+    const given = await handOverDuty({ db, self: ctx.self, clock: ctx.clock }, ctx.config.timeZone, {
+      channel, by: p.user, admin: p.role === 'admin', to: body.to, until, ...(body.position === undefined ? {} : { position: body.position }),
+    });
+    await auditRequest(ctx, req, { action: 'rota.override', subject: channel, details: { id: given.id, position: given.position, until: given.until, handed_over_to: given.contact.id } });
+    return reply.status(201).send(given);
+  });
+
   app.put('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'Set this node\'s rota on a channel', security, params: Type.Object({ channel: Channel }), body: RotaBody } },
     async (req) => {
       requireRole(principalOf(req), 'admin');

@@ -1,6 +1,7 @@
-/** Placeholder: this page is being built (issue 11). */
+/** The inbox (/inbox): what came in, filtered and searched; `?search=` prefilled from the URL. */
 import type { PageProps } from '../registry';
+import { MessageList } from './message-list';
 
-export default function Page(_props: PageProps) {
-  return <h1>inbox</h1>;
+export default function InboxPage(_props: PageProps) {
+  return <MessageList direction="in" />;
 }

@@ -1,6 +1,7 @@
-/** Placeholder: this page is being built (issue 11). */
+/** The outbox (/outbox): what went out, with its delivery state (queued, retrying, receipted) and who acknowledged it. */
 import type { PageProps } from '../registry';
+import { MessageList } from './message-list';
 
-export default function Page(_props: PageProps) {
-  return <h1>outbox</h1>;
+export default function OutboxPage(_props: PageProps) {
+  return <MessageList direction="out" />;
 }
