@@ -29,7 +29,7 @@ export function PeersTab() {
               const l = links.get(p.party);
               return (
                 <tr key={p.party} data-party={p.party}>
-                  <th scope="row">{p.party}<br /><span className="muted">{p.name}</span><br /><span className="muted fingerprint">{p.url}</span></th>
+                  <th scope="row">{p.party}<br /><span className="muted">{p.name}</span><br /><span className="muted ltr">{p.url}</span></th>
                   <td><span className="fingerprint">{key?.fingerprint ?? '—'}</span>{p.keys.length > 1 && <><br /><span className="muted">{t('keys', { n: p.keys.length })}</span></>}</td>
                   <td>{p.channels.join(', ')}</td>
                   <td><ul className="plain">{PRIORITIES.map((pr) => <li key={pr}>{pr}: {formatDuration((p.deadlines[pr] ?? 0) * 60_000, lang)}</li>)}</ul></td>

@@ -17,7 +17,8 @@ export interface ChartSeries {
 const COLOURS = ['#0b57d0', '#b3261e', '#1b6e2d', '#8a4b00', '#6b3fa0', '#00677f'];
 const DASHES: (number[] | undefined)[] = [undefined, [8, 4], [2, 3], [12, 3, 2, 3]];
 
-export default function PingChart({ series, yLabel }: { series: readonly ChartSeries[]; yLabel: string }) {
+/** `from` and `to` (seconds since the epoch): the period shown, whatever the points. */
+export default function PingChart({ series, yLabel, from, to }: { series: readonly ChartSeries[]; yLabel: string; from: number; to: number }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -33,7 +34,7 @@ export default function PingChart({ series, yLabel }: { series: readonly ChartSe
     const width = Math.max(320, Math.min(el.clientWidth || 800, 1000));
     const plot = new uPlot({
       width, height: 260,
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      scales: { x: { time: true, range: (): [number, number] => [from, to] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [{}, { label: yLabel }],
       series: [{}, ...series.map((s, i) => ({
         label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true,
@@ -41,6 +42,6 @@ export default function PingChart({ series, yLabel }: { series: readonly ChartSe
       }))],
     }, [xs, ...ys], el);
     return () => plot.destroy();
-  }, [series, yLabel]);
+  }, [series, yLabel, from, to]);
   return <div ref={box} className="ping-chart" aria-hidden="true" />;
 }

@@ -189,6 +189,8 @@ function History() {
     }
     return [...by.entries()].map(([label, points]) => ({ label, points }));
   }, [pings]);
+  // The period's end: now, when the points were read (fixed between reads, so the chart is not redrawn on every render).
+  const until = useMemo(() => Math.max(Date.now() / 1000, ...series.flatMap((x) => x.points.map((p) => p[0]))), [series]);
   const answered = (pings ?? []).filter((p) => p.answer_ms !== null).map((p) => p.answer_ms!);
   const summary = t('summary', {
     n: answered.length, unanswered: (pings?.length ?? 0) - answered.length,
@@ -204,7 +206,7 @@ function History() {
       </select>
       {q.isPending ? <Loading /> : q.error !== null ? <ErrorBox error={q.error} retry={() => void q.refetch()} /> : (
         <figure className="ping-figure">
-          {series.length > 0 && <Suspense fallback={<Loading />}><PingChart series={series} yLabel={t('yAxis')} /></Suspense>}
+          {series.length > 0 && <Suspense fallback={<Loading />}><PingChart series={series} yLabel={t('yAxis')} from={Date.parse(since) / 1000} to={until} /></Suspense>}
           <figcaption id="ping-summary">{summary}</figcaption>
         </figure>
       )}
