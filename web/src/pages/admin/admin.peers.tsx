@@ -2,11 +2,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { get } from '../../api';
 import { useLang, useT } from '../../i18n/i18n';
-import { formatDuration, Instant } from '../../i18n/time';
+import { Instant } from '../../i18n/time';
 import { ErrorBox, Loading } from '../../ui/ui';
 import { adminMessages } from './admin.messages';
 import { LinkState } from './admin.health';
 import { linkUp, PRIORITIES, type NodeStatus, type Peer } from './admin.types';
+
+/** A deadline in minutes as a person says it: "10 min", "1 h", "72 h". */
+function deadline(minutes: number, lang: string): string {
+  const hours = minutes % 60 === 0 && minutes > 0;
+  return new Intl.NumberFormat(lang, { style: 'unit', unit: hours ? 'hour' : 'minute', unitDisplay: 'short' }).format(hours ? minutes / 60 : minutes);
+}
 
 export function PeersTab() {
   const t = useT(adminMessages);
@@ -32,7 +38,7 @@ export function PeersTab() {
                   <th scope="row">{p.party}<br /><span className="muted">{p.name}</span><br /><span className="muted ltr">{p.url}</span></th>
                   <td><span className="fingerprint">{key?.fingerprint ?? '—'}</span>{p.keys.length > 1 && <><br /><span className="muted">{t('keys', { n: p.keys.length })}</span></>}</td>
                   <td>{p.channels.join(', ')}</td>
-                  <td><ul className="plain">{PRIORITIES.map((pr) => <li key={pr}>{pr}: {formatDuration((p.deadlines[pr] ?? 0) * 60_000, lang)}</li>)}</ul></td>
+                  <td><ul className="plain nowrap">{PRIORITIES.map((pr) => <li key={pr}>{pr}: {deadline(p.deadlines[pr] ?? 0, lang)}</li>)}</ul></td>
                   <td>{l === undefined ? '—' : <LinkState up={linkUp(l)} attempts={l.attempts} />}</td>
                   <td>{l?.backlog ?? 0}</td>
                   <td><Instant at={l?.last_receipt_at ?? null} /></td>
