@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Api } from './helpers/api.js';
+import { TEST_PASSWORD } from './helpers/console.js';
 import { envelope, indicator, malware, taxiiFixture, type TaxiiFixture } from './helpers/taxii.js';
 
 let f: TaxiiFixture;
@@ -101,6 +102,24 @@ describe('ping history over REST', () => {
     expect(((await call('/api/v1/pings?channel=crisis', f.tokens.alice)).json.pings as Ping[])).toEqual([]);
     const bad = await call('/api/v1/pings?since=yesterday', f.tokens.admin);
     expect([bad.status, bad.json.code]).toEqual([400, 'invalid_argument']);
+  });
+});
+
+describe('an administrator sets a user\'s console password', () => {
+  it('lets the user sign in; officers are refused; a short password and a peer account are refused with their codes', async () => {
+    const set = await fetch(`${f.node.address}/api/v1/users/alice/password`, { method: 'POST', headers: { authorization: `Bearer ${f.tokens.admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ password: TEST_PASSWORD }) });
+    expect(set.status, await set.text()).toBe(204);
+    const signIn = await fetch(`${f.node.address}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: TEST_PASSWORD }) });
+    expect(signIn.status).toBe(200);
+    const officer = await call('/api/v1/users/reader/password', f.tokens.alice, { method: 'POST', body: { password: TEST_PASSWORD } });
+    expect([officer.status, officer.json.code]).toEqual([403, 'forbidden']);
+    const short = await call('/api/v1/users/reader/password', f.tokens.admin, { method: 'POST', body: { password: 'short' } });
+    expect([short.status, short.json.code]).toEqual([400, 'password_too_short']);
+    const peer = await call('/api/v1/users/ru-feed/password', f.tokens.admin, { method: 'POST', body: { password: TEST_PASSWORD } });
+    expect([peer.status, peer.json.code]).toEqual([400, 'invalid_argument']);
+    const audit = (await call('/api/v1/audit?action=user.password', f.tokens.admin)).json.records as { subject: string; actor: string; details: Record<string, unknown> }[];
+    expect(audit.map((r) => [r.actor, r.subject])).toEqual([['admin', 'alice']]);
+    expect(JSON.stringify(audit)).not.toContain(TEST_PASSWORD);
   });
 });
 

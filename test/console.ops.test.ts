@@ -175,13 +175,46 @@ describeBrowser('the console: reachability, feeds, TAXII, administration', () =>
 
     await ada.getByRole('link', { name: 'Audit trail' }).click();
     await ada.getByLabel('Who (user name)').fill('ada');
-    await ada.getByLabel('Action').selectOption('auth.sign_in');
+    await ada.getByLabel('Action', { exact: true }).fill('auth.sign_in');
     await ada.getByRole('button', { name: 'Search' }).click();
     const rows = ada.locator('table.audit tbody tr');
     await eventually(async () => ((await rows.count()) > 0 && (await rows.first().getAttribute('data-action')) === 'auth.sign_in' ? true : undefined), 200, 50);
     expect(await rows.first().locator('td').nth(1).textContent()).toBe('ada');
     expect(new Set(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action'))))).toEqual(new Set(['auth.sign_in']));
     await axeEnAr(ada, (p) => p.locator('table.audit').waitFor());
+  });
+
+  it('administration: add a user with a first password (who then signs in), create a token shown once, revoke it', async () => {
+    const ada = await newPage(browser);
+    await signIn(ada, us.url, 'ada', PASSWORD);
+    await ada.goto(`${us.url}/admin?tab=users`);
+    await ada.getByRole('heading', { name: 'Users', level: 2 }).waitFor();
+    await ada.getByLabel('User name', { exact: true }).fill('nina');
+    await ada.getByLabel('Display name', { exact: true }).fill('Nina Night-Shift');
+    await ada.getByRole('checkbox', { name: 'cert' }).check();
+    await ada.getByLabel('First password (optional)').fill(PASSWORD);
+    await ada.getByRole('button', { name: 'Add user' }).click();
+    await ada.getByText('User nina added.').waitFor();
+    await ada.locator('tr[data-user="nina"]').waitFor();
+    await ada.getByLabel('User', { exact: true }).selectOption('nina');
+    await ada.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await ada.getByTestId('token-secret').textContent())!;
+    expect(secret.length).toBeGreaterThan(20);
+    const me = await fetch(`${us.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(((await me.json()) as { user: string }).user).toBe('nina');
+    await axeEnAr(ada, (p) => p.locator('tr[data-user="nina"]').waitFor());
+    // After a reload the secret is gone for good; the token is listed without it.
+    await ada.reload();
+    await ada.locator('tr[data-user="nina"]').waitFor();
+    expect(await ada.getByTestId('token-secret').count()).toBe(0);
+    expect(await ada.content()).not.toContain(secret);
+    await ada.getByRole('button', { name: /^Revoke token .* of nina$/ }).click();
+    await ada.getByText(/^Token .* revoked\.$/).waitFor();
+    expect((await fetch(`${us.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+
+    const nina = await newPage(browser);
+    await signIn(nina, us.url, 'nina', PASSWORD);
+    await nina.getByRole('link', { name: 'Feeds' }).waitFor();
   });
 
   it('an officer gets no administration link, and the page and the API refuse', async () => {

@@ -8,9 +8,9 @@ import { ErrorBox, Loading } from '../../ui/ui';
 import { adminMessages } from './admin.messages';
 import type { AuditRecord } from './admin.types';
 
-/** The node's stable action names (modules/audit/audit.types.ts AUDIT_ACTIONS). */
+/** The node's stable action names (modules/audit/audit.types.ts AUDIT_ACTIONS), offered as suggestions: any name the node knows may be typed. */
 const ACTIONS = [
-  'auth.sign_in', 'auth.sign_in_failed', 'auth.failed', 'message.send', 'message.ack', 'message.read_red', 'export', 'transcript',
+  'auth.sign_in', 'auth.sign_in_failed', 'auth.failed', 'auth.locked', 'auth.sign_out', 'auth.csrf_failed', 'user.password', 'user.totp', 'user.totp_reset', 'message.send', 'message.ack', 'message.read_red', 'export', 'transcript',
   'user.add', 'user.edit', 'user.disable', 'token.create', 'token.revoke', 'grant', 'peer.add', 'peer.deadlines', 'contact.add', 'contact.remove',
   'rota.set', 'rota.override', 'directory.publish', 'collection.add', 'sink.add', 'sink.remove', 'sink.test', 'feed.run', 'prune',
 ] as const;
@@ -38,10 +38,8 @@ export function AuditTab() {
         <div><label htmlFor="audit-user">{t('filterUser')}</label><input id="audit-user" value={form.user} onChange={(e) => setForm({ ...form, user: e.target.value })} /></div>
         <div>
           <label htmlFor="audit-action">{t('filterAction')}</label>
-          <select id="audit-action" value={form.action} onChange={(e) => setForm({ ...form, action: e.target.value })}>
-            <option value="">{t('anyAction')}</option>
-            {ACTIONS.map((a) => <option key={a} value={a}>{a}</option>)}
-          </select>
+          <input id="audit-action" list="audit-actions" value={form.action} placeholder={t('anyAction')} onChange={(e) => setForm({ ...form, action: e.target.value.trim() })} />
+          <datalist id="audit-actions">{ACTIONS.map((a) => <option key={a} value={a} />)}</datalist>
         </div>
         <div>
           <label htmlFor="audit-since">{t('filterSince')}</label>

@@ -3,6 +3,7 @@ import { defineMessages } from '../../i18n/i18n';
 /** Administration: health, peers, users and tokens, grants, sinks, the audit trail. */
 export const adminMessages = defineMessages({
   en: {
+    password: 'First password (optional)', passwordHelp: 'For signing in to the console; the user can change it under My account.',
     title: 'Administration', adminOnly: 'This page is for the node’s administrators only. If something here needs changing, ask an administrator.', sections: 'Administration sections',
     tab_health: 'Node health', tab_peers: 'Peers', tab_users: 'Users and tokens', tab_grants: 'Grants', tab_sinks: 'Alert sinks', tab_audit: 'Audit trail',
     up: 'Up', failing: '{n, plural, =0 {Failing} one {Failing (# failed attempt)} other {Failing (# failed attempts)}}', node: 'Node', checkedAt: 'Checked', store: 'Store', storeSize: '{size} MB (write-ahead log {wal} MB)',
@@ -25,6 +26,7 @@ export const adminMessages = defineMessages({
     newest: 'Back to the newest', older: 'Older records',
   },
   ru: {
+    password: 'Первоначальный пароль (необязательно)', passwordHelp: 'Для входа в консоль; пользователь может сменить его в разделе «Моя учётная запись».',
     title: 'Администрирование', adminOnly: 'Эта страница только для администраторов узла. Если здесь нужно что-то изменить, обратитесь к администратору.', sections: 'Разделы администрирования',
     tab_health: 'Состояние узла', tab_peers: 'Партнёры', tab_users: 'Пользователи и токены', tab_grants: 'Права доступа', tab_sinks: 'Каналы оповещений', tab_audit: 'Журнал аудита',
     up: 'Работает', failing: '{n, plural, =0 {Сбой} one {Сбой (# неудачная попытка)} few {Сбой (# неудачные попытки)} other {Сбой (# неудачных попыток)}}', node: 'Узел', checkedAt: 'Проверено', store: 'Хранилище', storeSize: '{size} МБ (журнал упреждающей записи {wal} МБ)',
@@ -47,6 +49,7 @@ export const adminMessages = defineMessages({
     newest: 'К самым новым', older: 'Более ранние записи',
   },
   fr: {
+    password: 'Mot de passe initial (facultatif)', passwordHelp: 'Pour se connecter à la console ; l’utilisateur peut le changer dans Mon compte.',
     title: 'Administration', adminOnly: 'Cette page est réservée aux administrateurs du nœud. Si quelque chose doit y être modifié, adressez-vous à un administrateur.', sections: 'Rubriques d’administration',
     tab_health: 'État du nœud', tab_peers: 'Partenaires', tab_users: 'Utilisateurs et jetons', tab_grants: 'Droits', tab_sinks: 'Canaux d’alerte', tab_audit: 'Journal d’audit',
     up: 'Opérationnel', failing: '{n, plural, =0 {En échec} one {En échec (# tentative échouée)} other {En échec (# tentatives échouées)}}', node: 'Nœud', checkedAt: 'Vérifié', store: 'Stockage', storeSize: '{size} Mo (journal d’écriture anticipée {wal} Mo)',
@@ -69,6 +72,7 @@ export const adminMessages = defineMessages({
     newest: 'Revenir aux plus récents', older: 'Enregistrements plus anciens',
   },
   es: {
+    password: 'Contraseña inicial (opcional)', passwordHelp: 'Para iniciar sesión en la consola; el usuario puede cambiarla en Mi cuenta.',
     title: 'Administración', adminOnly: 'Esta página es solo para los administradores del nodo. Si hay que cambiar algo aquí, pídaselo a un administrador.', sections: 'Secciones de administración',
     tab_health: 'Estado del nodo', tab_peers: 'Socios', tab_users: 'Usuarios y tokens', tab_grants: 'Permisos', tab_sinks: 'Canales de alerta', tab_audit: 'Registro de auditoría',
     up: 'Operativo', failing: '{n, plural, =0 {Con fallos} one {Con fallos (# intento fallido)} other {Con fallos (# intentos fallidos)}}', node: 'Nodo', checkedAt: 'Comprobado', store: 'Almacén', storeSize: '{size} MB (registro de escritura anticipada {wal} MB)',
@@ -91,6 +95,7 @@ export const adminMessages = defineMessages({
     newest: 'Volver a los más recientes', older: 'Registros anteriores',
   },
   zh: {
+    password: '初始密码（可选）', passwordHelp: '用于登录控制台；用户可在“我的账户”中修改。',
     title: '管理', adminOnly: '此页面仅供节点管理员使用。如需更改此处内容，请联系管理员。', sections: '管理栏目',
     tab_health: '节点状态', tab_peers: '对端', tab_users: '用户与令牌', tab_grants: '授权', tab_sinks: '告警通道', tab_audit: '审计日志',
     up: '正常', failing: '{n, plural, =0 {故障} other {故障（连续 # 次尝试失败）}}', node: '节点', checkedAt: '检查时间', store: '存储', storeSize: '{size} MB（预写日志 {wal} MB）',
@@ -113,6 +118,7 @@ export const adminMessages = defineMessages({
     newest: '回到最新', older: '更早的记录',
   },
   ar: {
+    password: 'كلمة المرور الأولى (اختياري)', passwordHelp: 'لتسجيل الدخول إلى وحدة التحكم؛ ويمكن للمستخدم تغييرها من «حسابي».',
     title: 'الإدارة', adminOnly: 'هذه الصفحة لمسؤولي العقدة فقط. إذا كان هناك ما يلزم تغييره هنا، فاطلب ذلك من أحد المسؤولين.', sections: 'أقسام الإدارة',
     tab_health: 'حالة العقدة', tab_peers: 'الأطراف النظيرة', tab_users: 'المستخدمون والرموز', tab_grants: 'الصلاحيات', tab_sinks: 'قنوات التنبيه', tab_audit: 'سجل التدقيق',
     up: 'تعمل', failing: '{n, plural, =0 {متعطلة} one {متعطلة (محاولة فاشلة واحدة)} two {متعطلة (محاولتان فاشلتان)} few {متعطلة (# محاولات فاشلة)} other {متعطلة (# محاولة فاشلة)}}', node: 'العقدة', checkedAt: 'وقت الفحص', store: 'المخزن', storeSize: '{size} ميغابايت (سجل الكتابة المسبقة {wal} ميغابايت)',

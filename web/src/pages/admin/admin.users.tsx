@@ -59,12 +59,24 @@ function AddUser({ onAdded }: { onAdded(name: string): void }) {
   const [role, setRole] = useState<'officer' | 'admin' | 'peer'>('officer');
   const [channels, setChannels] = useState<string[]>([]);
   const [peer, setPeer] = useState('');
+  const [password, setPassword] = useState('');
   const add = useMutation({
-    mutationFn: () => post<User>('/api/v1/users', {
-      name, role, ...(display.trim() === '' ? {} : { display_name: display.trim() }),
-      ...(role === 'peer' ? { peer } : channels.length === 0 && role === 'admin' ? {} : { channels }),
-    }),
-    onSuccess: (u) => { onAdded(u.name); setName(''); setDisplay(''); setChannels([]); void qc.invalidateQueries({ queryKey: ['admin', 'users'] }); },
+    mutationFn: async () => {
+      const u = await post<User>('/api/v1/users', {
+        name, role, ...(display.trim() === '' ? {} : { display_name: display.trim() }),
+        ...(role === 'peer' ? { peer } : channels.length === 0 && role === 'admin' ? {} : { channels }),
+      });
+      // The first console password (a peer's account has none: it uses TAXII with a token).
+      if (role !== 'peer' && password !== '') {
+        try {
+          await post(`/api/v1/users/${encodeURIComponent(u.name)}/password`, { password });
+        } finally {
+          void qc.invalidateQueries({ queryKey: ['admin', 'users'] });
+        }
+      }
+      return u;
+    },
+    onSuccess: (u) => { onAdded(u.name); setName(''); setDisplay(''); setChannels([]); setPassword(''); void qc.invalidateQueries({ queryKey: ['admin', 'users'] }); },
   });
   const submit = (e: FormEvent) => { e.preventDefault(); add.mutate(); };
   const toggle = (c: string) => setChannels((cs) => (cs.includes(c) ? cs.filter((x) => x !== c) : [...cs, c]));
@@ -89,6 +101,10 @@ function AddUser({ onAdded }: { onAdded(name: string): void }) {
               <label key={c}><input type="checkbox" checked={channels.includes(c)} onChange={() => toggle(c)} /> {c}</label>
             ))}
           </fieldset>
+        )}
+        {role !== 'peer' && (
+          <div><label htmlFor="user-password">{t('password')}</label><input id="user-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} aria-describedby="user-password-help" />
+            <div id="user-password-help" className="muted">{t('passwordHelp')}</div></div>
         )}
         <div><button type="submit" disabled={add.isPending}>{t('addUser')}</button></div>
       </form>
