@@ -217,6 +217,59 @@ describe('TOTP', () => {
   });
 });
 
+describe('console.require_totp and changing one\'s own password', () => {
+  let home: TestHome;
+  let node: RunningNode;
+  const clock = new FakeClock(Date.now());
+
+  beforeAll(async () => {
+    home = await makeHome('us', { console: { require_totp: true } });
+    await addConsoleUser(home.home, { name: 'olga', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    node = await home.start({ runDelivery: false, clock });
+  });
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it('a user without TOTP gets a session that can only enrol: other routes are 403 totp_enrolment_required', async () => {
+    const s = await apiSession(home.url, 'olga', TEST_PASSWORD);
+    expect(s.session).toMatchObject({ totp_enrolled: false, totp_enrolment_required: true });
+    for (const path of ['/api/v1/me', '/api/v1/messages', '/api/v1/events']) {
+      const r = await sessionFetch(home.url, s, path);
+      expect([path, r.status, r.json.code]).toEqual([path, 403, 'totp_enrolment_required']);
+    }
+    expect((await sessionFetch(home.url, s, '/api/v1/session')).status).toBe(200);
+    const start = await sessionFetch(home.url, s, '/api/v1/account/totp', { method: 'POST' });
+    const totp = new TOTP({ secret: Secret.fromBase32(String(start.json.secret)) });
+    const done = await sessionFetch(home.url, s, '/api/v1/account/totp/confirm', { method: 'POST', body: { code: totp.generate({ timestamp: clock.now() }) } });
+    expect(done.json).toMatchObject({ totp_enrolled: true, totp_enrolment_required: false });
+    expect((await sessionFetch(home.url, s, '/api/v1/me')).status).toBe(200);
+    // Bearer tokens are not concerned.
+    expect((await fetch(`${home.url}/api/v1/me`, { headers: { authorization: `Bearer ${home.token}` } })).status).toBe(200);
+  });
+
+  it('changes one\'s own password with the current one; the other sessions end, this one stays', async () => {
+    await addConsoleUser(home.home, { name: 'ilya', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    const a = await apiSession(home.url, 'ilya', TEST_PASSWORD);
+    const b = await apiSession(home.url, 'ilya', TEST_PASSWORD);
+    // (require_totp: enrolment-only sessions may not change the password either)
+    expect((await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: TEST_PASSWORD, password: 'a brand new password' } })).json.code).toBe('totp_enrolment_required');
+    const start = await sessionFetch(home.url, a, '/api/v1/account/totp', { method: 'POST' });
+    const totp = new TOTP({ secret: Secret.fromBase32(String(start.json.secret)) });
+    await sessionFetch(home.url, a, '/api/v1/account/totp/confirm', { method: 'POST', body: { code: totp.generate({ timestamp: clock.now() }) } });
+    const wrong = await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: 'not my password', password: 'a brand new password' } });
+    expect(wrong.json.code).toBe('bad_credentials');
+    const short = await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: TEST_PASSWORD, password: 'short' } });
+    expect(short.json.code).toBe('password_too_short');
+    const ok = await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: TEST_PASSWORD, password: 'a brand new password' } });
+    expect(ok.status).toBe(204);
+    expect((await sessionFetch(home.url, a, '/api/v1/me')).status).toBe(200);
+    expect((await sessionFetch(home.url, b, '/api/v1/session')).status).toBe(401);
+    clock.advance(30_000);
+    expect((await apiSession(home.url, 'ilya', 'a brand new password', totp.generate({ timestamp: clock.now() }))).session.user).toBe('ilya');
+  });
+});
+
 /** Reads `event:`/`data:` pairs of an SSE stream into `into` until aborted. */
 async function listen(url: string, headers: Record<string, string>, into: { name: string; data: Record<string, unknown> }[], signal: AbortSignal): Promise<void> {
   const res = await fetch(`${url}/api/v1/events`, { headers, signal });
