@@ -20,6 +20,7 @@ import { templatesRoutes } from './routes/templates.routes.js';
 import { authenticate, decorateAuth, principalOf, requireRole } from './auth.js';
 import { taxiiRoutes } from './taxii/taxii.routes.js';
 import { stixRoutes } from './routes/stix.routes.js';
+import { collectionsRoutes } from './routes/collections.routes.js';
 import { feedsRoutes } from './routes/feeds.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
 import { FEDERATION_PATH } from './transport.js';
@@ -79,6 +80,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   statusRoutes(app, ctx);
   auditRoutes(app, ctx);
   stixRoutes(app, ctx, onQueued);
+  collectionsRoutes(app, ctx);
   await feedsRoutes(app, ctx, onQueued);
   await taxiiRoutes(app, ctx);
   await webRoutes(app);

@@ -121,6 +121,7 @@ export async function searchAudit(db: Kysely<AuditTables>, f: AuditFilter, now: 
   if (f.user !== undefined) q = q.where('actor', '=', f.user);
   if (f.action !== undefined) q = q.where('action', '=', f.action);
   if (f.since !== undefined) q = q.where('at', '>=', parseSince(f.since, now));
+  if (f.before !== undefined) q = q.where('seq', '<', f.before);
   return (await q.orderBy('seq', 'desc').limit(limit).execute()).map(toRecord);
 }
 

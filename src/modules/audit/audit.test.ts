@@ -132,6 +132,7 @@ describe('the audit trail', () => {
     expect((await searchAudit(db, { since: new Date(T0 + 2000).toISOString() }, now)).map((r) => r.seq)).toEqual([5, 4, 3]);
     expect((await searchAudit(db, { since: '7s' }, now)).map((r) => r.seq)).toEqual([5, 4]);
     expect((await searchAudit(db, { limit: 2 }, now)).map((r) => r.seq)).toEqual([5, 4]);
+    expect((await searchAudit(db, { limit: 2, before: 4 }, now)).map((r) => r.seq)).toEqual([3, 2]);
     expect((await searchAudit(db, { user: 'ivan', action: 'user.add' }, now))).toEqual([]);
     await expect(searchAudit(db, { action: 'nothing' }, now)).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(searchAudit(db, { limit: 0 }, now)).rejects.toMatchObject({ code: 'invalid_argument' });

@@ -52,6 +52,8 @@ export interface AuditFilter {
   action?: string;
   /** An ISO 8601 time or a duration back from now, e.g. 24h, 7d. */
   since?: string;
+  /** Only records older than this seq (the next page: the last seq of the previous one). */
+  before?: number;
   limit?: number;
 }
 

@@ -109,12 +109,20 @@ export async function pingById(db: Kysely<DirectoryTables>, id: string): Promise
   return isUuid(id) ? db.selectFrom('directory_pings').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
 }
 
-/** Ping tests, newest first; `pending` keeps only the unanswered ones, `channels` only those channels. */
+/**
+ * Ping tests, newest first; `pending` keeps only the unanswered ones, `channels` only those
+ * channels, `peer` and `channel` one peer's or channel's, `since` (ms) those sent since then (the
+ * history a reachability chart draws).
+ */
 export async function listPings(
-  db: Kysely<DirectoryTables>, opts: { direction?: 'in' | 'out'; pending?: boolean; limit?: number; channels?: readonly string[] } = {},
+  db: Kysely<DirectoryTables>,
+  opts: { direction?: 'in' | 'out'; pending?: boolean; limit?: number; channels?: readonly string[]; peer?: string; channel?: string; since?: number } = {},
 ): Promise<PingView[]> {
   let q = db.selectFrom('directory_pings').selectAll();
   if (opts.direction !== undefined) q = q.where('direction', '=', opts.direction);
+  if (opts.peer !== undefined) q = q.where('peer', '=', opts.peer);
+  if (opts.channel !== undefined) q = q.where('channel', '=', opts.channel);
+  if (opts.since !== undefined) q = q.where('sent_at', '>=', opts.since);
   if (opts.channels !== undefined) q = q.where('channel', 'in', opts.channels.length === 0 ? [''] : [...opts.channels]);
   if (opts.pending === true) q = q.where('answered_at', 'is', null);
   const rows = await q.orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(Math.min(opts.limit ?? 50, 1000)).execute();

@@ -8,6 +8,7 @@ const AuditQuery = Type.Object({
   user: Type.Optional(Type.String({ description: 'who acted: a user name, cli:<os user>, node or anonymous' })),
   action: Type.Optional(Type.String({ description: 'a stable action name, e.g. message.send, user.add, auth.failed' })),
   since: Type.Optional(Type.String({ description: 'an ISO 8601 time, or a duration back from now (30m, 24h, 7d)' })),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only records older than this seq: the `next` of the previous page' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
 });
 
@@ -19,11 +20,13 @@ export function auditRoutes(app: FastifyInstance, ctx: NodeContext): void {
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
     const q = req.query as Static<typeof AuditQuery>;
-    return {
-      records: await searchAudit(ctx.db, {
-        ...(q.user === undefined ? {} : { user: q.user }), ...(q.action === undefined ? {} : { action: q.action }),
-        ...(q.since === undefined ? {} : { since: q.since }), limit: q.limit ?? 100,
-      }, ctx.clock.now()),
-    };
+    const limit = q.limit ?? 100;
+    const records = await searchAudit(ctx.db, {
+      ...(q.user === undefined ? {} : { user: q.user }), ...(q.action === undefined ? {} : { action: q.action }),
+      ...(q.since === undefined ? {} : { since: q.since }), ...(q.before === undefined ? {} : { before: q.before }), limit,
+    }, ctx.clock.now());
+    // A full page may have more behind it: `next` is what `before` takes for the next page (null at the start of the trail).
+    const last = records.at(-1);
+    return { records, next: records.length === limit && last !== undefined && last.seq > 1 ? last.seq : null };
   });
 }

@@ -52,6 +52,9 @@ const DirectoryQuery = Type.Object({ party: Type.Optional(Type.String()), channe
 const PingsQuery = Type.Object({
   direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')])),
   pending: Type.Optional(Type.Boolean({ description: 'Only pings not answered yet' })),
+  peer: Type.Optional(Type.String({ description: 'Only pings to or from this peer' })),
+  channel: Type.Optional(Channel),
+  since: Type.Optional(Type.String({ description: 'Only pings sent since this RFC 3339 UTC time (a reachability history)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
 });
 const ReachabilityQuery = Type.Object({ peer: Type.Optional(Type.String()), channel: Type.Optional(Channel) });
@@ -188,7 +191,10 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.get('/api/v1/pings', { ...auth, schema: { tags, summary: 'Ping tests sent and received, newest first', security, querystring: PingsQuery } },
     async (req) => {
       const p = principalOf(req);
-      return { pings: await listPings(db, { ...(req.query as Static<typeof PingsQuery>), channels: p.channels }) };
+      const { since, ...q } = req.query as Static<typeof PingsQuery>;
+      const from = since === undefined ? undefined : parseIsoTime(since);
+      if (from !== undefined && Number.isNaN(from)) fail('invalid_argument', `since must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${since}")`);
+      return { pings: await listPings(db, { ...q, ...(from === undefined ? {} : { since: from }), channels: p.channels }) };
     });
 
   app.post('/api/v1/pings/:id/pong', { ...auth, schema: { tags, summary: 'Answer a ping this node received (a person\'s answer, in its case)', security, params: Id, body: PongBody } },

@@ -17,6 +17,10 @@ const EditUserBody = Type.Object({
   display_name: Type.Optional(Type.String({ description: 'The new display name (1 to 200 characters, one line)' })),
 }, { additionalProperties: false });
 
+const SetPasswordBody = Type.Object({
+  password: Type.String({ description: 'The new password (the node\'s minimum length applies: password_too_short)' }),
+}, { additionalProperties: false });
+
 const CreateTokenBody = Type.Object({
   user: Type.String({ description: 'The user the token acts as' }),
 }, { additionalProperties: false });
@@ -60,6 +64,14 @@ export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
       requireRole(principalOf(req), 'admin');
       return ctx.users.disable((req.params as { name: string }).name, actorOf(req));
     });
+
+  app.post('/api/v1/users/:name/password', {
+    onRequest, schema: { tags, summary: "Set a user's console password, e.g. a new user's first one (admin); the user's sessions end. Audited, never the password", security, params: Type.Object({ name: Type.String() }), body: SetPasswordBody },
+  }, async (req, reply) => {
+    requireRole(principalOf(req), 'admin');
+    await ctx.users.setPassword((req.params as { name: string }).name, (req.body as Static<typeof SetPasswordBody>).password, actorOf(req));
+    return reply.status(204).send();
+  });
 
   app.get('/api/v1/tokens', { onRequest, schema: { tags, summary: 'API tokens, without their secrets (admin)', security, querystring: Type.Object({ user: Type.Optional(Type.String()) }) } },
     async (req) => {
