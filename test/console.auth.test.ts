@@ -313,9 +313,10 @@ describe('live events (GET /api/v1/events)', () => {
     b = await ru.start();
     await publishRedRecipients(b, a, 'crisis', ['ivan']);
   });
+  let stopped = false;
   afterAll(async () => {
     await a.stop();
-    await b.stop();
+    if (!stopped) await b.stop();
   });
 
   it('a cert officer never hears of law traffic; a TLP:RED message reaches only its recipients; acks and deliveries stream', async () => {
@@ -353,6 +354,20 @@ describe('live events (GET /api/v1/events)', () => {
     await eventually(async () => (heard.petr!.some((e) => e.name === 'ack') ? true : undefined));
     expect(heard.petr!.find((e) => e.name === 'ack')!.data).toMatchObject({ message_id: plain, by: 'ivan' });
     expect(heard.kira!.some((e) => e.name === 'ack' || ids('kira').length !== 1)).toBe(false);
+    ac.abort();
+  });
+
+  it('a delivery that fails is heard as retrying by those who may read the message', async () => {
+    await b.stop();
+    stopped = true;
+    const ac = new AbortController();
+    const heard: { name: string; data: Record<string, unknown> }[] = [];
+    await listen(us.url, { authorization: `Bearer ${us.token}` }, heard, ac.signal);
+    await eventually(async () => (a.ctx.events.size >= 1 ? true : undefined));
+    const r = await fetch(`${us.url}/api/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${us.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'ru is down' }) });
+    const id = String(((await r.json()) as { id: string }).id);
+    await eventually(async () => (heard.some((e) => e.name === 'delivery' && e.data.message_id === id) ? true : undefined));
+    expect(heard.find((e) => e.name === 'delivery' && e.data.message_id === id)!.data).toEqual({ message_id: id, state: 'retrying' });
     ac.abort();
   });
 
