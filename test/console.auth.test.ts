@@ -137,6 +137,34 @@ describe('console sign-in and sessions', () => {
   });
 });
 
+describe('behind a TLS reverse proxy on this host', () => {
+  let home: TestHome;
+  let node: RunningNode;
+  beforeAll(async () => {
+    home = await makeHome('us', { public_url: 'https://hotline.us.example', http: { limitLoopback: true }, console: { signin_max_failures_per_address: 3 } });
+    await addConsoleUser(home.home, { name: 'olga', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    node = await home.start({ runDelivery: false });
+  });
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it('the cookie is Secure when public_url is https; the public origin passes the Origin check', async () => {
+    const s = await apiSession(home.url, 'olga', TEST_PASSWORD);
+    expect(s.setCookie).toContain('; Secure');
+    const out = await sessionFetch(home.url, s, '/api/v1/session', { method: 'DELETE', origin: 'https://hotline.us.example' });
+    expect(out.status).toBe(204);
+  });
+
+  it('with http.limitLoopback, wrong sign-ins from one address lock the address whatever the user names', async () => {
+    const codes: unknown[] = [];
+    for (const user of ['anna', 'boris', 'clara']) codes.push((await signInRaw(home.url, { user, password: 'not a password at all' })).json.code);
+    expect(codes).toEqual(['bad_credentials', 'bad_credentials', 'signin_locked']);
+    expect((await signInRaw(home.url, { user: 'olga', password: TEST_PASSWORD })).json.code).toBe('signin_locked');
+    expect(await auditActions(home.home, 'addr:127.0.0.1')).toEqual(['auth.locked']);
+  });
+});
+
 describe('console session timeouts (fake clock)', () => {
   let home: TestHome;
   let node: RunningNode;
