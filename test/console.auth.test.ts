@@ -137,6 +137,39 @@ describe('console sign-in and sessions', () => {
   });
 });
 
+describe('behind a TLS reverse proxy on this host', () => {
+  let home: TestHome;
+  let node: RunningNode;
+  beforeAll(async () => {
+    home = await makeHome('us', { public_url: 'https://hotline.us.example', console: { signin_max_failures_per_address: 3 } });
+    await addConsoleUser(home.home, { name: 'olga', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    node = await home.start({ runDelivery: false });
+  });
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it('the cookie is Secure when public_url is https; the public origin passes the Origin check', async () => {
+    const s = await apiSession(home.url, 'olga', TEST_PASSWORD);
+    expect(s.setCookie).toContain('; Secure');
+    const out = await sessionFetch(home.url, s, '/api/v1/session', { method: 'DELETE', origin: 'https://hotline.us.example' });
+    expect(out.status).toBe(204);
+  });
+
+  it('wrong sign-ins from one (non-loopback) address lock the address whatever the user names; loopback is never locked as an address', async () => {
+    const codes: unknown[] = [];
+    for (const user of ['anna', 'boris', 'clara']) {
+      codes.push(await node.ctx.sessions.signIn({ user, password: 'not a password at all' }, '203.0.113.5').catch((e: { code: string }) => e.code));
+    }
+    expect(codes).toEqual(['bad_credentials', 'bad_credentials', 'signin_locked']);
+    await expect(node.ctx.sessions.signIn({ user: 'olga', password: TEST_PASSWORD }, '203.0.113.5')).rejects.toMatchObject({ code: 'signin_locked' });
+    expect(await auditActions(home.home, 'addr:203.0.113.5')).toEqual(['auth.locked']);
+    // Over HTTP from loopback (a reverse proxy): three wrong names lock nobody else.
+    for (const user of ['anna', 'boris', 'clara']) expect((await signInRaw(home.url, { user, password: 'not a password at all' })).json.code).toBe('bad_credentials');
+    expect((await signInRaw(home.url, { user: 'olga', password: TEST_PASSWORD })).status).toBe(200);
+  });
+});
+
 describe('console session timeouts (fake clock)', () => {
   let home: TestHome;
   let node: RunningNode;
@@ -313,9 +346,10 @@ describe('live events (GET /api/v1/events)', () => {
     b = await ru.start();
     await publishRedRecipients(b, a, 'crisis', ['ivan']);
   });
+  let stopped = false;
   afterAll(async () => {
     await a.stop();
-    await b.stop();
+    if (!stopped) await b.stop();
   });
 
   it('a cert officer never hears of law traffic; a TLP:RED message reaches only its recipients; acks and deliveries stream', async () => {
@@ -353,6 +387,20 @@ describe('live events (GET /api/v1/events)', () => {
     await eventually(async () => (heard.petr!.some((e) => e.name === 'ack') ? true : undefined));
     expect(heard.petr!.find((e) => e.name === 'ack')!.data).toMatchObject({ message_id: plain, by: 'ivan' });
     expect(heard.kira!.some((e) => e.name === 'ack' || ids('kira').length !== 1)).toBe(false);
+    ac.abort();
+  });
+
+  it('a delivery that fails is heard as retrying by those who may read the message', async () => {
+    await b.stop();
+    stopped = true;
+    const ac = new AbortController();
+    const heard: { name: string; data: Record<string, unknown> }[] = [];
+    await listen(us.url, { authorization: `Bearer ${us.token}` }, heard, ac.signal);
+    await eventually(async () => (a.ctx.events.size >= 1 ? true : undefined));
+    const r = await fetch(`${us.url}/api/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${us.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'ru is down' }) });
+    const id = String(((await r.json()) as { id: string }).id);
+    await eventually(async () => (heard.some((e) => e.name === 'delivery' && e.data.message_id === id) ? true : undefined));
+    expect(heard.find((e) => e.name === 'delivery' && e.data.message_id === id)!.data).toEqual({ message_id: id, state: 'retrying' });
     ac.abort();
   });
 

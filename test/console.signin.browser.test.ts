@@ -38,6 +38,11 @@ describeBrowser('sign-in and account pages in Chromium', () => {
     await page.getByLabel('User name').waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, 'signin-en');
+    const ru = await newPage(browser, { locale: 'ru-RU' });
+    await ru.goto(home.url);
+    await ru.getByRole('button', { name: 'Войти' }).waitFor();
+    expect(await axeViolations(ru)).toEqual([]);
+    await screenshot(ru, 'signin-ru');
     await signIn(page, home.url, 'olga', TEST_PASSWORD);
     await page.goto(`${home.url}/account`);
     await page.getByRole('heading', { name: 'My account' }).waitFor();
