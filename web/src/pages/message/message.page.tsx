@@ -15,6 +15,7 @@ import { Link, useRoute } from '../../router';
 import { ErrorBox, Loading, PageTitle } from '../../ui/ui';
 import type { PageProps } from '../registry';
 import { messageMessages } from './message.messages';
+import { WarningIcon } from '../queue/icons';
 import './message.css';
 
 interface RenderedLine { field: string; label: string; value: string; codes?: string[]; lang?: string }
@@ -102,7 +103,7 @@ export default function MessagePage({ params }: PageProps) {
       <section aria-labelledby="msg-content">
         <h2 id="msg-content">{t('content')}</h2>
         {m.redacted !== undefined ? (
-          <p className="redacted"><span aria-hidden="true">🔒 </span>{t('redacted', { notice: m.redacted })}</p>
+          <p className="redacted"><WarningIcon /> {t('redacted', { notice: m.redacted })}</p>
         ) : (
           <>
             {lines.length > 0 && (
@@ -148,7 +149,7 @@ export default function MessagePage({ params }: PageProps) {
           )}
           {deadline !== null && (
             deadline.overdue
-              ? <li className="overdue"><span aria-hidden="true">⚠ </span>{t('overdue', { at: at(deadline.due_at) })}</li>
+              ? <li className="overdue"><WarningIcon /> {t('overdue', { at: at(deadline.due_at) })}</li>
               : <li>{t('due', { at: at(deadline.due_at) })}</li>
           )}
           {deadline?.steps.map((s, i) => (

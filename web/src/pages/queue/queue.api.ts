@@ -16,6 +16,9 @@ export interface QueueItem {
   summary: string;
 }
 
+/** Most rows the queue shows (a desk with more unacknowledged messages than this has bigger problems; the count says so). */
+export const QUEUE_LIMIT = 500;
+
 /** Every language's copy of the queue is invalidated by this prefix. */
 export const QUEUE_KEY = ['queue'] as const;
 
@@ -24,7 +27,7 @@ export function useQueue() {
   const { lang } = useLang();
   return useQuery({
     queryKey: [...QUEUE_KEY, lang],
-    queryFn: async () => (await get<{ queue: QueueItem[] }>('/api/v1/queue', { lang })).queue,
+    queryFn: async () => (await get<{ queue: QueueItem[] }>('/api/v1/queue', { lang, limit: QUEUE_LIMIT })).queue,
     staleTime: 30_000,
   });
 }

@@ -17,6 +17,7 @@ import type { PageProps } from '../registry';
 import { askNotify, setSound, useAlerting } from './alerting';
 import { QUEUE_KEY, useQueue, type QueueItem } from './queue.api';
 import { queueMessages } from './queue.messages';
+import { BellIcon, ClockIcon, WarningIcon } from './icons';
 import './queue.css';
 
 const PRIORITY_ICON: Record<string, string> = { flash: '⚡', immediate: '▲', priority: '●', routine: '○' };
@@ -114,7 +115,7 @@ export default function QueuePage(_props: PageProps) {
         <button type="submit" className="secondary">{t('searchButton')}</button>
       </form>
       <p className="muted keys">
-        {t('keys')} <kbd>j</kbd>/<kbd>k</kbd> {t('keyMove')} · <kbd>a</kbd> {t('keyAck')} · <kbd>r</kbd> {t('keyReply')} · <kbd>Enter</kbd> {t('keyOpen')} · <kbd>/</kbd> {t('keySearch')}
+        {t('keys')} <span dir="ltr"><kbd>j</kbd>/<kbd>k</kbd></span> {t('keyMove')} · <kbd>a</kbd> {t('keyAck')} · <kbd>r</kbd> {t('keyReply')} · <kbd>Enter</kbd> {t('keyOpen')} · <kbd>/</kbd> {t('keySearch')}
       </p>
       <div role="status" aria-live="polite" className={status?.ok === false ? 'error' : 'ok'}>{status?.text ?? ''}</div>
       {queue.isPending ? <Loading /> : queue.isError ? <ErrorBox error={queue.error} retry={() => void queue.refetch()} /> : (
@@ -146,8 +147,8 @@ export default function QueuePage(_props: PageProps) {
                       <td className={`prio prio-${q.priority}`}><span aria-hidden="true">{PRIORITY_ICON[q.priority] ?? ''} </span>{t('priority', { p: q.priority })}</td>
                       <td className={overdue ? 'overdue countdown' : 'countdown'}>
                         {overdue
-                          ? <><span aria-hidden="true">⚠ </span>{t('overdue', { d: formatDuration(now - due, lang) })}</>
-                          : <><span aria-hidden="true">⏱ </span>{t('dueIn', { d: formatDuration(due - now, lang) })}</>}
+                          ? <><WarningIcon /> {t('overdue', { d: formatDuration(now - due, lang) })}</>
+                          : <><ClockIcon /> {t('dueIn', { d: formatDuration(due - now, lang) })}</>}
                         <br /><small className="muted"><Instant at={q.due_at} /></small>
                       </td>
                       <td>{q.from}</td>
@@ -176,7 +177,7 @@ function AlertControls() {
   return (
     <div className="alert-controls">
       <button type="button" className="secondary" aria-pressed={a.sound} onClick={() => setSound(!a.sound)}>
-        <span aria-hidden="true">{a.sound ? '🔔 ' : '🔕 '}</span>{t('sound')}
+        <BellIcon off={!a.sound} /> {t('sound')}
       </button>
       <span className="muted">{a.sound ? t('soundOn') : t('soundOff')}</span>
       {a.soundHeld && <span className="muted">{t('soundHeld')}</span>}
