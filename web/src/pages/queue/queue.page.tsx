@@ -43,6 +43,7 @@ export default function QueuePage(_props: PageProps) {
   const [search, setSearch] = useState('');
   const rows = useRef(new Map<string, HTMLTableRowElement>());
   const searchBox = useRef<HTMLInputElement>(null);
+  const table = useRef<HTMLTableElement>(null);
   const lastIndex = useRef(0);
   const focusNext = useRef(false);
 
@@ -53,13 +54,17 @@ export default function QueuePage(_props: PageProps) {
     if (selected !== null) {
       const next = items[Math.min(lastIndex.current, items.length - 1)];
       setSelected(next?.id ?? null);
-      focusNext.current = next !== undefined;
+      // Focus follows only if it was on the queue (or lost with the removed row), never out of a field.
+      const active = document.activeElement;
+      focusNext.current = next !== undefined && (active === null || active === document.body || table.current?.contains(active) === true);
     }
   }, [index, selected, items]);
   useEffect(() => {
     if (!focusNext.current || selected === null) return;
+    const row = rows.current.get(selected);
+    if (row === undefined) return;
     focusNext.current = false;
-    rows.current.get(selected)?.focus();
+    row.focus();
   }, [selected, index]);
 
   const ack = useMutation({
@@ -122,7 +127,7 @@ export default function QueuePage(_props: PageProps) {
         <>
           <p className="queue-count">{t('count', { n: items.length })}</p>
           {items.length > 0 && (
-            <table className="queue-table">
+            <table className="queue-table" ref={table}>
               <caption className="visually-hidden">{t('caption')}</caption>
               <thead>
                 <tr>
