@@ -61,7 +61,10 @@ async function onRuInbox(id: string): Promise<void> {
 
 async function officer(node: TestHome, user: string, locale = 'en-GB'): Promise<Page> {
   const page = await newPage(browser, { locale });
+  // Signed in and listening: the page's event stream has answered.
+  const events = page.waitForResponse((r) => r.url().endsWith('/api/v1/events'));
   await signIn(page, node.url, user, PASSWORD);
+  expect((await events).status()).toBe(200);
   return page;
 }
 
@@ -94,6 +97,21 @@ describeBrowser('the queue and message pages, two nodes, Chromium', () => {
     await page.getByRole('heading', { name: 'To acknowledge' }).waitFor();
     await page.getByText('Nothing waits for your acknowledgement.').waitFor();
     await page.evaluate('window.__sameDocument = true');
+    // Sound: the toggle (a click, the gesture browsers want) turns it on; tones are counted at the oscillator.
+    await page.evaluate(`(() => {
+      window.__tones = 0;
+      const create = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function () { window.__tones++; return create.call(this); };
+      window.__notes = [];
+      const N = window.Notification;
+      window.Notification = class extends N { constructor(title, o) { super(title, o); window.__notes.push(title); } };
+    })()`);
+    await page.context().grantPermissions(['notifications'], { origin: ru.url });
+    const sound = page.getByRole('button', { name: 'Sound for FLASH and IMMEDIATE' });
+    expect(await sound.getAttribute('aria-pressed')).toBe('false');
+    await sound.click();
+    expect(await sound.getAttribute('aria-pressed')).toBe('true');
+    const tonesBefore = await page.evaluate('window.__tones') as number;
 
     flashId = await sendFromUs(crisisAlert());
     const row = page.locator(`tr[data-id="${flashId}"]`);
@@ -104,6 +122,8 @@ describeBrowser('the queue and message pages, two nodes, Chromium', () => {
     const first = await row.locator('td.countdown').innerText();
     await eventually(async () => ((await row.locator('td.countdown').innerText()) !== first ? true : undefined));
     await eventually(async () => ((await page.title()) === '(1) FLASH · Hotline' ? true : undefined));
+    expect(await page.evaluate('window.__tones') as number).toBe(tonesBefore + 3);
+    expect(await page.evaluate('window.__notes')).toEqual(['FLASH from us: crisis-alert']);
 
     await page.keyboard.press('j');
     expect(await row.getAttribute('aria-selected')).toBe('true');
@@ -180,6 +200,22 @@ describeBrowser('the queue and message pages, two nodes, Chromium', () => {
     await page.keyboard.press('j');
     await page.keyboard.press('r');
     await page.waitForURL(`${ru.url}/compose?reply=${flash}`);
+    await page.context().close();
+  });
+
+  it('past its deadline a row says OVERDUE by colour, icon and text (the page\'s clock moved on 20 minutes)', async () => {
+    const page = await officer(ru, 'ivan');
+    const row = page.locator('tbody tr[data-priority="flash"]').first();
+    await row.waitFor();
+    expect(await row.locator('td.countdown').innerText()).toMatch(/due in/);
+    await page.clock.install();
+    await page.clock.fastForward('20:00');
+    const cell = row.locator('td.countdown.overdue');
+    await cell.waitFor();
+    expect(await cell.innerText()).toMatch(/OVERDUE by \d+m/);
+    expect(await cell.locator('svg.icon').count()).toBe(1);
+    expect(await cell.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(179, 38, 30)');
+    expect(await axeViolations(page)).toEqual([]);
     await page.context().close();
   });
 

@@ -29,6 +29,8 @@ export function useQueue() {
     queryKey: [...QUEUE_KEY, lang],
     queryFn: async () => (await get<{ queue: QueueItem[] }>('/api/v1/queue', { lang, limit: QUEUE_LIMIT })).queue,
     staleTime: 30_000,
+    // A safety net only: the node's events bring changes at once, and a reopened stream re-reads.
+    refetchInterval: 60_000,
   });
 }
 

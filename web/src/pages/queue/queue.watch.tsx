@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { useNodeEvent, type AckEvent, type MessageEvent } from '../../events';
+import { useEventsOpen, useNodeEvent, type AckEvent, type MessageEvent } from '../../events';
 import { useT } from '../../i18n/i18n';
 import { useRoute } from '../../router';
 import { notify, tone } from './alerting';
@@ -33,6 +33,8 @@ export function QueueWatch() {
   }, [qc]);
   useNodeEvent('message', onMessage);
   useNodeEvent('ack', onAck);
+  const onOpen = useCallback(() => { void qc.invalidateQueries({ queryKey: QUEUE_KEY }); }, [qc]);
+  useEventsOpen(onOpen);
 
   const urgent = (data ?? []).filter((q) => isUrgent(q.priority));
   const top = urgent.some((q) => q.priority === 'flash') ? 'flash' : 'immediate';
