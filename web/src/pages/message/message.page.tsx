@@ -94,7 +94,7 @@ export default function MessagePage({ params }: PageProps) {
       <p className="lead">{t('direction', { d: m.direction, from: m.from, to: m.to })} · {at(m.sent_at)}</p>
       <div className="message-actions">
         {canAck && <button type="button" onClick={() => ack.mutate(m.id)} disabled={ack.isPending}>{t('acknowledge')}</button>}
-        {m.redacted === undefined && <button type="button" className="secondary" onClick={() => navigate(`/compose?reply=${encodeURIComponent(m.id)}`)}>{t('reply')}</button>}
+        {m.redacted === undefined && m.direction === 'in' && <button type="button" className="secondary" onClick={() => navigate(`/compose?reply=${encodeURIComponent(m.id)}`)}>{t('reply')}</button>}
         <span role="status" aria-live="polite" className={ack.isError ? 'error' : 'ok'}>
           {ack.isSuccess ? t('ackDone') : ack.isError ? t('ackFailed', { message: ack.error instanceof ApiError ? `${ack.error.message} (${ack.error.code})` : String(ack.error) }) : ''}
         </span>
