@@ -127,7 +127,7 @@ describeBrowser('the queue and message pages, two nodes, Chromium', () => {
 
     await page.keyboard.press('j');
     expect(await row.getAttribute('aria-selected')).toBe('true');
-    expect(await row.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await row.evaluate('(el) => el === document.activeElement')).toBe(true);
     await page.keyboard.press('a');
     await row.waitFor({ state: 'detached' });
     await page.getByText('Nothing waits for your acknowledgement.').waitFor();
@@ -214,7 +214,7 @@ describeBrowser('the queue and message pages, two nodes, Chromium', () => {
     await cell.waitFor();
     expect(await cell.innerText()).toMatch(/OVERDUE by \d+m/);
     expect(await cell.locator('svg.icon').count()).toBe(1);
-    expect(await cell.evaluate((el) => getComputedStyle(el).color)).toBe('rgb(179, 38, 30)');
+    expect(await cell.evaluate('(el) => getComputedStyle(el).color')).toBe('rgb(179, 38, 30)');
     expect(await axeViolations(page)).toEqual([]);
     await page.context().close();
   });
