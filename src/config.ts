@@ -1,3 +1,4 @@
+import { DEFAULT_CONSOLE, type ConsoleOptions } from './modules/users/users.types.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fail, HotlineError } from './shared/errors.js';
@@ -48,6 +49,8 @@ export interface Config {
   readonly http: Readonly<HttpConfig>;
   /** Feed runs over REST (`feeds`): the largest upload, and how many runs at once. */
   readonly feeds: Readonly<FeedsConfig>;
+  /** The web console's sign-in (`console`): session timeouts, TOTP for all, sign-in locks. */
+  readonly console: Readonly<ConsoleOptions>;
 }
 
 /** `feeds` in hotline.json. */
@@ -95,6 +98,21 @@ export interface ConfigFile {
   retention?: Partial<RetentionConfig>;
   http?: Partial<HttpConfig>;
   feeds?: Partial<FeedsConfig>;
+  console?: ConsoleConfigFile;
+}
+
+/** `console` in hotline.json; every member optional (defaults: DEFAULT_CONSOLE in modules/users/users.sessions.ts). */
+export interface ConsoleConfigFile {
+  /** A session unused this long ends (default 480: a shift with the page open). */
+  idle_timeout_minutes?: number;
+  /** A session ends this long after sign-in (default 24). */
+  absolute_timeout_hours?: number;
+  /** Every console user must have a TOTP second factor (default false). */
+  require_totp?: boolean;
+  /** Wrong sign-ins that lock a user name (default 5) and an address (default 20), for signin_lock_minutes (default 15). */
+  signin_max_failures?: number;
+  signin_max_failures_per_address?: number;
+  signin_lock_minutes?: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -187,6 +205,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     retention: Object.freeze(overrides('retention', DEFAULT_RETENTION, c.retention)),
     http: parseHttpConfig(c.http),
     feeds: Object.freeze(overrides('feeds', DEFAULT_FEEDS, c.feeds)),
+    console: parseConsoleConfig(c.console),
   });
 }
 
@@ -254,4 +273,21 @@ function parseHttpConfig(given: unknown): Readonly<HttpConfig> {
   const out = { ...overrides('http', numbers, rest), limitLoopback: loopback };
   if (out.headersTimeoutMs > out.requestTimeoutMs) fail('config_invalid', '"http.headersTimeoutMs" must not be more than "http.requestTimeoutMs"');
   return Object.freeze(out);
+}
+
+/** `console` in hotline.json: minutes and hours in the file, milliseconds in the Config. */
+function parseConsoleConfig(given: unknown): Readonly<ConsoleOptions> {
+  if (given === undefined) return DEFAULT_CONSOLE;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) return fail('config_invalid', '"console" must be an object');
+  const { require_totp: requireTotp, ...rest } = given as Record<string, unknown>;
+  if (requireTotp !== undefined && typeof requireTotp !== 'boolean') fail('config_invalid', '"console.require_totp" must be true or false');
+  const d = DEFAULT_CONSOLE;
+  const n = overrides('console', {
+    idle_timeout_minutes: d.idleMs / 60_000, absolute_timeout_hours: d.absoluteMs / 3600_000, signin_max_failures: d.maxFailures,
+    signin_max_failures_per_address: d.maxFailuresPerAddress, signin_lock_minutes: d.lockMs / 60_000,
+  }, rest);
+  return Object.freeze({
+    idleMs: n.idle_timeout_minutes * 60_000, absoluteMs: n.absolute_timeout_hours * 3600_000, requireTotp: requireTotp ?? d.requireTotp,
+    maxFailures: Math.ceil(n.signin_max_failures), maxFailuresPerAddress: Math.ceil(n.signin_max_failures_per_address), lockMs: n.signin_lock_minutes * 60_000,
+  });
 }

@@ -18,6 +18,9 @@ import { templatesHook } from './modules/templates/templates.hook.js';
 import { auditHook } from './modules/audit/audit.hook.js';
 import { checkNodeLanguage } from './modules/templates/templates.service.js';
 import { UserRepository } from './modules/users/users.service.js';
+import { SessionRepository } from './modules/users/users.sessions.js';
+import { eventsHook } from './modules/messaging/messaging.events.js';
+import { EventBus } from './shared/events.js';
 import { CollectionRepository } from './modules/taxii/taxii.collections.js';
 import { CursorCodec } from './modules/taxii/taxii.cursor.js';
 import { TaxiiService } from './modules/taxii/taxii.service.js';
@@ -27,13 +30,15 @@ import type { FeedRunDeps } from './modules/feeds/feeds.run.js';
 import { join } from 'node:path';
 
 /** The modules that take part in storing messages, in the order their hooks run. */
-function messageHooks(stix: { store: StixStore; collections: CollectionRepository; clock: Clock }): MessageHook[] {
+function messageHooks(stix: { store: StixStore; collections: CollectionRepository; clock: Clock }, events: EventBus): MessageHook[] {
   // The indicators hook brings the STIX validator: loaded when the first message is stored, not
   // when a one-shot CLI verb (e.g. `hotline inbox`) opens the node.
   return [templatesHook(), tlpRedHook, directoryHook, casesHook, lawHook, deadlinesHook,
     lazyHook('indicators', async () => (await import('./modules/taxii/taxii.hook.js')).indicatorsHook(stix)),
     // Last: a message is recorded only once every other hook has accepted it (outbound, by a person).
-    auditHook];
+    auditHook,
+    // After every hook: the live events of what is being stored (published at the commit).
+    eventsHook(events)];
 }
 
 /** A hook whose module is imported on its first use (then kept). */
@@ -78,6 +83,10 @@ export interface NodeContext {
   taxii: TaxiiService;
   /** Who is responsible for which addresses (feed routing). */
   jurisdictions: JurisdictionStore;
+  /** The console's sign-in and sessions (`console` in the config). */
+  sessions: SessionRepository;
+  /** Live events of what the store commits (messages, acks, deliveries): GET /api/v1/events. */
+  events: EventBus;
   close(): Promise<void>;
 }
 
@@ -97,7 +106,8 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   const keys = loadKeys(pem);
   // Loads and checks the message templates (a broken file stops the node here) and the node's language.
   checkNodeLanguage(config.language);
-  const db = await openSqlite(config.store.path);
+  const events = new EventBus();
+  const db = await openSqlite(config.store.path, { committed: () => events.committed(), rolledBack: () => events.rolledBack() });
   const clock = opts.clock ?? systemClock;
   const self: Self = { party: config.party, name: config.name, url: config.url, channels: config.channels };
   const log = opts.log ?? createLogger({ level: config.logLevel, party: config.party });
@@ -112,7 +122,9 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
     jurisdictions: lazyJurisdictions({ db, clock }),
     peers: new PeerRepository({ db, clock, self }),
     users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
-    hooks: messageHooks({ store, collections, clock }),
+    sessions: new SessionRepository({ db, clock, options: config.console, party: config.party }),
+    events,
+    hooks: messageHooks({ store, collections, clock }, events),
     close: () => db.destroy(),
   };
 }

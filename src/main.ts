@@ -81,6 +81,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     transport: opts.transport ?? httpTransport({ timeoutMs: config.delivery.timeoutMs }), options: config.delivery,
     ...(opts.random === undefined ? {} : { random: opts.random }),
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
+    events: ctx.events,
     // A peer whose receipts stop verifying (a reinstalled node): an alert through the sinks, once per incident.
     onKeyMismatch: async (k) => {
       const { keyMismatchAlert } = await import('./modules/alerts/alerts.render.js');

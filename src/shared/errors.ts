@@ -102,6 +102,14 @@ export const ERROR_CODES = [
   'already_running',
   // issue 10: `peer add` without --fingerprint, where nobody can confirm it (no terminal)
   'fingerprint_required',
+  // issue 11: the console's sign-in and sessions (modules/users: passwords, sessions, TOTP)
+  'bad_credentials',
+  'totp_required',
+  'totp_invalid',
+  'totp_enrolment_required',
+  'signin_locked',
+  'csrf_failed',
+  'password_too_short',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -23,6 +23,8 @@ import { feedsRoutes } from './routes/feeds.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
 import { FEDERATION_PATH } from './transport.js';
 import { webRoutes } from './web.js';
+import { sessionRoutes } from './routes/session.routes.js';
+import { eventsRoutes } from './routes/events.routes.js';
 
 /**
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
@@ -67,6 +69,8 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   directoryRoutes(app, ctx, onQueued);
   lawRoutes(app, ctx, onQueued);
   usersRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  eventsRoutes(app, ctx);
   transcriptsRoutes(app, ctx);
   deadlinesRoutes(app, ctx);
   sinksRoutes(app, ctx);

@@ -35,6 +35,12 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   preset_invalid: 500,
   internal: 500,
   already_running: 409,
+  bad_credentials: 401,
+  totp_required: 401,
+  totp_invalid: 401,
+  totp_enrolment_required: 403,
+  signin_locked: 429,
+  csrf_failed: 403,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -16,7 +16,7 @@ const { Kysely: KyselyDb, Migrator, SqliteDialect } = createRequire(import.meta.
  * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
  * pending migrations. `:memory:` works for unit tests.
  */
-export async function openSqlite(path: string): Promise<Store> {
+export async function openSqlite(path: string, tx: TransactionObserver = {}): Promise<Store> {
   // The store is private (0600), and so are its -wal and -shm files, which SQLite creates with the database file's mode.
   if (path !== ':memory:') makePrivateFiles(path, `${path}-wal`, `${path}-shm`);
   const raw = new SqliteDatabase(path);
@@ -35,7 +35,7 @@ export async function openSqlite(path: string): Promise<Store> {
   // savepoint's sub-journal in a temporary file past 64 KB unless temporary storage is in memory:
   // receiving 256 envelopes cost 20% more with files, 4% with memory (docs/benchmarks.md).
   raw.pragma('temp_store = MEMORY');
-  const db = new KyselyDb<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
+  const db = new KyselyDb<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw, tx) }) });
   await migrate(db);
   // One handle, typed as the whole database and as each module's view of it (schema.ts).
   return db as Store;
@@ -47,6 +47,16 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
   if (error !== undefined) {
     throw new HotlineError('storage_error', `Could not apply the store's migrations: ${String(error)}`);
   }
+}
+
+/**
+ * Told when a transaction of the store ends (the live events, shared/events.ts: staged in the
+ * transaction, published at its commit). The store has one connection, used by one transaction at
+ * a time, so what was staged since the last end belongs to the transaction that ends.
+ */
+export interface TransactionObserver {
+  committed?(): void;
+  rolledBack?(): void;
 }
 
 /** How long a statement waits for another connection's lock before the store answers `store_busy`. */
@@ -67,8 +77,10 @@ const STATEMENT_CACHE_MAX = 256;
  * - A lock that is still held after the busy timeout (SQLITE_BUSY, SQLITE_LOCKED) becomes a
  *   `store_busy` error with advice, never a bare "database is locked".
  */
-function cachingStatements(raw: SqliteDatabase.Database): KyselySqlite {
+function cachingStatements(raw: SqliteDatabase.Database, tx: TransactionObserver): KyselySqlite {
   const cache = new Map<string, SqliteStatement>();
+  const ending = (sql: string): (() => void) | undefined =>
+    (sql === 'commit' ? tx.committed : sql === 'rollback' ? tx.rolledBack : undefined);
   return {
     close: () => raw.close(),
     prepare(text: string): SqliteStatement {
@@ -76,7 +88,7 @@ function cachingStatements(raw: SqliteDatabase.Database): KyselySqlite {
       let stmt = cache.get(sql);
       if (stmt === undefined) {
         if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-        stmt = busyAware(prepareOrThrow(raw, sql));
+        stmt = busyAware(prepareOrThrow(raw, sql), ending(sql));
         cache.set(sql, stmt);
       }
       return stmt;
@@ -93,7 +105,7 @@ function prepareOrThrow(raw: SqliteDatabase.Database, sql: string): SqliteDataba
 }
 
 /** The statement, with SQLITE_BUSY/SQLITE_LOCKED turned into `store_busy` (what Kysely calls: reader, all, run, iterate). */
-function busyAware(stmt: SqliteDatabase.Statement): SqliteStatement {
+function busyAware(stmt: SqliteDatabase.Statement, after?: () => void): SqliteStatement {
   return {
     get reader() {
       return stmt.reader;
@@ -106,11 +118,15 @@ function busyAware(stmt: SqliteDatabase.Statement): SqliteStatement {
       }
     },
     run(parameters: ReadonlyArray<unknown>) {
+      let r: SqliteDatabase.RunResult;
       try {
-        return stmt.run(parameters);
+        r = stmt.run(parameters);
       } catch (e) {
         throw storeBusy(e);
       }
+      // Kysely's commit and rollback (only those statements have `after`): tell the observer.
+      after?.();
+      return r;
     },
     *iterate(parameters: ReadonlyArray<unknown>) {
       try {

@@ -14,6 +14,8 @@ export const NODE_ACTOR: Actor = Object.freeze({ who: 'node', address: 'node' })
  */
 export const AUDIT_ACTIONS = [
   'auth.sign_in', 'auth.sign_in_failed', 'auth.failed',
+  // the console (issue 11): a sign-in lock set, a sign-out, a cookie write refused by the CSRF check; a password set, TOTP enrolled or reset
+  'auth.locked', 'auth.sign_out', 'auth.csrf_failed', 'user.password', 'user.totp', 'user.totp_reset',
   'message.send', 'message.ack', 'message.read_red',
   'export', 'transcript',
   'user.add', 'user.edit', 'user.disable', 'token.create', 'token.revoke', 'grant',

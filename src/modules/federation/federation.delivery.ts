@@ -4,6 +4,7 @@ import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
 import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { EventBus, EventMarking } from '../../shared/events.js';
 import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
 import { lastErrorCode } from './federation.types.js';
@@ -57,6 +58,8 @@ export interface DeliveryDeps {
    * or failed otherwise in between. An error thrown here is logged; delivery goes on.
    */
   onKeyMismatch?: (incident: KeyMismatch) => Promise<void>;
+  /** The live events (`event: delivery`: receipted, retrying), published after the receipts commit; nothing is built when nobody listens. */
+  events?: EventBus;
 }
 
 /** A peer's receipt that no pinned key verifies, as {@link DeliveryDeps.onKeyMismatch} is told of it. */
@@ -289,7 +292,26 @@ export class DeliveryProcessor {
         .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
     });
     if (o.receipted > 0) this.deps.onDelivered?.(o.receipted, link.to_party);
+    if (this.deps.events?.listening === true) await this.publish(link, o);
     if (newIncident) await this.keyMismatch(link.to_party, o.nextSeq, o.error!, now);
+  }
+
+  /** `event: delivery` for each message receipted, and `retrying` for the one the attempt stopped at. */
+  private async publish(link: LinksTable, o: Outcome): Promise<void> {
+    const bus = this.deps.events!;
+    const ids = (o.accepted ?? []).map((a) => a.id);
+    let q = this.deps.db.selectFrom('messages').select(['id', 'seq', 'channel', 'tlp', 'envelope'])
+      .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party);
+    q = o.error === undefined
+      ? q.where('id', 'in', ids.length === 0 ? [''] : ids)
+      : q.where((eb) => eb.or([eb('id', 'in', ids.length === 0 ? [''] : ids), eb('seq', '=', o.nextSeq)]));
+    for (const r of await q.execute()) {
+      const body = (JSON.parse(r.envelope) as { body?: Record<string, unknown> }).body ?? {};
+      const recipients = Array.isArray(body.recipients) && body.recipients.every((x) => typeof x === 'string') ? (body.recipients as string[]) : null;
+      const marked: EventMarking = { direction: 'out', channel: r.channel, tlp: r.tlp, sender: typeof body.sender === 'string' ? body.sender : null, recipients };
+      const state = ids.includes(r.id) ? 'receipted' : 'retrying';
+      bus.publish({ name: 'delivery', marked, data: { message_id: r.id, state } });
+    }
   }
 
   private async keyMismatch(to: string, seq: number, error: string, at: number): Promise<void> {

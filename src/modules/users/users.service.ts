@@ -8,6 +8,7 @@ import { CHANNELS, type Channel } from '../federation/federation.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
 import { recordAudit } from '../audit/audit.service.js';
+import { checkPassword, hashPassword } from './users.passwords.js';
 import { NODE_ACTOR, type Actor, type AuditEntry } from '../audit/audit.types.js';
 import {
   ADMIN_DISPLAY_NAME, ADMIN_NAME, DISPLAY_NAME_MAX, NODE_ADMIN, ROLES, USER_NAME,
@@ -196,8 +197,42 @@ export class UserRepository {
       const r = await trx.updateTable('users').set({ disabled_at: this.deps.clock.now() })
         .where('name', '=', name).where('disabled_at', 'is', null).executeTakeFirst();
       if (Number(r.numUpdatedRows) > 0) await this.audit(trx, { actor, action: 'user.disable', subject: name });
+      // Its console sessions end with it.
+      await trx.deleteFrom('sessions').where('user_name', '=', name).execute();
     });
     return this.require(name);
+  }
+
+  /**
+   * Sets a user's console password (`hotline user passwd`, `user add --password-stdin`): at least
+   * PASSWORD_MIN characters (`password_too_short`), hashed with scrypt (users.passwords.ts). The
+   * user's sessions end. Audited, never the password. A peer's account never signs in (TAXII only).
+   */
+  async setPassword(name: string, password: string, actor: Actor = NODE_ACTOR): Promise<void> {
+    checkPassword(password);
+    const u = await this.require(name);
+    if (u.role === 'peer') fail('invalid_argument', `"${u.name}" is an account of peer ${u.peer ?? '?'}: it uses TAXII with a token and never signs in to the console, so it has no password`);
+    const hash = await hashPassword(password);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ password_hash: hash, password_set_at: this.deps.clock.now() }).where('name', '=', u.name).execute();
+      await trx.deleteFrom('sessions').where('user_name', '=', u.name).execute();
+      await this.audit(trx, { actor, action: 'user.password', subject: u.name });
+    });
+  }
+
+  /** Removes a user's TOTP second factor (`hotline user totp NAME --reset`: a lost phone); they enrol again. */
+  async resetTotp(name: string, actor: Actor = NODE_ACTOR): Promise<void> {
+    const u = await this.require(name);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ totp_secret: null, totp_pending: null, totp_last_step: null }).where('name', '=', u.name).execute();
+      await this.audit(trx, { actor, action: 'user.totp_reset', subject: u.name });
+    });
+  }
+
+  /** Whether the user has a console password and a TOTP factor (`hotline user list`). */
+  async signInState(name: string): Promise<{ password: boolean; totp: boolean }> {
+    const r = await this.deps.db.selectFrom('users').select(['password_hash', 'totp_secret']).where('name', '=', name).executeTakeFirst();
+    return { password: (r?.password_hash ?? null) !== null, totp: (r?.totp_secret ?? null) !== null };
   }
 
   /** Creates a token for an enabled user; the secret is returned here and never again. */

@@ -67,3 +67,22 @@ export interface TokenInfo {
 export interface NewToken extends TokenInfo {
   secret: string;
 }
+
+/** `console` in hotline.json (config.ts parses it). */
+export interface ConsoleOptions {
+  /** A session unused this long ends (default 8 h: a duty officer's shift with the page open). */
+  idleMs: number;
+  /** A session ends this long after sign-in whatever happens (default 24 h). */
+  absoluteMs: number;
+  /** Every console user must have TOTP: one without gets a session that can only enrol. */
+  requireTotp: boolean;
+  /** Wrong sign-ins for one user name within `lockMs` that lock it for `lockMs` (default 5, 15 min). */
+  maxFailures: number;
+  lockMs: number;
+  /** Wrong sign-ins from one address within `lockMs` that lock the address (default 20). */
+  maxFailuresPerAddress: number;
+}
+
+export const DEFAULT_CONSOLE: Readonly<ConsoleOptions> = Object.freeze({
+  idleMs: 8 * 3600_000, absoluteMs: 24 * 3600_000, requireTotp: false, maxFailures: 5, lockMs: 15 * 60_000, maxFailuresPerAddress: 20,
+});

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { fail } from '../../../shared/errors.js';
 import type { NodeContext } from '../../../context.js';
 import { NODE_ADMIN, type Principal, type User } from '../../../modules/users/users.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { cliActor } from '../actor.js';
+import { readNewPassword } from '../password.js';
+import { checkPassword } from '../../../modules/users/users.passwords.js';
 
 function describeUser(u: User): string {
   return `${u.name}${u.display_name === null ? '' : ` (${u.display_name})`}  ${u.role}${u.peer === undefined ? '' : ` of peer ${u.peer}`}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
@@ -21,12 +24,42 @@ export function register(program: Command, cli: Cli): void {
     .option('--channels <list>', 'channels granted, e.g. cert,crisis (an admin gets all by default)')
     .option('--peer <party>', 'role peer: the pinned peer whose systems use the account')
     .option('--display-name <name>', 'what the person is called, e.g. "Ivan Petrov": their acknowledgements name it (default: the user name)')
-    .action((name: string, o: { role: string; channels?: string; peer?: string; displayName?: string }) => withNode(cli.home(), async (ctx) => {
+    .option('--password-stdin', 'also set the console password, read from standard input (one line) or asked on the terminal')
+    .action((name: string, o: { role: string; channels?: string; peer?: string; displayName?: string; passwordStdin?: boolean }) => withNode(cli.home(), async (ctx) => {
+      // Read and checked before the user is added: a refused password leaves no user behind.
+      const password = o.passwordStdin === true ? checkPassword(await readNewPassword(name)) : undefined;
+      if (password !== undefined && o.role === 'peer') checkPeerPassword();
       const u = await ctx.users.add({
         name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }), ...(o.peer === undefined ? {} : { peer: o.peer }),
         ...(o.displayName === undefined ? {} : { display_name: o.displayName }),
       }, cliActor());
-      cli.out.print(`Added ${describeUser(u)}\nNext: hotline token create --user ${u.name}`, u);
+      if (password !== undefined) await ctx.users.setPassword(u.name, password, cliActor());
+      cli.out.print(password !== undefined
+        ? `Added ${describeUser(u)}, with a console password: they sign in at ${ctx.config.publicUrl ?? ctx.config.url}/`
+        : `Added ${describeUser(u)}\nNext: hotline token create --user ${u.name}, or hotline user passwd ${u.name} for the console`, { ...u, password: password !== undefined });
+    }));
+
+  user.command('passwd')
+    .description('set a user\'s console password (asked on the terminal without echo, or one line from standard input); their sessions end')
+    .argument('<name>')
+    .action((name: string) => withNode(cli.home(), async (ctx) => {
+      await ctx.users.require(name);
+      await ctx.users.setPassword(name, await readNewPassword(name), cliActor());
+      cli.out.print(`Set the console password of ${name}; their open sessions have ended`, { user: name, password: true });
+    }));
+
+  user.command('totp')
+    .description('the second factor (TOTP) of a user: --reset removes it (a lost phone); they enrol again on their account page')
+    .argument('<name>')
+    .option('--reset', 'remove the user\'s TOTP secret')
+    .action((name: string, o: { reset?: boolean }) => withNode(cli.home(), async (ctx) => {
+      if (o.reset !== true) {
+        const st = await ctx.users.signInState((await ctx.users.require(name)).name);
+        cli.out.print(`${name}: ${st.totp ? 'TOTP enrolled' : 'no TOTP'}; ${st.password ? 'has a console password' : 'no console password'}`, { user: name, ...st });
+        return;
+      }
+      await ctx.users.resetTotp(name, cliActor());
+      cli.out.print(`Removed the TOTP second factor of ${name}: they enrol again on their account page after signing in`, { user: name, totp: false });
     }));
 
   user.command('edit')
@@ -53,6 +86,10 @@ export function register(program: Command, cli: Cli): void {
       const u = await ctx.users.disable(name, cliActor());
       cli.out.print(`Disabled ${describeUser(u)}`, u);
     }));
+}
+
+function checkPeerPassword(): never {
+  return fail('invalid_argument', 'A peer account uses TAXII with a token and never signs in to the console: drop --password-stdin');
 }
 
 /** The principal a command acts as: the user named with `--as`, else the node administrator. */
