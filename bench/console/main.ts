@@ -14,13 +14,16 @@
  * Bars (issue 11): p99 < 1,000 ms (aim 300 ms), first load < 1,000 ms, JS < 250 KB gzipped.
  * Prints a summary, updates its section of docs/benchmarks.md, and a last-line JSON object.
  */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { withNode } from '../../src/adapters/cli/home.js';
 import { writeDocs, DOCS } from '../federation/docs.js';
-import { makeNode, peer, startNodes, stopNodes, type BenchNode } from '../federation/nodes.js';
-import { cleanupSync, installCleanup, makeTempDir, removeTempDir } from '../federation/processes.js';
+import { exited, logTail, makeNode, peer, stopNodes, type BenchNode } from '../federation/nodes.js';
+import { cleanupSync, installCleanup, makeTempDir, removeTempDir, track } from '../federation/processes.js';
 import { dist, type Dist } from '../federation/stats.js';
 import { machine } from '../federation/system.js';
 
@@ -56,6 +59,24 @@ const OBSERVER = `(() => {
   for (const r of document.querySelectorAll('tr[data-id]')) record(r);
 })()`;
 
+const BIN = fileURLToPath(new URL('../../../bin/hotline.js', import.meta.url));
+
+/** Starts each node as its own `hotline start` process; waits (up to 2 minutes: the machine may be busy) until it answers /healthz. */
+async function startNodes(nodes: readonly BenchNode[]): Promise<void> {
+  for (const n of nodes) {
+    const fd = openSync(n.log, 'a');
+    try { n.child = track(spawn(process.execPath, [BIN, 'start', '--home', n.home], { stdio: ['ignore', fd, fd] })); } finally { closeSync(fd); }
+  }
+  await Promise.all(nodes.map(async (n) => {
+    for (let i = 0; i < 1200; i++) {
+      if (exited(n)) throw new Error(`node ${n.party} exited during start-up:\n${logTail(n)}`);
+      try { if ((await fetch(`${n.url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok) return; } catch { /* not listening yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`node ${n.party} did not answer /healthz within 2 minutes:\n${logTail(n)}`);
+  }));
+}
+
 interface FirstLoad { ms: number; jsKbGzip: number; jsFiles: number }
 
 /** A cold, signed-in load of bravo's console: until the queue says how many messages wait. */
@@ -90,7 +111,7 @@ async function run(alerts: number, rate: number): Promise<{ latency: Dist; missi
       await ctx.users.add({ name: OFFICER.name, role: 'officer', channels: 'crisis', display_name: OFFICER.display });
       await ctx.users.setPassword(OFFICER.name, OFFICER.password);
     });
-    await startNodes(nodes, undefined);
+    await startNodes(nodes);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],

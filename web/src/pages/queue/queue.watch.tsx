@@ -3,8 +3,8 @@
  * events (a message stored, an acknowledgement), sounds and notifies on a FLASH or IMMEDIATE
  * arrival, and marks the tab title while FLASH or IMMEDIATE messages wait for acknowledgement.
  */
-import { useCallback, useEffect } from 'react';
-import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo } from 'react';
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEventsOpen, useNodeEvent, type AckEvent, type MessageEvent } from '../../events';
 import { useT } from '../../i18n/i18n';
 import { useRoute } from '../../router';
@@ -14,26 +14,51 @@ import { queueMessages } from './queue.messages';
 
 const BASE_TITLE = 'Hotline';
 
+/**
+ * Re-reads the queue after an event without ever cancelling a read in flight: events that come
+ * while one runs ask for one more read after it (a busy node answers in its own time; cancelling
+ * and restarting on every event would starve the screen at a steady rate of arrivals).
+ */
+function makeRefresher(qc: QueryClient): () => void {
+  let running = false, again = false;
+  return () => {
+    void qc.invalidateQueries({ queryKey: QUEUE_KEY, refetchType: 'none' });
+    if (running) { again = true; return; }
+    running = true;
+    void (async () => {
+      try {
+        do {
+          again = false;
+          await qc.refetchQueries({ queryKey: QUEUE_KEY, type: 'active' }, { cancelRefetch: false });
+        } while (again);
+      } finally {
+        running = false;
+      }
+    })();
+  };
+}
+
 export function QueueWatch() {
   const qc = useQueryClient();
   const t = useT(queueMessages);
   const { navigate } = useRoute();
   const { data } = useQueue();
+  const refresh = useMemo(() => makeRefresher(qc), [qc]);
 
   const onMessage = useCallback((e: MessageEvent) => {
     if (e.direction !== 'in') return;
-    void qc.invalidateQueries({ queryKey: QUEUE_KEY });
+    refresh();
     if (!isUrgent(e.priority)) return;
     tone(e.priority);
     notify(t('arrived', { p: t('priority', { p: e.priority }), from: e.peer, kind: e.kind }), e.channel, e.id, () => navigate(`/messages/${e.id}`));
-  }, [qc, t, navigate]);
+  }, [refresh, t, navigate]);
   const onAck = useCallback((e: AckEvent) => {
-    void qc.invalidateQueries({ queryKey: QUEUE_KEY });
+    refresh();
     void qc.invalidateQueries({ queryKey: ['message', e.message_id] });
-  }, [qc]);
+  }, [qc, refresh]);
   useNodeEvent('message', onMessage);
   useNodeEvent('ack', onAck);
-  const onOpen = useCallback(() => { void qc.invalidateQueries({ queryKey: QUEUE_KEY }); }, [qc]);
+  const onOpen = useCallback(() => refresh(), [refresh]);
   useEventsOpen(onOpen);
 
   const urgent = (data ?? []).filter((q) => isUrgent(q.priority));
