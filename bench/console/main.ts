@@ -57,6 +57,10 @@ const OBSERVER = `(() => {
     }
   }).observe(document.body, { childList: true, subtree: true });
   for (const r of document.querySelectorAll('tr[data-id]')) record(r);
+  // Where the time goes: when the node's event reached the page (a second stream, the same session).
+  const events = {};
+  window.__hotlineEvents = events;
+  new EventSource('/api/v1/events').addEventListener('message', (e) => { const id = JSON.parse(e.data).id; if (!(id in events)) events[id] = performance.timeOrigin + performance.now(); });
 })()`;
 
 const BIN = fileURLToPath(new URL('../../../bin/hotline.js', import.meta.url));
@@ -98,7 +102,7 @@ async function firstLoad(browser: Browser, b: BenchNode): Promise<{ page: Page; 
   return { page, load: { ms, jsKbGzip: Math.round(sizes.reduce((s, x) => s + x, 0) / 102.4) / 10, jsFiles: sizes.length } };
 }
 
-async function run(alerts: number, rate: number): Promise<{ latency: Dist; missing: number; load: FirstLoad }> {
+async function run(alerts: number, rate: number): Promise<{ latency: Dist; missing: number; load: FirstLoad; toEvent: Dist; eventToRow: Dist }> {
   const dir = makeTempDir('hotline-console-');
   const nodes: BenchNode[] = [];
   let browser: Browser | undefined;
@@ -146,7 +150,10 @@ async function run(alerts: number, rate: number): Promise<{ latency: Dist; missi
       await new Promise((r) => setTimeout(r, 500));
     }
     const latencies = [...sentAt].filter(([id]) => id in seen).map(([id, t0]) => Math.round(seen[id]! - t0));
-    return { latency: dist(latencies), missing: alerts - latencies.length, load };
+    const events = await page.evaluate('window.__hotlineEvents') as Record<string, number>;
+    const toEvent = [...sentAt].filter(([id]) => id in events).map(([id, t0]) => Math.round(events[id]! - t0));
+    const eventToRow = [...sentAt.keys()].filter((id) => id in events && id in seen).map((id) => Math.round(seen[id]! - events[id]!));
+    return { latency: dist(latencies), missing: alerts - latencies.length, load, toEvent: dist(toEvent), eventToRow: dist(eventToRow) };
   } finally {
     await browser?.close();
     await stopNodes(nodes);
@@ -161,10 +168,11 @@ async function main(): Promise<void> {
   if (!Number.isInteger(alerts) || alerts < 1 || !(rate > 0)) throw new Error('--alerts must be a positive integer and --rate a positive number');
   const m = machine();
   process.stdout.write(`bench:console — ${m.cpu}, ${m.cores} cores, Node ${m.node}, load ${m.load1.toFixed(2)}: ${alerts} FLASH alerts at ${rate}/s to a console in Chromium…\n`);
-  const { latency: l, missing, load } = await run(alerts, rate);
+  const { latency: l, missing, load, toEvent, eventToRow } = await run(alerts, rate);
   const met = { p99: l.p99 < BAR.p99 && missing === 0, load: load.ms < BAR.firstLoad, js: load.jsKbGzip < BAR.jsKb };
   const yes = (ok: boolean): string => (ok ? 'met' : '**not met**');
   process.stdout.write(`POST on alpha → row on bravo's screen: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; missing ${missing}; bar p99 < ${BAR.p99} ms: ${met.p99 ? 'met' : 'NOT met'}\n`);
+  process.stdout.write(`  of which POST → the node's event in the page: p50 ${toEvent.p50} ms, p99 ${toEvent.p99} ms; event → row on screen (queue re-read, render): p50 ${eventToRow.p50} ms, p99 ${eventToRow.p99} ms\n`);
   process.stdout.write(`first load of the queue: ${load.ms} ms (bar < ${BAR.firstLoad}); JavaScript: ${load.jsFiles} files, ${load.jsKbGzip} KB gzipped (bar < ${BAR.jsKb})\n`);
   if (values['no-docs'] !== true) {
     writeDocs([
@@ -187,6 +195,8 @@ async function main(): Promise<void> {
       `| p99 | **${l.p99} ms** | < ${BAR.p99} ms | ${yes(met.p99)} |`,
       `| max | ${l.max} ms | | |`,
       `| alerts never on screen | ${missing} | 0 | |`,
+      `| of which: POST → bravo's SSE event in the page, p50 / p99 | ${toEvent.p50} / ${toEvent.p99} ms | | |`,
+      `| of which: event → row on screen (GET /api/v1/queue, render), p50 / p99 | ${eventToRow.p50} / ${eventToRow.p99} ms | | |`,
       `| first load of the queue (signed in, cold cache) | **${load.ms} ms** | < ${BAR.firstLoad} ms | ${yes(met.load)} |`,
       `| JavaScript of the first load (${load.jsFiles} files), gzipped | **${load.jsKbGzip} KB** | < ${BAR.jsKb} KB | ${yes(met.js)} |`,
       MARKS.end,
