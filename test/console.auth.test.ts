@@ -137,6 +137,34 @@ describe('console sign-in and sessions', () => {
   });
 });
 
+describe('behind a TLS reverse proxy on this host', () => {
+  let home: TestHome;
+  let node: RunningNode;
+  beforeAll(async () => {
+    home = await makeHome('us', { public_url: 'https://hotline.us.example', http: { limitLoopback: true }, console: { signin_max_failures_per_address: 3 } });
+    await addConsoleUser(home.home, { name: 'olga', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    node = await home.start({ runDelivery: false });
+  });
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it('the cookie is Secure when public_url is https; the public origin passes the Origin check', async () => {
+    const s = await apiSession(home.url, 'olga', TEST_PASSWORD);
+    expect(s.setCookie).toContain('; Secure');
+    const out = await sessionFetch(home.url, s, '/api/v1/session', { method: 'DELETE', origin: 'https://hotline.us.example' });
+    expect(out.status).toBe(204);
+  });
+
+  it('with http.limitLoopback, wrong sign-ins from one address lock the address whatever the user names', async () => {
+    const codes: unknown[] = [];
+    for (const user of ['anna', 'boris', 'clara']) codes.push((await signInRaw(home.url, { user, password: 'not a password at all' })).json.code);
+    expect(codes).toEqual(['bad_credentials', 'bad_credentials', 'signin_locked']);
+    expect((await signInRaw(home.url, { user: 'olga', password: TEST_PASSWORD })).json.code).toBe('signin_locked');
+    expect(await auditActions(home.home, 'addr:127.0.0.1')).toEqual(['auth.locked']);
+  });
+});
+
 describe('console session timeouts (fake clock)', () => {
   let home: TestHome;
   let node: RunningNode;
@@ -217,6 +245,59 @@ describe('TOTP', () => {
   });
 });
 
+describe('console.require_totp and changing one\'s own password', () => {
+  let home: TestHome;
+  let node: RunningNode;
+  const clock = new FakeClock(Date.now());
+
+  beforeAll(async () => {
+    home = await makeHome('us', { console: { require_totp: true } });
+    await addConsoleUser(home.home, { name: 'olga', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    node = await home.start({ runDelivery: false, clock });
+  });
+  afterAll(async () => {
+    await node.stop();
+  });
+
+  it('a user without TOTP gets a session that can only enrol: other routes are 403 totp_enrolment_required', async () => {
+    const s = await apiSession(home.url, 'olga', TEST_PASSWORD);
+    expect(s.session).toMatchObject({ totp_enrolled: false, totp_enrolment_required: true });
+    for (const path of ['/api/v1/me', '/api/v1/messages', '/api/v1/events']) {
+      const r = await sessionFetch(home.url, s, path);
+      expect([path, r.status, r.json.code]).toEqual([path, 403, 'totp_enrolment_required']);
+    }
+    expect((await sessionFetch(home.url, s, '/api/v1/session')).status).toBe(200);
+    const start = await sessionFetch(home.url, s, '/api/v1/account/totp', { method: 'POST' });
+    const totp = new TOTP({ secret: Secret.fromBase32(String(start.json.secret)) });
+    const done = await sessionFetch(home.url, s, '/api/v1/account/totp/confirm', { method: 'POST', body: { code: totp.generate({ timestamp: clock.now() }) } });
+    expect(done.json).toMatchObject({ totp_enrolled: true, totp_enrolment_required: false });
+    expect((await sessionFetch(home.url, s, '/api/v1/me')).status).toBe(200);
+    // Bearer tokens are not concerned.
+    expect((await fetch(`${home.url}/api/v1/me`, { headers: { authorization: `Bearer ${home.token}` } })).status).toBe(200);
+  });
+
+  it('changes one\'s own password with the current one; the other sessions end, this one stays', async () => {
+    await addConsoleUser(home.home, { name: 'ilya', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD });
+    const a = await apiSession(home.url, 'ilya', TEST_PASSWORD);
+    const b = await apiSession(home.url, 'ilya', TEST_PASSWORD);
+    // (require_totp: enrolment-only sessions may not change the password either)
+    expect((await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: TEST_PASSWORD, password: 'a brand new password' } })).json.code).toBe('totp_enrolment_required');
+    const start = await sessionFetch(home.url, a, '/api/v1/account/totp', { method: 'POST' });
+    const totp = new TOTP({ secret: Secret.fromBase32(String(start.json.secret)) });
+    await sessionFetch(home.url, a, '/api/v1/account/totp/confirm', { method: 'POST', body: { code: totp.generate({ timestamp: clock.now() }) } });
+    const wrong = await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: 'not my password', password: 'a brand new password' } });
+    expect(wrong.json.code).toBe('bad_credentials');
+    const short = await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: TEST_PASSWORD, password: 'short' } });
+    expect(short.json.code).toBe('password_too_short');
+    const ok = await sessionFetch(home.url, a, '/api/v1/account/password', { method: 'POST', body: { current: TEST_PASSWORD, password: 'a brand new password' } });
+    expect(ok.status).toBe(204);
+    expect((await sessionFetch(home.url, a, '/api/v1/me')).status).toBe(200);
+    expect((await sessionFetch(home.url, b, '/api/v1/session')).status).toBe(401);
+    clock.advance(30_000);
+    expect((await apiSession(home.url, 'ilya', 'a brand new password', totp.generate({ timestamp: clock.now() }))).session.user).toBe('ilya');
+  });
+});
+
 /** Reads `event:`/`data:` pairs of an SSE stream into `into` until aborted. */
 async function listen(url: string, headers: Record<string, string>, into: { name: string; data: Record<string, unknown> }[], signal: AbortSignal): Promise<void> {
   const res = await fetch(`${url}/api/v1/events`, { headers, signal });
@@ -260,9 +341,10 @@ describe('live events (GET /api/v1/events)', () => {
     b = await ru.start();
     await publishRedRecipients(b, a, 'crisis', ['ivan']);
   });
+  let stopped = false;
   afterAll(async () => {
     await a.stop();
-    await b.stop();
+    if (!stopped) await b.stop();
   });
 
   it('a cert officer never hears of law traffic; a TLP:RED message reaches only its recipients; acks and deliveries stream', async () => {
@@ -300,6 +382,20 @@ describe('live events (GET /api/v1/events)', () => {
     await eventually(async () => (heard.petr!.some((e) => e.name === 'ack') ? true : undefined));
     expect(heard.petr!.find((e) => e.name === 'ack')!.data).toMatchObject({ message_id: plain, by: 'ivan' });
     expect(heard.kira!.some((e) => e.name === 'ack' || ids('kira').length !== 1)).toBe(false);
+    ac.abort();
+  });
+
+  it('a delivery that fails is heard as retrying by those who may read the message', async () => {
+    await b.stop();
+    stopped = true;
+    const ac = new AbortController();
+    const heard: { name: string; data: Record<string, unknown> }[] = [];
+    await listen(us.url, { authorization: `Bearer ${us.token}` }, heard, ac.signal);
+    await eventually(async () => (a.ctx.events.size >= 1 ? true : undefined));
+    const r = await fetch(`${us.url}/api/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${us.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'ru is down' }) });
+    const id = String(((await r.json()) as { id: string }).id);
+    await eventually(async () => (heard.some((e) => e.name === 'delivery' && e.data.message_id === id) ? true : undefined));
+    expect(heard.find((e) => e.name === 'delivery' && e.data.message_id === id)!.data).toEqual({ message_id: id, state: 'retrying' });
     ac.abort();
   });
 

@@ -11,6 +11,9 @@ describe('npm run demo -- --once', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/us {2}http:\/\/127\.0\.0\.1:\d+ {2}fingerprint (\d{5} ){7}\d{5}/);
     expect(r.stdout.match(/receipt signature verifies against/g)).toHaveLength(2);
+    // The consoles and their officers' sign-in, printed for a newcomer (issue 11).
+    expect(r.stdout).toMatch(/us {2}http:\/\/127\.0\.0\.1:\d+\/ {2}user john {2}password hotline-demo-john/);
+    expect(r.stdout).toMatch(/ru {2}http:\/\/127\.0\.0\.1:\d+\/ {2}user ivan {2}password hotline-demo-ivan/);
     expect(r.stdout).toContain('Категория инцидента: Вторжение');
     expect(r.stdout).toMatch(/on us: receipted by node ru at \S+; acknowledged by Ivan Petrov \(ivan\) at \S+/);
     expect(r.stdout).toMatch(/indicator +QakBot C2 198\.51\.100\.7/);

@@ -14,6 +14,8 @@ export interface Session {
   csrf_token: string;
   /** Whether the user has a TOTP second factor. */
   totp_enrolled: boolean;
+  /** The node requires TOTP (`console.require_totp`) and the user has none: the session may only enrol (account page). */
+  totp_enrolment_required?: boolean;
   /** The node: its party and name (for the page's header). */
   node: { party: string; name: string };
 }

@@ -15,11 +15,22 @@ export function App() {
   const { session, signOut } = useSession();
   const { path } = useRoute();
   const t = useT(shellMessages);
+  const enrolOnly = session?.totp_enrolment_required === true;
   useEffect(() => {
-    if (session) connectEvents(); else disconnectEvents();
-  }, [session]);
+    if (session && !enrolOnly) connectEvents(); else disconnectEvents();
+  }, [session, enrolOnly]);
   if (session === undefined) return <main id="main"><Loading /></main>;
   if (session === null) return <SignInPage />;
+  // The node requires a second factor and this user has none: only the account page (enrolment) until done.
+  if (enrolOnly) {
+    const Account = PAGES.find((p) => p.path === '/account')!.page;
+    return (
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<Loading />}><Account params={{}} /></Suspense>
+        <button type="button" className="secondary" onClick={() => void signOut()}>{t('signOut')}</button>
+      </main>
+    );
+  }
 
   let found: { Page: (typeof PAGES)[number]['page']; params: Record<string, string> } | null = null;
   for (const p of PAGES) {

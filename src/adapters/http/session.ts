@@ -36,12 +36,15 @@ export function sessionCookie(req: FastifyRequest): string | undefined {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|\[::1\])$/i;
 
-/** Whether the node listens on loopback only (then the cookie may go without `Secure`: plain http on this host). */
+/**
+ * Whether the cookie may go without `Secure`: the node listens on loopback (plain http on this
+ * host) and its public_url, if any, is not https (a reverse proxy with TLS in front keeps Secure).
+ */
 export function onLoopback(config: Config): boolean {
-  return LOOPBACK.test(config.listen.host);
+  return LOOPBACK.test(config.listen.host) && !(config.publicUrl ?? '').startsWith('https:');
 }
 
-/** Sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Secure unless on loopback; Max-Age the absolute timeout). */
+/** Sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Secure unless on loopback over plain http; Max-Age the absolute timeout). */
 export function setSessionCookie(reply: FastifyReply, config: Config, id: string): void {
   const maxAge = Math.floor(config.console.absoluteMs / 1000);
   void reply.header('set-cookie', `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${onLoopback(config) ? '' : '; Secure'}`);

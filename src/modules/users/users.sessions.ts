@@ -30,7 +30,16 @@ export interface SessionDeps {
   options: Readonly<ConsoleOptions>;
   /** The node's party: the TOTP issuer ("Hotline <party>"). */
   party: string;
+  /**
+   * Whether loopback addresses are locked per address too (config `http.limitLoopback`): off by
+   * default, as for the HTTP rate limits, because behind a reverse proxy on the same host every
+   * browser comes from 127.0.0.1, and locking that address would lock everybody out. The
+   * per-user lock holds either way.
+   */
+  limitLoopback?: boolean;
 }
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /** A session as the API answers it (POST/GET /api/v1/session), before the node's own facts are added. */
 export interface SessionInfo {
@@ -97,7 +106,8 @@ export class SessionRepository {
     const password = typeof input.password === 'string' ? input.password : '';
     const actor: Actor = { who: name === '' ? 'anonymous' : name.slice(0, 64), address };
     const { options } = this.deps;
-    const keys = [userKey(name), addressKey(address)];
+    const byAddress = this.deps.limitLoopback === true || !LOOPBACK.test(address);
+    const keys = byAddress ? [userKey(name), addressKey(address)] : [userKey(name)];
     const locked = await lockedUntil(this.deps.db, keys, this.now);
     if (locked !== undefined) this.refuseLocked(locked);
     const u = name === '' ? undefined : await this.deps.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
@@ -110,7 +120,10 @@ export class SessionRepository {
       }
       const step = await matchTotp(u.totp_secret, input.totp, this.now, u.totp_last_step);
       if (step === undefined) return this.failed(actor, name, address, 'totp');
-      await this.deps.db.updateTable('users').set({ totp_last_step: step }).where('name', '=', u.name).execute();
+      // Spent here, only if no concurrent sign-in spent this step (or a later one) first.
+      const spent = await this.deps.db.updateTable('users').set({ totp_last_step: step }).where('name', '=', u.name)
+        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)])).executeTakeFirst();
+      if (Number(spent.numUpdatedRows) === 0) return this.failed(actor, name, address, 'totp');
     }
     const id = randomBytes(32).toString('base64url');
     const csrf = randomBytes(24).toString('base64url');
@@ -133,7 +146,9 @@ export class SessionRepository {
     const now = this.now;
     const locked = await this.deps.db.transaction().execute(async (trx) => {
       const byUser = await countFailure(trx, userKey(name), { maxFailures: options.maxFailures, lockMs: options.lockMs }, now);
-      const byAddress = await countFailure(trx, addressKey(address), { maxFailures: options.maxFailuresPerAddress, lockMs: options.lockMs }, now);
+      const byAddress = this.deps.limitLoopback === true || !LOOPBACK.test(address)
+        ? await countFailure(trx, addressKey(address), { maxFailures: options.maxFailuresPerAddress, lockMs: options.lockMs }, now)
+        : undefined;
       await recordAudit(trx, { actor, action: 'auth.sign_in_failed', subject: name === '' ? null : name.slice(0, 64), details: { reason: what } }, now);
       const until = byUser ?? byAddress;
       if (until !== undefined) {

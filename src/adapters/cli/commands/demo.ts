@@ -12,6 +12,15 @@ import { acknowledger } from './ack.js';
 import { initHome } from './init.js';
 import type { Cli } from '../main.js';
 
+/**
+ * The demo's duty officers, one per node, with console passwords (loopback only: a demo, not a
+ * deployment). ru's officer acknowledges the crisis alert; both sign in to their node's console.
+ */
+export const DEMO_OFFICERS: Readonly<Record<string, { name: string; display_name: string; password: string }>> = {
+  us: { name: 'john', display_name: 'John Smith', password: 'hotline-demo-john' },
+  ru: { name: 'ivan', display_name: 'Ivan Petrov', password: 'hotline-demo-ivan' },
+};
+
 const BIN = fileURLToPath(new URL('../../../../../bin/hotline.js', import.meta.url));
 
 /** A free TCP port on loopback, released for the node to take. */
@@ -116,7 +125,7 @@ async function crisisAlert(us: DemoNode, ru: DemoNode, say: (s: string) => void)
   });
   for (const line of onRu?.rendered ?? []) say(`    ${line.label}: ${line.value}`);
   // The ack names whoever acknowledges: ru's duty officer, by the user record's display name.
-  await api(ru, '/api/v1/users', { method: 'POST', body: { name: 'ivan', role: 'officer', channels: ['crisis'], display_name: 'Ivan Petrov' } });
+  // (ivan was added with a console password before the nodes started: DEMO_OFFICERS.)
   const ivan = String((await api(ru, '/api/v1/tokens', { method: 'POST', body: { user: 'ivan' } })).secret);
   await api(ru, `/api/v1/messages/${id}/ack`, { method: 'POST', body: {}, token: ivan });
   const shown = await poll(async () => {
@@ -186,6 +195,14 @@ export function register(program: Command, cli: Cli): void {
         await withNode(a.home, (ctx) => ctx.peers.add(parseDescriptor(d), { expectFingerprint: b.fingerprint }));
         say(`  ${a.party} pinned ${b.party} (${b.fingerprint})`);
       }
+      // Each node's duty officer, with a console password: sign in at the node's URL right away.
+      for (const n of nodes) {
+        const o = DEMO_OFFICERS[n.party]!;
+        await withNode(n.home, async (ctx) => {
+          await ctx.users.add({ name: o.name, role: 'officer', channels: ['crisis', 'cert'], display_name: o.display_name });
+          await ctx.users.setPassword(o.name, o.password);
+        });
+      }
       const stopAll = async (): Promise<void> => {
         await Promise.all(nodes.map((n) => new Promise<void>((res) => {
           if (n.child === undefined || n.child.exitCode !== null) return res();
@@ -196,7 +213,9 @@ export function register(program: Command, cli: Cli): void {
       try {
         for (const n of nodes) n.child = startChild(n);
         await Promise.all(nodes.map(waitHealthy));
-        say('\nBoth nodes are running. Sending a notification each way...\n');
+        say('\nBoth nodes are running. Their web consoles (sign in with these user names and passwords):');
+        for (const n of nodes) say(`  ${n.party}  ${n.url}/  user ${DEMO_OFFICERS[n.party]!.name}  password ${DEMO_OFFICERS[n.party]!.password}`);
+        say('\nSending a notification each way...\n');
         const sent: { from: DemoNode; to: DemoNode; id: string }[] = [];
         const texts: Record<string, string> = {
           us: 'Scheduled maintenance of the US CERT federation link on 2026-12-01 02:00-03:00 UTC.',
@@ -230,7 +249,7 @@ export function register(program: Command, cli: Cli): void {
         const alert = await crisisAlert(us, ru, say);
         const stix = await indicatorsExchange(us, ru, say);
         const ok = results.every((r) => r.verified) && alert.acknowledged && stix.objects === 3;
-        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint })), messages: results, crisis_alert: alert, indicators: stix });
+        if (cli.out.json) cli.out.print('', { ok, nodes: nodes.map(({ party, home, url, fingerprint }) => ({ party, home, url, fingerprint, console: { url: `${url}/`, user: DEMO_OFFICERS[party]!.name, password: DEMO_OFFICERS[party]!.password } })), messages: results, crisis_alert: alert, indicators: stix });
         if (o.once === true) {
           say(ok ? '\nEvery message was receipted, the crisis alert acknowledged by an officer, and the indicators served over TAXII.' : '\nSome messages were not receipted or acknowledged, or the indicators did not arrive.');
           cli.setExitCode(ok ? 0 : 1);
@@ -244,6 +263,7 @@ export function register(program: Command, cli: Cli): void {
         say(`  ${bin} inbox --home ${ru.home}`);
         say(`  ${bin} show <id>       # one message with its signed receipt`);
         say(`  ${bin} verify          # signatures and hash chains of every link`);
+        say(`Consoles: ${nodes.map((n) => `${n.url}/ (${DEMO_OFFICERS[n.party]!.name} / ${DEMO_OFFICERS[n.party]!.password})`).join(', ')}`);
         say(`REST API: ${us.url}/docs (token in ${us.home}/admin.token). Press Ctrl-C to stop both nodes.`);
         await new Promise<void>((res) => {
           process.once('SIGINT', res);
