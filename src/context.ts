@@ -122,7 +122,7 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
     jurisdictions: lazyJurisdictions({ db, clock }),
     peers: new PeerRepository({ db, clock, self }),
     users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
-    sessions: new SessionRepository({ db, clock, options: config.console, party: config.party, limitLoopback: config.http.limitLoopback }),
+    sessions: new SessionRepository({ db, clock, options: config.console, party: config.party }),
     events,
     hooks: messageHooks({ store, collections, clock }, events),
     close: () => db.destroy(),

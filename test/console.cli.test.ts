@@ -47,7 +47,7 @@ describe('console passwords from the CLI', () => {
 
   it('refuses a short password with password_too_short and leaves no user behind; no stdin, no change', () => {
     const short = hotline(h.home, 'short\n', 'user', 'add', 'pavel', '--channels', 'crisis', '--password-stdin');
-    expect(short.code).not.toBe(0);
+    expect(short.code).toBe(2);
     expect(short.stderr).toContain('password_too_short');
     expect(short.stderr).toMatch(/at least 12 characters/);
     expect(hotline(h.home, '', 'user', 'list').stdout).not.toContain('pavel');

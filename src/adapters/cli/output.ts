@@ -12,6 +12,8 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'reserved_kind',
   'ambiguous_id',
   'fingerprint_required',
+  // a console password shorter than the minimum (hotline user passwd / add --password-stdin)
+  'password_too_short',
 ]);
 
 export function exitCodeFor(e: unknown): number {

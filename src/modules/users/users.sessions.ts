@@ -30,15 +30,13 @@ export interface SessionDeps {
   options: Readonly<ConsoleOptions>;
   /** The node's party: the TOTP issuer ("Hotline <party>"). */
   party: string;
-  /**
-   * Whether loopback addresses are locked per address too (config `http.limitLoopback`): off by
-   * default, as for the HTTP rate limits, because behind a reverse proxy on the same host every
-   * browser comes from 127.0.0.1, and locking that address would lock everybody out. The
-   * per-user lock holds either way.
-   */
-  limitLoopback?: boolean;
 }
 
+/**
+ * Loopback addresses are never locked per address (the per-user lock holds): behind a reverse
+ * proxy on the same host every browser comes from 127.0.0.1, and locking it would let anyone lock
+ * everybody out with a few wrong passwords.
+ */
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /** A session as the API answers it (POST/GET /api/v1/session), before the node's own facts are added. */
@@ -106,7 +104,7 @@ export class SessionRepository {
     const password = typeof input.password === 'string' ? input.password : '';
     const actor: Actor = { who: name === '' ? 'anonymous' : name.slice(0, 64), address };
     const { options } = this.deps;
-    const byAddress = this.deps.limitLoopback === true || !LOOPBACK.test(address);
+    const byAddress = !LOOPBACK.test(address);
     const keys = byAddress ? [userKey(name), addressKey(address)] : [userKey(name)];
     const locked = await lockedUntil(this.deps.db, keys, this.now);
     if (locked !== undefined) this.refuseLocked(locked);
@@ -146,7 +144,7 @@ export class SessionRepository {
     const now = this.now;
     const locked = await this.deps.db.transaction().execute(async (trx) => {
       const byUser = await countFailure(trx, userKey(name), { maxFailures: options.maxFailures, lockMs: options.lockMs }, now);
-      const byAddress = this.deps.limitLoopback === true || !LOOPBACK.test(address)
+      const byAddress = !LOOPBACK.test(address)
         ? await countFailure(trx, addressKey(address), { maxFailures: options.maxFailuresPerAddress, lockMs: options.lockMs }, now)
         : undefined;
       await recordAudit(trx, { actor, action: 'auth.sign_in_failed', subject: name === '' ? null : name.slice(0, 64), details: { reason: what } }, now);
