@@ -9,6 +9,7 @@ import { connectEvents, disconnectEvents } from './events';
 import { PAGES } from './pages/registry';
 import { Loading, PageTitle } from './ui/ui';
 import SignInPage from './pages/signin/signin.page';
+import { QueueWatch } from './pages/queue/queue.watch';
 
 export function App() {
   const { session, signOut } = useSession();
@@ -42,6 +43,7 @@ export function App() {
 
   return (
     <>
+      <QueueWatch />
       <a className="skip" href="#main">{t('skip')}</a>
       <header className="top">
         <span className="brand">Hotline · {session.node.name}</span>

@@ -18,11 +18,14 @@ export type NodeEventName = keyof NodeEvents;
 type Listener = (data: unknown) => void;
 const listeners = new Map<string, Set<Listener>>();
 let source: EventSource | null = null;
+const openListeners = new Set<() => void>();
 
 /** Opens the stream once signed in; closes it on sign-out. */
 export function connectEvents(): void {
   if (source !== null) return;
   source = new EventSource('/api/v1/events', { withCredentials: true });
+  // Opened, or reopened after a drop: what happened in between was not streamed, so listeners re-read.
+  source.addEventListener('open', () => { for (const l of openListeners) l(); });
   for (const name of ['message', 'ack', 'delivery'] as const) {
     source.addEventListener(name, (e) => {
       let data: unknown;
@@ -46,4 +49,12 @@ export function useNodeEvent<N extends NodeEventName>(name: N, f: (data: NodeEve
     set.add(l);
     return () => { set.delete(l); };
   }, [name, f]);
+}
+
+/** Calls `f` each time the stream (re)opens, while the component is mounted: the moment to re-read what events may have been missed. */
+export function useEventsOpen(f: () => void): void {
+  useEffect(() => {
+    openListeners.add(f);
+    return () => { openListeners.delete(f); };
+  }, [f]);
 }
