@@ -20,7 +20,7 @@ export function keyChangeHook(alert?: KeyChangeAlert): MessageHook {
   return {
     name: 'key-change',
     async check(trx, env, direction) {
-      if (env.kind !== 'key-change' || direction !== 'in') return;
+      if (env.kind !== 'key-change' || direction !== 'in' || !isKeyChangeStatement(env.body)) return;
       if (env.case !== env.id || env.in_reply_to !== null) fail('key_change_invalid', 'A key-change opens its own case and answers nothing');
       const b = parseKeyChangeBody(env.body, env.from);
       const history = await keyHistory(trx, env.from);
@@ -32,11 +32,20 @@ export function keyChangeHook(alert?: KeyChangeAlert): MessageHook {
       }
     },
     async apply(trx, m) {
-      if (m.env.kind !== 'key-change' || m.direction !== 'in') return;
+      if (m.env.kind !== 'key-change' || m.direction !== 'in' || !isKeyChangeStatement(m.env.body)) return;
       const b = parseKeyChangeBody(m.env.body, m.env.from);
       const previous = (await keyHistory(trx, m.env.from)).find((k) => k.key === b.previous_key);
       await applyKeyChange(trx, b, m.env.id, m.storedAt);
       await alert?.(trx, { ...b, message_id: m.env.id, previous_fingerprint: previous?.fingerprint ?? null });
     },
   };
+}
+
+/**
+ * Whether a key-change body states a change (has `change`): only then is it checked and applied.
+ * A body without it is the version-1 form (docs/protocol.md section 18.2): stored as a notice,
+ * it changes no key.
+ */
+export function isKeyChangeStatement(body: Record<string, unknown>): boolean {
+  return Object.prototype.hasOwnProperty.call(body, 'change');
 }

@@ -131,6 +131,7 @@ async function keyChangesOf(deps: TranscriptDeps, signers: ReadonlySet<string>):
   const out: Envelope[] = [];
   for (const r of rows) {
     const env = JSON.parse(r.envelope) as Envelope;
+    if (!Object.prototype.hasOwnProperty.call(env.body, 'change')) continue; // the version-1 form changes no key
     const announced = `${env.from} ${String(env.body.public_key)}`;
     if (seen.has(announced)) continue;
     seen.add(announced);
