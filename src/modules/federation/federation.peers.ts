@@ -172,9 +172,9 @@ export class PeerRepository {
       await insertKey(db, d.party, { key: d.public_key, added_at: now, valid_from: null, valid_until: null, revoked_since: null, origin: 'pinned', statement_id: null });
     }
     if (!added) {
-      fail('peer_exists', `A peer "${d.party}" is already pinned, and v1 cannot replace a pinned peer's key or descriptor `
-        + '(a signed key-change is reserved for a later version, protocol section 18). Keep the pinned one, or pin the new '
-        + 'descriptor in a new node home ("hotline init --home <new dir>"), comparing its fingerprint again');
+      fail('peer_exists', `A peer "${d.party}" is already pinned. Its key changes by its own signed key-change (hotline key rotate `
+        + `on its node), or, if its key was lost or compromised, by "hotline peer repin ${d.party} --descriptor <file> --fingerprint <digits>" `
+        + 'after comparing the new fingerprint by phone (protocol section 18)');
     }
     return toPeer(row, await keyHistory(db, d.party));
   }
