@@ -65,6 +65,14 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
     throw e;
   }
   try {
+    // A node signs: an encrypted key without its passphrase (or with a wrong one) stops the start here (key_locked).
+    void ctx.keys.privateKey;
+  } catch (e) {
+    await ctx.close();
+    claim.release();
+    throw e;
+  }
+  try {
     return await assemble(config, ctx, sinks, claim, opts);
   } catch (e) {
     claim.release();

@@ -60,7 +60,7 @@ describe('node-only kinds', () => {
 
   it('hotline send --kind key-change and --kind ack exit 2 with reserved_kind; hotline reply --kind pong too; nothing queued', async () => {
     const before = await snapshot(a.ctx.db);
-    await exits(2, /error \[reserved_kind\]: Kind "key-change" is sent only by nothing in this version/, us.home, 'send', '--to', 'ru', '--channel', 'crisis', '--kind', 'key-change', '--text', 'x');
+    await exits(2, /error \[reserved_kind\]: Kind "key-change" is sent only by "hotline key rotate"/, us.home, 'send', '--to', 'ru', '--channel', 'crisis', '--kind', 'key-change', '--text', 'x');
     await exits(2, /error \[reserved_kind\]: Kind "ack" is sent only by "hotline ack ID"/, us.home, 'send', '--to', 'ru', '--channel', 'crisis', '--kind', 'ack', '--text', 'x', '--as', 'carol');
     await exits(2, /error \[reserved_kind\]/, us.home, 'reply', received, '--kind', 'pong', '--text', 'x');
     expect(await snapshot(a.ctx.db)).toEqual(before);

@@ -110,6 +110,14 @@ export const ERROR_CODES = [
   'signin_locked',
   'csrf_failed',
   'password_too_short',
+  // issue 12: an envelope signed by a peer's key after its rotation overlap ended
+  'key_expired',
+  // issue 12: an envelope signed by a peer's key at or after the time it was declared compromised
+  'key_revoked',
+  // issue 12: the node key is encrypted and no (or a wrong) passphrase was given
+  'key_locked',
+  // issue 12: a key-change body that is malformed or whose new-key signature does not verify
+  'key_change_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -9,10 +9,10 @@ export function resolveHome(opt: string | undefined, env: string | undefined): s
 }
 
 /** Opens a node's store for a one-shot command, runs `fn`, and always closes the store. */
-export async function withNode<T>(home: string, fn: (ctx: NodeContext) => Promise<T>): Promise<T> {
+export async function withNode<T>(home: string, fn: (ctx: NodeContext) => Promise<T>, opts: { passphrase?: string } = {}): Promise<T> {
   // Loaded here, not at CLI start: `hotline --help` needs none of the store, the domain or the logger.
   const [{ loadConfig }, { openContext }, { silentLogger }] = await Promise.all([import('../../config.js'), import('../../context.js'), import('../../shared/logger.js')]);
-  const ctx = await openContext(loadConfig(home), { log: silentLogger });
+  const ctx = await openContext(loadConfig(home), { log: silentLogger, ...opts });
   try {
     return await fn(ctx);
   } finally {
@@ -29,4 +29,22 @@ export async function deliveryNote(home: string, what = 'The message waits'): Pr
   if ((await runningNode(home)) !== undefined) return true;
   process.stderr.write(`The node is not running: ${what.charAt(0).toLowerCase()}${what.slice(1)} in the outbox and is delivered when it starts (hotline start).\n`);
   return false;
+}
+
+/**
+ * A passphrase read from a file descriptor (0: standard input), never from the command line: the
+ * text up to its first line end. Empty is refused (`invalid_argument`).
+ */
+export async function readPassphrase(fd: number): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const { fail } = await import('../../shared/errors.js');
+  let text: string;
+  try {
+    text = readFileSync(fd, 'utf8');
+  } catch {
+    return fail('invalid_argument', `Cannot read the passphrase from file descriptor ${fd}`);
+  }
+  const line = text.split(/\r?\n/)[0] ?? '';
+  if (line === '') fail('invalid_argument', `The passphrase on file descriptor ${fd} is empty`);
+  return line;
 }

@@ -11,6 +11,7 @@ import * as directory from './commands/directory.js';
 import * as rota from './commands/rota.js';
 import * as feed from './commands/feed.js';
 import * as identity from './commands/identity.js';
+import * as key from './commands/key.js';
 import * as indicators from './commands/indicators.js';
 import * as init from './commands/init.js';
 import * as ipdb from './commands/ipdb.js';
@@ -56,7 +57,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, rota, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
+  for (const m of [init, start, identity, key, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, rota, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   'user.add', 'user.edit', 'user.disable', 'token.create', 'token.revoke', 'grant',
   'peer.add', 'peer.deadlines', 'contact.add', 'contact.remove', 'rota.set', 'rota.override', 'directory.publish',
   'collection.add', 'sink.add', 'sink.remove', 'sink.test', 'feed.run', 'prune',
+  // issue 12: this node's key rotated or revoked, a peer re-pinned, a peer's key-change received
+  'key.rotate', 'key.revoke', 'peer.repin', 'peer.key_change',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -78,14 +78,14 @@ describe('pinning a party already pinned', () => {
     pair = undefined;
   });
 
-  it('is refused with peer_exists, saying what an administrator can do (v1 has no key-change)', async () => {
+  it('is refused with peer_exists, saying what an administrator can do (a key-change, or a re-pin)', async () => {
     pair = await makeStorePair();
     const again = parseDescriptor(JSON.parse(JSON.stringify(makeDescriptor(pair.b.self, generateKeys().keys))));
     const error = await pair.a.peers.add(again).then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'peer_exists' });
     const message = (error as Error).message;
     expect(message).not.toMatch(/keys change only by a signed key-change message/);
-    expect(message).toMatch(/v1 cannot replace a pinned peer's key/);
-    expect(message).toMatch(/new node home/);
+    expect(message).toMatch(/key-change/);
+    expect(message).toMatch(/hotline peer repin/);
   });
 });

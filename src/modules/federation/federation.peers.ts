@@ -5,6 +5,7 @@ import type { Clock } from '../../shared/clock.js';
 import { fail, HotlineError } from '../../shared/errors.js';
 import { fingerprint, publicKeyFromB64, signText, verifyText, type NodeKeys } from '../identity/identity.keys.js';
 import type { FederationTables, PeersTable } from './federation.tables.js';
+import { allKeyHistory, insertKey, keyHistory, keysValidAt, type PinnedKey } from './federation.keys.js';
 import {
   CHANNELS, DEFAULT_ACK_DEADLINES_MIN, PARTY_ID, PROTOCOL_VERSION,
   type Channel, type Priority, type Self,
@@ -23,13 +24,7 @@ export interface Descriptor {
   sig: string;
 }
 
-export interface PinnedKey {
-  key: string;
-  fingerprint: string;
-  added_at: number;
-  /** Set when a newer key replaces this one: valid until then (the rotation overlap). */
-  valid_until: number | null;
-}
+export type { PinnedKey };
 
 export interface Peer {
   party: string;
@@ -134,12 +129,13 @@ export function checkPeerUrl(url: string): void {
   fail('invalid_argument', `"${url}" must use https (plain http is allowed only on loopback)`);
 }
 
-function toPeer(row: PeersTable): Peer {
+/** A peer's row with its key history (the key_history table, federation.keys.ts; `peers.keys` is no longer read). */
+function toPeer(row: PeersTable, keys: PinnedKey[]): Peer {
   return {
     party: row.party,
     name: row.name,
     url: row.url,
-    keys: JSON.parse(row.keys) as PinnedKey[],
+    keys,
     channels: JSON.parse(row.channels) as Channel[],
     deadlines: JSON.parse(row.deadlines) as Record<Priority, number>,
     added_at: Number(row.added_at),
@@ -171,17 +167,21 @@ export class PeerRepository {
       updated_at: now,
     };
     const inserted = await db.insertInto('peers').values(row).onConflict((oc) => oc.column('party').doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      fail('peer_exists', `A peer "${d.party}" is already pinned, and v1 cannot replace a pinned peer's key or descriptor `
-        + '(a signed key-change is reserved for a later version, protocol section 18). Keep the pinned one, or pin the new '
-        + 'descriptor in a new node home ("hotline init --home <new dir>"), comparing its fingerprint again');
+    const added = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
+    if (added) {
+      await insertKey(db, d.party, { key: d.public_key, added_at: now, valid_from: null, valid_until: null, revoked_since: null, origin: 'pinned', statement_id: null });
     }
-    return toPeer(row);
+    if (!added) {
+      fail('peer_exists', `A peer "${d.party}" is already pinned. Its key changes by its own signed key-change (hotline key rotate `
+        + `on its node), or, if its key was lost or compromised, by "hotline peer repin ${d.party} --descriptor <file> --fingerprint <digits>" `
+        + 'after comparing the new fingerprint by phone (protocol section 18)');
+    }
+    return toPeer(row, await keyHistory(db, d.party));
   }
 
   async get(party: string): Promise<Peer | undefined> {
     const row = await this.deps.db.selectFrom('peers').selectAll().where('party', '=', party).executeTakeFirst();
-    return row === undefined ? undefined : toPeer(row);
+    return row === undefined ? undefined : toPeer(row, await keyHistory(this.deps.db, party));
   }
 
   async require(party: string): Promise<Peer> {
@@ -192,22 +192,15 @@ export class PeerRepository {
 
   async list(): Promise<Peer[]> {
     const rows = await this.deps.db.selectFrom('peers').selectAll().orderBy('party').execute();
-    return rows.map(toPeer);
+    const keys = await allKeyHistory(this.deps.db);
+    return rows.map((r) => toPeer(r, keys.get(r.party) ?? []));
   }
 }
 
-/** The public keys of a peer that verify signatures at time `now`. */
+/**
+ * The public keys of a peer that verify new signatures at time `now`: within their validity (a
+ * rotated-out key until its overlap ends) and not declared compromised (federation.keys.ts).
+ */
 export function validKeys(peer: Peer, now: number): KeyObject[] {
-  return peer.keys.filter((k) => k.valid_until === null || k.valid_until > now).map((k) => keyObject(k.key));
-}
-
-const keyObjects = new Map<string, KeyObject>();
-
-function keyObject(b64: string): KeyObject {
-  let k = keyObjects.get(b64);
-  if (k === undefined) {
-    k = publicKeyFromB64(b64);
-    keyObjects.set(b64, k);
-  }
-  return k;
+  return keysValidAt(peer.keys, now);
 }

@@ -7,7 +7,8 @@ import type { NodeKeys } from '../identity/identity.keys.js';
 import { readEnvelope, signReceipt, verifyEnvelopeText } from './federation.envelope.js';
 import { runHooks, type MessageHook } from './federation.hooks.js';
 import { lockLinkIfAny, saveLinkHead } from './federation.links.js';
-import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
+import type { Peer, PeerRepository } from './federation.peers.js';
+import { judgeFresh, parseKeyChangeBody } from './federation.keys.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
 import type { Envelope, EnvelopeResult, Limits, Receipt, Self } from './federation.types.js';
 
@@ -103,9 +104,11 @@ async function checkFresh(deps: ReceiveDeps, env: Envelope, text: string, peers:
   const peer = peers.get(env.from);
   if (peer === undefined) fail('unknown_peer', `"${env.from}" is not a pinned peer of "${deps.self.party}"; its administrator must add it`);
   const now = deps.clock.now();
-  if (!verifyEnvelopeText(env, text, validKeys(peer, now))) {
-    fail('bad_signature', `The signature does not verify against the key pinned for "${env.from}"`);
-  }
+  // The peer's key history, read once per batch: the key valid when the envelope was signed (not
+  // past its rotation overlap, not compromised at sent_at), federation.keys.ts.
+  const verdict = judgeFresh(peer.keys, (k) => verifyEnvelopeText(env, text, [k]), parseIsoTime(env.sent_at), now, env.from);
+  if (!verdict.ok) fail(verdict.code === 'key_not_yet_valid' ? 'bad_signature' : verdict.code, verdict.message);
+  if (env.kind === 'key-change') announceInBatch(peers, peer, env, verdict.key.key, now);
   if (!peer.channels.includes(env.channel)) {
     fail('channel_not_agreed', `Channel "${env.channel}" is not agreed with "${env.from}" (agreed: ${peer.channels.join(', ')})`);
   }
@@ -116,6 +119,29 @@ async function checkFresh(deps: ReceiveDeps, env: Envelope, text: string, peers:
   if (sentAt < now - deps.limits.maxEnvelopeAgeMs) {
     fail('stale_envelope', `sent_at ${env.sent_at} is older than the ${Math.round(deps.limits.maxEnvelopeAgeMs / 86_400_000)}-day limit`);
   }
+}
+
+/**
+ * A rotation announced in this batch: the envelopes after it on the link are signed with the new
+ * key, so the batch's copy of the peer learns it now (it is recorded when the key-change is stored;
+ * a refused key-change refuses everything after it on the link, so nothing stores on its word alone).
+ */
+function announceInBatch(peers: Map<string, Peer | undefined>, peer: Peer, env: Envelope, signer: string, now: number): void {
+  let b;
+  try {
+    b = parseKeyChangeBody(env.body, env.from);
+  } catch {
+    return; // refused by the key-change hook when stored
+  }
+  if (b.change !== 'rotation' || b.previous_key !== signer || peer.keys.some((k) => k.key === b.public_key)) return;
+  const until = parseIsoTime(b.overlap_until!);
+  peers.set(env.from, {
+    ...peer,
+    keys: [
+      ...peer.keys.map((k) => (k.key === signer ? { ...k, valid_until: until } : k)),
+      { key: b.public_key, fingerprint: b.fingerprint, added_at: now, valid_from: parseIsoTime(b.valid_from), valid_until: null, revoked_since: null, origin: 'key-change', statement_id: env.id },
+    ],
+  });
 }
 
 /** Rows per multi-row INSERT (17 columns: within SQLite's and PostgreSQL's parameter limits). */

@@ -55,7 +55,27 @@ export interface MessagesTable {
   receipted_at: number | null;
 }
 
+/**
+ * Every key a party (a peer or this node) ever had, with its validity (federation.keys.ts).
+ * Times are ms since the epoch; null `valid_from` is "since before we knew it", null
+ * `valid_until` "still valid", `revoked_since` the instant from which it is compromised.
+ */
+export interface KeyHistoryTable {
+  party: string;
+  public_key: string;
+  fingerprint: string;
+  valid_from: number | null;
+  valid_until: number | null;
+  revoked_since: number | null;
+  added_at: number;
+  /** How it came: pinned, repinned, key-change (a peer's rotation), init, rotate, revoke (ours). */
+  origin: string;
+  /** The key-change envelope that announced it, when one did. */
+  statement_id: string | null;
+}
+
 export interface FederationTables {
+  key_history: KeyHistoryTable;
   peers: PeersTable;
   links: LinksTable;
   messages: MessagesTable;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { carry, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
 import { generateKeys } from '../identity/identity.keys.js';
-import type { PinnedKey } from './federation.peers.js';
+import { insertKey } from './federation.keys.js';
 import { GENESIS_HASH } from './federation.types.js';
 import { verifyStore, type VerifyReport } from './federation.verify.js';
 
@@ -141,13 +141,17 @@ describe('verifyStore', () => {
 
   it('verifies inbound history with keys that have since been rotated out, and reports an unknown peer', async () => {
     const { a } = await exchanged();
-    const peer = await a.db.selectFrom('peers').select('keys').where('party', '=', 'west').executeTakeFirstOrThrow();
-    const old = (JSON.parse(peer.keys) as PinnedKey[])[0]!;
-    const fresh: PinnedKey = { key: generateKeys().keys.publicKeyB64, fingerprint: 'x', added_at: 2, valid_until: null };
-    await a.db.updateTable('peers').set({ keys: JSON.stringify([{ ...old, valid_until: 1 }, fresh]) }).where('party', '=', 'west').execute();
+    // The key west signed with ends at 1 ms after the epoch... and is listed valid from then: a rotation
+    // that ended long after the messages were signed verifies them; the history is what counts.
+    await a.db.updateTable('key_history').set({ valid_until: Date.now() + 60_000 }).where('party', '=', 'west').execute();
+    await insertKey(a.db, 'west', { key: generateKeys().keys.publicKeyB64, added_at: 2, valid_from: Date.now() + 60_000, valid_until: null, revoked_since: null, origin: 'key-change', statement_id: null });
     expect(problems(await verify(a))).toEqual([]);
 
-    await a.db.deleteFrom('peers').where('party', '=', 'west').execute();
+    // Ended before the messages were signed: the key was not valid then.
+    await a.db.updateTable('key_history').set({ valid_until: 1 }).where('party', '=', 'west').where('origin', '=', 'pinned').execute();
+    expect(problems(await verify(a)).filter((p) => p.startsWith('key_expired')).length).toBeGreaterThan(0);
+
+    await a.db.deleteFrom('key_history').where('party', '=', 'west').execute();
     expect(problems(await verify(a))).toEqual(['unknown_peer @ link east→west', 'unknown_peer @ link west→east']);
   });
 

@@ -1,12 +1,12 @@
-import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
-import { publicKeyFromB64, type NodeKeys } from '../identity/identity.keys.js';
-import { receiptProblem, verifyEnvelope } from './federation.envelope.js';
+import { parseIsoTime } from '../../shared/clock.js';
+import type { NodeKeys } from '../identity/identity.keys.js';
+import { receiptProblem, verifyEnvelope, verifyReceipt } from './federation.envelope.js';
+import { allKeyHistory, judgeHistoric, keyObject, LATER_REVOKED, type KeyVerdict, type PinnedKey } from './federation.keys.js';
 import { normaliseLink } from './federation.links.js';
-import type { PinnedKey } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
-import { GENESIS_HASH, type Envelope, type Self } from './federation.types.js';
+import { GENESIS_HASH, type Envelope, type Receipt, type Self } from './federation.types.js';
 import { verifyAudit } from '../audit/audit.service.js';
 import type { AuditProblem } from '../audit/audit.types.js';
 import type { AuditTables } from '../audit/audit.tables.js';
@@ -15,6 +15,7 @@ import type { AuditTables } from '../audit/audit.tables.js';
 export type VerifyProblemCode =
   | 'bad_signature' | 'hash_mismatch' | 'not_canonical' | 'field_mismatch' | 'seq_gap'
   | 'prev_mismatch' | 'bad_receipt' | 'link_head_mismatch' | 'unknown_peer'
+  | 'key_expired' | 'key_revoked' | 'key_not_yet_valid'
   | AuditProblem['code'];
 
 /** One thing wrong, and where: e.g. `link us→ru seq 5 (id 0190…)` or `link us→ru`. */
@@ -40,6 +41,8 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** Problems found beyond `maxProblems`, counted but not listed. */
   omitted: number;
+  /** What verifies but was signed by a key later declared compromised (before the compromise): marked, not wrong. */
+  later_revoked: { where: string; message: string }[];
   /** The audit trail (modules/audit): how many records, the last one's hash; its first bad record is in `problems`. */
   audit: { records: number; head_hash: string };
 }
@@ -82,7 +85,7 @@ export async function verifyStore(deps: VerifyDeps): Promise<VerifyReport> {
     const l = normaliseLink(r);
     linkRows.set(linkKey(l.from_party, l.to_party), l);
   }
-  const v = new Verifier(deps, await loadPeerKeys(deps.db), linkRows);
+  const v = new Verifier(deps, await loadKeys(deps), linkRows);
   const pageSize = deps.pageSize ?? 1000;
   let after: [string, string, number] | undefined;
   for (;;) {
@@ -115,23 +118,31 @@ export async function verifyStore(deps: VerifyDeps): Promise<VerifyReport> {
 
 const linkKey = (from: string, to: string): string => `${from}\u0000${to}`;
 
-/** Every key ever pinned for each peer: history predates rotations, so expiry does not matter here. */
-async function loadPeerKeys(db: Kysely<FederationTables>): Promise<Map<string, KeyObject[]>> {
-  const out = new Map<string, KeyObject[]>();
-  for (const p of await db.selectFrom('peers').select(['party', 'keys']).execute()) {
-    const keys: KeyObject[] = [];
+/**
+ * Every key each party (this node included) ever had, with its validity (key_history): each
+ * signature is checked against the key valid when it was made. A store from before the key
+ * history knows this node's key only from its key file: valid since always.
+ */
+async function loadKeys(deps: VerifyDeps): Promise<Map<string, PinnedKey[]>> {
+  const out = await allKeyHistory(deps.db);
+  const valid = (k: PinnedKey): boolean => {
     try {
-      for (const k of JSON.parse(p.keys) as PinnedKey[]) keys.push(publicKeyFromB64(k.key));
+      keyObject(k.key);
+      return true;
     } catch {
-      // an unreadable key pins nothing; signatures it would have verified are reported
+      return false; // an unreadable key pins nothing; signatures it would have verified are reported
     }
-    out.set(p.party, keys);
+  };
+  for (const [party, keys] of out) out.set(party, keys.filter(valid));
+  if (!out.has(deps.self.party)) {
+    out.set(deps.self.party, [{ key: deps.keys.publicKeyB64, fingerprint: '', added_at: 0, valid_from: null, valid_until: null, revoked_since: null, origin: 'init', statement_id: null }]);
   }
   return out;
 }
 
 class Verifier {
   private readonly problems: VerifyProblem[] = [];
+  private readonly laterRevoked: { where: string; message: string }[] = [];
   private readonly links: VerifiedLink[] = [];
   private omitted = 0;
   private run: LinkRun | undefined;
@@ -140,7 +151,7 @@ class Verifier {
   /** `links` rows not yet matched with a stream of messages; {@link endLink} consumes them. */
   constructor(
     private readonly deps: VerifyDeps,
-    private readonly peerKeys: Map<string, KeyObject[]>,
+    private readonly peerKeys: Map<string, PinnedKey[]>,
     private readonly linkRows: Map<string, LinksTable>,
   ) {
     this.max = deps.maxProblems ?? 1000;
@@ -216,7 +227,7 @@ class Verifier {
   report(): Omit<VerifyReport, 'audit'> {
     const key = (l: VerifiedLink): string => linkKey(l.from, l.to);
     const links = [...this.links].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    return { ok: this.problems.length === 0 && this.omitted === 0, links, problems: this.problems, omitted: this.omitted };
+    return { ok: this.problems.length === 0 && this.omitted === 0, links, problems: this.problems, omitted: this.omitted, later_revoked: this.laterRevoked };
   }
 
   private checkPeer(r: Row): void {
@@ -263,14 +274,22 @@ class Verifier {
     if (wrong.length > 0) this.add(where, 'field_mismatch', wrong.join('; '));
   }
 
-  private checkSignature(r: Row, e: Envelope, where: string): void {
-    if (r.direction === 'out') {
-      if (!verifyEnvelope(e, [this.deps.keys.publicKey])) this.add(where, 'bad_signature', "the signature does not verify with this node's own key");
-      return;
+  /** A verdict on a stored signature: a problem, or a mark when its key was compromised only later. */
+  private verdict(v: KeyVerdict, where: string, what: string, whose: string): void {
+    if (!v.ok) {
+      this.add(where, v.code, `${what}: ${v.code === 'bad_signature' ? `the signature does not verify with any key ever pinned for "${whose}"` : v.message}`);
+    } else if (v.laterRevoked && this.laterRevoked.length < this.max) {
+      this.laterRevoked.push({ where, message: `${what} ${LATER_REVOKED} (${v.key.fingerprint}, compromised since ${new Date(v.key.revoked_since!).toISOString()})` });
     }
-    const keys = this.peerKeys.get(r.from_party);
+  }
+
+  private checkSignature(r: Row, e: Envelope, where: string): void {
+    const signer = r.direction === 'out' ? this.deps.self.party : r.from_party;
+    const keys = this.peerKeys.get(signer);
     if (keys === undefined) return; // reported once per link as unknown_peer
-    if (!verifyEnvelope(e, keys)) this.add(where, 'bad_signature', `the signature does not verify with any key ever pinned for "${r.from_party}"`);
+    const v = judgeHistoric(keys, (k) => verifyEnvelope(e, [k]), parseIsoTime(String(e.sent_at)), signer);
+    if (!v.ok && v.code === 'bad_signature' && r.direction === 'out') this.add(where, 'bad_signature', "the signature does not verify with any of this node's own keys");
+    else this.verdict(v, where, 'the envelope', signer);
   }
 
   private checkReceipt(r: Row, hash: string, where: string): void {
@@ -288,10 +307,15 @@ class Verifier {
     // Inbound: the receipt we gave, signed by us and addressed to the sender. Outbound: the peer's.
     const inbound = r.direction === 'in';
     const signer = inbound ? this.deps.self.party : r.to_party;
-    const keys = inbound ? [this.deps.keys.publicKey] : this.peerKeys.get(r.to_party);
-    if (keys === undefined) return; // reported once per link as unknown_peer
+    const history = this.peerKeys.get(signer);
+    if (history === undefined) return; // reported once per link as unknown_peer
     const addressee = inbound ? r.from_party : this.deps.self.party;
-    const problem = receiptProblem(value, { self: addressee, peer: signer, id: r.id, seq: r.seq, hash }, keys);
-    if (problem !== undefined) this.add(where, 'bad_receipt', problem);
+    const problem = receiptProblem(value, { self: addressee, peer: signer, id: r.id, seq: r.seq, hash }, history.map((k) => keyObject(k.key)));
+    if (problem !== undefined) {
+      this.add(where, 'bad_receipt', problem);
+      return;
+    }
+    const receipt = value as Receipt;
+    this.verdict(judgeHistoric(history, (k) => verifyReceipt(receipt, [k]), parseIsoTime(receipt.received_at), signer), where, 'the receipt', signer);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { fail } from '../../shared/errors.js';
+import { readFileSync, statSync } from 'node:fs';
+import { fail, isHotlineError } from '../../shared/errors.js';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -18,13 +19,36 @@ export function generateKeys(): { keys: NodeKeys; privatePem: string } {
   return { keys: { privateKey, publicKey, publicKeyB64: rawPublicKey(publicKey) }, privatePem };
 }
 
-/** Loads a PKCS#8 PEM private key written by {@link generateKeys}. */
-export function loadKeys(privatePem: string): NodeKeys {
+/** A private key as PKCS#8 PEM: encrypted with `passphrase` (node:crypto's PBES2, AES-256-CBC) when one is given. */
+export function privateKeyPem(privateKey: KeyObject, passphrase?: string): string {
+  return (passphrase === undefined
+    ? privateKey.export({ type: 'pkcs8', format: 'pem' })
+    : privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })).toString();
+}
+
+export function isEncryptedPem(pem: string): boolean {
+  return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+}
+
+const LOCKED_HELP = 'start the node with --passphrase-fd N (the passphrase on that file descriptor) or the systemd credential '
+  + '"hotline-passphrase" ($CREDENTIALS_DIRECTORY/hotline-passphrase); never on the command line';
+
+/** Loads a PKCS#8 PEM private key written by {@link generateKeys}, or an encrypted one with its passphrase. */
+export function loadKeys(privatePem: string, passphrase?: string): NodeKeys {
   let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(privatePem);
-  } catch {
-    return fail('config_invalid', 'The node key file is not a PEM private key');
+  if (isEncryptedPem(privatePem)) {
+    if (passphrase === undefined) fail('key_locked', `The node key is encrypted and no passphrase was given: ${LOCKED_HELP}`);
+    try {
+      privateKey = createPrivateKey({ key: privatePem, format: 'pem', passphrase });
+    } catch {
+      return fail('key_locked', 'The passphrase does not open the node key (wrong passphrase); nothing was done');
+    }
+  } else {
+    try {
+      privateKey = createPrivateKey(privatePem);
+    } catch {
+      return fail('config_invalid', 'The node key file is not a PEM private key');
+    }
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') fail('config_invalid', 'The node key is not an Ed25519 key');
   const publicKey = createPublicKey(privateKey);
@@ -72,4 +96,80 @@ export function fingerprint(publicKeyB64: string): string {
     groups.push(n.toString().padStart(5, '0'));
   }
   return groups.join(' ');
+}
+
+/**
+ * The node's signing key, read from its key file: reread when the file is replaced (a rotation by
+ * `hotline key rotate` in another process: a rename, so a new inode), checked with one stat call
+ * per use, so a running node signs with the new key from the rotation on. An encrypted key needs
+ * its passphrase; without one the public key is read from `<file>.pub` and signing is refused
+ * (`key_locked`).
+ */
+export class KeyFile implements NodeKeys {
+  private current: NodeKeys | undefined;
+  private locked: { publicKey: KeyObject; publicKeyB64: string } | undefined;
+  private stamp = '';
+
+  constructor(readonly path: string, private readonly passphrase?: string) {
+    this.load();
+  }
+
+  private load(): void {
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch {
+      if (this.current !== undefined || this.locked !== undefined) return; // replaced right now: keep the last one
+      return fail('config_invalid', `Cannot read the node key ${this.path}`);
+    }
+    const stamp = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    if (stamp === this.stamp) return;
+    const pem = readFileSync(this.path, 'utf8');
+    try {
+      this.current = loadKeys(pem, this.passphrase);
+      this.locked = undefined;
+    } catch (e) {
+      if (!isHotlineError(e) || e.code !== 'key_locked' || this.passphrase !== undefined) throw e;
+      let pub: string;
+      try {
+        pub = readFileSync(`${this.path}.pub`, 'utf8').trim();
+      } catch {
+        throw e;
+      }
+      this.current = undefined;
+      this.locked = { publicKey: publicKeyFromB64(pub), publicKeyB64: pub };
+    }
+    this.stamp = stamp;
+  }
+
+  private keys(): NodeKeys {
+    this.load();
+    if (this.current === undefined) return fail('key_locked', `The node key is encrypted and no passphrase was given: ${LOCKED_HELP}`);
+    return this.current;
+  }
+
+  get privateKey(): KeyObject {
+    return this.keys().privateKey;
+  }
+
+  get publicKey(): KeyObject {
+    this.load();
+    return this.current?.publicKey ?? this.locked!.publicKey;
+  }
+
+  get publicKeyB64(): string {
+    this.load();
+    return this.current?.publicKeyB64 ?? this.locked!.publicKeyB64;
+  }
+
+  /** Whether the private key is available (not encrypted, or opened with its passphrase). */
+  get unlocked(): boolean {
+    this.load();
+    return this.current !== undefined;
+  }
+
+  /** The passphrase the key was opened with (a rotation encrypts the new key with it). */
+  get secret(): string | undefined {
+    return this.passphrase;
+  }
 }

@@ -16,7 +16,7 @@ export const NODE_KINDS: Readonly<Partial<Record<Kind, string>>> = Object.freeze
   'case-close': '"hotline close CASE" or POST /api/v1/cases/{id}/close',
   'directory-update': '"hotline directory publish" or POST /api/v1/directory/publish',
   indicators: '"hotline indicators send" or POST /api/v1/indicators',
-  'key-change': 'nothing in this version (reserved for key rotation, docs/protocol.md section 18)',
+  'key-change': '"hotline key rotate" or "hotline key revoke --compromised" (docs/protocol.md section 18)',
 });
 
 /** The kinds a person may send with the generic send: KINDS without {@link NODE_KINDS}. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { isoTime } from '../../shared/clock.js';
+import { isoTime, parseIsoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { resolveMessageId } from '../federation/federation.ids.js';
 import { resolveCaseId } from '../cases/cases.ids.js';
@@ -211,7 +211,26 @@ async function acksFor(db: Kysely<FederationTables>, ids: readonly string[]): Pr
  * One message with its envelope. With `as`, a message on a channel the reader does not hold is
  * `not_found` (as if it did not exist), and a TLP:RED body it may not read is redacted.
  */
-export async function show(db: Kysely<FederationTables>, input: string, as?: Principal): Promise<{ message: MessageView; envelope: Envelope }> {
+/**
+ * Which key signed a message, judged by the key valid when it was signed (federation.keys.ts):
+ * `later_revoked` when that key was declared compromised after the message was signed.
+ */
+export interface SignatureView {
+  fingerprint: string | null;
+  later_revoked: boolean;
+  /** "signed by a key later revoked", a refusal code (key_revoked, key_expired, bad_signature), or null when all is well. */
+  note: string | null;
+}
+
+async function signatureOf(db: Kysely<FederationTables>, env: Envelope): Promise<SignatureView> {
+  const { judgeHistoric, keyHistory, LATER_REVOKED } = await import('../federation/federation.keys.js');
+  const { verifyEnvelope } = await import('../federation/federation.envelope.js');
+  const v = judgeHistoric(await keyHistory(db, env.from), (k) => verifyEnvelope(env, [k]), parseIsoTime(env.sent_at), env.from);
+  if (!v.ok) return { fingerprint: v.key?.fingerprint ?? null, later_revoked: false, note: `${v.code}: ${v.message}` };
+  return { fingerprint: v.key.fingerprint, later_revoked: v.laterRevoked, note: v.laterRevoked ? LATER_REVOKED : null };
+}
+
+export async function show(db: Kysely<FederationTables>, input: string, as?: Principal): Promise<{ message: MessageView; envelope: Envelope; signature: SignatureView }> {
   const id = await resolveMessageId(db, input, as?.channels);
   const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   if (row === undefined) fail('not_found', `No message ${id} on this node`);
@@ -219,7 +238,8 @@ export async function show(db: Kysely<FederationTables>, input: string, as?: Pri
   const acks = await acksFor(db, [row.id]);
   const message = view(row, links.get(`${row.from_party}>${row.to_party}`), acks.get(row.id) ?? null);
   const envelope = JSON.parse(row.envelope) as Envelope;
-  if (as === undefined) return { message, envelope };
+  const signature = await signatureOf(db, envelope);
+  if (as === undefined) return { message, envelope, signature };
   const readable = readableView(as, message);
   if (readable === undefined) fail('not_found', `No message ${id} on this node`);
   if (readable.tlp === 'red' && readable.redacted === undefined && as.via !== undefined) {
@@ -229,7 +249,7 @@ export async function show(db: Kysely<FederationTables>, input: string, as?: Pri
       details: { from: row.from_party, to: row.to_party, channel: row.channel, case: row.case_id, direction: row.direction },
     });
   }
-  return { message: readable, envelope: readableEnvelope(as, message, envelope) };
+  return { message: readable, envelope: readableEnvelope(as, message, envelope), signature };
 }
 
 async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTable[]): Promise<Map<string, LinksTable>> {

@@ -8,6 +8,7 @@ import type { PeerRepository } from '../federation/federation.peers.js';
 import type { FederationTables, MessagesTable } from '../federation/federation.tables.js';
 import type { Envelope, Receipt, Self } from '../federation/federation.types.js';
 import { fingerprint, signText, type NodeKeys } from '../identity/identity.keys.js';
+import { allKeyHistory } from '../federation/federation.keys.js';
 import { canRead, markedOf } from '../messaging/messaging.visibility.js';
 import { holdsChannel } from '../users/users.access.js';
 import { NODE_ADMIN, type Principal } from '../users/users.types.js';
@@ -98,24 +99,45 @@ export async function buildTranscript(deps: TranscriptDeps, input: string, opts:
     exported_at: isoTime(deps.clock.now()),
     exporter_key: deps.keys.publicKeyB64,
     keys: await keysOf(deps, signers),
+    key_changes: await keyChangesOf(deps, signers),
     messages,
     withheld,
   };
   return { ...unsigned, sig: signText(deps.keys.privateKey, canonicalJson(unsigned)) };
 }
 
-/** This node's key first, then every key ever pinned for each other signer, by party. */
+/** This node's keys first (every one it had), then every key ever pinned for each other signer, by party, with their validity. */
 async function keysOf(deps: TranscriptDeps, signers: ReadonlySet<string>): Promise<TranscriptKey[]> {
+  const history = await allKeyHistory(deps.db);
+  const t = (v: number | null): string | null => (v === null ? null : isoTime(v));
   const own = deps.keys.publicKeyB64;
-  const keys: TranscriptKey[] = [{ party: deps.self.party, public_key: own, fingerprint: fingerprint(own), valid_until: null }];
-  for (const party of [...signers].filter((p) => p !== deps.self.party).sort()) {
-    // A signer that is no longer pinned gets no key: the verifier then reports its signatures as unverifiable.
-    const peer = await deps.peers.get(party);
-    for (const k of peer?.keys ?? []) {
-      keys.push({ party, public_key: k.key, fingerprint: fingerprint(k.key), valid_until: k.valid_until === null ? null : isoTime(Number(k.valid_until)) });
+  const ownKeys = history.get(deps.self.party) ?? [];
+  const keys: TranscriptKey[] = ownKeys.some((k) => k.key === own) ? [] : [{ party: deps.self.party, public_key: own, fingerprint: fingerprint(own), valid_from: null, valid_until: null, revoked_since: null }];
+  for (const party of [deps.self.party, ...[...signers].filter((p) => p !== deps.self.party).sort()]) {
+    // A signer with no key history gets no key: the verifier then reports its signatures as unverifiable.
+    for (const k of history.get(party) ?? []) {
+      keys.push({ party, public_key: k.key, fingerprint: fingerprint(k.key), valid_from: t(k.valid_from), valid_until: t(k.valid_until), revoked_since: t(k.revoked_since) });
     }
   }
   return keys;
+}
+
+/** The key-change envelopes between the parties of the transcript (each party's announcement once), oldest first. */
+async function keyChangesOf(deps: TranscriptDeps, signers: ReadonlySet<string>): Promise<Envelope[]> {
+  const parties = [...new Set([deps.self.party, ...signers])];
+  const rows = await deps.db.selectFrom('messages').select(['envelope', 'from_party', 'sent_at'])
+    .where('kind', '=', 'key-change').where('from_party', 'in', parties).where('to_party', 'in', parties).orderBy('sent_at').execute();
+  const seen = new Set<string>();
+  const out: Envelope[] = [];
+  for (const r of rows) {
+    const env = JSON.parse(r.envelope) as Envelope;
+    if (!Object.prototype.hasOwnProperty.call(env.body, 'change')) continue; // the version-1 form changes no key
+    const announced = `${env.from} ${String(env.body.public_key)}`;
+    if (seen.has(announced)) continue;
+    seen.add(announced);
+    out.push(env);
+  }
+  return out;
 }
 
 /**

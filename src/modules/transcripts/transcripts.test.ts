@@ -60,15 +60,15 @@ describe('case transcripts: build and verify', () => {
   it('holds every envelope of the case both ways, in time order, with receipts and both keys; verifies', async () => {
     const { a, b, caseId } = await exchanged();
     const t = await buildTranscript(a, caseId);
-    expect(t).toMatchObject({ format: 'hotline-transcript', v: 1, case: caseId, exported_by: 'east', exported_for: 'admin', exporter_key: a.keys.publicKeyB64 });
-    expect(Object.keys(t)).toEqual(['format', 'v', 'case', 'exported_by', 'exported_for', 'exported_at', 'exporter_key', 'keys', 'messages', 'withheld', 'sig']);
+    expect(t).toMatchObject({ format: 'hotline-transcript', v: 2, case: caseId, exported_by: 'east', exported_for: 'admin', exporter_key: a.keys.publicKeyB64 });
+    expect(Object.keys(t)).toEqual(['format', 'v', 'case', 'exported_by', 'exported_for', 'exported_at', 'exporter_key', 'keys', 'key_changes', 'messages', 'withheld', 'sig']);
     expect(t.messages.map((m) => m.envelope.body.text)).toEqual([
       CASE_TEXT(0, 'east'), CASE_TEXT(1, 'east'), CASE_TEXT(2, 'east'), CASE_TEXT(0, 'west'), CASE_TEXT(1, 'west'), 'not yet delivered',
     ]);
     expect(t.messages.map((m) => m.receipt?.from ?? null)).toEqual(['west', 'west', 'west', 'east', 'east', null]);
     expect(t.keys).toEqual([
-      { party: 'east', public_key: a.keys.publicKeyB64, fingerprint: fingerprint(a.keys.publicKeyB64), valid_until: null },
-      { party: 'west', public_key: b.keys.publicKeyB64, fingerprint: fingerprint(b.keys.publicKeyB64), valid_until: null },
+      { party: 'east', public_key: a.keys.publicKeyB64, fingerprint: fingerprint(a.keys.publicKeyB64), valid_from: null, valid_until: null, revoked_since: null },
+      { party: 'west', public_key: b.keys.publicKeyB64, fingerprint: fingerprint(b.keys.publicKeyB64), valid_from: null, valid_until: null, revoked_since: null },
     ]);
     expect(t.withheld).toEqual([]);
     // Each envelope is exactly the stored canonical text, parsed back.
@@ -134,7 +134,7 @@ describe('case transcripts: build and verify', () => {
       `duplicate @ messages[6] (east→west seq 1, id ${t.messages[0]!.envelope.id})`, `duplicate @ messages[6] (east→west seq 1, id ${t.messages[0]!.envelope.id})`,
     ]);
     expect(check((m) => { m.exporter_key = b.keys.publicKeyB64; })).toEqual(['unknown_key @ transcript', 'bad_signature @ transcript']);
-    expect(check((m) => { m.v = 2 as 1; })).toEqual(['invalid_transcript @ transcript']);
+    expect(check((m) => { m.v = 3 as 2; })).toEqual(['invalid_transcript @ transcript']);
     expect(check((m) => { (m.withheld as unknown[]).push({ id: 'x' }); })).toEqual(['invalid_transcript @ withheld[0]']);
     expect(check((m) => { (m.messages[0]!.envelope as unknown as Record<string, unknown>).extra = 1; })).toEqual(['invalid_envelope @ messages[0]']);
     // Envelopes the sender really signed, put where they do not belong.

@@ -6,7 +6,8 @@ import type { Envelope, Receipt } from '../federation/federation.types.js';
 
 /** The transcript file's format tag and version. */
 export const TRANSCRIPT_FORMAT = 'hotline-transcript' as const;
-export const TRANSCRIPT_VERSION = 1 as const;
+/** Version 2 (issue 12) adds each key's validity (`valid_from`, `revoked_since`) and `key_changes`; version 1 files still verify. */
+export const TRANSCRIPT_VERSION = 2 as const;
 
 /** A public key that signed something in the transcript, as the exporting node holds it. */
 export interface TranscriptKey {
@@ -15,8 +16,12 @@ export interface TranscriptKey {
   public_key: string;
   /** `fingerprint(public_key)`: what a person compares out of band. */
   fingerprint: string;
-  /** RFC 3339 UTC end of the key's rotation overlap, or null while it is current. */
+  /** RFC 3339 UTC start of the key's validity, or null: since before the exporter knew it. */
+  valid_from: string | null;
+  /** RFC 3339 UTC end of the key's rotation overlap (or its re-pin), or null while it is current. */
   valid_until: string | null;
+  /** RFC 3339 UTC instant from which the key is compromised, or null: what it signed from then on does not verify. */
+  revoked_since: string | null;
 }
 
 /** One envelope of the case with its receipt: the one the exporter gave (inbound) or got (outbound). */
@@ -59,6 +64,8 @@ export interface Transcript {
   /** The exporter's key that made `sig`; it is also listed in `keys`. */
   exporter_key: string;
   keys: TranscriptKey[];
+  /** The key-change envelopes (docs/protocol.md section 18) that link each party's keys, as signed: the evidence for `keys`. */
+  key_changes: Envelope[];
   /** In order of `sent_at`, then sender and `seq`. */
   messages: TranscriptMessage[];
   withheld: Withheld[];
@@ -69,7 +76,8 @@ export interface Transcript {
 export type TranscriptProblemCode =
   | 'invalid_transcript' | 'layout_changed' | 'bad_signature' | 'unknown_key' | 'fingerprint_mismatch'
   | 'invalid_envelope' | 'wrong_case' | 'not_exporters_link' | 'duplicate' | 'prev_mismatch'
-  | 'bad_receipt' | 'missing_receipt';
+  | 'bad_receipt' | 'missing_receipt'
+  | 'key_expired' | 'key_revoked' | 'key_not_yet_valid' | 'key_change_invalid';
 
 /** One thing wrong, and where in the file: e.g. `messages[3] (ru→us seq 2, id 0190…)`. */
 export interface TranscriptProblem {
@@ -96,6 +104,8 @@ export interface TimelineEntry {
   text: string;
   /** The envelope's signature, and its receipt if any, verified. */
   verified: boolean;
+  /** Verified, but signed by a key that was declared compromised after it signed this. */
+  later_revoked: boolean;
 }
 
 /** A key listed in the file, with the outcome of `--expect-fingerprint` for its party. */

@@ -1,10 +1,10 @@
-import type { KeyObject } from 'node:crypto';
 import { canonicalJson, MAX_CANONICAL_DEPTH } from '../../shared/canonical.js';
 import { parseIsoTime } from '../../shared/clock.js';
 import { fail, HotlineError } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
-import { envelopeHash, parseEnvelope, receiptProblem, verifyEnvelope } from '../federation/federation.envelope.js';
-import { DEFAULT_LIMITS, GENESIS_HASH, PARTY_ID, type Envelope, type Limits } from '../federation/federation.types.js';
+import { envelopeHash, parseEnvelope, receiptProblem, verifyEnvelope, verifyReceipt } from '../federation/federation.envelope.js';
+import { judgeHistoric, keyObject, parseKeyChangeBody, type KeyVerdict, type PinnedKey } from '../federation/federation.keys.js';
+import { DEFAULT_LIMITS, GENESIS_HASH, PARTY_ID, type Envelope, type Limits, type Receipt } from '../federation/federation.types.js';
 import { fingerprint, publicKeyFromB64, verifyText } from '../identity/identity.keys.js';
 import {
   TRANSCRIPT_FORMAT, TRANSCRIPT_VERSION,
@@ -17,8 +17,10 @@ export interface VerifyTranscriptOptions {
   expect?: ReadonlyMap<string, readonly string[]>;
 }
 
-const TOP = 'case,exported_at,exported_by,exported_for,exporter_key,format,keys,messages,sig,v,withheld';
-const KEY = 'fingerprint,party,public_key,valid_until';
+const TOP_V1 = 'case,exported_at,exported_by,exported_for,exporter_key,format,keys,messages,sig,v,withheld';
+const TOP_V2 = 'case,exported_at,exported_by,exported_for,exporter_key,format,key_changes,keys,messages,sig,v,withheld';
+const KEY_V1 = 'fingerprint,party,public_key,valid_until';
+const KEY_V2 = 'fingerprint,party,public_key,revoked_since,valid_from,valid_until';
 const WITHHELD = 'channel,from,hash,id,kind,priority,reason,sent_at,seq,tlp,to';
 const SNIPPET = 60;
 /** A transcript carries envelopes as they were accepted; the receiving node's size limits do not apply here. */
@@ -98,7 +100,8 @@ interface Position { hash: string; prev: string | undefined; where: string }
 class Checker {
   private readonly problems: TranscriptProblem[] = [];
   private readonly keys: CheckedKey[] = [];
-  private readonly keysOf = new Map<string, KeyObject[]>();
+  private readonly keysOf = new Map<string, PinnedKey[]>();
+  private readonly v1: boolean;
   private readonly timeline: TimelineEntry[] = [];
   private readonly withheld: Withheld[] = [];
   private readonly ids = new Set<string>();
@@ -108,6 +111,7 @@ class Checker {
 
   constructor(private readonly t: Record<string, unknown>, private readonly opts: VerifyTranscriptOptions) {
     this.exporter = typeof t.exported_by === 'string' ? t.exported_by : '';
+    this.v1 = t.v === 1;
   }
 
   private add(where: string, code: TranscriptProblemCode, message: string): void {
@@ -122,6 +126,7 @@ class Checker {
     this.header();
     this.checkKeys(Array.isArray(t.keys) ? t.keys : []);
     this.checkSignature();
+    if (!this.v1) (Array.isArray(t.key_changes) ? t.key_changes : []).forEach((e, i) => this.keyChange(e, i));
     (Array.isArray(t.messages) ? t.messages : []).forEach((m, i) => this.message(m, i));
     (Array.isArray(t.withheld) ? t.withheld : []).forEach((w, i) => this.withheldEntry(w, i));
     this.checkChains();
@@ -137,28 +142,30 @@ class Checker {
   private header(): void {
     const t = this.t;
     const wrong: string[] = [];
-    if (members(t) !== TOP) wrong.push(`it must have exactly the members ${TOP}`);
-    if (t.v !== TRANSCRIPT_VERSION) wrong.push(`"v" is ${JSON.stringify(t.v)}; this verifier reads version ${TRANSCRIPT_VERSION}`);
+    const top = this.v1 ? TOP_V1 : TOP_V2;
+    if (members(t) !== top) wrong.push(`it must have exactly the members ${top}`);
+    if (t.v !== TRANSCRIPT_VERSION && t.v !== 1) wrong.push(`"v" is ${JSON.stringify(t.v)}; this verifier reads versions 1 and ${TRANSCRIPT_VERSION}`);
     if (!isUuid(t.case)) wrong.push('"case" must be a lower-case UUID');
     if (!PARTY_ID.test(this.exporter)) wrong.push('"exported_by" must be a party id');
     if (typeof t.exported_for !== 'string') wrong.push('"exported_for" must be a user name');
     if (typeof t.exported_at !== 'string' || Number.isNaN(parseIsoTime(t.exported_at))) wrong.push('"exported_at" must be an RFC 3339 UTC time');
-    for (const k of ['keys', 'messages', 'withheld']) if (!Array.isArray(t[k])) wrong.push(`"${k}" must be an array`);
+    for (const k of this.v1 ? ['keys', 'messages', 'withheld'] : ['keys', 'key_changes', 'messages', 'withheld']) if (!Array.isArray(t[k])) wrong.push(`"${k}" must be an array`);
     if (wrong.length > 0) this.add('transcript', 'invalid_transcript', wrong.join('; '));
   }
 
   private checkKeys(list: readonly unknown[]): void {
     const seen = new Set<string>();
+    const KEY = this.v1 ? KEY_V1 : KEY_V2;
+    const timeOrNull = (v: unknown): boolean => v === null || (typeof v === 'string' && !Number.isNaN(parseIsoTime(v)));
     list.forEach((k, i) => {
       const where = `keys[${i}]`;
       if (!isRecord(k) || members(k) !== KEY || typeof k.party !== 'string' || !PARTY_ID.test(k.party) || typeof k.fingerprint !== 'string'
-        || (k.valid_until !== null && (typeof k.valid_until !== 'string' || Number.isNaN(parseIsoTime(k.valid_until))))) {
-        this.add(where, 'invalid_transcript', `a key must have exactly ${KEY}: a party id, a key, its fingerprint, and null or an RFC 3339 time`);
+        || !timeOrNull(k.valid_until) || (!this.v1 && (!timeOrNull(k.valid_from) || !timeOrNull(k.revoked_since)))) {
+        this.add(where, 'invalid_transcript', `a key must have exactly ${KEY}: a party id, a key, its fingerprint, and null or an RFC 3339 time for each time`);
         return;
       }
-      let key: KeyObject;
       try {
-        key = publicKeyFromB64(String(k.public_key));
+        publicKeyFromB64(String(k.public_key));
       } catch (e) {
         this.add(`${where} (${k.party})`, 'invalid_transcript', (e as Error).message);
         return;
@@ -172,8 +179,17 @@ class Checker {
       if (expected !== undefined && matches !== true) {
         this.add(`${where} (${k.party})`, 'fingerprint_mismatch', `the key for "${k.party}" has fingerprint ${fp}, which is not the one you expected (${expected.join(' or ')}): do not trust what it signed`);
       }
-      this.keys.push({ party: k.party, public_key: String(k.public_key), fingerprint: fp, valid_until: k.valid_until, expected: expected === undefined ? 'unchecked' : matches === true ? 'matches' : 'differs' });
-      this.keysOf.set(k.party, [...(this.keysOf.get(k.party) ?? []), key]);
+      const time = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+      const ms = (v: unknown): number | null => (typeof v === 'string' ? parseIsoTime(v) : null);
+      this.keys.push({
+        party: k.party, public_key: String(k.public_key), fingerprint: fp, valid_from: time(k.valid_from), valid_until: time(k.valid_until),
+        revoked_since: time(k.revoked_since), expected: expected === undefined ? 'unchecked' : matches === true ? 'matches' : 'differs',
+      });
+      // Version 1 files say nothing of when a key began: any key of the party may have signed at any time before it ended.
+      this.keysOf.set(k.party, [...(this.keysOf.get(k.party) ?? []), {
+        key: String(k.public_key), fingerprint: fp, added_at: 0, valid_from: ms(k.valid_from), valid_until: this.v1 ? null : ms(k.valid_until),
+        revoked_since: ms(k.revoked_since), origin: 'transcript', statement_id: null,
+      }]);
     });
     for (const [party, fps] of this.opts.expect ?? []) {
       if (!this.keysOf.has(party)) this.add('keys', 'unknown_key', `the file lists no key for "${party}", for which you expected fingerprint ${fps.join(' or ')}`);
@@ -212,14 +228,64 @@ class Checker {
     if (env.case !== this.t.case) this.add(where, 'wrong_case', `the envelope belongs to case ${env.case}, not to the transcript's case ${String(this.t.case)}`);
     this.position(where, env.id, env.from, env.to, env.seq, envelopeHash(env), env.prev);
     const senderKeys = this.keysOf.get(env.from);
+    let laterRevoked = false;
     if (senderKeys === undefined) this.add(where, 'unknown_key', `the file lists no key for the sender "${env.from}"`);
-    else if (!verifyEnvelope(env, senderKeys)) this.add(where, 'bad_signature', `the envelope's signature does not verify with the key(s) of "${env.from}" in the file`);
+    else laterRevoked = this.verdict(judgeHistoric(senderKeys, (k) => verifyEnvelope(env, [k]), parseIsoTime(env.sent_at), env.from), where, 'envelope');
     const receivedAt = this.receipt(m.receipt, env, where);
     this.timeline.push({
       id: env.id, sent_at: env.sent_at, from: env.from, to: env.to, seq: env.seq, kind: env.kind, channel: env.channel,
       priority: env.priority, tlp: env.tlp, in_reply_to: env.in_reply_to, received_at: receivedAt, text: snippet(env.body),
-      verified: this.problems.length === problemsBefore,
+      verified: this.problems.length === problemsBefore, later_revoked: laterRevoked,
     });
+  }
+
+  /** Adds the problem of a verdict on a signature in the file; true when it verifies but its key was revoked later. */
+  private verdict(v: KeyVerdict, where: string, what: 'envelope' | 'receipt'): boolean {
+    if (v.ok) return v.laterRevoked;
+    if (v.code === 'bad_signature') {
+      this.add(where, what === 'envelope' ? 'bad_signature' : 'bad_receipt', `the ${what}'s signature does not verify with the key(s) in the file`);
+    } else {
+      this.add(where, v.code, `the ${what} was ${v.message}`);
+    }
+    return false;
+  }
+
+  /** A key-change in the file: a valid one, vouched for by both keys, that agrees with the keys listed. */
+  private keyChange(value: unknown, i: number): void {
+    let env: Envelope;
+    try {
+      env = parseEnvelope(value, NO_LIMITS);
+    } catch (e) {
+      this.add(`key_changes[${i}]`, 'invalid_envelope', e instanceof HotlineError ? e.message : String(e));
+      return;
+    }
+    const where = `key_changes[${i}] (${env.from}, id ${env.id})`;
+    if (env.kind !== 'key-change') {
+      this.add(where, 'key_change_invalid', `the envelope is a "${env.kind}", not a key-change`);
+      return;
+    }
+    let b;
+    try {
+      b = parseKeyChangeBody(env.body, env.from);
+    } catch (e) {
+      this.add(where, 'key_change_invalid', e instanceof HotlineError ? e.message : String(e));
+      return;
+    }
+    const keys = this.keysOf.get(env.from) ?? [];
+    const signer = b.change === 'rotation' ? b.previous_key : b.public_key;
+    if (!verifyEnvelope(env, [keyObject(signer)])) this.add(where, 'key_change_invalid', `the key-change is not signed by the ${b.change === 'rotation' ? 'previous' : 'new'} key it names`);
+    const fresh = keys.find((k) => k.key === b.public_key);
+    const prev = keys.find((k) => k.key === b.previous_key);
+    if (fresh === undefined || prev === undefined) {
+      this.add(where, 'key_change_invalid', `"keys" does not list both keys of this key-change for "${env.from}"`);
+      return;
+    }
+    if (b.change === 'rotation' && prev.valid_until !== parseIsoTime(b.overlap_until!)) {
+      this.add(where, 'key_change_invalid', `"keys" says the previous key of "${env.from}" ended at another time than the key-change's overlap_until ${b.overlap_until!}`);
+    }
+    if (b.change === 'revocation' && (prev.revoked_since === null || prev.revoked_since > parseIsoTime(b.revoked_since!))) {
+      this.add(where, 'key_change_invalid', `"keys" does not show the previous key of "${env.from}" revoked since ${b.revoked_since!}, as the key-change says`);
+    }
   }
 
   /** Checks the receipt of `env`; returns its `received_at` when it is one. */
@@ -232,8 +298,12 @@ class Checker {
     if (keys === undefined) {
       this.add(`${where} receipt`, 'unknown_key', `the file lists no key for the receiver "${env.to}", which signs the receipt`);
     } else {
-      const problem = receiptProblem(value, { self: env.from, peer: env.to, id: env.id, seq: env.seq, hash: envelopeHash(env) }, keys);
+      const problem = receiptProblem(value, { self: env.from, peer: env.to, id: env.id, seq: env.seq, hash: envelopeHash(env) }, keys.map((k) => keyObject(k.key)));
       if (problem !== undefined) this.add(`${where} receipt`, 'bad_receipt', problem);
+      else {
+        const r = value as Receipt;
+        this.verdict(judgeHistoric(keys, (k) => verifyReceipt(r, [k]), parseIsoTime(r.received_at), env.to), `${where} receipt`, 'receipt');
+      }
     }
     return isRecord(value) && typeof value.received_at === 'string' ? value.received_at : null;
   }

@@ -17,11 +17,13 @@ export interface InitOptions {
   channels?: string[];
   /** Extra config sections (limits, delivery, log_level) to write; tests use this. */
   extra?: Partial<ConfigFile>;
+  /** Keeps the private key encrypted with this passphrase (PKCS#8, node:crypto). */
+  passphrase?: string;
 }
 
 /** Creates a node home: config, Ed25519 key, admin token, SQLite store with migrations applied. */
 export async function initHome(o: InitOptions): Promise<{ home: string; fingerprint: string; token: string; url: string }> {
-  const [{ CONFIG_FILE, loadConfig, parseConfig }, { openContext }, { sha256Hex }, { silentLogger }, { fingerprint, generateKeys }] = await Promise.all([
+  const [{ CONFIG_FILE, loadConfig, parseConfig }, { openContext }, { sha256Hex }, { silentLogger }, { fingerprint, generateKeys, privateKeyPem }] = await Promise.all([
     import('../../../config.js'), import('../../../context.js'), import('../../../shared/canonical.js'), import('../../../shared/logger.js'),
     import('../../../modules/identity/identity.keys.js'),
   ]);
@@ -33,7 +35,7 @@ export async function initHome(o: InitOptions): Promise<{ home: string; fingerpr
   const port = Number(m[2]);
   if (port > 65535) fail('invalid_argument', `--listen port ${port} is out of range`);
   const url = o.url ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const { keys, privatePem } = generateKeys();
+  const { keys } = generateKeys();
   const token = randomBytes(32).toString('base64url');
   const file: ConfigFile = {
     party: o.party, name: o.name, url, listen: { host, port },
@@ -45,10 +47,12 @@ export async function initHome(o: InitOptions): Promise<{ home: string; fingerpr
   // Validate before writing anything, so a bad --party or --url leaves no half-made home behind.
   parseConfig(file, home);
   makePrivateDir(home);
-  writeFileSync(join(home, 'node.key'), privatePem, { mode: PRIVATE_FILE });
+  writeFileSync(join(home, 'node.key'), privateKeyPem(keys.privateKey, o.passphrase), { mode: PRIVATE_FILE });
+  // The public key beside it: what a CLI verb shows without the passphrase of an encrypted key.
+  writeFileSync(join(home, 'node.key.pub'), `${keys.publicKeyB64}\n`);
   writeFileSync(join(home, 'admin.token'), `${token}\n`, { mode: PRIVATE_FILE });
   writeFileSync(join(home, CONFIG_FILE), `${JSON.stringify(file, null, 2)}\n`, { mode: PRIVATE_FILE });
-  const ctx = await openContext(loadConfig(home), { log: silentLogger });
+  const ctx = await openContext(loadConfig(home), { log: silentLogger, ...(o.passphrase === undefined ? {} : { passphrase: o.passphrase }) });
   await ctx.close();
   return { home, fingerprint: fingerprint(keys.publicKeyB64), token, url };
 }
@@ -61,8 +65,15 @@ export function register(program: Command, cli: Cli): void {
     .requiredOption('--listen <host:port>', 'address to listen on')
     .option('--url <url>', 'public URL peers use (default http://<listen>)')
     .option('--channels <list>', `channels this node offers (default ${CHANNELS.join(',')})`)
-    .action(async (o: { party: string; name: string; listen: string; url?: string; channels?: string }) => {
+    .option('--passphrase-stdin', 'keep the private key encrypted with the passphrase read from standard input (start then needs --passphrase-fd or the systemd credential)')
+    .action(async (o: { party: string; name: string; listen: string; url?: string; channels?: string; passphraseStdin?: boolean }) => {
+      let passphrase: string | undefined;
+      if (o.passphraseStdin === true) {
+        const { readPassphrase } = await import('../home.js');
+        passphrase = await readPassphrase(0);
+      }
       const r = await initHome({
+        ...(passphrase === undefined ? {} : { passphrase }),
         home: cli.home(), party: o.party, name: o.name, listen: o.listen,
         ...(o.url === undefined ? {} : { url: o.url }),
         ...(o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) }),

@@ -146,7 +146,8 @@ export function register(program: Command, cli: Cli): void {
       const r = await show(ctx.db, id, p);
       const rendered = r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [];
       const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now(), p);
-      const text = (): string => describe(r.message, rendered) + (deadline === null ? '' : `\n\n${describeDeadline(deadline).join('\n')}`);
+      const signed = r.signature.note === null ? '' : `\nSignature  ${r.signature.note}${r.signature.fingerprint === null ? '' : ` (key ${r.signature.fingerprint})`}`;
+      const text = (): string => describe(r.message, rendered) + signed + (deadline === null ? '' : `\n\n${describeDeadline(deadline).join('\n')}`);
       cli.out.print(text, { ...r, rendered, deadline });
     }));
 }

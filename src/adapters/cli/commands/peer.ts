@@ -8,7 +8,7 @@ import type { LinksTable } from '../../../modules/federation/federation.tables.j
 import { table } from '../output.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
-import { auditCli } from '../actor.js';
+import { auditCli, cliActor } from '../actor.js';
 
 /**
  * Reads a JSON file (or standard input for "-"): UTF-8 only, so a file that is not is refused
@@ -69,8 +69,30 @@ function describeLink(l: LinkState): string {
   return l.pending > 0 ? `${l.pending} pending` : 'ok';
 }
 
+const iso = (t: number): string => new Date(t).toISOString();
+
+/** One line of a key's history: its fingerprint and validity. */
+function describeKey(k: Peer['keys'][number]): string {
+  const parts = [k.valid_from === null ? null : `from ${iso(k.valid_from)}`, k.valid_until === null ? null : `valid until ${iso(k.valid_until)}`,
+    k.revoked_since === null ? null : `REVOKED since ${iso(k.revoked_since)}`].filter((x) => x !== null);
+  return `  ${k.fingerprint}${parts.length === 0 ? '' : ` (${parts.join(', ')})`}`;
+}
+
+/** The key a peer signs with now, and when it became so (its validity start, else when it was pinned). */
+function currentOf(p: Peer): { fingerprint: string; since: string | null } {
+  const live = p.keys.filter((k) => k.revoked_since === null && k.valid_until === null).at(-1) ?? p.keys.at(-1);
+  return { fingerprint: live?.fingerprint ?? '', since: live === undefined ? null : iso(live.valid_from ?? live.added_at) };
+}
+
+/** A peer as `peer list --json` and `peer show --json` print it: times as RFC 3339, the key history in `keys`. */
+async function peerView(p: Peer): Promise<Record<string, unknown>> {
+  const { keyView } = await import('../../../modules/federation/federation.keys.js');
+  const cur = currentOf(p);
+  return { ...p, fingerprint: cur.fingerprint, key_changed_at: p.keys.length > 1 ? cur.since : null, keys: p.keys.map(keyView) };
+}
+
 function describePeer(p: Peer): string {
-  const keys = p.keys.map((k) => `  ${k.fingerprint}${k.valid_until === null ? '' : ` (valid until ${new Date(k.valid_until).toISOString()})`}`);
+  const keys = p.keys.map(describeKey);
   const deadlines = Object.entries(p.deadlines).map(([k, v]) => `${k} ${v} min`).join(', ');
   return [`${p.party}  ${p.name}`, `URL        ${p.url}`, `Channels   ${p.channels.join(', ')}`, `Ack due    ${deadlines}`, 'Keys', ...keys].join('\n');
 }
@@ -113,9 +135,10 @@ export function register(program: Command, cli: Cli): void {
       const { getLink } = await import('../../../modules/federation/federation.links.js');
       const peers = await ctx.peers.list();
       const links = await Promise.all(peers.map(async (p) => linkState(await getLink(ctx.db, ctx.self.party, p.party))));
-      cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'DELIVERY'],
-        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), p.keys.at(-1)?.fingerprint ?? '', describeLink(links[i]!)])),
-      { peers: peers.map((p, i) => ({ ...p, delivery: links[i] })) });
+      const views = await Promise.all(peers.map(peerView));
+      cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'KEY CHANGED', 'DELIVERY'],
+        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), currentOf(p).fingerprint, p.keys.length > 1 ? currentOf(p).since ?? '' : '', describeLink(links[i]!)])),
+      { peers: views.map((v, i) => ({ ...v, delivery: links[i] })) });
     }));
 
   peer.command('show')
@@ -123,7 +146,25 @@ export function register(program: Command, cli: Cli): void {
     .argument('<party>')
     .action((party: string) => withNode(cli.home(), async (ctx) => {
       const p = await ctx.peers.require(party);
-      cli.out.print(() => describePeer(p), p);
+      cli.out.print(() => describePeer(p), await peerView(p));
+    }));
+
+  peer.command('repin')
+    .description("re-pin a peer's new key after its old one was compromised (hotline key revoke on its node); compare the fingerprint out of band, as at first pinning")
+    .argument('<party>')
+    .requiredOption('--descriptor <file|->', "the peer's new descriptor JSON, or - for standard input")
+    .requiredOption('--fingerprint <digits>', 'the fingerprint the peer read to you (hotline fingerprint on its node); refused if it differs')
+    .option('--since <time>', 'RFC 3339: since when the old key is compromised, as the peer said (default: now; its revocation statement may set it earlier)')
+    .action((party: string, o: { descriptor: string; fingerprint: string; since?: string }) => withNode(cli.home(), async (ctx) => {
+      const [{ parseDescriptor }, { repinPeer }, { parseIsoTime }] = await Promise.all([
+        import('../../../modules/federation/federation.peers.js'), import('../../../modules/federation/federation.repin.js'), import('../../../shared/clock.js'),
+      ]);
+      const d = parseDescriptor(readJson(o.descriptor, 'the descriptor'));
+      if (d.party !== party) fail('invalid_argument', `The descriptor is for "${d.party}", not "${party}"`);
+      const since = o.since === undefined ? undefined : parseIsoTime(o.since);
+      const r = await repinPeer(ctx, d, { expectFingerprint: o.fingerprint, actor: cliActor(), ...(since === undefined ? {} : { since }) });
+      cli.out.print(`Re-pinned ${r.party}: ${r.fingerprint}
+Revoked since ${r.revoked_since}: ${r.revoked.join(', ') || '(none)'}`, r);
     }));
 
   peer.command('deadlines')

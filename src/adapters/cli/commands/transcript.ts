@@ -59,12 +59,12 @@ export async function verifyTranscriptFile(cli: Cli, file: string, expectations:
 }
 
 function describe(r: TranscriptReport): string {
-  const keys = table(['PARTY', 'FINGERPRINT', 'VALID UNTIL', 'EXPECTED'], r.keys.map((k) => [
-    k.party, k.fingerprint, k.valid_until ?? '-', k.expected === 'unchecked' ? 'not checked' : k.expected,
+  const keys = table(['PARTY', 'FINGERPRINT', 'VALID FROM', 'VALID UNTIL', 'REVOKED SINCE', 'EXPECTED'], r.keys.map((k) => [
+    k.party, k.fingerprint, k.valid_from ?? '-', k.valid_until ?? '-', k.revoked_since ?? '-', k.expected === 'unchecked' ? 'not checked' : k.expected,
   ]));
   const timeline = table([' SENT', 'FROM → TO', 'SEQ', 'KIND', 'PRIORITY', 'TLP', 'RECEIPTED', 'TEXT'], r.timeline.map((e) => [
     `${e.verified ? ' ' : '!'}${e.sent_at}`, `${e.from} → ${e.to}`, String(e.seq), e.kind, e.priority.toUpperCase(), `TLP:${e.tlp.toUpperCase()}`,
-    e.received_at ?? 'not receipted', e.text,
+    e.received_at ?? 'not receipted', e.later_revoked ? `[signed by a key later revoked] ${e.text}` : e.text,
   ]));
   const lines = [
     `Transcript of case ${r.case ?? '?'}, exported by ${r.exported_by ?? '?'} for ${r.exported_for ?? '?'} at ${r.exported_at ?? '?'}`,

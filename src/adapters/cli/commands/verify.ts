@@ -27,7 +27,9 @@ function verifyHome(cli: Cli): Promise<void> {
         report.links.map((l) => [`${l.from}→${l.to}`, String(l.messages), String(l.last_seq), l.head_hash]));
       const verdict = report.ok ? `OK: every signature, hash chain and receipt verifies, and the audit trail (${report.audit.records} record(s)) is whole and unchanged.`
         : `FAILED: ${report.problems.length + report.omitted} problem(s)\n${report.problems.map((p) => `  ${p.where}: ${p.code}: ${p.message}`).join('\n')}`;
-      return `${links}\n\n${verdict}`;
+      const marked = report.later_revoked.length === 0 ? ''
+        : `\n\nVerified, but ${report.later_revoked.length} signed by a key later revoked (before its compromise):\n${report.later_revoked.map((m) => `  ${m.where}: ${m.message}`).join('\n')}`;
+      return `${links}\n\n${verdict}${marked}`;
     }, report);
     if (!report.ok) cli.setExitCode(EXIT.failure);
   });

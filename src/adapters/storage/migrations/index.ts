@@ -15,6 +15,7 @@ import { migration as m0013 } from './0013_rota.js';
 import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
 import { migration as m0017 } from './0017_console.js';
+import { migration as m0018 } from './0018_key_history.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -48,6 +49,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0014_sinks': m0014,
   '0016_audit': m0016,
   '0017_console': m0017,
+  '0018_key_history': m0018,
 };
 
 /** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
