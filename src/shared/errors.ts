@@ -102,6 +102,12 @@ export const ERROR_CODES = [
   'already_running',
   // issue 10: `peer add` without --fingerprint, where nobody can confirm it (no terminal)
   'fingerprint_required',
+  // issue 12: a removed peer's traffic (either way), or a command on a peer that was removed
+  'peer_removed',
+  // issue 12: `peer update` with a descriptor not signed by the peer's pinned key, or for another party
+  'descriptor_not_pinned',
+  // issue 12: a key-proof challenge (docs/protocol.md section 9.4) that is not well formed or not addressed to this node
+  'invalid_challenge',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

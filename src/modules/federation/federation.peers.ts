@@ -4,6 +4,7 @@ import { canonicalJson } from '../../shared/canonical.js';
 import type { Clock } from '../../shared/clock.js';
 import { fail, HotlineError } from '../../shared/errors.js';
 import { fingerprint, publicKeyFromB64, signText, verifyText, type NodeKeys } from '../identity/identity.keys.js';
+import { beginEpoch } from './federation.links.js';
 import type { FederationTables, PeersTable } from './federation.tables.js';
 import {
   CHANNELS, DEFAULT_ACK_DEADLINES_MIN, PARTY_ID, PROTOCOL_VERSION,
@@ -31,6 +32,9 @@ export interface PinnedKey {
   valid_until: number | null;
 }
 
+/** A pinned peer's lifecycle (issue 12): delivered to; pinned but not delivered to; no traffic either way, kept as evidence. */
+export type PeerLifecycle = 'active' | 'suspended' | 'removed';
+
 export interface Peer {
   party: string;
   name: string;
@@ -40,6 +44,9 @@ export interface Peer {
   deadlines: Record<Priority, number>;
   added_at: number;
   updated_at: number;
+  lifecycle: PeerLifecycle;
+  /** When `lifecycle` last changed (ms), null if never. */
+  lifecycle_changed_at: number | null;
 }
 
 export function makeDescriptor(self: Self, keys: NodeKeys): Descriptor {
@@ -144,7 +151,25 @@ function toPeer(row: PeersTable): Peer {
     deadlines: JSON.parse(row.deadlines) as Record<Priority, number>,
     added_at: Number(row.added_at),
     updated_at: Number(row.updated_at),
+    lifecycle: (row.state ?? 'active') as PeerLifecycle,
+    lifecycle_changed_at: row.state_changed_at === null || row.state_changed_at === undefined ? null : Number(row.state_changed_at),
   };
+}
+
+/**
+ * The keys a peer must hold now: what a descriptor update must be signed by and what a key proof
+ * (docs/protocol.md section 9.4) must verify with. One place, so that key history (rotation,
+ * revocation) can decide it later; today the keys pinned and valid now.
+ */
+export function keysHeldNow(peer: Peer, now: number): PinnedKey[] {
+  return peer.keys.filter((k) => k.valid_until === null || k.valid_until > now);
+}
+
+/** The agreed channels for a descriptor: those it offers that this node serves, narrowed to `wanted` if given; at least one. */
+function agreeChannels(d: Descriptor, self: Self, wanted: readonly Channel[] | undefined): Channel[] {
+  const channels = (wanted ?? d.channels).filter((c) => d.channels.includes(c) && self.channels.includes(c));
+  if (channels.length === 0) fail('invalid_argument', `No channel in common: the peer offers ${d.channels.join(', ')}, this node ${self.channels.join(', ')}`);
+  return channels;
 }
 
 /** Peer store: pinning, listing, and the keys valid for verification now. */
@@ -157,9 +182,10 @@ export class PeerRepository {
     if (opts.expectFingerprint !== undefined && opts.expectFingerprint.replace(/\s+/g, '') !== d.fingerprint.replace(/\s+/g, '')) {
       fail('invalid_argument', `The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${opts.expectFingerprint}); do not pin it`);
     }
-    const channels = (opts.channels ?? d.channels).filter((c) => d.channels.includes(c) && self.channels.includes(c));
-    if (channels.length === 0) fail('invalid_argument', `No channel in common: the peer offers ${d.channels.join(', ')}, this node ${self.channels.join(', ')}`);
+    const channels = agreeChannels(d, self, opts.channels);
     const now = clock.now();
+    const removed = await this.get(d.party);
+    if (removed?.lifecycle === 'removed') return this.readd(removed, d, channels, now);
     const row: PeersTable = {
       party: d.party,
       name: d.name,
@@ -169,14 +195,76 @@ export class PeerRepository {
       deadlines: JSON.stringify(DEFAULT_ACK_DEADLINES_MIN),
       added_at: now,
       updated_at: now,
+      state: 'active',
+      state_changed_at: null,
     };
     const inserted = await db.insertInto('peers').values(row).onConflict((oc) => oc.column('party').doNothing()).executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      fail('peer_exists', `A peer "${d.party}" is already pinned, and v1 cannot replace a pinned peer's key or descriptor `
+      fail('peer_exists', `A peer "${d.party}" is already pinned. To move it to a new descriptor signed by its pinned key (URL, name, channels), `
+        + `use "hotline peer update ${d.party} --descriptor FILE"; v1 cannot replace a pinned peer's key `
         + '(a signed key-change is reserved for a later version, protocol section 18). Keep the pinned one, or pin the new '
         + 'descriptor in a new node home ("hotline init --home <new dir>"), comparing its fingerprint again');
     }
     return toPeer(row);
+  }
+
+  /**
+   * Pins a removed peer again: its row comes back to life with the new descriptor (a new key is
+   * added to the list, the old one kept for the evidence and valid until now), and our link to it
+   * begins a new epoch (federation.links.ts beginEpoch). Returns the peer and the epoch's first seq.
+   */
+  private async readd(old: Peer, d: Descriptor, channels: Channel[], now: number): Promise<Peer & { epoch_start_seq: number }> {
+    const { db, self } = this.deps;
+    const keys = old.keys.some((k) => k.key === d.public_key && (k.valid_until === null || k.valid_until > now))
+      ? old.keys
+      : [...old.keys.map((k) => (k.valid_until === null || k.valid_until > now ? { ...k, valid_until: now } : k)),
+        { key: d.public_key, fingerprint: d.fingerprint, added_at: now, valid_until: null }];
+    const start = await db.transaction().execute(async (trx) => {
+      await trx.updateTable('peers').set({
+        name: d.name, url: d.url, keys: JSON.stringify(keys), channels: JSON.stringify(channels), updated_at: now, state: 'active', state_changed_at: now,
+      }).where('party', '=', d.party).where('state', '=', 'removed').execute();
+      return beginEpoch(trx, self.party, d.party);
+    });
+    return { ...(await this.require(d.party)), epoch_start_seq: start };
+  }
+
+  /**
+   * Moves a pinned peer to its new self-signed descriptor (URL, name, channels offered): accepted
+   * only if signed by a key the peer holds now ({@link keysHeldNow}), so nobody else can move a
+   * peer. The agreed channels are narrowed to what the new descriptor still offers (or `channels`).
+   * Returns the peer before and after.
+   */
+  async update(party: string, d: Descriptor, opts: { channels?: Channel[] } = {}): Promise<{ before: Peer; after: Peer }> {
+    const { db, clock, self } = this.deps;
+    const before = await this.require(party);
+    if (before.lifecycle === 'removed') fail('peer_removed', `"${party}" was removed; pin it again with "hotline peer add" (a new link epoch) instead of updating it`);
+    if (d.party !== party) fail('descriptor_not_pinned', `The descriptor is for "${d.party}", not "${party}"; nothing was changed`);
+    const now = clock.now();
+    const held = keysHeldNow(before, now);
+    if (!held.some((k) => k.key === d.public_key)) {
+      fail('descriptor_not_pinned', `The descriptor for "${party}" is signed by a key with fingerprint ${d.fingerprint}, not by its pinned key `
+        + `(${held.map((k) => k.fingerprint).join(', ') || 'none valid now'}); nothing was changed. A peer with a new key is pinned again after comparing fingerprints by phone, not updated`);
+    }
+    const channels = agreeChannels(d, self, opts.channels ?? before.channels.filter((c) => d.channels.includes(c)));
+    await db.updateTable('peers').set({ name: d.name, url: d.url, channels: JSON.stringify(channels), updated_at: now }).where('party', '=', party).execute();
+    return { before, after: await this.require(party) };
+  }
+
+  /**
+   * Suspends, resumes or removes a peer. Suspend and resume are refused for a removed peer
+   * (`peer_removed`); doing what is already done changes nothing. Returns the peer before and after.
+   */
+  async setLifecycle(party: string, to: PeerLifecycle): Promise<{ before: Peer; after: Peer }> {
+    const { db, clock } = this.deps;
+    const before = await this.require(party);
+    if (before.lifecycle === 'removed' && to !== 'removed') {
+      fail('peer_removed', `"${party}" was removed; pin it again with "hotline peer add" (a new link epoch) to talk to it`);
+    }
+    if (before.lifecycle !== to) {
+      const now = clock.now();
+      await db.updateTable('peers').set({ state: to, state_changed_at: now, updated_at: now }).where('party', '=', party).execute();
+    }
+    return { before, after: await this.require(party) };
   }
 
   async get(party: string): Promise<Peer | undefined> {
@@ -190,9 +278,15 @@ export class PeerRepository {
     return peer;
   }
 
+  /** Every pinned peer, removed ones included (their evidence stays). */
   async list(): Promise<Peer[]> {
     const rows = await this.deps.db.selectFrom('peers').selectAll().orderBy('party').execute();
     return rows.map(toPeer);
+  }
+
+  /** The peers this node may still send to (suspended ones queue): every one not removed. */
+  async listReachable(): Promise<Peer[]> {
+    return (await this.list()).filter((p) => p.lifecycle !== 'removed');
   }
 }
 

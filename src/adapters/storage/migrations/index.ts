@@ -14,6 +14,7 @@ import { migration as m0012 } from './0012_message_search.js';
 import { migration as m0013 } from './0013_rota.js';
 import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
+import { migration as m0019 } from './0019_peer_lifecycle.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -46,6 +47,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0013_rota': m0013,
   '0014_sinks': m0014,
   '0016_audit': m0016,
+  '0019_peer_lifecycle': m0019,
 };
 
 /** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
