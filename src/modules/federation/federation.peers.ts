@@ -156,6 +156,14 @@ function toPeer(row: PeersTable): Peer {
   };
 }
 
+/** A peer's state as `peer list --json` and the REST API show it: its lifecycle, or its link's key trouble. */
+export type PeerState = 'ok' | 'key_mismatch' | 'suspended' | 'removed';
+
+export function peerState(peer: Pick<Peer, 'lifecycle'>, linkErrorCode: string | null): PeerState {
+  if (peer.lifecycle !== 'active') return peer.lifecycle;
+  return linkErrorCode === 'key_mismatch' ? 'key_mismatch' : 'ok';
+}
+
 /**
  * The keys a peer must hold now: what a descriptor update must be signed by and what a key proof
  * (docs/protocol.md section 9.4) must verify with. One place, so that key history (rotation,
