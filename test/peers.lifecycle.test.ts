@@ -12,7 +12,7 @@ import { withNode } from '../src/adapters/cli/home.js';
 import { generateKeys } from '../src/modules/identity/identity.keys.js';
 import { makeDescriptor } from '../src/modules/federation/federation.peers.js';
 import { epochGenesis } from '../src/modules/federation/federation.links.js';
-import { send } from '../src/modules/messaging/messaging.service.js';
+import { send, type SendInput } from '../src/modules/messaging/messaging.service.js';
 import { FakeClock } from '../src/shared/clock.js';
 import { delivered, keyOf, post, forge } from './helpers/cases.js';
 import { exits, json, ok } from './helpers/cli.js';
@@ -26,7 +26,7 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
-const note = (text: string): Record<string, unknown> => ({ to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text });
+const note = (text: string): SendInput => ({ to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text });
 const OPTS = { runPings: false, runReminders: false, runDeadlines: false, runDelivery: false };
 
 /** ru's inbound messages from us, in seq order: [seq, text]. */
