@@ -146,12 +146,15 @@ describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
         proxy.decide = () => 'forward';
         return d;
       };
+      // Each round's first exchange is us's key challenge (protocol section 9.4: after a start or a
+      // failed attempt the endpoint proves its key before any batch), so deliveries answered are
+      // counted from the second exchange on.
       proxy.decide = (phase) => {
         if (phase === 'response') {
           answered++;
-          return mode === 'response' && answered >= 2 ? fire('cut') : 'forward';
+          return mode === 'response' && answered >= 3 ? fire('cut') : 'forward';
         }
-        return mode === 'request' && answered >= 1 ? fire('forward-then-cut') : 'forward';
+        return mode === 'request' && answered >= 2 ? fire('forward-then-cut') : 'forward';
       };
       for (let k = 0; k < 4; k++) {
         const res = await appendAll(ctx, Array.from({ length: 500 }, (_, i) => ({ ...draft, body: { text: `message ${queued + i + 1}` } })));

@@ -118,6 +118,12 @@ export const ERROR_CODES = [
   'key_locked',
   // issue 12: a key-change body that is malformed or whose new-key signature does not verify
   'key_change_invalid',
+  // issue 12: a removed peer's traffic (either way), or a command on a peer that was removed
+  'peer_removed',
+  // issue 12: `peer update` with a descriptor not signed by the peer's pinned key, or for another party
+  'descriptor_not_pinned',
+  // issue 12: a key-proof challenge (docs/protocol.md section 9.4) that is not well formed or not addressed to this node
+  'invalid_challenge',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -154,6 +154,6 @@ export async function storeOutbound(node: CarriageDeps, env: Envelope): Promise<
   }).execute();
   await node.db.insertInto('links').values({
     from_party: env.from, to_party: env.to, last_seq: env.seq, head_hash: hash, acked_seq: 0, send_from_seq: 1,
-    attempts: 0, next_attempt_at: now, last_attempt_at: null, last_error: null,
+    attempts: 0, next_attempt_at: now, last_attempt_at: null, last_error: null, epoch_start_seq: 1,
   }).execute();
 }

@@ -4,12 +4,12 @@
  * (9-11) that answers signed receipts, a sender (12) that checks receipts (10.3) and resends
  * on seq_gap, and carriage files (14, in carriage.ts).
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, sign, type KeyObject } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import { canonicalize } from './jcs.js';
+import { canonicalBytes, canonicalize } from './jcs.js';
 import {
   GENESIS, HEX64_RE, PARTY_RE, UUID_RE, fingerprint, fromB64url, hashOf, isTimestamp, keyFromSeed, publicKeyFrom,
-  receiptShapeProblem, signObject, uuidv7, verifyObject, type KeyPair, type Receipt,
+  receiptShapeProblem, signObject, uuidv7, verifyObject, withoutSig, type KeyPair, type Receipt,
 } from './wire.js';
 
 export const KINDS = ['notification', 'inquiry', 'assistance', 'response', 'crisis-alert', 'preservation-request', 'preservation-response', 'ping', 'pong', 'ack', 'indicators', 'directory-update', 'key-change', 'case-close'];
@@ -73,6 +73,8 @@ export class InteropPeer {
   readonly byId = new Map<string, { hash: string; direction: 'in' | 'out'; receipt?: Receipt }>();
   /** Requests this node's endpoint got: path, content type and raw body, for the tests to inspect. */
   readonly requests: { path: string; contentType: string; body: string }[] = [];
+  /** Key challenges answered (section 9.4), apart from the envelope batches in `requests`. */
+  readonly challenges: { from: string; nonce: string }[] = [];
   /** When false, the endpoint answers 503 to every batch (a node that is down, for carriage tests). */
   available = true;
   limits = { maxEnvelopeBytes: 1_048_576, maxBodyBytes: 65_536, maxAttachments: 16, maxBatchEnvelopes: 500, maxClockSkewMs: 300_000, maxEnvelopeAgeMs: 2_592_000_000 };
@@ -324,13 +326,33 @@ export class InteropPeer {
     if (s) await new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); });
   }
 
+  /**
+   * Section 9.4: answers a key challenge addressed to this node with a proof signed over
+   * "hotline-key-proof-v1\n" followed by the JCS form of the proof without `sig`.
+   */
+  private prove(text: string, problem: (status: number, code: string, detail: string) => { status: number; type: string; body: string }): { status: number; type: string; body: string } {
+    let c: Record<string, unknown>;
+    try { c = JSON.parse(text) as Record<string, unknown>; } catch { return problem(400, 'invalid_challenge', 'not JSON'); }
+    if (typeof c !== 'object' || c === null || Array.isArray(c) || Object.keys(c).sort().join() !== 'from,nonce,to,type,v'
+      || c.v !== 1 || c.type !== 'hotline-key-challenge' || typeof c.from !== 'string' || !PARTY_RE.test(c.from)
+      || c.to !== this.party || typeof c.nonce !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(c.nonce)) {
+      return problem(400, 'invalid_challenge', 'not a key challenge for this node');
+    }
+    this.challenges.push({ from: c.from, nonce: c.nonce });
+    const proof = { v: 1, type: 'hotline-key-proof', from: this.party, to: c.from, nonce: c.nonce, sig: '' };
+    const signed = Buffer.concat([Buffer.from('hotline-key-proof-v1\n', 'utf8'), canonicalBytes(withoutSig(proof))]);
+    proof.sig = sign(null, signed, this.key.privateKey).toString('base64url');
+    return { status: 200, type: 'application/json', body: JSON.stringify(proof) };
+  }
+
   private async handle(req: IncomingMessage): Promise<{ status: number; type: string; body: string }> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const contentType = String(req.headers['content-type'] ?? '');
-    this.requests.push({ path: req.url ?? '', contentType, body: text });
     const problem = (status: number, code: string, detail: string) => ({ status, type: 'application/problem+json', body: JSON.stringify({ type: `urn:hotline:problem:${code}`, title: code.replace(/_/g, ' '), status, detail, code }) });
+    if (req.method === 'POST' && (req.url ?? '').endsWith('/federation/v1/key-proof')) return this.prove(text, problem);
+    this.requests.push({ path: req.url ?? '', contentType, body: text });
     if (req.method !== 'POST' || !(req.url ?? '').endsWith('/federation/v1/envelopes')) return problem(404, 'not_found', 'no such endpoint');
     if (!this.available) return problem(503, 'storage_error', 'this node is down for the test');
     if (!/^application\/json\s*(;\s*charset=utf-8\s*)?$/i.test(contentType)) return problem(415, 'unsupported_media_type', contentType);

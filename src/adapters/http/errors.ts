@@ -14,6 +14,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   batch_too_large: 413,
   body_too_large: 413,
   peer_exists: 409,
+  peer_removed: 409,
+  descriptor_not_pinned: 409,
   unknown_user: 404,
   user_exists: 409,
   replay_mismatch: 409,

@@ -1,8 +1,14 @@
 import type { Transport } from '../../modules/federation/federation.delivery.js';
 import type { Peer } from '../../modules/federation/federation.peers.js';
+import type { KeyChallenge } from '../../modules/federation/federation.proof.js';
 import { HotlineError } from '../../shared/errors.js';
 
 export const FEDERATION_PATH = '/federation/v1/envelopes';
+/** Where a node answers key challenges (docs/protocol.md section 9.4). */
+export const CHALLENGE_PATH = '/federation/v1/key-proof';
+
+/** Most bytes of a key-proof answer read: a proof is about 300 bytes. */
+const MAX_PROOF_BYTES = 4096;
 
 /** Per-request timeout when the config gives none (`delivery.timeoutMs`). */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -64,6 +70,21 @@ export function httpTransport(opts: { timeoutMs?: number } = {}): Transport {
       } catch {
         throw new HotlineError('peer_error', `${peer.party} answered with something that is not JSON`);
       }
+    },
+    async challenge(peer: Peer, challenge: KeyChallenge, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+      const url = `${peer.url.replace(/\/+$/, '')}${CHALLENGE_PATH}`;
+      const res = await postNoRedirect(url, {
+        headers: { 'content-type': 'application/json' }, body: JSON.stringify(challenge),
+        timeoutMs, signal, what: `${peer.party} at ${peer.url}`,
+      });
+      const text = (await res.text()).slice(0, MAX_PROOF_BYTES);
+      let body: unknown;
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = undefined;
+      }
+      return { status: res.status, body };
     },
   };
 }

@@ -19,7 +19,7 @@ export const AUDIT_ACTIONS = [
   'message.send', 'message.ack', 'message.read_red',
   'export', 'transcript',
   'user.add', 'user.edit', 'user.disable', 'token.create', 'token.revoke', 'grant',
-  'peer.add', 'peer.deadlines', 'contact.add', 'contact.remove', 'rota.set', 'rota.override', 'directory.publish',
+  'peer.add', 'peer.deadlines', 'peer.update', 'peer.suspend', 'peer.resume', 'peer.remove', 'contact.add', 'contact.remove', 'rota.set', 'rota.override', 'directory.publish',
   'collection.add', 'sink.add', 'sink.remove', 'sink.test', 'feed.run', 'prune',
   // issue 12: this node's key rotated or revoked, a peer re-pinned, a peer's key-change received
   'key.rotate', 'key.revoke', 'peer.repin', 'peer.key_change',

@@ -31,7 +31,7 @@ export async function publishDirectory(deps: DirectoryDeps): Promise<PublishResu
     const row = await trx.selectFrom('directory_parties').select('version').where('party', '=', self.party).executeTakeFirstOrThrow();
     return { version: Number(row.version), contacts: await listContacts(trx, self.party), rota: await rotaIds(trx, self.party) };
   });
-  const peers = await deps.peers.list();
+  const peers = await deps.peers.listReachable();
   const result: PublishResult = { version: own.version, sent: [], failed: [] };
   const queued = await Promise.allSettled(peers.map(async (p) => {
     const body = bodyFor(p, self, own);

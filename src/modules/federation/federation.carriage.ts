@@ -76,8 +76,9 @@ export async function exportEnvelopes(
   opts: { fromSeq?: number } = {},
 ): Promise<EnvelopesCarriage> {
   const { db, self } = deps;
-  const peer = await db.selectFrom('peers').select('party').where('party', '=', to).executeTakeFirst();
+  const peer = await db.selectFrom('peers').select(['party', 'state']).where('party', '=', to).executeTakeFirst();
   if (peer === undefined) fail('unknown_peer', `No peer "${to}" is pinned on this node; nothing can be exported to it`);
+  if (peer.state === 'removed') fail('peer_removed', `"${to}" was removed; nothing more is sent to it, by carriage either. Pin it again with "hotline peer add" to write to it`);
   if (opts.fromSeq !== undefined && (!Number.isSafeInteger(opts.fromSeq) || opts.fromSeq < 1)) {
     fail('invalid_argument', `The first seq to export must be an integer of at least 1, not ${String(opts.fromSeq)}`);
   }

@@ -8,13 +8,20 @@ import type { EventBus, EventMarking } from '../../shared/events.js';
 import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
 import { lastErrorCode } from './federation.types.js';
-import { validKeys, type Peer, type PeerRepository } from './federation.peers.js';
+import { keysHeldNow, validKeys, type Peer, type PeerRepository } from './federation.peers.js';
+import { newChallenge, proofProblem, type KeyChallenge } from './federation.proof.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { Self } from './federation.types.js';
 
 /** Carries a batch of canonical envelope texts to a peer and returns its parsed answer; `signal` aborts it (the node stops). */
 export interface Transport {
   deliver(peer: Peer, envelopes: readonly string[], signal?: AbortSignal): Promise<unknown>;
+  /**
+   * Sends a key challenge to the peer's endpoint (docs/protocol.md section 9.4) and returns the
+   * HTTP status and the parsed body (undefined when it is not JSON); throws only when no answer came
+   * (`peer_unreachable`, `redirect_refused`).
+   */
+  challenge(peer: Peer, challenge: KeyChallenge, signal?: AbortSignal): Promise<{ status: number; body: unknown }>;
 }
 
 export interface DeliveryOptions {
@@ -114,6 +121,12 @@ export class DeliveryProcessor {
   private readonly random: () => number;
   /** Aborts the requests in flight when the node stops. */
   private abort = new AbortController();
+  /**
+   * Links whose endpoint proved it holds the pinned key (section 9.4), by party: the URL and keys
+   * it was proved for. Forgotten on any failed attempt on the link, and lost on a restart; a key or
+   * URL change no longer matches. While it matches, batches go without a challenge.
+   */
+  private readonly proven = new Map<string, string>();
 
   constructor(private readonly deps: DeliveryDeps) {
     this.random = deps.random ?? Math.random;
@@ -151,13 +164,14 @@ export class DeliveryProcessor {
     this.loop.wake();
   }
 
-  /** Links due at `now`, longest waiting first. */
+  /** Links due at `now` to peers that are neither suspended nor removed, longest waiting first. */
   private async dueLinks(now: number): Promise<string[]> {
-    const due = await this.deps.db.selectFrom('links').select('to_party')
-      .where('from_party', '=', this.deps.self.party)
-      .where('next_attempt_at', '<=', now)
-      .whereRef('send_from_seq', '<=', 'last_seq')
-      .orderBy('next_attempt_at').orderBy('to_party')
+    const due = await this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
+      .where('links.from_party', '=', this.deps.self.party)
+      .where('links.next_attempt_at', '<=', now)
+      .whereRef('links.send_from_seq', '<=', 'links.last_seq')
+      .where('peers.state', '=', 'active')
+      .orderBy('links.next_attempt_at').orderBy('links.to_party')
       .execute();
     return due.map((l) => l.to_party);
   }
@@ -189,7 +203,10 @@ export class DeliveryProcessor {
     for (;;) {
       const link = await getLink(this.deps.db, this.deps.self.party, to);
       if (link === undefined || link.send_from_seq > link.last_seq) return total;
-      const outcome = await this.deliverBatch(link);
+      // Read per batch (as before): a peer suspended or removed meanwhile ends the drain, no error recorded.
+      const peer = await this.deps.peers.get(to);
+      if (peer !== undefined && peer.lifecycle !== 'active') return total;
+      const outcome = await this.deliverBatch(link, peer);
       // Stopped mid-request: the abort is not the peer's failure; the next start retries.
       if (this.abort.signal.aborted && outcome.error !== undefined) return total;
       total += outcome.receipted;
@@ -198,7 +215,7 @@ export class DeliveryProcessor {
     }
   }
 
-  private async deliverBatch(link: LinksTable): Promise<Outcome> {
+  private async deliverBatch(link: LinksTable, pinned: Peer | undefined): Promise<Outcome> {
     const { db, options } = this.deps;
     const rows = await db.selectFrom('messages').select(['id', 'seq', 'hash', 'envelope', 'receipt'])
       .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party)
@@ -216,7 +233,10 @@ export class DeliveryProcessor {
     let peer: Peer;
     let answer: unknown;
     try {
-      peer = await this.deps.peers.require(link.to_party);
+      peer = pinned ?? await this.deps.peers.require(link.to_party);
+      // Nothing goes to an endpoint that has not proved it holds the pinned key (section 9.4).
+      const unproved = await this.prove(peer, link);
+      if (unproved !== undefined) return { ...nothing, error: unproved };
       answer = await this.deps.transport.deliver(peer, batch.map((r) => r.envelope), this.abort.signal);
     } catch (e) {
       // A coded failure keeps its code in front, e.g. "redirect_refused: ru answered HTTP 307 ...".
@@ -254,7 +274,12 @@ export class DeliveryProcessor {
       const expected = res.error?.expected_seq;
       error = `${code}: ${link.to_party} refused seq ${seq}: ${String(res.error?.message ?? '')}`;
       if ((code === 'seq_gap' || code === 'seq_rewind' || code === 'prev_mismatch') && typeof expected === 'number') {
-        if (expected < seq) {
+        if (expected < seq && expected < link.epoch_start_seq) {
+          // The peer lacks envelopes of an epoch that ended: they are never sent; send the new epoch's first (section 4.1).
+          nextSeq = link.epoch_start_seq;
+          if (nextSeq < seq) error = undefined;
+          else error = `link_diverged: ${link.to_party} expects seq ${expected}, before this link's epoch began at seq ${link.epoch_start_seq}, and refused ${seq} (${code})`;
+        } else if (expected < seq) {
           nextSeq = expected; // the peer lacks earlier envelopes: resend them from our store
           error = undefined;
           this.deps.log.warn({ to: link.to_party, expected, seq }, 'peer reported a gap; resending from its expected seq');
@@ -267,9 +292,36 @@ export class DeliveryProcessor {
     return error === undefined ? { receipted: accepted.length, accepted, nextSeq } : { receipted: accepted.length, accepted, nextSeq, error };
   }
 
+  /**
+   * Makes sure the peer's endpoint proved it holds the pinned key since the last failure or start
+   * (cached: nothing to do on the hot path); returns the error to record when it did not.
+   */
+  private async prove(peer: Peer, link: LinksTable): Promise<string | undefined> {
+    const now = this.deps.clock.now();
+    const held = keysHeldNow(peer, now);
+    const proofFor = `${peer.url}\n${held.map((k) => k.key).join(',')}`;
+    if (this.proven.get(peer.party) === proofFor) return undefined;
+    const challenge = newChallenge(this.deps.self.party, peer.party);
+    const answer = await this.deps.transport.challenge(peer, challenge, this.abort.signal);
+    if (answer.status === 429 || answer.status >= 500) {
+      return `peer_error: ${peer.party} answered the key challenge with HTTP ${answer.status}; nothing was sent, will retry`;
+    }
+    const problem = answer.status === 200 ? proofProblem(answer.body, challenge, peer, now) : `it answered HTTP ${answer.status} instead of a proof`;
+    if (problem !== undefined) {
+      const pinned = peer.keys.at(-1)?.fingerprint ?? '?';
+      return `key_mismatch: ${peer.party} at ${peer.url} did not prove it holds its pinned key (fingerprint ${pinned}): ${problem}; `
+        + `nothing was sent (seq ${link.send_from_seq} onwards wait). Was ${peer.party} reinstalled with a new key, or is someone else answering at its address? `
+        + `Call its administrator and compare fingerprints (hotline peer show ${peer.party})`;
+    }
+    this.proven.set(peer.party, proofFor);
+    return undefined;
+  }
+
   private async record(link: LinksTable, o: Outcome): Promise<void> {
     const now = this.deps.clock.now();
     const failed = o.error !== undefined;
+    // Any failure: the next attempt proves the key again before sending (section 9.4).
+    if (failed) this.proven.delete(link.to_party);
     const attempts = failed ? link.attempts + 1 : 0;
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
     const newIncident = lastErrorCode(o.error) === 'key_mismatch' && lastErrorCode(link.last_error) !== 'key_mismatch';

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { sha256Hex } from '../../shared/canonical.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import { GENESIS_HASH } from './federation.types.js';
 
@@ -30,18 +31,44 @@ export async function lockLinkIfAny(trx: Transaction<FederationTables>, from: st
 
 /** Writes a link's chain head, creating the row if this is its first envelope. */
 export async function saveLinkHead(trx: Transaction<FederationTables>, link: LinksTable): Promise<void> {
-  const { from_party, to_party, last_seq, head_hash, acked_seq, send_from_seq, attempts, next_attempt_at, last_attempt_at, last_error } = link;
+  const { from_party, to_party, last_seq, head_hash, acked_seq, send_from_seq, attempts, next_attempt_at, last_attempt_at, last_error, epoch_start_seq } = link;
   await trx.insertInto('links')
-    .values({ from_party, to_party, last_seq, head_hash, acked_seq, send_from_seq, attempts, next_attempt_at, last_attempt_at, last_error })
-    .onConflict((oc) => oc.columns(['from_party', 'to_party']).doUpdateSet({ last_seq: link.last_seq, head_hash: link.head_hash }))
+    .values({ from_party, to_party, last_seq, head_hash, acked_seq, send_from_seq, attempts, next_attempt_at, last_attempt_at, last_error, epoch_start_seq })
+    .onConflict((oc) => oc.columns(['from_party', 'to_party']).doUpdateSet({ last_seq: link.last_seq, head_hash: link.head_hash, epoch_start_seq: link.epoch_start_seq }))
     .execute();
 }
 
 function newLink(from: string, to: string): LinksTable {
   return {
     from_party: from, to_party: to, last_seq: 0, head_hash: GENESIS_HASH, acked_seq: 0, send_from_seq: 1,
-    attempts: 0, next_attempt_at: null, last_attempt_at: null, last_error: null,
+    attempts: 0, next_attempt_at: null, last_attempt_at: null, last_error: null, epoch_start_seq: 1,
   };
+}
+
+/**
+ * The `prev` of the first envelope of a link epoch that begins at `seq` (docs/protocol.md section
+ * 4.1): GENESIS for the first epoch (seq 1); for a later one, SHA-256 (lowercase hex) of the UTF-8
+ * text `hotline-link-epoch-v1\n<from>\n<to>\n<seq>`, a value no envelope hashes to by chance.
+ */
+export function epochGenesis(from: string, to: string, seq: number): string {
+  return seq === 1 ? GENESIS_HASH : sha256Hex(`hotline-link-epoch-v1\n${from}\n${to}\n${seq}`);
+}
+
+/**
+ * Begins a new epoch on our outbound link to `to` (a removed peer pinned again): the next envelope
+ * is seq last_seq + 1 with `prev` = its epoch genesis; what was queued and never receipted in the
+ * old epoch stays stored as evidence and is never transmitted. A link with no envelope yet is left
+ * as it is (its first epoch has not begun).
+ */
+export async function beginEpoch(trx: Transaction<FederationTables>, from: string, to: string): Promise<number> {
+  const link = await getLink(trx, from, to);
+  if (link === undefined || link.last_seq === 0) return 1;
+  const start = link.last_seq + 1;
+  await trx.updateTable('links').set({
+    epoch_start_seq: start, head_hash: epochGenesis(from, to, start), send_from_seq: start, acked_seq: link.last_seq,
+    attempts: 0, last_error: null, next_attempt_at: null,
+  }).where('from_party', '=', from).where('to_party', '=', to).execute();
+  return start;
 }
 
 export async function getLink(db: Db, from: string, to: string): Promise<LinksTable | undefined> {
@@ -59,5 +86,6 @@ export function normaliseLink(row: LinksTable): LinksTable {
     attempts: Number(row.attempts),
     next_attempt_at: row.next_attempt_at === null ? null : Number(row.next_attempt_at),
     last_attempt_at: row.last_attempt_at === null ? null : Number(row.last_attempt_at),
+    epoch_start_seq: Number(row.epoch_start_seq ?? 1),
   };
 }

@@ -180,6 +180,7 @@ const INSERT_CHUNK = 500;
 
 function checkPeer(peer: Peer | undefined, draft: Draft): void {
   if (peer === undefined) fail('unknown_peer', `No peer "${draft.to}" is pinned on this node; add it with "hotline peer add"`);
+  if (peer.lifecycle === 'removed') fail('peer_removed', `"${peer.party}" was removed; nothing more is sent to it. Pin it again with "hotline peer add" (a new link epoch) to write to it`);
   if (!peer.channels.includes(draft.channel)) {
     fail('channel_not_agreed', `Channel "${draft.channel}" is not agreed with "${peer.party}" (agreed: ${peer.channels.join(', ')})`);
   }

@@ -4,6 +4,7 @@ import { canonicalJson } from '../../shared/canonical.js';
 import type { Clock } from '../../shared/clock.js';
 import { fail, HotlineError } from '../../shared/errors.js';
 import { fingerprint, publicKeyFromB64, signText, verifyText, type NodeKeys } from '../identity/identity.keys.js';
+import { beginEpoch } from './federation.links.js';
 import type { FederationTables, PeersTable } from './federation.tables.js';
 import { allKeyHistory, insertKey, keyHistory, keysValidAt, type PinnedKey } from './federation.keys.js';
 import {
@@ -26,6 +27,9 @@ export interface Descriptor {
 
 export type { PinnedKey };
 
+/** A pinned peer's lifecycle (issue 12): delivered to; pinned but not delivered to; no traffic either way, kept as evidence. */
+export type PeerLifecycle = 'active' | 'suspended' | 'removed';
+
 export interface Peer {
   party: string;
   name: string;
@@ -35,6 +39,9 @@ export interface Peer {
   deadlines: Record<Priority, number>;
   added_at: number;
   updated_at: number;
+  lifecycle: PeerLifecycle;
+  /** When `lifecycle` last changed (ms), null if never. */
+  lifecycle_changed_at: number | null;
 }
 
 export function makeDescriptor(self: Self, keys: NodeKeys): Descriptor {
@@ -140,7 +147,33 @@ function toPeer(row: PeersTable, keys: PinnedKey[]): Peer {
     deadlines: JSON.parse(row.deadlines) as Record<Priority, number>,
     added_at: Number(row.added_at),
     updated_at: Number(row.updated_at),
+    lifecycle: (row.state ?? 'active') as PeerLifecycle,
+    lifecycle_changed_at: row.state_changed_at === null || row.state_changed_at === undefined ? null : Number(row.state_changed_at),
   };
+}
+
+/** A peer's state as `peer list --json` and the REST API show it: its lifecycle, or its link's key trouble. */
+export type PeerState = 'ok' | 'key_mismatch' | 'suspended' | 'removed';
+
+export function peerState(peer: Pick<Peer, 'lifecycle'>, linkErrorCode: string | null): PeerState {
+  if (peer.lifecycle !== 'active') return peer.lifecycle;
+  return linkErrorCode === 'key_mismatch' ? 'key_mismatch' : 'ok';
+}
+
+/**
+ * The keys a peer must hold now: what a descriptor update must be signed by and what a key proof
+ * (docs/protocol.md section 9.4) must verify with: those of its key history valid for a new
+ * signature now (not past a rotation's overlap, not declared compromised; federation.keys.ts).
+ */
+export function keysHeldNow(peer: Peer, now: number): PinnedKey[] {
+  return peer.keys.filter((k) => (k.valid_until === null || k.valid_until > now) && (k.revoked_since === null || k.revoked_since > now));
+}
+
+/** The agreed channels for a descriptor: those it offers that this node serves, narrowed to `wanted` if given; at least one. */
+function agreeChannels(d: Descriptor, self: Self, wanted: readonly Channel[] | undefined): Channel[] {
+  const channels = (wanted ?? d.channels).filter((c) => d.channels.includes(c) && self.channels.includes(c));
+  if (channels.length === 0) fail('invalid_argument', `No channel in common: the peer offers ${d.channels.join(', ')}, this node ${self.channels.join(', ')}`);
+  return channels;
 }
 
 /** Peer store: pinning, listing, and the keys valid for verification now. */
@@ -153,9 +186,10 @@ export class PeerRepository {
     if (opts.expectFingerprint !== undefined && opts.expectFingerprint.replace(/\s+/g, '') !== d.fingerprint.replace(/\s+/g, '')) {
       fail('invalid_argument', `The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${opts.expectFingerprint}); do not pin it`);
     }
-    const channels = (opts.channels ?? d.channels).filter((c) => d.channels.includes(c) && self.channels.includes(c));
-    if (channels.length === 0) fail('invalid_argument', `No channel in common: the peer offers ${d.channels.join(', ')}, this node ${self.channels.join(', ')}`);
+    const channels = agreeChannels(d, self, opts.channels);
     const now = clock.now();
+    const removed = await this.get(d.party);
+    if (removed?.lifecycle === 'removed') return this.readd(removed, d, channels, now);
     const row: PeersTable = {
       party: d.party,
       name: d.name,
@@ -165,18 +199,81 @@ export class PeerRepository {
       deadlines: JSON.stringify(DEFAULT_ACK_DEADLINES_MIN),
       added_at: now,
       updated_at: now,
+      state: 'active',
+      state_changed_at: null,
     };
     const inserted = await db.insertInto('peers').values(row).onConflict((oc) => oc.column('party').doNothing()).executeTakeFirst();
     const added = Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
-    if (added) {
-      await insertKey(db, d.party, { key: d.public_key, added_at: now, valid_from: null, valid_until: null, revoked_since: null, origin: 'pinned', statement_id: null });
-    }
     if (!added) {
-      fail('peer_exists', `A peer "${d.party}" is already pinned. Its key changes by its own signed key-change (hotline key rotate `
+      fail('peer_exists', `A peer "${d.party}" is already pinned. To move it to a new descriptor signed by its pinned key (URL, name, channels), `
+        + `use "hotline peer update ${d.party} --descriptor FILE". Its key changes by its own signed key-change (hotline key rotate `
         + `on its node), or, if its key was lost or compromised, by "hotline peer repin ${d.party} --descriptor <file> --fingerprint <digits>" `
         + 'after comparing the new fingerprint by phone (protocol section 18)');
     }
+    await insertKey(db, d.party, { key: d.public_key, added_at: now, valid_from: null, valid_until: null, revoked_since: null, origin: 'pinned', statement_id: null });
     return toPeer(row, await keyHistory(db, d.party));
+  }
+
+  /**
+   * Pins a removed peer again: its row comes back to life with the new descriptor (a new key is
+   * added to the list, the old one kept for the evidence and valid until now), and our link to it
+   * begins a new epoch (federation.links.ts beginEpoch). Returns the peer and the epoch's first seq.
+   */
+  private async readd(old: Peer, d: Descriptor, channels: Channel[], now: number): Promise<Peer & { epoch_start_seq: number }> {
+    const { db, self } = this.deps;
+    const keep = keysHeldNow(old, now).some((k) => k.key === d.public_key);
+    const start = await db.transaction().execute(async (trx) => {
+      if (!keep) {
+        // A new key: the old ones stay in the key history for the old evidence, valid until now.
+        await trx.updateTable('key_history').set({ valid_until: now }).where('party', '=', d.party)
+          .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', now)])).execute();
+        await insertKey(trx, d.party, { key: d.public_key, added_at: now, valid_from: now, valid_until: null, revoked_since: null, origin: 'pinned', statement_id: null });
+      }
+      await trx.updateTable('peers').set({
+        name: d.name, url: d.url, channels: JSON.stringify(channels), updated_at: now, state: 'active', state_changed_at: now,
+      }).where('party', '=', d.party).where('state', '=', 'removed').execute();
+      return beginEpoch(trx, self.party, d.party);
+    });
+    return { ...(await this.require(d.party)), epoch_start_seq: start };
+  }
+
+  /**
+   * Moves a pinned peer to its new self-signed descriptor (URL, name, channels offered): accepted
+   * only if signed by a key the peer holds now ({@link keysHeldNow}), so nobody else can move a
+   * peer. The agreed channels are narrowed to what the new descriptor still offers (or `channels`).
+   * Returns the peer before and after.
+   */
+  async update(party: string, d: Descriptor, opts: { channels?: Channel[] } = {}): Promise<{ before: Peer; after: Peer }> {
+    const { db, clock, self } = this.deps;
+    const before = await this.require(party);
+    if (before.lifecycle === 'removed') fail('peer_removed', `"${party}" was removed; pin it again with "hotline peer add" (a new link epoch) instead of updating it`);
+    if (d.party !== party) fail('descriptor_not_pinned', `The descriptor is for "${d.party}", not "${party}"; nothing was changed`);
+    const now = clock.now();
+    const held = keysHeldNow(before, now);
+    if (!held.some((k) => k.key === d.public_key)) {
+      fail('descriptor_not_pinned', `The descriptor for "${party}" is signed by a key with fingerprint ${d.fingerprint}, not by its pinned key `
+        + `(${held.map((k) => k.fingerprint).join(', ') || 'none valid now'}); nothing was changed. A peer with a new key is pinned again after comparing fingerprints by phone, not updated`);
+    }
+    const channels = agreeChannels(d, self, opts.channels ?? before.channels.filter((c) => d.channels.includes(c)));
+    await db.updateTable('peers').set({ name: d.name, url: d.url, channels: JSON.stringify(channels), updated_at: now }).where('party', '=', party).execute();
+    return { before, after: await this.require(party) };
+  }
+
+  /**
+   * Suspends, resumes or removes a peer. Suspend and resume are refused for a removed peer
+   * (`peer_removed`); doing what is already done changes nothing. Returns the peer before and after.
+   */
+  async setLifecycle(party: string, to: PeerLifecycle): Promise<{ before: Peer; after: Peer }> {
+    const { db, clock } = this.deps;
+    const before = await this.require(party);
+    if (before.lifecycle === 'removed' && to !== 'removed') {
+      fail('peer_removed', `"${party}" was removed; pin it again with "hotline peer add" (a new link epoch) to talk to it`);
+    }
+    if (before.lifecycle !== to) {
+      const now = clock.now();
+      await db.updateTable('peers').set({ state: to, state_changed_at: now, updated_at: now }).where('party', '=', party).execute();
+    }
+    return { before, after: await this.require(party) };
   }
 
   async get(party: string): Promise<Peer | undefined> {
@@ -190,10 +287,16 @@ export class PeerRepository {
     return peer;
   }
 
+  /** Every pinned peer, removed ones included (their evidence stays). */
   async list(): Promise<Peer[]> {
     const rows = await this.deps.db.selectFrom('peers').selectAll().orderBy('party').execute();
     const keys = await allKeyHistory(this.deps.db);
     return rows.map((r) => toPeer(r, keys.get(r.party) ?? []));
+  }
+
+  /** The peers this node may still send to (suspended ones queue): every one not removed. */
+  async listReachable(): Promise<Peer[]> {
+    return (await this.list()).filter((p) => p.lifecycle !== 'removed');
   }
 }
 

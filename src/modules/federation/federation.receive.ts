@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { readEnvelope, signReceipt, verifyEnvelopeText } from './federation.envelope.js';
 import { runHooks, type MessageHook } from './federation.hooks.js';
-import { lockLinkIfAny, saveLinkHead } from './federation.links.js';
+import { epochGenesis, lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import { judgeFresh, parseKeyChangeBody } from './federation.keys.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -103,6 +103,8 @@ async function checkFresh(deps: ReceiveDeps, env: Envelope, text: string, peers:
   if (!peers.has(env.from)) peers.set(env.from, await deps.peers.get(env.from));
   const peer = peers.get(env.from);
   if (peer === undefined) fail('unknown_peer', `"${env.from}" is not a pinned peer of "${deps.self.party}"; its administrator must add it`);
+  // A removed peer's envelopes are refused; a suspended one's are still received (section 3.3): evidence is never lost.
+  if (peer.lifecycle === 'removed') fail('peer_removed', `"${env.from}" was removed as a peer of "${deps.self.party}"; nothing from it is accepted until its administrator pins it again`);
   const now = deps.clock.now();
   // The peer's key history, read once per batch: the key valid when the envelope was signed (not
   // past its rotation overlap, not compromised at sent_at), federation.keys.ts.
@@ -179,14 +181,20 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   }
   if (c.problem !== undefined) throw c.problem;
   const link = tx.links.get(env.from)!;
-  if (env.seq <= link.last_seq) {
-    fail('seq_rewind', `seq ${env.seq} from "${env.from}" is already taken (this node holds the link up to ${link.last_seq})`, { expected_seq: link.last_seq + 1 });
+  // The first envelope of a new link epoch (section 4.1): its prev is the epoch's genesis, and it may
+  // follow a gap (what the sender queued in the old epoch and never sent stays with it).
+  const epochStart = env.seq > link.last_seq && env.seq > 1 && (env.prev !== link.head_hash || env.seq > link.last_seq + 1)
+    && env.prev === epochGenesis(env.from, env.to, env.seq);
+  const lastSeq = epochStart ? env.seq - 1 : link.last_seq;
+  const head = epochStart ? env.prev : link.head_hash;
+  if (env.seq <= lastSeq) {
+    fail('seq_rewind', `seq ${env.seq} from "${env.from}" is already taken (this node holds the link up to ${lastSeq})`, { expected_seq: lastSeq + 1 });
   }
-  if (env.seq > link.last_seq + 1) {
-    fail('seq_gap', `seq ${env.seq} from "${env.from}" skips ahead; this node expects ${link.last_seq + 1}: resend from there`, { expected_seq: link.last_seq + 1 });
+  if (env.seq > lastSeq + 1) {
+    fail('seq_gap', `seq ${env.seq} from "${env.from}" skips ahead; this node expects ${lastSeq + 1}: resend from there`, { expected_seq: lastSeq + 1 });
   }
-  if (env.prev !== link.head_hash) {
-    fail('prev_mismatch', `prev of seq ${env.seq} does not match this node's link head ${link.head_hash.slice(0, 16)}…; the two link histories differ`, { expected_seq: link.last_seq + 1 });
+  if (env.prev !== head) {
+    fail('prev_mismatch', `prev of seq ${env.seq} does not match this node's link head ${head.slice(0, 16)}…; the two link histories differ`, { expected_seq: lastSeq + 1 });
   }
   const now = deps.clock.now();
   // The hooks' check and apply in one savepoint: a refusal undoes what they wrote, and the row and
@@ -208,6 +216,7 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
   tx.known.set(row.id, row);
   link.last_seq = env.seq;
   link.head_hash = c.hash;
+  if (epochStart) link.epoch_start_seq = env.seq;
   link.stored = true;
   return receipt;
 }

@@ -15,6 +15,10 @@ export interface PeersTable {
   deadlines: string;
   added_at: number;
   updated_at: number;
+  /** Lifecycle (issue 12): 'active', 'suspended' (no delivery) or 'removed' (no traffic either way; kept as evidence). */
+  state: string;
+  /** When `state` last changed (ms), null if never. */
+  state_changed_at: number | null;
 }
 
 /** One row per direction of a link (from → to): its hash chain head and, for ours, delivery state. */
@@ -31,6 +35,12 @@ export interface LinksTable {
   next_attempt_at: number | null;
   last_attempt_at: number | null;
   last_error: string | null;
+  /**
+   * Where the link's current epoch begins (docs/protocol.md section 4.1): 1 for the first; after a
+   * peer is removed and added again, the seq of the new epoch's first envelope, whose `prev` is the
+   * epoch's genesis hash instead of the previous envelope's hash.
+   */
+  epoch_start_seq: number;
 }
 
 export interface MessagesTable {

@@ -4,7 +4,7 @@ import { parseIsoTime } from '../../shared/clock.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { receiptProblem, verifyEnvelope, verifyReceipt } from './federation.envelope.js';
 import { allKeyHistory, judgeHistoric, keyObject, LATER_REVOKED, type KeyVerdict, type PinnedKey } from './federation.keys.js';
-import { normaliseLink } from './federation.links.js';
+import { epochGenesis, normaliseLink } from './federation.links.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
 import { GENESIS_HASH, type Envelope, type Receipt, type Self } from './federation.types.js';
 import { verifyAudit } from '../audit/audit.service.js';
@@ -173,7 +173,7 @@ class Verifier {
     if (r.hash !== hash) this.add(where, 'hash_mismatch', `the hash column is ${r.hash.slice(0, 16)}…, the envelope text hashes to ${hash.slice(0, 16)}…`);
     if (r.seq < 1) {
       this.add(where, 'seq_gap', `seq ${r.seq} is not a position on a link (links start at seq 1)`);
-    } else if (r.seq !== run.lastSeq + 1) {
+    } else if (r.seq !== run.lastSeq + 1 && !(r.seq > run.lastSeq && startsEpoch(r))) {
       const gap = r.seq - 1 === run.lastSeq + 1 ? `seq ${run.lastSeq + 1}` : `seq ${run.lastSeq + 1}–${r.seq - 1}`;
       const jump = run.lastSeq === 0 ? `the link starts at seq ${r.seq}` : `the link jumps from seq ${run.lastSeq} to ${r.seq}`;
       this.add(`link ${r.from_party}→${r.to_party} ${gap}`, 'seq_gap', `${gap} missing: ${jump} (id ${r.id})`);
@@ -183,7 +183,9 @@ class Verifier {
       this.checkFields(r, env, where);
       this.checkSignature(r, env, where);
       const expectedPrev = r.seq === 1 ? GENESIS_HASH : r.seq === run.lastSeq + 1 ? run.head : undefined;
-      if (expectedPrev !== undefined && env.prev !== expectedPrev) {
+      // A new link epoch (protocol section 4.1) begins with its own genesis instead of the previous hash.
+      const epoch = r.seq > 1 && r.seq > run.lastSeq && env.prev === epochGenesis(r.from_party, r.to_party, r.seq);
+      if (expectedPrev !== undefined && env.prev !== expectedPrev && !epoch) {
         this.add(where, 'prev_mismatch', `prev is ${String(env.prev).slice(0, 16)}…, the ${r.seq === 1 ? 'genesis hash' : 'previous envelope hashes to'} ${expectedPrev.slice(0, 16)}…`);
       }
     }
@@ -211,7 +213,10 @@ class Verifier {
     } else if (row.last_seq !== run.lastSeq) {
       this.add(where, 'link_head_mismatch', `the links row says last_seq ${row.last_seq}, the last stored message is seq ${run.lastSeq}`);
     }
-    if (row.head_hash !== run.head) {
+    // A link whose new epoch has begun but holds no envelope yet: its head is the epoch's genesis.
+    const epochBegun = row.last_seq === run.lastSeq && Number(row.epoch_start_seq) === run.lastSeq + 1
+      && row.head_hash === epochGenesis(run.from, run.to, run.lastSeq + 1);
+    if (row.head_hash !== run.head && !epochBegun) {
       this.add(where, 'link_head_mismatch', `the links row's head_hash ${row.head_hash.slice(0, 16)}… is not the last envelope's hash ${run.head.slice(0, 16)}…`);
     }
   }
@@ -317,5 +322,15 @@ class Verifier {
     }
     const receipt = value as Receipt;
     this.verdict(judgeHistoric(history, (k) => verifyReceipt(receipt, [k]), parseIsoTime(receipt.received_at), signer), where, 'the receipt', signer);
+  }
+}
+
+/** Whether a stored envelope that follows a gap begins a new link epoch (protocol section 4.1). */
+function startsEpoch(r: { from_party: string; to_party: string; seq: number; envelope: string }): boolean {
+  try {
+    const prev = (JSON.parse(r.envelope) as { prev?: unknown }).prev;
+    return prev === epochGenesis(r.from_party, r.to_party, r.seq);
+  } catch {
+    return false;
   }
 }

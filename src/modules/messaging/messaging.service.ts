@@ -35,7 +35,12 @@ export interface SendInput {
   recipients?: readonly string[];
 }
 
-export type DeliveryState = 'queued' | 'retrying' | 'delivered';
+/**
+ * Outbound delivery: queued (never tried), retrying, delivered; `suspended` while its peer is
+ * suspended (delivered on resume); `removed` when its peer was removed before a receipt came (kept
+ * as evidence, never transmitted: protocol section 3.3).
+ */
+export type DeliveryState = 'queued' | 'retrying' | 'delivered' | 'suspended' | 'removed';
 
 export interface MessageView {
   id: string;
@@ -136,7 +141,10 @@ export async function draftOf(deps: Pick<OutboxDeps, 'db'>, input: SendInput, as
   };
 }
 
-function view(row: MessagesTable, link: LinksTable | undefined, acknowledged: Acknowledged | null = null): MessageView {
+/** A link with its peer's lifecycle (federation.peers.ts), as a message's delivery state needs it. */
+type LinkView = LinksTable & { peer_state?: string | null };
+
+function view(row: MessagesTable, link: LinkView | undefined, acknowledged: Acknowledged | null = null): MessageView {
   const env = JSON.parse(row.envelope) as Envelope;
   const receipt = row.receipt === null ? null : (JSON.parse(row.receipt) as Receipt);
   const base: MessageView = {
@@ -150,9 +158,12 @@ function view(row: MessagesTable, link: LinksTable | undefined, acknowledged: Ac
   if (row.direction === 'in') return base;
   if (receipt !== null) return { ...base, state: 'delivered' };
   const attempts = link?.attempts ?? 0;
+  // Queued in an epoch that ended (protocol section 4.1): never transmitted, kept as evidence.
+  const abandoned = link !== undefined && Number(row.seq) < link.epoch_start_seq;
+  const lifecycle = link?.peer_state === 'removed' || abandoned ? 'removed' : link?.peer_state === 'suspended' ? 'suspended' : undefined;
   return {
     ...base,
-    state: attempts > 0 ? 'retrying' : 'queued',
+    state: lifecycle ?? (attempts > 0 ? 'retrying' : 'queued'),
     attempts,
     next_attempt_at: link?.next_attempt_at == null ? null : isoTime(link.next_attempt_at),
     last_error: link?.last_error ?? null,
@@ -252,13 +263,14 @@ export async function show(db: Kysely<FederationTables>, input: string, as?: Pri
   return { message: readable, envelope: readableEnvelope(as, message, envelope), signature };
 }
 
-async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTable[]): Promise<Map<string, LinksTable>> {
-  const out = new Map<string, LinksTable>();
+async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTable[]): Promise<Map<string, LinkView>> {
+  const out = new Map<string, LinkView>();
   const outbound = [...new Set(rows.filter((r) => r.direction === 'out').map((r) => r.to_party))];
   if (outbound.length === 0) return out;
   const self = rows.find((r) => r.direction === 'out')!.from_party;
-  const links = await db.selectFrom('links').selectAll().where('from_party', '=', self).where('to_party', 'in', outbound).execute();
-  for (const l of links) out.set(`${l.from_party}>${l.to_party}`, normaliseLink(l));
+  const links = await db.selectFrom('links').leftJoin('peers', 'peers.party', 'links.to_party').selectAll('links').select('peers.state as peer_state')
+    .where('links.from_party', '=', self).where('links.to_party', 'in', outbound).execute();
+  for (const l of links) out.set(`${l.from_party}>${l.to_party}`, { ...normaliseLink(l), peer_state: l.peer_state });
   return out;
 }
 

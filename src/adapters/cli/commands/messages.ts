@@ -27,6 +27,8 @@ export function stateOf(m: MessageView): string {
     const code = lastErrorCode(m.last_error);
     return `retrying (attempt ${m.attempts ?? 0}, next ${m.next_attempt_at ?? '?'}${code === null ? '' : `, ${code}`})${ack}`;
   }
+  if (m.state === 'suspended') return `suspended: ${m.to} is suspended on this node; delivered in order once resumed (hotline peer resume ${m.to})${ack}`;
+  if (m.state === 'removed') return `not sent: ${m.to} was removed before it was delivered; kept as evidence${ack}`;
   return `queued${ack}`;
 }
 

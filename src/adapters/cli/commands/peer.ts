@@ -64,7 +64,9 @@ function linkState(link: LinksTable | undefined): LinkState {
   };
 }
 
-function describeLink(l: LinkState): string {
+function describeLink(l: LinkState, p: Peer): string {
+  if (p.lifecycle === 'removed') return `removed (${l.pending} never sent)`;
+  if (p.lifecycle === 'suspended') return `suspended (${l.pending} queued)`;
   if (l.attempts > 0) return `failing: ${l.last_error_code ?? 'error'} (${l.attempts} attempts, ${l.pending} pending)`;
   return l.pending > 0 ? `${l.pending} pending` : 'ok';
 }
@@ -94,7 +96,7 @@ async function peerView(p: Peer): Promise<Record<string, unknown>> {
 function describePeer(p: Peer): string {
   const keys = p.keys.map(describeKey);
   const deadlines = Object.entries(p.deadlines).map(([k, v]) => `${k} ${v} min`).join(', ');
-  return [`${p.party}  ${p.name}`, `URL        ${p.url}`, `Channels   ${p.channels.join(', ')}`, `Ack due    ${deadlines}`, 'Keys', ...keys].join('\n');
+  return [`${p.party}  ${p.name}${p.lifecycle === 'active' ? '' : `  (${p.lifecycle})`}`, `URL        ${p.url}`, `Channels   ${p.channels.join(', ')}`, `Ack due    ${deadlines}`, 'Keys', ...keys].join('\n');
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -124,22 +126,57 @@ export function register(program: Command, cli: Cli): void {
         ...(expectFingerprint === undefined ? {} : { expectFingerprint }),
         ...(o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) as Channel[] }),
       });
-      await auditCli(ctx, { action: 'peer.add', subject: p.party, details: { url: p.url, channels: p.channels, fingerprint: d.fingerprint } });
+      const epoch = (p as { epoch_start_seq?: number }).epoch_start_seq;
+      await auditCli(ctx, { action: 'peer.add', subject: p.party, details: { url: p.url, channels: p.channels, fingerprint: d.fingerprint, ...(epoch === undefined ? {} : { readded: true, epoch_start_seq: epoch }) } });
       const note = o.fingerprint !== undefined ? 'matches the one given' : expectFingerprint !== undefined ? 'confirmed at the terminal' : 'NOT confirmed (trust on first use): compare it with ' + p.party + ' by phone';
-      cli.out.print(`Pinned ${p.party} (${p.name}) at ${p.url}\nFingerprint ${d.fingerprint}: ${note}.`, p);
+      const again = epoch === undefined ? '' : `\nPinned again after its removal: the link to ${p.party} begins a new epoch at seq ${epoch}.`;
+      cli.out.print(`Pinned ${p.party} (${p.name}) at ${p.url}\nFingerprint ${d.fingerprint}: ${note}.${again}`, p);
     }));
 
   peer.command('list')
     .description('list pinned peers')
     .action(() => withNode(cli.home(), async (ctx) => {
       const { getLink } = await import('../../../modules/federation/federation.links.js');
+      const { peerState } = await import('../../../modules/federation/federation.peers.js');
       const peers = await ctx.peers.list();
       const links = await Promise.all(peers.map(async (p) => linkState(await getLink(ctx.db, ctx.self.party, p.party))));
       const views = await Promise.all(peers.map(peerView));
       cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'KEY CHANGED', 'DELIVERY'],
-        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), currentOf(p).fingerprint, p.keys.length > 1 ? currentOf(p).since ?? '' : '', describeLink(links[i]!)])),
-      { peers: views.map((v, i) => ({ ...v, delivery: links[i] })) });
+        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), currentOf(p).fingerprint, p.keys.length > 1 ? currentOf(p).since ?? '' : '', describeLink(links[i]!, p)])),
+      { peers: views.map((v, i) => ({ ...v, state: peerState(peers[i]!, links[i]!.last_error_code), delivery: links[i] })) });
     }));
+
+  peer.command('update')
+    .description("move a pinned peer to its new descriptor (URL, name, channels), accepted only if signed by the peer's pinned key")
+    .argument('<party>')
+    .requiredOption('--descriptor <file|->', "the peer's new self-signed descriptor JSON, or - for standard input")
+    .option('--channels <list>', 'channels agreed with this peer from now on (default: those agreed that it still offers)')
+    .action((party: string, o: { descriptor: string; channels?: string }) => withNode(cli.home(), async (ctx) => {
+      const { parseDescriptor } = await import('../../../modules/federation/federation.peers.js');
+      const d = parseDescriptor(readJson(o.descriptor, 'the descriptor'));
+      const { before, after } = await ctx.peers.update(party, d, o.channels === undefined ? {} : { channels: o.channels.split(',').map((s) => s.trim()) as Channel[] });
+      await auditCli(ctx, {
+        action: 'peer.update', subject: party,
+        details: { fingerprint: d.fingerprint, url: { from: before.url, to: after.url }, name: { from: before.name, to: after.name }, channels: { from: before.channels, to: after.channels } },
+      });
+      cli.out.print(`Updated ${party}: ${after.url} (${after.name}), channels ${after.channels.join(', ')}; signed by its pinned key ${d.fingerprint}.`, after);
+    }));
+
+  for (const [name, to, said] of [
+    ['suspend', 'suspended', 'Suspended %s: messages to it queue and are not delivered; what it sends is still received. "hotline peer resume %s" delivers them in order.'],
+    ['resume', 'active', 'Resumed %s: what was queued is delivered in order.'],
+    ['remove', 'removed', 'Removed %s: nothing more is sent to it or accepted from it. Its links, messages and receipts stay as evidence; "hotline peer add" pins it again (a new link epoch).'],
+  ] as const) {
+    peer.command(name)
+      .description(name === 'suspend' ? 'stop delivering to a peer, keeping its link (its messages queue)'
+        : name === 'resume' ? 'deliver to a suspended peer again' : 'stop all traffic with a peer, either way; its evidence stays')
+      .argument('<party>')
+      .action((party: string) => withNode(cli.home(), async (ctx) => {
+        const { before, after } = await ctx.peers.setLifecycle(party, to);
+        await auditCli(ctx, { action: `peer.${name}`, subject: party, details: { from: before.lifecycle, to: after.lifecycle } });
+        cli.out.print(said.replaceAll('%s', party), after);
+      }));
+  }
 
   peer.command('show')
     .description('show one peer')

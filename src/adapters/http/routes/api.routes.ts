@@ -46,6 +46,51 @@ const ShowQuery = Type.Object({
   lang: Type.Optional(Type.String({ description: "Language of `rendered` (labels and codes), e.g. en, ru; default: the node's `language`" })),
 });
 
+const PartyParams = Type.Object({ party: Type.String() });
+
+const UpdatePeerBody = Type.Object({
+  descriptor: Type.Object({}, { additionalProperties: true }, ),
+  channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }), { description: 'Channels agreed from now on (default: those agreed that it still offers)' })),
+}, { additionalProperties: false });
+
+/**
+ * Peers that change (protocol section 3.3), for administrators: a new descriptor signed by the
+ * pinned key, suspend, resume, remove. Each is an audit record.
+ */
+function peerLifecycleRoutes(app: FastifyInstance, ctx: NodeContext, auth: { onRequest: ReturnType<typeof authenticate> }, security: { bearer: never[] }[]): void {
+  app.put('/api/v1/peers/:party/descriptor', { ...auth, schema: { tags: ['peers'], summary: "Move a peer to its new descriptor (URL, name, channels), signed by its pinned key; else 409 descriptor_not_pinned", security, params: PartyParams, body: UpdatePeerBody } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      const { party } = req.params as Static<typeof PartyParams>;
+      const b = req.body as Static<typeof UpdatePeerBody>;
+      const d = parseDescriptor(b.descriptor);
+      const { before, after } = await ctx.peers.update(party, d, b.channels === undefined ? {} : { channels: b.channels as never });
+      await auditRequest(ctx, req, {
+        action: 'peer.update', subject: party,
+        details: { fingerprint: d.fingerprint, url: { from: before.url, to: after.url }, name: { from: before.name, to: after.name }, channels: { from: before.channels, to: after.channels } },
+      });
+      return after;
+    });
+  for (const [verb, to] of [['suspend', 'suspended'], ['resume', 'active']] as const) {
+    app.post(`/api/v1/peers/:party/${verb}`, { ...auth, schema: { tags: ['peers'], summary: verb === 'suspend' ? 'Stop delivering to a peer (messages queue; what it sends is still received)' : 'Deliver to a suspended peer again, in order', security, params: PartyParams } },
+      async (req) => {
+        requireRole(principalOf(req), 'admin');
+        const { party } = req.params as Static<typeof PartyParams>;
+        const { before, after } = await ctx.peers.setLifecycle(party, to);
+        await auditRequest(ctx, req, { action: `peer.${verb}`, subject: party, details: { from: before.lifecycle, to: after.lifecycle } });
+        return after;
+      });
+  }
+  app.delete('/api/v1/peers/:party', { ...auth, schema: { tags: ['peers'], summary: 'Remove a peer: no more traffic either way; its links, messages and receipts stay as evidence', security, params: PartyParams } },
+    async (req) => {
+      requireRole(principalOf(req), 'admin');
+      const { party } = req.params as Static<typeof PartyParams>;
+      const { before, after } = await ctx.peers.setLifecycle(party, 'removed');
+      await auditRequest(ctx, req, { action: 'peer.remove', subject: party, details: { from: before.lifecycle, to: after.lifecycle } });
+      return after;
+    });
+}
+
 const AddPeerBody = Type.Object({
   descriptor: Type.Object({}, { additionalProperties: true }),
   fingerprint: Type.Optional(Type.String({ description: 'The fingerprint read aloud by the peer; refused if it differs. Required unless trust_on_first_use' })),
@@ -83,9 +128,12 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
         ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
         ...(b.channels === undefined ? {} : { channels: b.channels as never }),
       });
-      await auditRequest(ctx, req, { action: 'peer.add', subject: peer.party, details: { url: peer.url, channels: peer.channels, fingerprint: peer.keys.at(-1)?.fingerprint ?? null } });
+      const epoch = (peer as { epoch_start_seq?: number }).epoch_start_seq;
+      await auditRequest(ctx, req, { action: 'peer.add', subject: peer.party, details: { url: peer.url, channels: peer.channels, fingerprint: peer.keys.at(-1)?.fingerprint ?? null, ...(epoch === undefined ? {} : { readded: true, epoch_start_seq: epoch }) } });
       return reply.status(201).send(peer);
     });
+
+  peerLifecycleRoutes(app, ctx, auth, security);
 
   app.post('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Queue a message to a peer', security, body: SendBody } },
     async (req, reply) => {

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { fail } from '../../../shared/errors.js';
 import { receiveBatch, type ReceiveDeps } from '../../../modules/federation/federation.receive.js';
 import type { Metrics } from '../metrics.js';
-import { FEDERATION_PATH } from '../transport.js';
+import { answerChallenge } from '../../../modules/federation/federation.proof.js';
+import { CHALLENGE_PATH, FEDERATION_PATH } from '../transport.js';
 
 const BatchBody = Type.Object({ envelopes: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false });
 
@@ -31,4 +32,15 @@ export function federationRoutes(app: FastifyInstance, deps: ReceiveDeps, metric
     }
     return { results };
   });
+
+  // A key challenge (docs/protocol.md section 9.4): the answer proves this endpoint holds the node's key.
+  app.post(CHALLENGE_PATH, {
+    attachValidation: true,
+    schema: {
+      tags: ['federation'],
+      summary: 'Prove this node holds its key: sign a fresh challenge',
+      description: 'See docs/protocol.md section 9.4. The body is a hotline-key-challenge addressed to this node; the answer is a hotline-key-proof signed with its key over a domain-separated text.',
+      body: Type.Object({}, { additionalProperties: true }),
+    },
+  }, async (req) => answerChallenge(req.body, deps.self.party, deps.keys));
 }

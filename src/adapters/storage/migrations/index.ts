@@ -16,6 +16,7 @@ import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
 import { migration as m0017 } from './0017_console.js';
 import { migration as m0018 } from './0018_key_history.js';
+import { migration as m0019 } from './0019_peer_lifecycle.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -50,6 +51,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0016_audit': m0016,
   '0017_console': m0017,
   '0018_key_history': m0018,
+  '0019_peer_lifecycle': m0019,
 };
 
 /** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
