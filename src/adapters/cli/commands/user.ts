@@ -7,7 +7,6 @@ import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 import { cliActor } from '../actor.js';
 import { readNewPassword } from '../password.js';
-import { checkPassword } from '../../../modules/users/users.passwords.js';
 
 function describeUser(u: User): string {
   return `${u.name}${u.display_name === null ? '' : ` (${u.display_name})`}  ${u.role}${u.peer === undefined ? '' : ` of peer ${u.peer}`}; channels ${u.channels.join(', ')}${u.disabled_at === null ? '' : `; disabled since ${u.disabled_at}`}`;
@@ -27,7 +26,8 @@ export function register(program: Command, cli: Cli): void {
     .option('--password-stdin', 'also set the console password, read from standard input (one line) or asked on the terminal')
     .action((name: string, o: { role: string; channels?: string; peer?: string; displayName?: string; passwordStdin?: boolean }) => withNode(cli.home(), async (ctx) => {
       // Read and checked before the user is added: a refused password leaves no user behind.
-      const password = o.passwordStdin === true ? checkPassword(await readNewPassword(name)) : undefined;
+      // Loaded here, not at the top: `hotline --help` loads only the command files (test/cli.startup).
+      const password = o.passwordStdin === true ? (await import('../../../modules/users/users.passwords.js')).checkPassword(await readNewPassword(name)) : undefined;
       if (password !== undefined && o.role === 'peer') checkPeerPassword();
       const u = await ctx.users.add({
         name, role: o.role, ...(o.channels === undefined ? {} : { channels: o.channels }), ...(o.peer === undefined ? {} : { peer: o.peer }),
