@@ -53,10 +53,10 @@ async function stream(a: RunningNode, from: number, to: number): Promise<string[
 }
 
 describe('key rotation across three real nodes', () => {
-  it('us rotates during a stream of 500 messages to ru and fr: nothing lost or duplicated, links continue, everything verifies, a transcript spans it', async () => {
+  it('us rotates during a stream of 2,000 messages to ru and fr (the first 1,000 still being delivered while it rotates): nothing lost or duplicated, links continue, everything verifies, a transcript spans it', async () => {
     const { us, a, b, c } = await three();
     const opened = await send(a.ctx, { to: 'ru', channel: 'crisis', kind: 'notification', priority: 'flash', tlp: 'amber', text: 'before the rotation' });
-    const first = await stream(a, 0, 250);
+    const first = await stream(a, 0, 1000);
 
     const r = await hl(us.home, 'key', 'rotate', '--overlap', '7d', '--json');
     expect(r.code).toBe(0);
@@ -67,7 +67,7 @@ describe('key rotation across three real nodes', () => {
     // The running node signs with the new key from now on.
     expect(a.ctx.keys.publicKeyB64).toBe(rotated.public_key);
 
-    const second = await stream(a, 250, 500);
+    const second = await stream(a, 1000, 2000);
     const followUp = await send(a.ctx, { to: 'ru', channel: 'crisis', kind: 'notification', priority: 'flash', tlp: 'amber', text: 'after the rotation', case: opened.id });
     // ru and fr talk back: us's receipts, now signed by the new key, verify on both.
     const back = await Promise.all([b, c].map((n) => send(n.ctx, { to: 'us', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: `back from ${n.ctx.self.party}` })));

@@ -232,3 +232,15 @@ export function keyView(k: PinnedKey): { public_key: string; fingerprint: string
     revoked_since: t(k.revoked_since), added_at: isoTime(k.added_at), origin: k.origin,
   };
 }
+
+/**
+ * A peer as `peer list --json`, `peer show --json` and GET /api/v1/peers show it: the key it signs
+ * with now (`fingerprint`) and when that changed (`key_changed_at`, null if it never did), its
+ * `state` (federation.peers peerState: ok, key_mismatch, suspended, removed; given when the link is
+ * known), and its key history in `keys` with times as RFC 3339.
+ */
+export function peerView<P extends { keys: readonly PinnedKey[] }>(p: P, state?: string): Omit<P, 'keys'> & { fingerprint: string; key_changed_at: string | null; keys: ReturnType<typeof keyView>[]; state?: string } {
+  const live = p.keys.filter((k) => k.revoked_since === null && k.valid_until === null).at(-1) ?? p.keys.at(-1);
+  const since = live === undefined ? null : isoTime(live.valid_from ?? live.added_at);
+  return { ...p, fingerprint: live?.fingerprint ?? '', key_changed_at: p.keys.length > 1 ? since : null, keys: p.keys.map(keyView), ...(state === undefined ? {} : { state }) };
+}

@@ -86,11 +86,10 @@ function currentOf(p: Peer): { fingerprint: string; since: string | null } {
   return { fingerprint: live?.fingerprint ?? '', since: live === undefined ? null : iso(live.valid_from ?? live.added_at) };
 }
 
-/** A peer as `peer list --json` and `peer show --json` print it: times as RFC 3339, the key history in `keys`. */
-async function peerView(p: Peer): Promise<Record<string, unknown>> {
-  const { keyView } = await import('../../../modules/federation/federation.keys.js');
-  const cur = currentOf(p);
-  return { ...p, fingerprint: cur.fingerprint, key_changed_at: p.keys.length > 1 ? cur.since : null, keys: p.keys.map(keyView) };
+/** A peer as `peer list --json` and `peer show --json` print it (federation.keys peerView, shared with the REST API). */
+async function peerView(p: Peer, state?: string): Promise<Record<string, unknown>> {
+  const { peerView: view } = await import('../../../modules/federation/federation.keys.js');
+  return view(p, state);
 }
 
 function describePeer(p: Peer): string {
@@ -140,10 +139,10 @@ export function register(program: Command, cli: Cli): void {
       const { peerState } = await import('../../../modules/federation/federation.peers.js');
       const peers = await ctx.peers.list();
       const links = await Promise.all(peers.map(async (p) => linkState(await getLink(ctx.db, ctx.self.party, p.party))));
-      const views = await Promise.all(peers.map(peerView));
+      const views = await Promise.all(peers.map((p, i) => peerView(p, peerState(p, links[i]!.last_error_code))));
       cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'KEY CHANGED', 'DELIVERY'],
         peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), currentOf(p).fingerprint, p.keys.length > 1 ? currentOf(p).since ?? '' : '', describeLink(links[i]!, p)])),
-      { peers: views.map((v, i) => ({ ...v, state: peerState(peers[i]!, links[i]!.last_error_code), delivery: links[i] })) });
+      { peers: views.map((v, i) => ({ ...v, delivery: links[i] })) });
     }));
 
   peer.command('update')

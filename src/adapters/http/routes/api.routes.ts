@@ -1,14 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
-import { makeDescriptor, parseDescriptor } from '../../../modules/federation/federation.peers.js';
+import { makeDescriptor, parseDescriptor, peerState, type Peer } from '../../../modules/federation/federation.peers.js';
+import { peerView } from '../../../modules/federation/federation.keys.js';
+import { getLink } from '../../../modules/federation/federation.links.js';
 import { send, show } from '../../../modules/messaging/messaging.service.js';
 import { INBOX_STATES, listMessages } from '../../../modules/messaging/messaging.inbox.js';
 import { shortMessageIds } from '../../../modules/federation/federation.ids.js';
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { deadlineOf } from '../../../modules/deadlines/deadlines.service.js';
 import { render, requireLanguage } from '../../../modules/templates/templates.service.js';
-import { CHANNELS, KINDS, PRIORITIES, TLPS } from '../../../modules/federation/federation.types.js';
+import { CHANNELS, KINDS, PRIORITIES, TLPS, lastErrorCode } from '../../../modules/federation/federation.types.js';
 import { fail } from '../../../shared/errors.js';
 import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
@@ -110,11 +112,13 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
   app.get('/api/v1/node', { ...auth, schema: { tags: ['node'], summary: "This node's peer descriptor", security } },
     async () => makeDescriptor(ctx.self, ctx.keys));
 
-  app.get('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pinned peers', security } },
-    async () => ({ peers: await ctx.peers.list() }));
+  // As `peer list --json`: the key it signs with now, when that changed, its state and its key history.
+  const viewOf = async (p: Peer) => peerView(p, peerState(p, lastErrorCode((await getLink(ctx.db, ctx.self.party, p.party))?.last_error ?? null)));
+  app.get('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pinned peers: fingerprint, key history, state (ok, key_mismatch, suspended, removed)', security } },
+    async () => ({ peers: await Promise.all((await ctx.peers.list()).map(viewOf)) }));
 
-  app.get('/api/v1/peers/:party', { ...auth, schema: { tags: ['peers'], summary: 'One pinned peer', security, params: Type.Object({ party: Type.String() }) } },
-    async (req) => ctx.peers.require((req.params as { party: string }).party));
+  app.get('/api/v1/peers/:party', { ...auth, schema: { tags: ['peers'], summary: 'One pinned peer: fingerprint, key history, state', security, params: Type.Object({ party: Type.String() }) } },
+    async (req) => viewOf(await ctx.peers.require((req.params as { party: string }).party)));
 
   app.post('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pin a peer from its descriptor', security, body: AddPeerBody } },
     async (req, reply) => {

@@ -31,15 +31,14 @@ export function PeersTab() {
           <thead><tr><th scope="col">{t('party')}</th><th scope="col">{t('fingerprint')}</th><th scope="col">{t('channels')}</th><th scope="col">{t('deadlines')}</th><th scope="col">{t('linkState')}</th><th scope="col">{t('backlog')}</th><th scope="col">{t('lastReceipt')}</th><th scope="col">{t('lastError')}</th></tr></thead>
           <tbody>
             {peers.data.peers.map((p) => {
-              const key = p.keys.find((k) => k.valid_until === null) ?? p.keys.at(-1);
               const l = links.get(p.party);
               return (
                 <tr key={p.party} data-party={p.party}>
                   <th scope="row">{p.party}<br /><span className="muted">{p.name}</span><br /><span className="muted ltr">{p.url}</span></th>
-                  <td><span className="fingerprint">{key?.fingerprint ?? '—'}</span>{p.keys.length > 1 && <><br /><span className="muted">{t('keys', { n: p.keys.length })}</span></>}</td>
+                  <td><span className="fingerprint">{p.fingerprint === '' ? '—' : p.fingerprint}</span>{p.keys.length > 1 && <><br /><span className="muted">{t('keys', { n: p.keys.length })}; {t('keyChanged')} <Instant at={p.key_changed_at} /></span></>}</td>
                   <td>{p.channels.join(', ')}</td>
                   <td><ul className="plain nowrap">{PRIORITIES.map((pr) => <li key={pr}>{pr}: {deadline(p.deadlines[pr] ?? 0, lang)}</li>)}</ul></td>
-                  <td>{l === undefined ? '—' : <LinkState up={linkUp(l)} attempts={l.attempts} />}</td>
+                  <td>{p.state !== 'ok' ? <strong className="overdue" data-state={p.state}>{t(`peerState_${p.state}`)}</strong> : l === undefined ? '—' : <LinkState up={linkUp(l)} attempts={l.attempts} />}</td>
                   <td>{l?.backlog ?? 0}</td>
                   <td><Instant at={l?.last_receipt_at ?? null} /></td>
                   <td>{l?.last_error ?? t('noError')}</td>

@@ -12,7 +12,11 @@ export interface NodeStatus {
 }
 export interface Peer {
   party: string; name: string; url: string; channels: string[]; deadlines: Record<string, number>;
-  keys: { key: string; fingerprint: string; added_at: number; valid_until: number | null }[];
+  /** The key it signs with now, when that changed (null: never), and its whole key history (issue 12). */
+  fingerprint: string; key_changed_at: string | null;
+  keys: { public_key: string; fingerprint: string; valid_from: string | null; valid_until: string | null; revoked_since: string | null }[];
+  /** ok, key_mismatch, suspended, removed. */
+  state: 'ok' | 'key_mismatch' | 'suspended' | 'removed';
 }
 export interface User { name: string; role: 'admin' | 'officer' | 'peer'; channels: string[]; created_at: string; disabled_at: string | null; peer?: string; display_name: string | null }
 export interface Token { id: string; user: string; created_at: string; last_used_at: string | null; revoked_at: string | null }

@@ -29,7 +29,9 @@ interface MessageView {
   receipted_at: string | null; acknowledged: { officer: string; user: string | null; at: string; ack_id: string } | null;
   sender: string | null; recipients: string[] | null; redacted?: string;
 }
-export interface MessageResponse { message: MessageView; envelope: { attachments?: Attachment[] }; rendered: RenderedLine[]; deadline: Deadline | null }
+/** Which key signed it, judged by the key history (issue 12): `later_revoked` when that key was declared compromised afterwards. */
+export interface SignatureView { fingerprint: string | null; later_revoked: boolean; note: string | null }
+export interface MessageResponse { message: MessageView; envelope: { attachments?: Attachment[] }; rendered: RenderedLine[]; deadline: Deadline | null; signature?: SignatureView }
 
 /** The attachment's bytes (base64 in the envelope) saved as a file. */
 function download(a: Attachment): void {
@@ -78,7 +80,7 @@ export default function MessagePage({ params }: PageProps) {
     }
     return <ErrorBox error={q.error} retry={() => void q.refetch()} />;
   }
-  const { message: m, rendered, deadline, envelope } = q.data;
+  const { message: m, rendered, deadline, envelope, signature: sig } = q.data;
   const title = rendered.find((l) => l.field === 'template')?.value ?? m.kind;
   const lines = rendered.filter((l) => l.field !== 'template' && l.field !== 'text');
   const text = rendered.find((l) => l.field === 'text');
@@ -179,6 +181,12 @@ export default function MessagePage({ params }: PageProps) {
           <div><dt>{t('case')}</dt><dd><Link to={`/cases/${encodeURIComponent(m.case)}`}>{m.case}</Link></dd></div>
           {m.in_reply_to !== null && <div><dt>{t('inReplyTo')}</dt><dd><Link to={`/messages/${encodeURIComponent(m.in_reply_to)}`}>{m.in_reply_to}</Link></dd></div>}
           {m.sender !== null && <div><dt>{t('sender')}</dt><dd>{m.sender}</dd></div>}
+          {sig !== undefined && sig.fingerprint !== null && (
+            <div><dt>{t('signedBy')}</dt><dd><span className="ltr">{sig.fingerprint}</span>
+              {sig.later_revoked && <><br /><strong className="overdue" data-signature="later-revoked">{t('laterRevoked')}</strong></>}
+              {!sig.later_revoked && sig.note !== null && <><br /><strong className="overdue">{t('signatureProblem', { note: sig.note })}</strong></>}
+            </dd></div>
+          )}
         </dl>
       </section>
     </article>
