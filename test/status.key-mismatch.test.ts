@@ -64,7 +64,7 @@ describe('a peer reinstalled with a new key', () => {
     expect(await ok(us.home, 'peer', 'list')).toMatch(/ru .* failing: key_mismatch \(4 attempts, 1 pending\)/);
     const s = await json<NodeStatus>(us.home, 'status');
     expect(s.links[0]).toMatchObject({ party: 'ru', last_error_code: 'key_mismatch', backlog: 1 });
-    expect(await ok(us.home, 'status')).toContain('failing: key_mismatch (4 attempts): its receipts do not verify with the pinned key');
+    expect(await ok(us.home, 'status')).toContain('failing: key_mismatch (4 attempts): it did not prove it holds the pinned key, or its receipts do not verify with it');
     const m = await (await fetch(`${a.address}/metrics`, { headers: { authorization: `Bearer ${us.token}` } })).text();
     expect(m).toContain('hotline_peer_key_mismatch{peer="ru"} 1');
 

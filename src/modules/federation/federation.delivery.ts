@@ -368,7 +368,7 @@ export class DeliveryProcessor {
 
   private async keyMismatch(to: string, seq: number, error: string, at: number): Promise<void> {
     const { log, onKeyMismatch, peers } = this.deps;
-    log.error({ to, error }, 'key_mismatch: the peer\'s receipts no longer verify with its pinned key');
+    log.error({ to, error }, 'key_mismatch: the peer did not prove it holds its pinned key, or its receipts no longer verify with it');
     if (onKeyMismatch === undefined) return;
     try {
       const peer = await peers.get(to);

@@ -37,7 +37,7 @@ export function describeStatus(s: NodeStatus, running: { pid: number; address: s
     l.last_receipt_at === null ? 'never' : `${l.last_receipt_at} (${ago(l.last_receipt_age_s)} ago)`,
     l.last_received_at ?? 'never',
     l.last_error_code === null ? (l.attempts > 0 ? `failing (${l.attempts} attempts)` : 'ok')
-      : `failing: ${l.last_error_code} (${l.attempts} attempts)${l.last_error_code === 'key_mismatch' ? ': its receipts do not verify with the pinned key' : ''}`,
+      : `failing: ${l.last_error_code} (${l.attempts} attempts)${l.last_error_code === 'key_mismatch' ? ': it did not prove it holds the pinned key, or its receipts do not verify with it (hotline peer list; docs/protocol.md 9.4)' : ''}`,
   ])).replace(/^/gm, '  '));
   const q = s.queue;
   out.push('', 'Queue     received, waiting for a person\'s acknowledgement');
