@@ -12,6 +12,8 @@ import { verifyTranscriptBytes } from '../src/modules/transcripts/transcripts.ve
 import { forge, post } from './helpers/cases.js';
 import { hl } from './helpers/cli.js';
 import { eventually, makePair, tempDir } from './helpers/nodes.js';
+import { HAVE_BROWSER, launchBrowser, newPage, signIn } from './helpers/browser.js';
+import { addConsoleUser, TEST_PASSWORD } from './helpers/console.js';
 
 const running: RunningNode[] = [];
 afterEach(async () => {
@@ -90,5 +92,25 @@ describe('a compromised key', () => {
     const after = await send(a.ctx, { to: 'ru', channel: 'crisis', kind: 'notification', priority: 'flash', tlp: 'amber', text: 'after the repin' });
     await drained(a, 'ru');
     expect((await show(b.ctx.db, after.id)).signature).toMatchObject({ later_revoked: false, note: null, fingerprint: revoked.fingerprint });
+
+    // The console shows it too: ru's officer opens a message from before T (marked) and one after the re-pin (not).
+    if (!HAVE_BROWSER && process.env.HOTLINE_REQUIRE_BROWSER !== '1') {
+      console.warn('SKIPPED (no browser): the console part of the compromise drill; apt-get install -y chromium');
+      return;
+    }
+    await addConsoleUser(ru.home, { name: 'ivan', role: 'officer', channels: ['crisis'], password: TEST_PASSWORD, display_name: 'Ivan Petrov' });
+    const browser = await launchBrowser();
+    try {
+      const page = await newPage(browser);
+      await signIn(page, ru.url, 'ivan', TEST_PASSWORD);
+      await page.goto(`${ru.url}/messages/${before[0]!.id}`);
+      await page.locator('[data-signature="later-revoked"]').waitFor();
+      expect(await page.locator('[data-signature="later-revoked"]').innerText()).toMatch(/signed by a key later revoked/);
+      await page.goto(`${ru.url}/messages/${after.id}`);
+      await page.getByText(revoked.fingerprint).waitFor();
+      expect(await page.locator('[data-signature="later-revoked"]').count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
   });
 });
