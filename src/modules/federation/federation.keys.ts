@@ -240,7 +240,7 @@ export function keyView(k: PinnedKey): { public_key: string; fingerprint: string
  * known), and its key history in `keys` with times as RFC 3339.
  */
 export function peerView<P extends { keys: readonly PinnedKey[] }>(p: P, state?: string): Omit<P, 'keys'> & { fingerprint: string; key_changed_at: string | null; keys: ReturnType<typeof keyView>[]; state?: string } {
-  const live = p.keys.filter((k) => k.revoked_since === null && k.valid_until === null).at(-1) ?? p.keys.at(-1);
+  const live = currentKey(p.keys);
   const since = live === undefined ? null : isoTime(live.valid_from ?? live.added_at);
   return { ...p, fingerprint: live?.fingerprint ?? '', key_changed_at: p.keys.length > 1 ? since : null, keys: p.keys.map(keyView), ...(state === undefined ? {} : { state }) };
 }

@@ -80,14 +80,8 @@ function describeKey(k: Peer['keys'][number]): string {
   return `  ${k.fingerprint}${parts.length === 0 ? '' : ` (${parts.join(', ')})`}`;
 }
 
-/** The key a peer signs with now, and when it became so (its validity start, else when it was pinned). */
-function currentOf(p: Peer): { fingerprint: string; since: string | null } {
-  const live = p.keys.filter((k) => k.revoked_since === null && k.valid_until === null).at(-1) ?? p.keys.at(-1);
-  return { fingerprint: live?.fingerprint ?? '', since: live === undefined ? null : iso(live.valid_from ?? live.added_at) };
-}
-
 /** A peer as `peer list --json` and `peer show --json` print it (federation.keys peerView, shared with the REST API). */
-async function peerView(p: Peer, state?: string): Promise<Record<string, unknown>> {
+async function peerView(p: Peer, state?: string): Promise<Record<string, unknown> & { fingerprint: string; key_changed_at: string | null }> {
   const { peerView: view } = await import('../../../modules/federation/federation.keys.js');
   return view(p, state);
 }
@@ -141,7 +135,7 @@ export function register(program: Command, cli: Cli): void {
       const links = await Promise.all(peers.map(async (p) => linkState(await getLink(ctx.db, ctx.self.party, p.party))));
       const views = await Promise.all(peers.map((p, i) => peerView(p, peerState(p, links[i]!.last_error_code))));
       cli.out.print(() => table(['PARTY', 'NAME', 'URL', 'CHANNELS', 'FINGERPRINT', 'KEY CHANGED', 'DELIVERY'],
-        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), currentOf(p).fingerprint, p.keys.length > 1 ? currentOf(p).since ?? '' : '', describeLink(links[i]!, p)])),
+        peers.map((p, i) => [p.party, p.name, p.url, p.channels.join(','), views[i]!.fingerprint, views[i]!.key_changed_at ?? '', describeLink(links[i]!, p)])),
       { peers: views.map((v, i) => ({ ...v, delivery: links[i] })) });
     }));
 
