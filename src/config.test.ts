@@ -23,7 +23,7 @@ function problem(raw: unknown): string {
 describe('config', () => {
   it('parses a good file, resolves paths against the home, applies defaults, and freezes', () => {
     const c = parseConfig(good, '/tmp/home');
-    expect(c.store.path).toBe('/tmp/home/hotline.db');
+    expect(c.store).toEqual({ driver: 'sqlite', path: '/tmp/home/hotline.db' });
     expect(c.keyFile).toBe('/tmp/home/node.key');
     expect(c.limits).toEqual(DEFAULT_LIMITS);
     expect(c.language).toBe('en');
@@ -46,7 +46,10 @@ describe('config', () => {
     [{ ...good, url: 'https://user:secret@cert.example/' }, /"url".*user name or password/],
     [{ ...good, url: 'https://cert.example/?a=1' }, /"url".*query/],
     [{ ...good, url: 'https://cert.example/#f' }, /"url".*fragment/],
-    [{ ...good, store: { driver: 'mysql', path: 'x' } }, /"store"/],
+    [{ ...good, store: { driver: 'mysql', path: 'x' } }, /"store.driver"/],
+    [{ ...good, store: { driver: 'postgres', url: 'postgres://u:secret@h/db' } }, /must not hold the password.*password_file.*PGPASSWORD/],
+    [{ ...good, store: { driver: 'postgres', url: 'http://h/db' } }, /postgres:\/\/user@host/],
+    [{ ...good, database_url: 'postgres://h/db' }, /either "store" or "database_url"/],
     [{ ...good, admin_token_sha256: 'nope' }, /"admin_token_sha256"/],
     [{ ...good, limits: { maxBodyBytes: -1 } }, /"limits.maxBodyBytes" must be a positive number/],
     [{ ...good, limits: { maxBodyByte: 10 } }, /"limits.maxBodyByte" is not a setting/],
@@ -67,6 +70,14 @@ describe('config', () => {
     expect(() => loadConfig(home)).toThrow(/hotline\.json is not valid JSON/);
     writeFileSync(join(home, 'hotline.json'), JSON.stringify({ ...good, party: 'x' }));
     expect(() => loadConfig(home)).toThrow(/hotline\.json: "party"/);
+  });
+
+  it('reads a PostgreSQL store from "store" or its shorthand "database_url", the password file resolved against the home', () => {
+    const { store: _, ...rest } = good;
+    expect(parseConfig({ ...rest, database_url: 'postgres://hotline@db.example:5432/hotline' }, '/tmp/home').store)
+      .toEqual({ driver: 'postgres', url: 'postgres://hotline@db.example:5432/hotline', passwordFile: null, maxConnections: 10 });
+    expect(parseConfig({ ...good, store: { driver: 'postgres', url: 'postgresql://h/db', password_file: 'db.password', max_connections: 4, schema: 'hotline' } }, '/tmp/home').store)
+      .toEqual({ driver: 'postgres', url: 'postgresql://h/db', passwordFile: '/tmp/home/db.password', maxConnections: 4, schema: 'hotline' });
   });
 
   it('reads the http limits: numbers over the defaults, limitLoopback a boolean, headers no later than the request', () => {

@@ -11,6 +11,7 @@ import { parseNotifyConfig, type NotifyConfig } from './modules/deadlines/deadli
 import type { PingScheduleEntry } from './modules/directory/directory.types.js';
 import { CHANNELS, DEFAULT_LIMITS, PARTY_ID, type Channel, type Limits } from './modules/federation/federation.types.js';
 import { DEFAULT_RETENTION, type RetentionConfig } from './retention.js';
+import { DEFAULT_PG_CONNECTIONS, type StoreLocation } from './adapters/storage/store.js';
 
 export const CONFIG_FILE = 'hotline.json';
 
@@ -23,7 +24,8 @@ export interface Config {
   readonly listen: { readonly host: string; readonly port: number };
   readonly channels: readonly Channel[];
   readonly keyFile: string;
-  readonly store: { readonly driver: 'sqlite'; readonly path: string };
+  /** The store: an SQLite file (`store`), or PostgreSQL (`database_url`, or `store` with driver "postgres"). */
+  readonly store: StoreLocation;
   /** SHA-256 (hex) of the administrator's API token; the token itself is in `<home>/admin.token`. */
   readonly adminTokenSha256: string;
   readonly limits: Readonly<Limits>;
@@ -83,7 +85,8 @@ export interface ConfigFile {
   listen: { host: string; port: number };
   channels: string[];
   key_file: string;
-  store: { driver: 'sqlite'; path: string };
+  store?: { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string; password_file?: string; max_connections?: number; schema?: string };
+  database_url?: string;
   admin_token_sha256: string;
   limits?: Partial<Limits>;
   delivery?: Partial<DeliveryOptions>;
@@ -166,10 +169,6 @@ export function parseConfig(raw: unknown, home: string): Config {
   }
   const channelsProblem = checkChannelList(channels);
   if (channelsProblem !== undefined) bad(channelsProblem);
-  const store = c.store as { driver?: unknown; path?: unknown } | undefined;
-  if (typeof store !== 'object' || store === null || store.driver !== 'sqlite' || typeof store.path !== 'string') {
-    bad('"store" must be { "driver": "sqlite", "path": string }');
-  }
   const token = str('admin_token_sha256');
   if (!/^[0-9a-f]{64}$/.test(token)) bad('"admin_token_sha256" must be 64 hex digits');
   const logLevel = c.log_level === undefined ? 'info' : String(c.log_level);
@@ -182,6 +181,7 @@ export function parseConfig(raw: unknown, home: string): Config {
   const publicUrl = c.public_url === undefined ? null : c.public_url;
   if (publicUrl !== null && !isHttpUrl(publicUrl)) bad(`"public_url" must be the http(s) URL people open the node's console at, e.g. "https://hotline.cert.example" (got ${JSON.stringify(publicUrl)})`);
   const resolve = (p: string): string => (p === ':memory:' || isAbsolute(p) ? p : join(home, p));
+  const store = parseStore(c, resolve, bad);
   return Object.freeze({
     home,
     party,
@@ -190,7 +190,7 @@ export function parseConfig(raw: unknown, home: string): Config {
     listen: Object.freeze({ host: listen!.host as string, port: listen!.port as number }),
     channels: Object.freeze([...(channels as Channel[])]),
     keyFile: resolve(str('key_file')),
-    store: Object.freeze({ driver: 'sqlite' as const, path: resolve(store!.path as string) }),
+    store,
     adminTokenSha256: token,
     limits: Object.freeze(overrides('limits', DEFAULT_LIMITS, c.limits)),
     delivery: Object.freeze(overrides('delivery', DEFAULT_DELIVERY, c.delivery)),
@@ -206,6 +206,43 @@ export function parseConfig(raw: unknown, home: string): Config {
     http: parseHttpConfig(c.http),
     feeds: Object.freeze(overrides('feeds', DEFAULT_FEEDS, c.feeds)),
     console: parseConsoleConfig(c.console),
+  });
+}
+
+/**
+ * `store`: { "driver": "sqlite", "path": "hotline.db" } or { "driver": "postgres", "url": "postgres://...",
+ * "password_file"?: path, "max_connections"?: n }; `database_url` is short for the second. The
+ * password never sits in hotline.json: it comes from `password_file` or the PGPASSWORD variable.
+ */
+function parseStore(c: Record<string, unknown>, resolve: (p: string) => string, bad: (m: string) => never): StoreLocation {
+  const store = (c.store ?? (c.database_url === undefined ? undefined : { driver: 'postgres', url: c.database_url })) as Record<string, unknown> | undefined;
+  if (c.store !== undefined && c.database_url !== undefined) bad('give either "store" or "database_url", not both');
+  if (typeof store !== 'object' || store === null) return bad('"store" must be { "driver": "sqlite", "path": string } or { "driver": "postgres", "url": "postgres://..." }');
+  if (store.driver === 'sqlite') {
+    if (typeof store.path !== 'string') bad('"store" must be { "driver": "sqlite", "path": string }');
+    return Object.freeze({ driver: 'sqlite' as const, path: resolve(store.path as string) });
+  }
+  if (store.driver !== 'postgres') return bad('"store.driver" must be "sqlite" or "postgres"');
+  const url = store.url;
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !/^postgres(ql)?:$/.test(parsed.protocol) || parsed.pathname.length < 2) {
+    bad('the PostgreSQL store\'s URL must look like "postgres://user@host:5432/database"');
+  }
+  if (parsed!.password !== '') bad('the PostgreSQL store\'s URL must not hold the password: put it in a file named by "password_file" (first line), or in the PGPASSWORD environment variable');
+  const file = store.password_file;
+  if (file !== undefined && typeof file !== 'string') bad('"store.password_file" must be a path');
+  const max = store.max_connections ?? DEFAULT_PG_CONNECTIONS;
+  if (!Number.isInteger(max) || (max as number) < 2 || (max as number) > 1000) bad('"store.max_connections" must be an integer from 2 to 1000');
+  const schema = store.schema;
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))) bad('"store.schema" must be a lower-case SQL name such as "hotline"');
+  return Object.freeze({
+    driver: 'postgres' as const, url: url as string, passwordFile: file === undefined ? null : resolve(file), maxConnections: max as number,
+    ...(schema === undefined ? {} : { schema: schema as string }),
   });
 }
 

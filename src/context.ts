@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Config } from './config.js';
-import { openSqlite } from './adapters/storage/sqlite.js';
+import { openStore } from './adapters/storage/store.js';
 import type { Store } from './adapters/storage/schema.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { fail } from './shared/errors.js';
@@ -141,7 +141,7 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
   // Loads and checks the message templates (a broken file stops the node here) and the node's language.
   checkNodeLanguage(config.language);
   const events = new EventBus();
-  const db = await openSqlite(config.store.path, { committed: () => events.committed(), rolledBack: () => events.rolledBack() });
+  const db = await openStore(config.store, { committed: () => events.committed(), rolledBack: () => events.rolledBack() });
   const clock = opts.clock ?? systemClock;
   let keys: KeyFile;
   try {

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase as KyselySqlite } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate } from '../src/adapters/storage/sqlite.js';
+import { migrate } from '../src/adapters/storage/migrate.js';
 import type { Database, Store } from '../src/adapters/storage/schema.js';
 import { FakeClock } from '../src/shared/clock.js';
 import { NODE_ADMIN } from '../src/modules/users/users.types.js';

@@ -91,6 +91,8 @@ export const ERROR_CODES = [
   'storage_error',
   // the store is held by another process (the node, a CLI verb) beyond the busy timeout: retry
   'store_busy',
+  // issue 13: the PostgreSQL store cannot be reached (server down, no such database, refused login)
+  'store_unreachable',
   // feed runs: as many run as the node allows (`feeds.maxConcurrentRuns`): retry later
   'feeds_busy',
   'internal',

@@ -1,4 +1,10 @@
 import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { dialectOf, type Dialect } from './dialect.js';
+
+interface Compiled<K extends string> {
+  query: CompiledQuery;
+  slots: ({ name: K } | { value: unknown })[];
+}
 
 /** A query Kysely can compile (a builder before `.execute()`). */
 interface Compilable {
@@ -7,6 +13,7 @@ interface Compilable {
 
 /** What runs a compiled query: a Kysely instance or transaction over any tables that include the statement's. */
 export interface QueryRunner {
+  getExecutor(): { adapter: object };
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 
@@ -25,8 +32,11 @@ export function statement<DB, K extends string>(
   names: readonly K[],
   build: (db: Kysely<DB>, p: Record<K, never>) => Compilable,
 ): (db: QueryRunner, values: Record<K, unknown>) => Promise<QueryResult<unknown>> {
-  let compiled: { query: CompiledQuery; slots: ({ name: K } | { value: unknown })[] } | undefined;
+  // Compiled once per dialect (the SQL text and its placeholders differ: `?` on SQLite, `$1` on PostgreSQL).
+  const byDialect = new Map<Dialect, Compiled<K>>();
   return async (db, values) => {
+    const dialect = dialectOf(db);
+    let compiled = byDialect.get(dialect);
     if (compiled === undefined) {
       const marks = names.map((n, i) => `\u0000statement-parameter-${i}\u0000`);
       const p = Object.fromEntries(names.map((n, i) => [n, marks[i]])) as unknown as Record<K, never>;
@@ -38,6 +48,7 @@ export function statement<DB, K extends string>(
       });
       for (const n of names) if (!slots.some((s) => 'name' in s && s.name === n)) throw new Error(`statement: "${n}" is not used in ${query.sql}`);
       compiled = { query, slots };
+      byDialect.set(dialect, compiled);
     }
     const parameters = compiled.slots.map((s) => ('name' in s ? values[s.name] : s.value));
     return db.executeQuery({ ...compiled.query, parameters });

@@ -32,6 +32,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   sink_exists: 409,
   storage_error: 503,
   store_busy: 503,
+  store_unreachable: 503,
   feeds_busy: 503,
   template_invalid: 500,
   preset_invalid: 500,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrationProvider, migrations } from './migrations/index.js';
+import { migrationProvider, migrations, postgresMigrations } from './migrations/index.js';
 import { openSqlite } from './sqlite.js';
 
 const fixtures = join(import.meta.dirname, '../../../test/fixtures');
@@ -85,17 +85,20 @@ describe('migrations', () => {
     frozen.exec(readFileSync(join(fixtures, file), 'utf8'));
     const raw = new SqliteDatabase(':memory:');
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo(target);
+    const { error } = await new Migrator({ db, provider: migrationProvider('sqlite') }).migrateTo(target);
     expect(error).toBeUndefined();
     expect(schemaOf(raw)).toEqual(schemaOf(frozen));
     await db.destroy();
     frozen.close();
   });
 
-  it('are listed in name order, one file each', () => {
+  it('are listed in name order, one file each, and PostgreSQL\'s own versions replace listed ones', () => {
     const names = Object.keys(migrations);
     expect(names).toEqual([...names].sort());
     const files = readdirSync(join(import.meta.dirname, 'migrations')).filter((f) => /^\d{4}_/.test(f)).map((f) => f.replace(/\.ts$/, ''));
-    expect(files.sort()).toEqual(names);
+    expect(files.filter((f) => !f.endsWith('.pg')).sort()).toEqual(names);
+    const pg = files.filter((f) => f.endsWith('.pg')).map((f) => f.replace(/\.pg$/, '')).sort();
+    expect(Object.keys(postgresMigrations).sort()).toEqual(pg);
+    for (const n of pg) expect(names).toContain(n);
   });
 });

@@ -1,16 +1,16 @@
 import { createRequire } from 'node:module';
 import SqliteDatabase from 'better-sqlite3';
-import type { Kysely, SqliteDatabase as KyselySqlite, SqliteStatement } from 'kysely';
+import type { SqliteDatabase as KyselySqlite, SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
 import { makePrivateFiles } from '../../shared/files.js';
-import { migrationProvider } from './migrations/index.js';
+import { migrate } from './migrate.js';
 import type { Database, Store } from './schema.js';
 
 // Kysely's CommonJS build: its ~260 files load about twice as fast through require as through
 // the ES module loader, which is most of what a one-shot CLI verb spends starting (bench:cli).
 // Only this file and federation.hooks.ts (its `sql`, through the same require) use Kysely's values;
 // everything else imports its types.
-const { Kysely: KyselyDb, Migrator, SqliteDialect } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+const { Kysely: KyselyDb, SqliteDialect } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /**
  * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
@@ -39,14 +39,6 @@ export async function openSqlite(path: string, tx: TransactionObserver = {}): Pr
   await migrate(db);
   // One handle, typed as the whole database and as each module's view of it (schema.ts).
   return db as Store;
-}
-
-export async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    throw new HotlineError('storage_error', `Could not apply the store's migrations: ${String(error)}`);
-  }
 }
 
 /**

@@ -1,4 +1,6 @@
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dialectOf } from '../../shared/dialect.js';
 import type { Kysely } from 'kysely';
 import { isoTime } from '../../shared/clock.js';
 import { queueHealth, sinkFailures, type QueueHealth } from '../deadlines/deadlines.health.js';
@@ -23,6 +25,7 @@ export interface NodeStatus {
   queue: Omit<QueueHealth, 'oldest_sent_at'> & { oldest_sent_at: string | null; oldest_age_s: number | null };
   sinks: { sink: string; target: string; failed: number; retrying: number; last_error: string | null; last_at: string; last_type: string | null }[];
   last_feed_run: { id: string; source: string; state: string; started_at: string; finished_at: string | null; records: number; error: string | null } | null;
+  /** Where the store is (an SQLite file, or a PostgreSQL URL without its password) and its size (PostgreSQL: the database's; no separate log). */
   store: { path: string; bytes: number; wal_bytes: number };
 }
 
@@ -30,8 +33,14 @@ export interface StatusDeps {
   db: Kysely<FederationTables> & Kysely<DeadlinesTables> & Kysely<FeedsTables>;
   self: { party: string; name: string };
   now: number;
-  /** The SQLite file: its size and its write-ahead log's. */
+  /** The SQLite file (its size and its write-ahead log's are read), or a PostgreSQL store's URL without its password. */
   storePath: string;
+}
+
+async function databaseSize(db: Kysely<FederationTables>): Promise<number> {
+  const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+  const r = await sql<{ bytes: number }>`select pg_database_size(current_database()) as bytes`.execute(db);
+  return Number(r.rows[0]?.bytes ?? 0);
 }
 
 function sizeOf(path: string): number {
@@ -68,6 +77,8 @@ export async function nodeStatus(deps: StatusDeps): Promise<NodeStatus> {
     last_feed_run: run === undefined ? null : {
       id: run.id, source: run.source, state: run.state, started_at: run.started_at, finished_at: run.finished_at, records: Number(run.report.records ?? 0), error: run.error,
     },
-    store: { path: deps.storePath, bytes: sizeOf(deps.storePath), wal_bytes: sizeOf(`${deps.storePath}-wal`) },
+    store: dialectOf(db) === 'postgres'
+      ? { path: deps.storePath, bytes: await databaseSize(db), wal_bytes: 0 }
+      : { path: deps.storePath, bytes: sizeOf(deps.storePath), wal_bytes: sizeOf(`${deps.storePath}-wal`) },
   };
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { NodeStatus } from '../../../modules/health/health.service.js';
 import { PRIORITIES } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
+import { storeName } from '../../storage/store.js';
 import { withNode } from '../home.js';
 import type { Cli } from '../main.js';
 
@@ -52,7 +53,7 @@ export function describeStatus(s: NodeStatus, running: { pid: number; address: s
   out.push('', 'Last feed run');
   const r = s.last_feed_run;
   out.push(r === null ? '  none' : `  ${r.id} ${r.source} ${r.state}, started ${r.started_at}${r.finished_at === null ? '' : `, finished ${r.finished_at}`}, ${r.records} records${r.error === null ? '' : `: ${r.error}`}`);
-  out.push('', `Store     ${s.store.path}: ${bytes(s.store.bytes)} (+ ${bytes(s.store.wal_bytes)} write-ahead log)`);
+  out.push('', `Store     ${s.store.path}: ${bytes(s.store.bytes)}${/^postgres(ql)?:/.test(s.store.path) ? '' : ` (+ ${bytes(s.store.wal_bytes)} write-ahead log)`}`);
   return out.join('\n');
 }
 
@@ -64,7 +65,7 @@ export function register(program: Command, cli: Cli): void {
       const [{ nodeStatus }, { runningNode }, { redactUrls }] = await Promise.all([
         import('../../../modules/health/health.service.js'), import('../../../pidfile.js'), import('../../../shared/redact.js'),
       ]);
-      const s = await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: ctx.config.store.path });
+      const s = await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: storeName(ctx.config.store) });
       const r = await runningNode(ctx.config.home);
       const running = r === undefined ? null : { pid: r.pid, address: r.address };
       cli.out.print(() => describeStatus(s, running, redactUrls), { ...s, running: running !== null, pid: running?.pid ?? null, address: running?.address ?? null });

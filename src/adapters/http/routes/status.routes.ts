@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { NodeContext } from '../../../context.js';
+import { storeName } from '../../storage/store.js';
 import { nodeStatus } from '../../../modules/health/health.service.js';
 import { authenticate, principalOf, requireRole } from '../auth.js';
 
@@ -13,6 +14,6 @@ export function statusRoutes(app: FastifyInstance, ctx: NodeContext): void {
     },
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
-    return { ...(await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: ctx.config.store.path })), running: true, pid: process.pid };
+    return { ...(await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: storeName(ctx.config.store) })), running: true, pid: process.pid };
   });
 }

@@ -1,4 +1,5 @@
 import type { Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../../../shared/dialect.js';
 import { migration as m0001 } from './0001_federation.js';
 import { migration as m0002 } from './0002_cases.js';
 import { migration as m0003 } from './0003_users.js';
@@ -11,6 +12,7 @@ import { migration as m0009 } from './0009_taxii_indexes.js';
 import { migration as m0010 } from './0010_users_display_name.js';
 import { migration as m0011 } from './0011_ack_policy_queue.js';
 import { migration as m0012 } from './0012_message_search.js';
+import { migration as m0012pg } from './0012_message_search.pg.js';
 import { migration as m0013 } from './0013_rota.js';
 import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
@@ -20,8 +22,10 @@ import { migration as m0019 } from './0019_peer_lifecycle.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
- * (Kysely's schema builder only). Kysely's Migrator applies them in name order, once each, and
- * records their names in `kysely_migration`.
+ * (Kysely's schema builder) except where the two must differ: then PostgreSQL's version of that
+ * change is its own file, `NNNN_what.pg.ts`, listed in `postgresMigrations` under the same name.
+ * Kysely's Migrator applies them in name order, once each, and records their names in
+ * `kysely_migration`.
  *
  * To change the schema, add a migration; never edit one that has been released (committed on
  * main): a store that ran it keeps what it made, and an edit makes stores made before and after
@@ -54,7 +58,13 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0019_peer_lifecycle': m0019,
 };
 
-/** The migrations for Kysely's Migrator (sqlite.ts `migrate`). */
-export const migrationProvider: MigrationProvider = {
-  getMigrations: () => Promise.resolve({ ...migrations }),
+/** PostgreSQL's own version of the changes that cannot be written once for both dialects. */
+export const postgresMigrations: Readonly<Record<string, Migration>> = {
+  '0012_message_search': m0012pg,
 };
+
+/** The migrations for Kysely's Migrator in a dialect (migrate.ts). */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const list = dialect === 'postgres' ? { ...migrations, ...postgresMigrations } : { ...migrations };
+  return { getMigrations: () => Promise.resolve(list) };
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { createTestDatabase, describePg, openTestStore, PG_ADMIN_URL, type TestDatabase } from '../../../test/helpers/pg.js';
+import { HotlineError } from '../../shared/errors.js';
+import { statement } from '../../shared/statement.js';
+import { openSqlite } from './sqlite.js';
+import { openStore } from './store.js';
+import type { Kysely } from 'kysely';
+import type { Database, Store } from './schema.js';
+
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+
+describePg('the PostgreSQL store', () => {
+  let db: Store;
+  beforeAll(async () => {
+    db = await openTestStore('postgres');
+  });
+
+  it('applies every migration, PostgreSQL\'s own versions included', async () => {
+    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = current_schema() order by 1`.execute(db);
+    const names = tables.rows.map((r) => r.table_name);
+    for (const t of ['messages', 'links', 'peers', 'message_search', 'stix_objects', 'audit', 'kysely_migration']) expect(names).toContain(t);
+    const cols = await sql<{ column_name: string }>`select column_name from information_schema.columns where table_schema = current_schema() and table_name = 'messages'`.execute(db);
+    expect(cols.rows.map((r) => r.column_name)).toContain('rowid');
+  });
+
+  it('reads bigint columns as numbers', async () => {
+    const r = await sql<{ n: number }>`select 9007199254740991::bigint as n`.execute(db);
+    expect(r.rows[0]!.n).toBe(9007199254740991);
+  });
+
+  it('compiles a statement once per dialect, each with its own placeholders', async () => {
+    const lite = await openSqlite(':memory:');
+    const count = statement(['party'], (k: Kysely<Database>, p) => k.selectFrom('peers').select((eb) => eb.fn.countAll().as('n')).where('party', '=', p.party));
+    const a = await count(lite, { party: 'x' });
+    const b = await count(db, { party: 'x' });
+    expect(Number((a.rows[0] as { n: number }).n)).toBe(0);
+    expect(Number((b.rows[0] as { n: number }).n)).toBe(0);
+    await lite.destroy();
+  });
+
+  it('runs a transaction again when PostgreSQL refuses it as a serialization failure, and both writers\' work lands', async () => {
+    await sql`create table counter (id int primary key, n int not null)`.execute(db);
+    await sql`insert into counter values (1, 0)`.execute(db);
+    let attempts = 0;
+    // Read-then-write from many transactions at once: without serializable isolation and the retry, increments are lost.
+    await Promise.all(Array.from({ length: 8 }, () => db.transaction().execute(async (trx) => {
+      attempts++;
+      const r = await sql<{ n: number }>`select n from counter where id = 1`.execute(trx);
+      await new Promise((res) => setTimeout(res, 5));
+      await sql`update counter set n = ${r.rows[0]!.n + 1} where id = 1`.execute(trx);
+    })));
+    const r = await sql<{ n: number }>`select n from counter where id = 1`.execute(db);
+    expect(r.rows[0]!.n).toBe(8);
+    expect(attempts).toBeGreaterThan(8);
+  });
+});
+
+describePg('opening a PostgreSQL store', () => {
+  let other: TestDatabase;
+  afterAll(async () => {
+    await other?.drop();
+  });
+
+  it('refuses a database whose collation does not order text by code point, saying how to make one that does', async () => {
+    other = await createTestDatabase('hotline_coll');
+    const { Client } = createRequire(import.meta.url)('pg') as typeof import('pg');
+    const c = new Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    const name = `${other.name}_en`;
+    // An ICU collation (PostgreSQL 15 and later) orders "a" < "B" < "b": not code-point order.
+    await c.query(`create database "${name}" template template0 encoding 'UTF8' locale_provider icu icu_locale 'en-US' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'`);
+    await c.end();
+    const url = new URL(other.url);
+    url.pathname = `/${name}`;
+    const e = await openStore({ driver: 'postgres', url: url.toString(), passwordFile: null, maxConnections: 2 }).catch((x: unknown) => x);
+    const c2 = new Client({ connectionString: PG_ADMIN_URL });
+    await c2.connect();
+    await c2.query(`drop database "${name}" with (force)`);
+    await c2.end();
+    expect(e).toBeInstanceOf(HotlineError);
+    expect((e as HotlineError).code).toBe('storage_error');
+    expect((e as Error).message).toMatch(/ICU en-US.*--locale=C\.UTF-8/);
+  });
+
+  it('says store_unreachable, with the URL and without a password, when the database does not exist', async () => {
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = '/hotline_no_such_database';
+    const e = await openStore({ driver: 'postgres', url: url.toString(), passwordFile: null, maxConnections: 2 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HotlineError);
+    expect((e as HotlineError).code).toBe('store_unreachable');
+    expect((e as Error).message).toContain('hotline_no_such_database');
+  });
+});

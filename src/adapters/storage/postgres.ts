@@ -1,0 +1,139 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import type { Kysely as KyselyType, KyselyConfig, TransactionBuilder } from 'kysely';
+import type { Pool as PgPool, PoolConfig } from 'pg';
+import { HotlineError } from '../../shared/errors.js';
+import { migrate } from './migrate.js';
+import type { Database, Store } from './schema.js';
+import type { PostgresLocation } from './store.js';
+
+// Kysely's and pg's CommonJS builds, through require as the SQLite opener does (sqlite.ts): a
+// one-shot CLI verb starts faster, and pg is loaded only by a node whose store is PostgreSQL.
+const requireCjs = createRequire(import.meta.url);
+
+/** How often a transaction is retried after PostgreSQL refused it as a serialization failure or a deadlock. */
+const MAX_TRANSACTION_ATTEMPTS = 30;
+
+/**
+ * Opens a PostgreSQL store and applies pending migrations (Kysely's Migrator takes an advisory lock,
+ * so processes starting together migrate once).
+ *
+ * What the store relies on (docs/decisions/0006-postgresql.md):
+ * - every transaction is SERIALIZABLE, and one that PostgreSQL refuses as a serialization failure
+ *   (40001) or deadlock (40P01) is run again from the start: the code was written against SQLite,
+ *   where one writer at a time made every read-then-write safe; serializable isolation keeps that
+ *   true with many connections and many processes, without a lock for each such place;
+ * - `synchronous_commit = on` for this store's sessions: a commit returns only once its WAL is
+ *   flushed (and, with synchronous standbys configured, confirmed by them), so a receipt is signed
+ *   only for rows that survive a crash;
+ * - the database's collation orders text by code point (C or C.UTF-8): cursors page over text keys.
+ */
+export async function openPostgres(location: PostgresLocation): Promise<Store> {
+  const { Pool, types } = requireCjs('pg') as typeof import('pg');
+  const { PostgresDialect } = requireCjs('kysely') as typeof import('kysely');
+  const password = location.passwordFile === null ? undefined : readPassword(location.passwordFile);
+  // int8 (bigint) as a number: times in ms, seq numbers and counts all fit in 2^53.
+  const int8 = (v: string): number => Number(v);
+  const config: PoolConfig = {
+    connectionString: location.url,
+    max: location.maxConnections,
+    options: `-c default_transaction_isolation=serializable -c synchronous_commit=on -c timezone=UTC${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? int8 : types.getTypeParser(oid, format ?? 'text'))) as typeof types.getTypeParser },
+  };
+  if (password !== undefined) config.password = password;
+  const pool: PgPool = new Pool(config);
+  // An idle connection the server dropped (a restart, a failover) is an error event on the pool; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new (retryingKysely())({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await checkServer(db);
+    await migrate(db);
+  } catch (e) {
+    await db.destroy();
+    throw storeUnreachable(e, location.url);
+  }
+  return db as unknown as Store;
+}
+
+function readPassword(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split(/\r?\n/)[0] ?? '';
+  } catch (e) {
+    throw new HotlineError('config_invalid', `Cannot read the database password file ${file}: ${(e as Error).message}`);
+  }
+}
+
+async function checkServer(db: KyselyType<Database>): Promise<void> {
+  const { sql } = requireCjs('kysely') as typeof import('kysely');
+  // The whole pg_database row as JSON: its columns differ between versions (15 added the ICU provider's).
+  const r = await sql<{ d: Record<string, unknown>; version: number }>`select to_jsonb(d) as d, current_setting('server_version_num')::int as version from pg_database d where datname = current_database()`.execute(db);
+  const row = r.rows[0];
+  if (row === undefined) throw new HotlineError('storage_error', 'Could not read the database\'s collation');
+  if (row.version < 130000) throw new HotlineError('storage_error', `PostgreSQL ${Math.floor(row.version / 10000)} is too old: Hotline needs 13 or later`);
+  const icu = row.d.datlocprovider === 'i';
+  const collation = icu ? `ICU ${String(row.d.daticulocale ?? row.d.datlocale)}` : String(row.d.datcollate);
+  if (icu || !/^(C|POSIX|C\.UTF-?8|C\.utf-?8)$/.test(collation)) {
+    throw new HotlineError('storage_error', `The database orders text by "${collation}"; Hotline pages over text keys in code-point order and needs a database created with the C collation: createdb --template=template0 --locale-provider=libc --locale=C.UTF-8 --encoding=UTF8 <name>`);
+  }
+}
+
+/** A connection failure as `store_unreachable` with the URL (never a password: it is not in the URL); other errors unchanged. */
+function storeUnreachable(e: unknown, url: string): unknown {
+  if (e instanceof HotlineError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|28P01|28000|3D000|57P03)$/.test(code)) {
+    return new HotlineError('store_unreachable', `Cannot open the PostgreSQL store ${redactUrl(url)}: ${(e as Error).message} (${code}). Check that the server runs, the database exists and this user may connect`);
+  }
+  return e;
+}
+
+/** The URL without a password (for messages and logs). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+/** Whether PostgreSQL refused a transaction that may succeed when run again. */
+export function isRetryable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/**
+ * Kysely whose `transaction().execute(f)` runs `f` again when PostgreSQL refuses the transaction
+ * as a serialization failure or a deadlock (see openPostgres). `f` must be safe to run again: what
+ * it does outside the store happens after the commit (events are staged, published at the commit).
+ */
+function retryingKysely(): new (args: KyselyConfig) => KyselyType<Database> {
+  const { Kysely } = requireCjs('kysely') as typeof import('kysely');
+  return class RetryingKysely extends Kysely<Database> {
+    constructor(args: KyselyConfig) {
+      super(args);
+    }
+
+    override transaction(): TransactionBuilder<Database> {
+      const builder = super.transaction();
+      const execute = builder.execute.bind(builder);
+      return Object.assign(Object.create(builder) as TransactionBuilder<Database>, {
+        async execute<T>(f: (trx: Parameters<Parameters<TransactionBuilder<Database>['execute']>[0]>[0]) => Promise<T>): Promise<T> {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await execute(f);
+            } catch (e) {
+              if (!isRetryable(e)) throw e;
+              if (attempt >= MAX_TRANSACTION_ATTEMPTS) {
+                throw new HotlineError('store_busy', `The store is busy: PostgreSQL refused a transaction ${attempt} times as conflicting with others (${(e as { code?: string }).code}). Retry`);
+              }
+              await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+            }
+          }
+        },
+      });
+    }
+  };
+}
