@@ -25,6 +25,7 @@ import { feedsRoutes } from './routes/feeds.routes.js';
 import { statusRoutes } from './routes/status.routes.js';
 import { FEDERATION_PATH } from './transport.js';
 import { webRoutes } from './web.js';
+import { storeAnswers } from '../../modules/federation/federation.health.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 
@@ -55,7 +56,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { tags: ['node'], summary: 'Liveness and store check' } }, async () => {
-    await ctx.db.selectFrom('links').select('from_party').limit(1).execute();
+    await storeAnswers(ctx.db);
     return { status: 'ok', party: ctx.self.party };
   });
   decorateAuth(app);

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Kysely } from 'kysely';
 import type { FederationTables } from '../../modules/federation/federation.tables.js';
 import type { DeadlinesTables } from '../../modules/deadlines/deadlines.tables.js';
-import { linkHealth, type LinkHealth } from '../../modules/federation/federation.health.js';
+import { linkHealth, outboxPending, type LinkHealth } from '../../modules/federation/federation.health.js';
 import { queueHealth, sinkFailureCounts, type QueueHealth } from '../../modules/deadlines/deadlines.health.js';
 import { PRIORITIES } from '../../modules/federation/federation.types.js';
 
@@ -25,8 +25,7 @@ export function createMetrics(db: Kysely<FederationTables> & Kysely<DeadlinesTab
     name: 'hotline_outbox_pending', help: 'Our envelopes not yet receipted, per peer', labelNames: ['to'], registers: [registry],
     async collect() {
       this.reset();
-      const rows = await db.selectFrom('links').select(['to_party', 'last_seq', 'acked_seq']).where('from_party', '=', self).execute();
-      for (const r of rows) this.set({ to: r.to_party }, Number(r.last_seq) - Number(r.acked_seq));
+      for (const r of await outboxPending(db, self)) this.set({ to: r.to }, r.pending);
     },
   });
 

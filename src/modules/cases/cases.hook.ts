@@ -9,6 +9,7 @@ import type { Envelope, Receipt } from '../federation/federation.types.js';
 import { allowedKinds, nextState, opensCase, type CaseState } from './cases.machine.js';
 import type { CasesTable, CasesTables } from './cases.tables.js';
 import { OFFICER_MAX } from './cases.types.js';
+import { messageFields } from '../federation/federation.messages.js';
 
 type Trx = Transaction<FederationTables>;
 
@@ -64,7 +65,7 @@ async function caseRow(trx: Trx, id: string): Promise<CasesTable | undefined> {
 
 /** The case of a message this node holds (stored, or stored earlier in this transaction). */
 async function caseOfMessage(trx: Trx, id: string): Promise<string | undefined> {
-  const row = await trx.selectFrom('messages').select('case_id').where('id', '=', id).executeTakeFirst();
+  const row = await messageFields(trx, id, ['case_id']);
   return row?.case_id ?? pending.get(trx)?.get(id)?.case_id;
 }
 
@@ -72,7 +73,7 @@ async function checkAck(trx: Trx, env: Envelope, direction: 'in' | 'out'): Promi
   const { acknowledges: id } = ackFields(env.body);
   if (env.in_reply_to !== id) fail('ack_invalid', `An ack answers the message it acknowledges: its in_reply_to must be ${id}`);
   const peer = peerOf(env, direction);
-  const m = await trx.selectFrom('messages').select(['direction', 'from_party', 'to_party']).where('id', '=', id).executeTakeFirst();
+  const m = await messageFields(trx, id, ['direction', 'from_party', 'to_party']);
   if (direction === 'in') {
     if (m === undefined || m.direction !== 'out' || m.to_party !== peer) {
       fail('ack_invalid', `The ack from "${peer}" names message ${id}, which this node did not send to "${peer}"`);
@@ -92,7 +93,7 @@ async function checkAck(trx: Trx, env: Envelope, direction: 'in' | 'out'): Promi
  */
 async function crossedOurClose(trx: Trx, c: CasesTable, env: Envelope): Promise<boolean> {
   if (c.closed_by === null) return false;
-  const close = await trx.selectFrom('messages').select(['direction', 'receipt']).where('id', '=', c.closed_by).executeTakeFirst();
+  const close = await messageFields(trx, c.closed_by, ['direction', 'receipt']);
   if (close === undefined || close.direction !== 'out') return false;
   if (close.receipt === null) return true;
   const receipt = JSON.parse(close.receipt) as Receipt;

@@ -17,6 +17,7 @@ import { NODE_ADMIN, type Principal } from '../users/users.types.js';
 import { CASE_STATES, nextState, statesOf, type CaseState } from './cases.machine.js';
 import type { CasesTable } from './cases.tables.js';
 import { type AckResult, type CasesDb, type CasesDeps, type CaseView } from './cases.types.js';
+import { messageById, messageFields, messagesOfCase } from '../federation/federation.messages.js';
 
 function caseView(r: CasesTable): CaseView {
   return {
@@ -70,7 +71,7 @@ export async function showCase(db: CasesDb, id: string, as?: Principal): Promise
 
 async function messageFor(db: CasesDb, input: string, as: Principal | undefined): Promise<MessagesTable | undefined> {
   const id = await resolveMessageId(db, input, as?.channels);
-  const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await messageById(db, id);
   return row === undefined || (as !== undefined && !holdsChannel(as, row.channel)) ? undefined : row;
 }
 
@@ -160,7 +161,7 @@ export interface CloseInput {
 /** Closes a case: sends `case-close` to its peer, marked as the case's first message was. */
 export async function closeCase(deps: CasesDeps, input: CloseInput, as?: Principal): Promise<Envelope> {
   const c = await caseFor(deps.db, input.case, as);
-  const opening = await deps.db.selectFrom('messages').selectAll().where('id', '=', c.id).executeTakeFirst();
+  const opening = await messageById(deps.db, c.id);
   const tlp = opening?.tlp ?? 'amber';
   const recipients = tlp === 'red' && opening !== undefined ? redRecipients(opening) : undefined;
   return compose(deps, {
@@ -205,7 +206,7 @@ export async function ackMessage(deps: CasesDeps, input: AckInput, as: Principal
 async function priorAck(db: CasesDb, m: MessagesTable): Promise<AckResult | undefined> {
   const prior = await db.selectFrom('acks').selectAll().where('message_id', '=', m.id).executeTakeFirst();
   if (prior === undefined) return undefined;
-  const first = await db.selectFrom('messages').select('envelope').where('id', '=', prior.ack_message_id).executeTakeFirst();
+  const first = await messageFields(db, prior.ack_message_id, ['envelope']);
   const user = first === undefined ? null : senderOf((JSON.parse(first.envelope) as Envelope).body);
   return { acknowledges: m.id, case: m.case_id, officer: prior.officer, user, at: isoTime(Number(prior.acked_at)), ack_id: prior.ack_message_id, already: true };
 }
@@ -246,8 +247,7 @@ export interface CaseAckResult {
  */
 export async function ackCase(deps: CasesDeps, input: { case: string; text?: string; lang?: string }, as: Principal = NODE_ADMIN): Promise<CaseAckResult> {
   const c = await caseFor(deps.db, input.case, as);
-  const rows = await deps.db.selectFrom('messages').selectAll().where('case_id', '=', c.id).where('direction', '=', 'in')
-    .orderBy('stored_at').orderBy('id').execute();
+  const rows = await messagesOfCase(deps.db, c.id, 'in');
   const drafts: { m: MessagesTable; draft: Draft }[] = [];
   for (const m of rows) {
     const draft = await ackDraft(deps.db, m, as, input);

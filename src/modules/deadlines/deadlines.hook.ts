@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { parseIsoTime } from '../../shared/clock.js';
 import { statement, type QueryRunner } from '../../shared/statement.js';
 import type { MessageHook } from '../federation/federation.hooks.js';
-import type { FederationTables } from '../federation/federation.tables.js';
+import { peerDeadlinesJson } from '../federation/federation.pinned.js';
 import { DEFAULT_ACK_DEADLINES_MIN, type Priority } from '../federation/federation.types.js';
 import type { AckPolicy } from '../templates/templates.types.js';
 import { needsAck } from './deadlines.policy.js';
@@ -15,7 +15,6 @@ const MINUTE_MS = 60_000;
 const endEscalation = statement(['at', 'ack', 'of'], (db: Kysely<DeadlinesTables>, p) => db.updateTable('deadlines')
   .set({ next_step: null, next_at: null, acked_at: p.at, ack_message_id: p.ack })
   .where('message_id', '=', p.of).where('acked_at', 'is', null));
-const peerDeadlines = statement(['party'], (db: Kysely<FederationTables>, p) => db.selectFrom('peers').select('deadlines').where('party', '=', p.party));
 const peerPolicy = statement(['party'], (db: Kysely<DeadlinesTables>, p) => db.selectFrom('ack_policy_overrides').select(['kind', 'policy']).where('peer', '=', p.party));
 const COLUMNS = ['message_id', 'direction', 'peer', 'channel', 'case_id', 'kind', 'priority', 'sent_at', 'due_at', 'next_step', 'next_at', 'created_at'] as const;
 const insertDeadline = statement(COLUMNS, (db: Kysely<DeadlinesTables>, p) => db.insertInto('deadlines')
@@ -35,10 +34,10 @@ async function agreedWith(db: QueryRunner, trx: object, peer: string): Promise<A
   if (byPeer === undefined) agreedIn.set(trx, (byPeer = new Map()));
   let agreed = byPeer.get(peer);
   if (agreed === undefined) {
-    const row = (await peerDeadlines(db, { party: peer })).rows[0] as { deadlines: string } | undefined;
+    const deadlines = await peerDeadlinesJson(db, peer);
     const overrides = (await peerPolicy(db, { party: peer })).rows as { kind: string; policy: AckPolicy }[];
     agreed = {
-      deadlines: row === undefined ? DEFAULT_ACK_DEADLINES_MIN : (JSON.parse(row.deadlines) as Record<Priority, number>),
+      deadlines: deadlines === undefined ? DEFAULT_ACK_DEADLINES_MIN : (JSON.parse(deadlines) as Record<Priority, number>),
       policy: new Map(overrides.map((o) => [o.kind, o.policy])),
     };
     byPeer.set(peer, agreed);

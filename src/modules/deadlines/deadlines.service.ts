@@ -3,6 +3,7 @@ import { isoTime, parseIsoTime, type Clock } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import type { Position } from '../directory/directory.types.js';
 import type { Principal } from '../users/users.types.js';
+import { peerDeadlinesJson, setPeerDeadlinesJson } from '../federation/federation.pinned.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { DEFAULT_ACK_DEADLINES_MIN, PRIORITIES, type Priority } from '../federation/federation.types.js';
 import type { DeadlinesTables } from './deadlines.tables.js';
@@ -110,10 +111,10 @@ export async function setPeerDeadlines(deps: { db: Kysely<FederationTables>; clo
   }
   if (Object.keys(updates).length === 0) fail('invalid_argument', `Give at least one deadline in minutes: ${PRIORITIES.map((p) => `--${p} N`).join(' ')}`);
   return deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('peers').select('deadlines').where('party', '=', party).executeTakeFirst();
-    if (row === undefined) fail('unknown_peer', `No peer "${party}" is pinned on this node; add it with "hotline peer add"`);
-    const deadlines = { ...DEFAULT_ACK_DEADLINES_MIN, ...(JSON.parse(row.deadlines) as Record<Priority, number>), ...updates };
-    await trx.updateTable('peers').set({ deadlines: JSON.stringify(deadlines), updated_at: deps.clock.now() }).where('party', '=', party).execute();
+    const agreed = await peerDeadlinesJson(trx, party);
+    if (agreed === undefined) fail('unknown_peer', `No peer "${party}" is pinned on this node; add it with "hotline peer add"`);
+    const deadlines = { ...DEFAULT_ACK_DEADLINES_MIN, ...(JSON.parse(agreed) as Record<Priority, number>), ...updates };
+    await setPeerDeadlinesJson(trx, party, JSON.stringify(deadlines), deps.clock.now());
     return deadlines;
   });
 }

@@ -12,6 +12,7 @@ import { whoIs } from '../users/users.service.js';
 import type { Principal } from '../users/users.types.js';
 import type { DirectoryPingsTable, DirectoryTables } from './directory.tables.js';
 import type { DirectoryDeps } from './directory.types.js';
+import { messageFields } from '../federation/federation.messages.js';
 
 /** What `hotline ping` and POST /api/v1/pings give. */
 export interface PingInput {
@@ -57,7 +58,7 @@ export async function sendPong(deps: DirectoryDeps, input: PongInput, as: Princi
   });
   const officer = (await whoIs(deps.db, as)).display_name;
   const ping = await receivedPing(dir, pingId);
-  const msg = await (deps.db as Kysely<FederationTables>).selectFrom('messages').select(['priority']).where('id', '=', ping.id).executeTakeFirst();
+  const msg = await messageFields(deps.db as Kysely<FederationTables>, ping.id, ['priority']);
   return enqueue(deps, {
     to: ping.peer, kind: 'pong', channel: ping.channel as Channel, priority: (msg?.priority ?? 'routine') as Priority, tlp: 'green',
     case: ping.case_id, in_reply_to: ping.id,

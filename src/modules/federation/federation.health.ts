@@ -51,3 +51,14 @@ export async function linkHealth(db: Kysely<FederationTables>, self: string): Pr
   }
   return out;
 }
+
+/** Our envelopes not yet receipted, per peer we have a link to (the /metrics outbox gauge): one query. */
+export async function outboxPending(db: Kysely<FederationTables>, self: string): Promise<{ to: string; pending: number }[]> {
+  const rows = await db.selectFrom('links').select(['to_party', 'last_seq', 'acked_seq']).where('from_party', '=', self).execute();
+  return rows.map((r) => ({ to: r.to_party, pending: Number(r.last_seq) - Number(r.acked_seq) }));
+}
+
+/** Reads one row of the store (GET /healthz): throws when the store does not answer. */
+export async function storeAnswers(db: Kysely<FederationTables>): Promise<void> {
+  await db.selectFrom('links').select('from_party').limit(1).execute();
+}

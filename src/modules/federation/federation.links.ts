@@ -89,3 +89,10 @@ export function normaliseLink(row: LinksTable): LinksTable {
     epoch_start_seq: Number(row.epoch_start_seq ?? 1),
   };
 }
+
+/** This node's links to these peers, each with its peer's lifecycle state (null when the peer row is gone): one query. */
+export async function outboundLinks(db: Db, self: string, to: readonly string[]): Promise<(LinksTable & { peer_state: string | null })[]> {
+  const rows = await db.selectFrom('links').leftJoin('peers', 'peers.party', 'links.to_party').selectAll('links').select('peers.state as peer_state')
+    .where('links.from_party', '=', self).where('links.to_party', 'in', [...to]).execute();
+  return rows.map((l) => ({ ...normaliseLink(l), peer_state: l.peer_state }));
+}

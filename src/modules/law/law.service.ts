@@ -9,6 +9,7 @@ import type { Principal } from '../users/users.types.js';
 import { extensionsOf } from './law.hook.js';
 import type { PreservationsTable } from './law.tables.js';
 import { DAY_MS, PRESERVATION_STATES, type LawDb, type LawDeps, type Outcome, type PreservationState, type PreservationView } from './law.types.js';
+import { messageFields, messagesFields } from '../federation/federation.messages.js';
 
 /** The channel preservations travel on; only principals holding it see or act on them. */
 export const LAW_CHANNEL = 'law';
@@ -85,8 +86,7 @@ async function readablePreservations(db: LawDb, views: PreservationView[], as: P
   if (as === undefined) return views;
   const ids = views.flatMap((v) => [v.response_id, v.mla_request?.message_id ?? null]).filter((id): id is string => id !== null);
   if (ids.length === 0) return views;
-  const red = await db.selectFrom('messages').select(['id', 'direction', 'channel', 'tlp', 'envelope', 'from_party', 'to_party'])
-    .where('id', 'in', ids).where('tlp', '=', 'red').execute();
+  const red = await messagesFields(db, ids, ['id', 'direction', 'channel', 'tlp', 'envelope', 'from_party', 'to_party'], 'red');
   const hidden = new Map<string, string>();
   for (const r of red) {
     const marked = markedOf(r, (JSON.parse(r.envelope) as Envelope).body);
@@ -107,7 +107,7 @@ async function readablePreservations(db: LawDb, views: PreservationView[], as: P
 }
 
 async function requestEnvelope(db: LawDb, row: PreservationsTable): Promise<Envelope> {
-  const m = await db.selectFrom('messages').select('envelope').where('id', '=', row.request_id).executeTakeFirst();
+  const m = await messageFields(db, row.request_id, ['envelope']);
   if (m === undefined) fail('internal', `The preservation request ${row.request_id} of case ${row.case_id} is not in the store`);
   return JSON.parse(m.envelope) as Envelope;
 }

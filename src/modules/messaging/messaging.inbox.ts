@@ -1,10 +1,11 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, OperandExpression } from 'kysely';
 import { parseIsoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { ackStates, idsInAckState, type AckState } from '../deadlines/deadlines.queue.js';
 import type { DeadlinesTables } from '../deadlines/deadlines.tables.js';
 import { resolveCaseId } from '../cases/cases.ids.js';
 import type { CasesTables } from '../cases/cases.tables.js';
+import { messagePage, repliesTo, type MessageFilter } from '../federation/federation.messages.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES } from '../federation/federation.types.js';
 import type { Principal } from '../users/users.types.js';
@@ -115,28 +116,28 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
   let after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   if (channels.length === 0) return { messages: [], next: null };
 
-  let q = db.selectFrom('messages').selectAll().where('direction', '=', query.direction).where('channel', 'in', channels);
-  if (priorities !== undefined) q = q.where('priority', 'in', priorities);
-  if (kinds !== undefined) q = q.where('kind', 'in', kinds);
-  if (query.from !== undefined) q = q.where('from_party', '=', query.from);
-  if (query.to !== undefined) q = q.where('to_party', '=', query.to);
-  if (caseId !== undefined) q = q.where('case_id', '=', caseId);
-  if (since !== undefined) q = q.where('stored_at', '>=', since);
-  if (query.state === 'answered') {
-    q = q.where(({ exists, selectFrom }) => exists(selectFrom('messages as r').select('r.id')
-      .whereRef('r.in_reply_to', '=', 'messages.id').whereRef('r.direction', '<>', 'messages.direction').where('r.kind', '<>', 'ack')));
-  } else if (query.state !== undefined) {
-    q = q.where('id', 'in', idsInAckState(db, query.state as 'unacked' | 'acked' | 'overdue', now));
-  }
-  if (match !== undefined) q = q.where('id', 'in', db.selectFrom('message_search').select('id').where('content', 'match', match));
+  // The messages are federation's (federation.messages.ts); the acknowledgement states (deadlines)
+  // and the search index (this module) narrow them as subqueries their owners build.
+  const idIn: OperandExpression<string>[] = [];
+  if (query.state !== undefined && query.state !== 'answered') idIn.push(idsInAckState(db, query.state as 'unacked' | 'acked' | 'overdue', now));
+  if (match !== undefined) idIn.push(db.selectFrom('message_search').select('id').where('content', 'match', match));
+  const filter: MessageFilter = {
+    direction: query.direction, channels,
+    ...(priorities === undefined ? {} : { priorities }),
+    ...(kinds === undefined ? {} : { kinds }),
+    ...(query.from === undefined ? {} : { from: query.from }),
+    ...(query.to === undefined ? {} : { to: query.to }),
+    ...(caseId === undefined ? {} : { caseId }),
+    ...(since === undefined ? {} : { since }),
+    ...(query.state === 'answered' ? { answered: true } : {}),
+    idIn,
+  };
 
   const out: InboxItem[] = [];
   let more = false;
   // Rounds of `limit + 1` rows: a search drops what the reader may not read, and the next round goes on after it.
   for (;;) {
-    const a = after;
-    const page = await (a === undefined ? q : q.where((eb) => eb.or([eb('stored_at', '<', a.storedAt), eb.and([eb('stored_at', '=', a.storedAt), eb('id', '<', a.id)])])))
-      .orderBy('stored_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = await messagePage(db, filter, after, limit + 1);
     const views = await viewsOf(db, page.slice(0, limit), query.as);
     for (const v of views) {
       if (out.length >= limit) break;
@@ -168,6 +169,6 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
 async function answeredAmong(db: Kysely<FederationTables>, messages: readonly { id: string; direction: string }[]): Promise<Set<string>> {
   if (messages.length === 0) return new Set();
   const direction = new Map(messages.map((m) => [m.id, m.direction]));
-  const rows = await db.selectFrom('messages').select(['in_reply_to', 'direction']).where('in_reply_to', 'in', [...direction.keys()]).where('kind', '<>', 'ack').execute();
+  const rows = await repliesTo(db, [...direction.keys()]);
   return new Set(rows.filter((r) => r.in_reply_to !== null && direction.get(r.in_reply_to) !== r.direction).map((r) => r.in_reply_to!));
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { fail } from '../../shared/errors.js';
 import { statement } from '../../shared/statement.js';
 import { BackgroundLoop } from '../../shared/loop.js';
+import { messagesStoredAfter } from '../federation/federation.messages.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { templateCatalog } from '../templates/templates.service.js';
 import type { TemplateCatalog } from '../templates/templates.types.js';
@@ -18,13 +19,9 @@ import type { MessagingTables } from './messaging.tables.js';
  * are indexed only by their free text, and not at all without one.
  */
 
-/** The stored messages as this module reads them: in the order they were stored (SQLite's rowid). */
-type Stored = { messages: { rowid: number; id: string; kind: string; envelope: string } };
-type SearchDb = Kysely<MessagingTables & Stored>;
+type SearchDb = Kysely<MessagingTables>;
 
 const lastIndexed = statement([], (db: SearchDb) => db.selectFrom('message_search').select('rowid').orderBy('rowid', 'desc').limit(1));
-const pendingRows = statement(['after', 'limit'], (db: SearchDb, p) => db.selectFrom('messages').select(['rowid', 'id', 'kind', 'envelope'])
-  .where('rowid', '>', p.after).orderBy('rowid').limit(p.limit));
 const insertSearch = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content }));
 
 /** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
@@ -85,7 +82,7 @@ export const INDEX_BATCH = 500;
 export async function indexPending(db: Kysely<MessagingTables>, limit: number = INDEX_BATCH, catalog: TemplateCatalog = templateCatalog()): Promise<number> {
   return (db as unknown as SearchDb).transaction().execute(async (trx) => {
     const last = ((await lastIndexed(trx, {})).rows[0] as { rowid: number } | undefined)?.rowid ?? 0;
-    const rows = (await pendingRows(trx, { after: last, limit })).rows as Stored['messages'][];
+    const rows = await messagesStoredAfter(trx, last, limit);
     for (const r of rows) {
       const content = searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '';
       await insertSearch(trx, { rowid: r.rowid, id: r.id, content });

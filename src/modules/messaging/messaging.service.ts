@@ -3,7 +3,8 @@ import { isoTime, parseIsoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import { resolveMessageId } from '../federation/federation.ids.js';
 import { resolveCaseId } from '../cases/cases.ids.js';
-import { normaliseLink } from '../federation/federation.links.js';
+import { outboundLinks } from '../federation/federation.links.js';
+import { alertedRow, latestMessages, messageById, messageFields, messagesFields, messagesOfCase } from '../federation/federation.messages.js';
 import { enqueue, type Draft, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables, LinksTable, MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel, type Envelope, type Kind, type Priority, type Receipt, type Tlp } from '../federation/federation.types.js';
@@ -15,7 +16,8 @@ import { composeBody } from '../templates/templates.service.js';
 import type { CasesTables } from '../cases/cases.tables.js';
 import type { Acknowledged } from '../cases/cases.types.js';
 import { recordAuditNow } from '../audit/audit.service.js';
-import { statement, type QueryRunner } from '../../shared/statement.js';
+import type { QueryRunner } from '../../shared/statement.js';
+import { acksOf } from '../cases/cases.acks.js';
 
 /** What a person sends with `hotline send` or POST /api/v1/messages. */
 export interface SendInput {
@@ -179,12 +181,10 @@ export interface ListOptions {
 
 /** Messages of one direction, newest first. */
 export async function list(db: Kysely<FederationTables>, direction: 'in' | 'out', opts: ListOptions = {}): Promise<MessageView[]> {
-  let q = db.selectFrom('messages').selectAll().where('direction', '=', direction);
   let channels = opts.channels;
   if (opts.as !== undefined) channels = (channels ?? CHANNELS).filter((c) => (opts.as!.channels as readonly string[]).includes(c));
   if (channels !== undefined && channels.length === 0) return [];
-  if (channels !== undefined) q = q.where('channel', 'in', [...channels]);
-  const rows = await q.orderBy('stored_at', 'desc').orderBy('id', 'desc').limit(Math.min(opts.limit ?? 50, 1000)).execute();
+  const rows = await latestMessages(db, direction, channels, Math.min(opts.limit ?? 50, 1000));
   return viewsOf(db, rows, opts.as);
 }
 
@@ -200,19 +200,21 @@ export async function viewsOf(db: Kysely<FederationTables>, rows: readonly Messa
  * {@link list}: only the reader's channels, TLP:RED bodies redacted. The caller checks the case exists.
  */
 export async function thread(db: Kysely<FederationTables>, caseId: string, as?: Principal): Promise<MessageView[]> {
-  const rows = await db.selectFrom('messages').selectAll().where('case_id', '=', caseId).orderBy('stored_at').orderBy('id').execute();
-  return viewsOf(db, rows, as);
+  return viewsOf(db, await messagesOfCase(db, caseId), as);
 }
 
 /** The first human acknowledgement of each of these messages (recorded by the cases module). */
 async function acksFor(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, Acknowledged>> {
   const out = new Map<string, Acknowledged>();
   if (ids.length === 0) return out;
-  const rows = await db.withTables<CasesTables>().selectFrom('acks').leftJoin('messages', 'messages.id', 'acks.ack_message_id')
-    .select(['acks.message_id', 'acks.officer', 'acks.acked_at', 'acks.ack_message_id', 'messages.envelope']).where('acks.message_id', 'in', [...ids]).execute();
+  // The acks (cases module), then the ack messages' envelopes (federation): two reads, one per owner.
+  const rows = await acksOf(db as unknown as Kysely<CasesTables>, ids);
+  if (rows.length === 0) return out;
+  const envelopes = new Map((await messagesFields(db, rows.map((r) => r.ack_message_id), ['id', 'envelope'])).map((m) => [m.id, m.envelope]));
   for (const r of rows) {
     // Who acknowledged: the display name the ack names, and the user name it records (body.sender) when it does.
-    const user = r.envelope === null ? null : senderOf((JSON.parse(r.envelope) as Envelope).body);
+    const envelope = envelopes.get(r.ack_message_id);
+    const user = envelope === undefined ? null : senderOf((JSON.parse(envelope) as Envelope).body);
     out.set(r.message_id, { officer: r.officer, user, at: isoTime(Number(r.acked_at)), ack_id: r.ack_message_id });
   }
   return out;
@@ -243,7 +245,7 @@ async function signatureOf(db: Kysely<FederationTables>, env: Envelope): Promise
 
 export async function show(db: Kysely<FederationTables>, input: string, as?: Principal): Promise<{ message: MessageView; envelope: Envelope; signature: SignatureView }> {
   const id = await resolveMessageId(db, input, as?.channels);
-  const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await messageById(db, id);
   if (row === undefined) fail('not_found', `No message ${id} on this node`);
   const links = await linksFor(db, [row]);
   const acks = await acksFor(db, [row.id]);
@@ -268,9 +270,7 @@ async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTab
   const outbound = [...new Set(rows.filter((r) => r.direction === 'out').map((r) => r.to_party))];
   if (outbound.length === 0) return out;
   const self = rows.find((r) => r.direction === 'out')!.from_party;
-  const links = await db.selectFrom('links').leftJoin('peers', 'peers.party', 'links.to_party').selectAll('links').select('peers.state as peer_state')
-    .where('links.from_party', '=', self).where('links.to_party', 'in', outbound).execute();
-  for (const l of links) out.set(`${l.from_party}>${l.to_party}`, { ...normaliseLink(l), peer_state: l.peer_state });
+  for (const l of await outboundLinks(db, self, outbound)) out.set(`${l.from_party}>${l.to_party}`, l);
   return out;
 }
 
@@ -279,9 +279,10 @@ async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTab
  * writer (sent); null when the message is not TLP:RED (or not here). Escalation pages only them.
  */
 export async function redReadersOf(db: Kysely<FederationTables>, id: string): Promise<string[] | null> {
-  const row = await db.selectFrom('messages').select(['direction', 'tlp']).where('id', '=', id).executeTakeFirst();
+  const row = await messageFields(db, id, ['direction', 'tlp']);
   if (row === undefined || row.tlp !== 'red') return null;
-  const env = await db.selectFrom('messages').select('envelope').where('id', '=', id).executeTakeFirstOrThrow();
+  const env = await messageFields(db, id, ['envelope']);
+  if (env === undefined) fail('internal', `Message ${id} left the store while it was read`);
   const body = (JSON.parse(env.envelope) as Envelope).body;
   if (row.direction === 'in') return recipientsOf(body) ?? [];
   const sender = senderOf(body);
@@ -298,11 +299,9 @@ export interface AlertedMessage {
   body: Record<string, unknown>;
 }
 
-const envelopeById = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select(['from_party', 'to_party', 'tlp', 'envelope']).where('id', '=', p.id));
-
 /** The stored message an escalation step or overdue alert speaks of, or undefined when there is none. */
 export async function alertedMessage(db: QueryRunner, id: string): Promise<AlertedMessage | undefined> {
-  const row = (await envelopeById(db, { id })).rows[0] as Pick<MessagesTable, 'from_party' | 'to_party' | 'tlp' | 'envelope'> | undefined;
+  const row = await alertedRow(db, id);
   if (row === undefined) return undefined;
   const body = (JSON.parse(row.envelope) as Envelope).body;
   return { from: row.from_party, to: row.to_party, tlp: row.tlp, sender: senderOf(body), recipients: recipientsOf(body), body };

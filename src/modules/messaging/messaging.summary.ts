@@ -5,6 +5,7 @@ import type { Principal } from '../users/users.types.js';
 import { render, templateCatalog } from '../templates/templates.service.js';
 import type { TemplateCatalog } from '../templates/templates.types.js';
 import { canRead, markedOf } from './messaging.visibility.js';
+import { messagesFields } from '../federation/federation.messages.js';
 
 /** Longest summary a listing shows (characters). */
 export const SUMMARY_MAX = 100;
@@ -52,7 +53,7 @@ export async function readableSummaries(db: Kysely<FederationTables>, ids: reado
   const out = new Map<string, Readable>();
   if (ids.length === 0) return out;
   const catalog = templateCatalog();
-  const rows = await db.selectFrom('messages').select(['id', 'direction', 'channel', 'tlp', 'kind', 'from_party', 'envelope']).where('id', 'in', [...ids]).execute();
+  const rows = await messagesFields(db, ids, ['id', 'direction', 'channel', 'tlp', 'kind', 'from_party', 'envelope']);
   for (const r of rows) {
     const body = (JSON.parse(r.envelope) as Envelope).body;
     if (!canRead(as, markedOf(r, body))) continue;

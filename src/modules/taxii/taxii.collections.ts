@@ -7,6 +7,8 @@ import { CHANNELS, PARTY_ID, TLPS, type Channel, type Tlp } from '../federation/
 import type { FederationTables } from '../federation/federation.tables.js';
 import { holdsChannel } from '../users/users.access.js';
 import type { UsersTables } from '../users/users.tables.js';
+import { tokenExists, userExists } from '../users/users.lookup.js';
+import { isPinned } from '../federation/federation.pinned.js';
 import type { Principal } from '../users/users.types.js';
 import type { TaxiiCollectionsTable, TaxiiGrantsTable, TaxiiTables } from './taxii.tables.js';
 
@@ -197,20 +199,20 @@ export class CollectionRepository {
     const m = /^(user|token|peer|channel):(.+)$/.exec(subject);
     if (m === null) fail('invalid_argument', `A grant names user:NAME, token:ID, peer:PARTY or channel:CHANNEL (got ${JSON.stringify(subject)})`);
     const [, kind, name] = m as unknown as [string, string, string];
-    const db = this.deps.db.withTables<{ users: UsersTables['users']; tokens: UsersTables['tokens']; peers: FederationTables['peers'] }>();
+    const db = this.deps.db as unknown as Kysely<UsersTables> & Kysely<FederationTables>;
     switch (kind) {
       case 'user':
-        if (await db.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst() === undefined) {
+        if (!await userExists(db, name)) {
           fail('unknown_user', `No user "${name}" on this node; see "hotline user list"`);
         }
         break;
       case 'token':
-        if (!isUuid(name) || await db.selectFrom('tokens').select('id').where('id', '=', name).executeTakeFirst() === undefined) {
+        if (!isUuid(name) || !await tokenExists(db, name)) {
           fail('not_found', `No token ${name} on this node; see "hotline token list"`);
         }
         break;
       case 'peer':
-        if (!PARTY_ID.test(name) || await db.selectFrom('peers').select('party').where('party', '=', name).executeTakeFirst() === undefined) {
+        if (!PARTY_ID.test(name) || !await isPinned(db, name)) {
           fail('unknown_peer', `No peer "${name}" is pinned on this node; see "hotline peer list"`);
         }
         break;

@@ -9,6 +9,7 @@ import type { FederationTables, MessagesTable } from '../federation/federation.t
 import type { Envelope, Receipt, Self } from '../federation/federation.types.js';
 import { fingerprint, signText, type NodeKeys } from '../identity/identity.keys.js';
 import { allKeyHistory } from '../federation/federation.keys.js';
+import { keyChangesAmong, messagesOfCase } from '../federation/federation.messages.js';
 import { canRead, markedOf } from '../messaging/messaging.visibility.js';
 import { holdsChannel } from '../users/users.access.js';
 import { NODE_ADMIN, type Principal } from '../users/users.types.js';
@@ -71,7 +72,7 @@ function byTime(a: MessagesTable, b: MessagesTable): number {
 export async function buildTranscript(deps: TranscriptDeps, input: string, opts: TranscriptOptions = {}): Promise<Transcript> {
   const viewer = opts.viewer ?? NODE_ADMIN;
   const caseId = await resolveCaseId(deps.db as unknown as Kysely<CasesTables>, input, viewer.channels);
-  const rows = (await deps.db.selectFrom('messages').selectAll().where('case_id', '=', caseId).execute()).sort(byTime);
+  const rows = (await messagesOfCase(deps.db, caseId)).sort(byTime);
   const messages: TranscriptMessage[] = [];
   const withheld: Withheld[] = [];
   const signers = new Set<string>();
@@ -125,8 +126,7 @@ async function keysOf(deps: TranscriptDeps, signers: ReadonlySet<string>): Promi
 /** The key-change envelopes between the parties of the transcript (each party's announcement once), oldest first. */
 async function keyChangesOf(deps: TranscriptDeps, signers: ReadonlySet<string>): Promise<Envelope[]> {
   const parties = [...new Set([deps.self.party, ...signers])];
-  const rows = await deps.db.selectFrom('messages').select(['envelope', 'from_party', 'sent_at'])
-    .where('kind', '=', 'key-change').where('from_party', 'in', parties).where('to_party', 'in', parties).orderBy('sent_at').execute();
+  const rows = await keyChangesAmong(deps.db, parties);
   const seen = new Set<string>();
   const out: Envelope[] = [];
   for (const r of rows) {

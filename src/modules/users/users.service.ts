@@ -6,6 +6,7 @@ import { fail } from '../../shared/errors.js';
 import { isUuid, uuidv7 } from '../../shared/ids.js';
 import { CHANNELS, type Channel } from '../federation/federation.types.js';
 import type { FederationTables } from '../federation/federation.tables.js';
+import { isPinned } from '../federation/federation.pinned.js';
 import type { TokensTable, UsersTable, UsersTables } from './users.tables.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { checkPassword, hashPassword } from './users.passwords.js';
@@ -153,8 +154,7 @@ export class UserRepository {
       const taken = await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst();
       if (taken !== undefined) fail('user_exists', `A user "${name}" already exists on this node`);
       if (peer !== null) {
-        const pinned = await trx.withTables<{ peers: FederationTables['peers'] }>().selectFrom('peers').select('party').where('party', '=', peer).executeTakeFirst();
-        if (pinned === undefined) fail('unknown_peer', `No peer "${peer}" is pinned on this node; add it first with "hotline peer add"`);
+        if (!await isPinned(trx as unknown as Kysely<FederationTables>, peer)) fail('unknown_peer', `No peer "${peer}" is pinned on this node; add it first with "hotline peer add"`);
       }
       await trx.insertInto('users').values(row).execute();
       await this.audit(trx, { actor, action: 'user.add', subject: name, details: { role, channels, ...(peer === null ? {} : { peer }) } });
