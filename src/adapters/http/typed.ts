@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import { Type, type SchemaOptions, type TUnsafe } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 
 /**
@@ -10,4 +11,12 @@ export type Api = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 
 export function typed(app: FastifyInstance): Api {
   return app.withTypeProvider<TypeBoxTypeProvider>();
+}
+
+/**
+ * `Type.String({ enum: values, ...options })`, the same JSON schema (so the same validation,
+ * error messages and OpenAPI), typed as the union of `values` rather than `string`.
+ */
+export function oneOf<const T extends readonly string[]>(values: T, options: SchemaOptions = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>(Type.String({ enum: [...values], ...options }));
 }

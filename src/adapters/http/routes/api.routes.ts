@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { Api } from '../typed.js';
+import { oneOf, type Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor, peerState, type Peer } from '../../../modules/federation/federation.peers.js';
 import { peerView } from '../../../modules/federation/federation.keys.js';
@@ -52,7 +52,7 @@ const PartyParams = Type.Object({ party: Type.String() });
 
 const UpdatePeerBody = Type.Object({
   descriptor: Type.Object({}, { additionalProperties: true }, ),
-  channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }), { description: 'Channels agreed from now on (default: those agreed that it still offers)' })),
+  channels: Type.Optional(Type.Array(oneOf(CHANNELS), { description: 'Channels agreed from now on (default: those agreed that it still offers)' })),
 }, { additionalProperties: false });
 
 /**
@@ -66,7 +66,7 @@ function peerLifecycleRoutes(app: Api, ctx: NodeContext, auth: { onRequest: Retu
       const { party } = req.params;
       const b = req.body;
       const d = parseDescriptor(b.descriptor);
-      const { before, after } = await ctx.peers.update(party, d, b.channels === undefined ? {} : { channels: b.channels as never });
+      const { before, after } = await ctx.peers.update(party, d, b.channels === undefined ? {} : { channels: b.channels });
       await auditRequest(ctx, req, {
         action: 'peer.update', subject: party,
         details: { fingerprint: d.fingerprint, url: { from: before.url, to: after.url }, name: { from: before.name, to: after.name }, channels: { from: before.channels, to: after.channels } },
@@ -97,7 +97,7 @@ const AddPeerBody = Type.Object({
   descriptor: Type.Object({}, { additionalProperties: true }),
   fingerprint: Type.Optional(Type.String({ description: 'The fingerprint read aloud by the peer; refused if it differs. Required unless trust_on_first_use' })),
   trust_on_first_use: Type.Optional(Type.Boolean({ description: 'Pin without a fingerprint compared out of band (the key is trusted as received)' })),
-  channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }))),
+  channels: Type.Optional(Type.Array(oneOf(CHANNELS))),
 }, { additionalProperties: false });
 
 /**
@@ -130,7 +130,7 @@ export function apiRoutes(app: Api, ctx: NodeContext, onQueued: () => void): voi
       }
       const peer = await ctx.peers.add(d, {
         ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
-        ...(b.channels === undefined ? {} : { channels: b.channels as never }),
+        ...(b.channels === undefined ? {} : { channels: b.channels }),
       });
       const epoch = (peer as { epoch_start_seq?: number }).epoch_start_seq;
       await auditRequest(ctx, req, { action: 'peer.add', subject: peer.party, details: { url: peer.url, channels: peer.channels, fingerprint: peer.keys.at(-1)?.fingerprint ?? null, ...(epoch === undefined ? {} : { readded: true, epoch_start_seq: epoch }) } });

@@ -5,22 +5,22 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { typed, type Api } from '../typed.js';
+import { oneOf, typed, type Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { FeedRunner } from '../feeds.runner.js';
 import { fail, HotlineError } from '../../../shared/errors.js';
-import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
+import { TLPS } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
 import { expectedRecords, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
-import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
+import { FEED_FORMATS } from '../../../modules/feeds/feeds.types.js';
 import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const UploadQuery = Type.Object({
-  format: Type.Optional(Type.String({ enum: [...FEED_FORMATS] })),
+  format: Type.Optional(oneOf(FEED_FORMATS)),
   preset: Type.Optional(Type.String()),
   map: Type.Optional(Type.String({ description: 'A column mapping, e.g. ip=src,port=sport,timestamp=time' })),
   source: Type.Optional(Type.String({ description: 'The feed\'s name (default: upload)' })),
-  tlp: Type.Optional(Type.String({ enum: [...TLPS] })),
+  tlp: Type.Optional(oneOf(TLPS)),
   window_hours: Type.Optional(Type.Number({ minimum: 0 })),
 }, { additionalProperties: false });
 
@@ -99,7 +99,7 @@ export async function feedsRoutes(app: Api, ctx: NodeContext, onQueued: () => vo
           home: ctx.config.home, file,
           options: {
             id, inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
-            format: (q.format ?? 'auto') as FeedFormat, preset: q.preset, mapping: q.map, tlp: (q.tlp ?? 'amber') as Tlp,
+            format: q.format ?? 'auto', preset: q.preset, mapping: q.map, tlp: q.tlp ?? 'amber',
             windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(bytes),
           },
         });
