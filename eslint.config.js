@@ -16,6 +16,19 @@ const noDefaultHandle = ['error',
   { selector: `LogicalExpression[operator=/^(\\?\\?|\\|\\|)$/][right.type='MemberExpression'][right.property.name=${HANDLE_NAMES}]`, message: 'No fallback to the plain store handle: inside a transaction it waits for itself forever. Pass the handle.' },
 ];
 
+/**
+ * A route's request is typed from its TypeBox schemas (adapters/http/typed.ts): a handler never
+ * casts `req.body`, `req.params`, `req.query` or `req.headers` (issue 13); a route without the
+ * schema declares one.
+ */
+const REQ_PART = "MemberExpression[object.name=/^(req|request)$/][property.name=/^(body|params|query|headers)$/]";
+const REQ_CAST_MESSAGE = 'No cast of the request: declare a TypeBox schema on the route (params, querystring, body) and let the type provider (adapters/http/typed.ts) type it.';
+const noRequestCast = [
+  { selector: `TSAsExpression > ${REQ_PART}.expression`, message: REQ_CAST_MESSAGE },
+  { selector: `TSAsExpression > LogicalExpression > ${REQ_PART}`, message: REQ_CAST_MESSAGE },
+  { selector: `TSTypeAssertion > ${REQ_PART}.expression`, message: REQ_CAST_MESSAGE },
+];
+
 /** Dependencies point one way: adapters → modules → shared (design.md section 8). */
 const noImport = (group, message) => ['error', { patterns: [{ group, message }] }];
 
@@ -30,6 +43,11 @@ export default tseslint.config(
       'no-console': 'error',
       'no-restricted-syntax': noDefaultHandle,
     },
+  },
+  {
+    // Both lists: a later no-restricted-syntax replaces an earlier one for the same files.
+    files: ['src/adapters/http/**/*.ts'],
+    rules: { 'no-restricted-syntax': [...noDefaultHandle, ...noRequestCast] },
   },
   {
     files: ['src/shared/**/*.ts'],

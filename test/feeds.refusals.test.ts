@@ -86,6 +86,10 @@ describe('REST, refused', () => {
     const empty = await up(tokens.certo!, '', '');
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { code: string }).code).toBe('feed_format');
+    // Neither a body nor a Content-Type: fastify hands the route no stream at all; still an empty upload, not a 500.
+    const none = await fetch(`${node.address}/api/v1/feed-runs`, { method: 'POST', headers: { authorization: `Bearer ${tokens.certo!}` } });
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as { code: string }).code).toBe('feed_format');
     expect((await fetch(`${node.address}/api/v1/feed-runs/nope`, { headers: { authorization: `Bearer ${tokens.certo!}` } })).status).toBe(404);
     expect(await runsOf()).toBe(before);
   });

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { oneOf, type Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { makeDescriptor, parseDescriptor, peerState, type Peer } from '../../../modules/federation/federation.peers.js';
 import { peerView } from '../../../modules/federation/federation.keys.js';
@@ -52,21 +52,21 @@ const PartyParams = Type.Object({ party: Type.String() });
 
 const UpdatePeerBody = Type.Object({
   descriptor: Type.Object({}, { additionalProperties: true }, ),
-  channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }), { description: 'Channels agreed from now on (default: those agreed that it still offers)' })),
+  channels: Type.Optional(Type.Array(oneOf(CHANNELS), { description: 'Channels agreed from now on (default: those agreed that it still offers)' })),
 }, { additionalProperties: false });
 
 /**
  * Peers that change (protocol section 3.3), for administrators: a new descriptor signed by the
  * pinned key, suspend, resume, remove. Each is an audit record.
  */
-function peerLifecycleRoutes(app: FastifyInstance, ctx: NodeContext, auth: { onRequest: ReturnType<typeof authenticate> }, security: { bearer: never[] }[]): void {
+function peerLifecycleRoutes(app: Api, ctx: NodeContext, auth: { onRequest: ReturnType<typeof authenticate> }, security: { bearer: never[] }[]): void {
   app.put('/api/v1/peers/:party/descriptor', { ...auth, schema: { tags: ['peers'], summary: "Move a peer to its new descriptor (URL, name, channels), signed by its pinned key; else 409 descriptor_not_pinned", security, params: PartyParams, body: UpdatePeerBody } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      const { party } = req.params as Static<typeof PartyParams>;
-      const b = req.body as Static<typeof UpdatePeerBody>;
+      const { party } = req.params;
+      const b = req.body;
       const d = parseDescriptor(b.descriptor);
-      const { before, after } = await ctx.peers.update(party, d, b.channels === undefined ? {} : { channels: b.channels as never });
+      const { before, after } = await ctx.peers.update(party, d, b.channels === undefined ? {} : { channels: b.channels });
       await auditRequest(ctx, req, {
         action: 'peer.update', subject: party,
         details: { fingerprint: d.fingerprint, url: { from: before.url, to: after.url }, name: { from: before.name, to: after.name }, channels: { from: before.channels, to: after.channels } },
@@ -77,7 +77,7 @@ function peerLifecycleRoutes(app: FastifyInstance, ctx: NodeContext, auth: { onR
     app.post(`/api/v1/peers/:party/${verb}`, { ...auth, schema: { tags: ['peers'], summary: verb === 'suspend' ? 'Stop delivering to a peer (messages queue; what it sends is still received)' : 'Deliver to a suspended peer again, in order', security, params: PartyParams } },
       async (req) => {
         requireRole(principalOf(req), 'admin');
-        const { party } = req.params as Static<typeof PartyParams>;
+        const { party } = req.params;
         const { before, after } = await ctx.peers.setLifecycle(party, to);
         await auditRequest(ctx, req, { action: `peer.${verb}`, subject: party, details: { from: before.lifecycle, to: after.lifecycle } });
         return after;
@@ -86,7 +86,7 @@ function peerLifecycleRoutes(app: FastifyInstance, ctx: NodeContext, auth: { onR
   app.delete('/api/v1/peers/:party', { ...auth, schema: { tags: ['peers'], summary: 'Remove a peer: no more traffic either way; its links, messages and receipts stay as evidence', security, params: PartyParams } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      const { party } = req.params as Static<typeof PartyParams>;
+      const { party } = req.params;
       const { before, after } = await ctx.peers.setLifecycle(party, 'removed');
       await auditRequest(ctx, req, { action: 'peer.remove', subject: party, details: { from: before.lifecycle, to: after.lifecycle } });
       return after;
@@ -97,14 +97,14 @@ const AddPeerBody = Type.Object({
   descriptor: Type.Object({}, { additionalProperties: true }),
   fingerprint: Type.Optional(Type.String({ description: 'The fingerprint read aloud by the peer; refused if it differs. Required unless trust_on_first_use' })),
   trust_on_first_use: Type.Optional(Type.Boolean({ description: 'Pin without a fingerprint compared out of band (the key is trusted as received)' })),
-  channels: Type.Optional(Type.Array(Type.String({ enum: [...CHANNELS] }))),
+  channels: Type.Optional(Type.Array(oneOf(CHANNELS))),
 }, { additionalProperties: false });
 
 /**
  * The REST API for operators and scripts. Every route needs a bearer token (auth.ts): peers are
  * the administrator's; messages are filtered by the token's channels, TLP:RED bodies by recipient.
  */
-export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+export function apiRoutes(app: Api, ctx: NodeContext, onQueued: () => void): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
   const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks };
@@ -118,19 +118,19 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
     async () => ({ peers: await Promise.all((await ctx.peers.list()).map(viewOf)) }));
 
   app.get('/api/v1/peers/:party', { ...auth, schema: { tags: ['peers'], summary: 'One pinned peer: fingerprint, key history, state', security, params: Type.Object({ party: Type.String() }) } },
-    async (req) => viewOf(await ctx.peers.require((req.params as { party: string }).party)));
+    async (req) => viewOf(await ctx.peers.require(req.params.party)));
 
   app.post('/api/v1/peers', { ...auth, schema: { tags: ['peers'], summary: 'Pin a peer from its descriptor', security, body: AddPeerBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      const b = req.body as Static<typeof AddPeerBody>;
+      const b = req.body;
       const d = parseDescriptor(b.descriptor);
       if (b.fingerprint === undefined && b.trust_on_first_use !== true) {
         fail('fingerprint_required', `Not pinned: give the "fingerprint" ${d.party} read to you out of band, or "trust_on_first_use": true to pin this key unchecked`, { party: d.party, fingerprint: d.fingerprint });
       }
       const peer = await ctx.peers.add(d, {
         ...(b.fingerprint === undefined ? {} : { expectFingerprint: b.fingerprint }),
-        ...(b.channels === undefined ? {} : { channels: b.channels as never }),
+        ...(b.channels === undefined ? {} : { channels: b.channels }),
       });
       const epoch = (peer as { epoch_start_seq?: number }).epoch_start_seq;
       await auditRequest(ctx, req, { action: 'peer.add', subject: peer.party, details: { url: peer.url, channels: peer.channels, fingerprint: peer.keys.at(-1)?.fingerprint ?? null, ...(epoch === undefined ? {} : { readded: true, epoch_start_seq: epoch }) } });
@@ -141,7 +141,7 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
 
   app.post('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Queue a message to a peer', security, body: SendBody } },
     async (req, reply) => {
-      const b = req.body as Static<typeof SendBody>;
+      const b = req.body;
       const p = principalOf(req);
       requireChannel(p, b.channel);
       const env = await send(deps, b, p);
@@ -151,7 +151,7 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
 
   app.get('/api/v1/messages', { ...auth, schema: { tags: ['messages'], summary: 'Inbox (direction=in) or outbox (direction=out), newest first, filtered and searched; each with its summary, acknowledgement state and whether it was answered; `next` pages on', security, querystring: ListQuery } },
     async (req) => {
-      const { direction, limit, lang, ...filters } = req.query as Static<typeof ListQuery>;
+      const { direction, limit, lang, ...filters } = req.query;
       const page = await listMessages(ctx.db, ctx.clock.now(), {
         ...filters, direction: direction ?? 'in', limit: limit ?? 50, as: principalOf(req), lang: requireLanguage(lang ?? ctx.config.language),
       });
@@ -162,9 +162,9 @@ export function apiRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
 
   app.get('/api/v1/messages/:id', { ...auth, schema: { tags: ['messages'], summary: 'One message with its envelope and receipt, rendered in a language', security, params: Type.Object({ id: Type.String({ description: 'A message id, or a unique prefix of at least 8 characters' }) }), querystring: ShowQuery } },
     async (req) => {
-      const lang = requireLanguage((req.query as Static<typeof ShowQuery>).lang ?? ctx.config.language);
+      const lang = requireLanguage(req.query.lang ?? ctx.config.language);
       const p = principalOf(req);
-      const r = await show(ctx.db, (req.params as { id: string }).id, p);
+      const r = await show(ctx.db, req.params.id, p);
       const deadline = await deadlineOf(ctx.db, r.message.id, ctx.clock.now(), p);
       return { ...r, rendered: r.message.redacted === undefined ? render(r.message.kind, r.envelope.body, lang) : [], deadline };
     });

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { searchAudit } from '../../../modules/audit/audit.service.js';
 import { authenticate, principalOf, requireRole } from '../auth.js';
@@ -13,13 +13,13 @@ const AuditQuery = Type.Object({
 });
 
 /** The audit trail, newest first: administrators only (others: 403 forbidden). */
-export function auditRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function auditRoutes(app: Api, ctx: NodeContext): void {
   app.get('/api/v1/audit', {
     onRequest: authenticate(ctx),
     schema: { tags: ['audit'], summary: 'Search the audit trail: who did what, when and from where, newest first (admin)', security: [{ bearer: [] }], querystring: AuditQuery },
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
-    const q = req.query as Static<typeof AuditQuery>;
+    const q = req.query;
     const limit = q.limit ?? 100;
     const records = await searchAudit(ctx.db, {
       ...(q.user === undefined ? {} : { user: q.user }), ...(q.action === undefined ? {} : { action: q.action }),

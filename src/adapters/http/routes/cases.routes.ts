@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { ackCase, ackMessage, closeCase, listCases, replyTo, showCase } from '../../../modules/cases/cases.service.js';
 import { CASE_STATES } from '../../../modules/cases/cases.machine.js';
@@ -48,13 +48,13 @@ const CloseBody = Type.Object({
  * Cases (threads with a state machine per kind) and human acknowledgement. Reading is limited to
  * the token's channels (a case on another channel is 404); writing needs the channel.
  */
-export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+export function casesRoutes(app: Api, ctx: NodeContext, onQueued: () => void): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
 
   app.get('/api/v1/cases', { ...auth, schema: { tags: ['cases'], summary: 'Cases, most recently active first, with their state', security, querystring: CasesQuery } },
     async (req) => {
-      const q = req.query as Static<typeof CasesQuery>;
+      const q = req.query;
       return {
         cases: await listCases(ctx.db, {
           limit: q.limit ?? 50, as: principalOf(req),
@@ -73,8 +73,8 @@ export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: ()
     },
   }, async (req) => {
     const p = principalOf(req);
-    const lang = requireLanguage((req.query as Static<typeof CaseQuery>).lang ?? ctx.config.language);
-    const shown = await showCase(ctx.db, (req.params as Static<typeof Id>).id, p);
+    const lang = requireLanguage(req.query.lang ?? ctx.config.language);
+    const shown = await showCase(ctx.db, req.params.id, p);
     const summaries = await readableSummaries(ctx.db, shown.messages.map((m) => m.id), p, lang);
     return {
       case: shown.case,
@@ -85,28 +85,28 @@ export function casesRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: ()
 
   app.post('/api/v1/cases/:id/close', { ...auth, schema: { tags: ['cases'], summary: 'Close a case: queue a case-close to its peer', security, params: Id, body: CloseBody } },
     async (req, res) => {
-      const env = await closeCase(ctx, { case: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof CloseBody>) }, principalOf(req));
+      const env = await closeCase(ctx, { case: req.params.id, ...req.body }, principalOf(req));
       onQueued();
       return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });
 
   app.post('/api/v1/messages/:id/ack', { ...auth, schema: { tags: ['cases'], summary: 'Acknowledge a message this node received, as the token\'s user: the ack names that user (idempotent: the first ack stands)', security, params: Id, body: AckBody } },
     async (req, res) => {
-      const r = await ackMessage(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof AckBody>) }, principalOf(req));
+      const r = await ackMessage(ctx, { id: req.params.id, ...req.body }, principalOf(req));
       if (!r.already) onQueued();
       return res.status(r.already ? 200 : 202).send(r);
     });
 
   app.post('/api/v1/messages/:id/reply', { ...auth, schema: { tags: ['cases'], summary: 'Answer a message in its case (same peer and channel, in reply to it)', security, params: Id, body: ReplyBody } },
     async (req, res) => {
-      const { reply: env, ack } = await replyTo(ctx, { id: (req.params as Static<typeof Id>).id, ...(req.body as Static<typeof ReplyBody>) }, principalOf(req));
+      const { reply: env, ack } = await replyTo(ctx, { id: req.params.id, ...req.body }, principalOf(req));
       onQueued();
       return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, in_reply_to: env.in_reply_to, to: env.to, kind: env.kind, state: 'queued', ack_id: ack?.id ?? null });
     });
 
   app.post('/api/v1/cases/:id/ack', { ...auth, schema: { tags: ['cases'], summary: 'Acknowledge every message of a case this node received that the token\'s user may read and that is not acknowledged yet (one transaction)', security, params: Id, body: AckBody } },
     async (req, res) => {
-      const r = await ackCase(ctx, { case: (req.params as Static<typeof Id>).id, ...((req.body ?? {}) as Static<typeof AckBody>) }, principalOf(req));
+      const r = await ackCase(ctx, { case: req.params.id, ...req.body }, principalOf(req));
       if (r.acked.length > 0) onQueued();
       return res.status(r.acked.length > 0 ? 202 : 200).send(r);
     });

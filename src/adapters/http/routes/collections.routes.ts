@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import type { StoredVersion } from '../../../modules/taxii/taxii.query.js';
 import { formatMicros } from '../../../modules/taxii/taxii.time.js';
@@ -33,7 +33,7 @@ function item(r: StoredVersion): { id: string; type: string; version: string; da
  * and speaks application/json): the same reads as /taxii2/ (TaxiiService.page), with the same
  * grants, TLP and cursors; only the filters are spelled plainly (type, added_after).
  */
-export function collectionsRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function collectionsRoutes(app: Api, ctx: NodeContext): void {
   const onRequest = authenticate(ctx);
   const security = [{ bearer: [] }];
   const tags = ['stix'];
@@ -41,20 +41,20 @@ export function collectionsRoutes(app: FastifyInstance, ctx: NodeContext): void 
   app.get('/api/v1/collections/:id/objects', {
     onRequest, schema: { tags, summary: 'The newest version of each object of a collection you may read, oldest added first; `next` pages on', security, params: Params, querystring: ObjectsQuery },
   }, async (req) => {
-    const q = req.query as Static<typeof ObjectsQuery>;
+    const q = req.query;
     const taxiiQuery: Record<string, unknown> = { limit: String(q.limit ?? 50) };
     if (q.type !== undefined && q.type !== '') taxiiQuery['match[type]'] = q.type;
     if (q.added_after !== undefined && q.added_after !== '') taxiiQuery.added_after = q.added_after;
     if (q.next !== undefined) taxiiQuery.next = q.next;
-    const page = await ctx.taxii.page(principalOf(req), (req.params as Static<typeof Params>).id, 'objects', taxiiQuery);
+    const page = await ctx.taxii.page(principalOf(req), req.params.id, 'objects', taxiiQuery);
     return { objects: page.rows.map(item), more: page.more, next: page.next };
   });
 
   app.get('/api/v1/collections/:id/objects/:object/versions', {
     onRequest, schema: { tags, summary: 'Every version of one object of a collection you may read, oldest first, each with its STIX JSON', security, params: ObjectParams, querystring: VersionsQuery },
   }, async (req) => {
-    const { id, object } = req.params as Static<typeof ObjectParams>;
-    const q = req.query as Static<typeof VersionsQuery>;
+    const { id, object } = req.params;
+    const q = req.query;
     const page = await ctx.taxii.page(principalOf(req), id, 'object', { 'match[version]': 'all', limit: '100', ...(q.next === undefined ? {} : { next: q.next }) }, object);
     return { versions: page.rows.map(item), more: page.more, next: page.next };
   });

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { listOverdue, MAX_DEADLINE_MIN, setPeerDeadlines } from '../../../modules/deadlines/deadlines.service.js';
 import { dutyQueue } from '../../../modules/deadlines/deadlines.queue.js';
@@ -31,7 +31,7 @@ const PolicyBody = Type.Record(Type.String({ enum: [...KINDS] }), Type.String({ 
  * Acknowledgement deadlines: what we sent that is overdue (filtered by the token's channels), and
  * the deadlines agreed with a peer (administrator only).
  */
-export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function deadlinesRoutes(app: Api, ctx: NodeContext): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
 
@@ -39,7 +39,7 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
     ...auth,
     schema: { tags: ['deadlines'], summary: 'Messages we sent that the peer has not acknowledged by their deadline, most overdue first', security, querystring: OverdueQuery },
   }, async (req) => {
-    const q = req.query as Static<typeof OverdueQuery>;
+    const q = req.query;
     return { overdue: await listOverdue(ctx.db, ctx.clock.now(), { channels: principalOf(req).channels, limit: q.limit ?? 100 }) };
   });
 
@@ -50,7 +50,7 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
       summary: "What the token's user must acknowledge: received messages waiting for a person, unacknowledged, on its channels (TLP:RED only where it is a recipient), FLASH first, then by due time",
     },
   }, async (req) => {
-    const q = req.query as Static<typeof QueueQuery>;
+    const q = req.query;
     const lang = requireLanguage(q.lang ?? ctx.config.language);
     return { queue: await dutyQueue(ctx.db, ctx.clock.now(), principalOf(req), { limit: q.limit ?? 100, lang }) };
   });
@@ -63,8 +63,8 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
     },
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
-    const party = (req.params as { party: string }).party;
-    const deadlines = await setPeerDeadlines(ctx, party, req.body as Static<typeof DeadlinesBody>);
+    const party = req.params.party;
+    const deadlines = await setPeerDeadlines(ctx, party, req.body);
     await auditRequest(ctx, req, { action: 'peer.deadlines', subject: party, details: { ...deadlines } });
     return { party, deadlines };
   });
@@ -73,7 +73,7 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
     ...auth,
     schema: { tags: ['peers', 'deadlines'], summary: "Which kinds wait for a person's acknowledgement with a peer, and whether it was agreed or is templates/ack-policy.json", security, params: Type.Object({ party: Type.String() }) },
   }, async (req) => {
-    const party = (await ctx.peers.require((req.params as { party: string }).party)).party;
+    const party = (await ctx.peers.require(req.params.party)).party;
     return { party, kinds: await peerAckPolicy(ctx.db, party) };
   });
 
@@ -82,7 +82,7 @@ export function deadlinesRoutes(app: FastifyInstance, ctx: NodeContext): void {
     schema: { tags: ['peers', 'deadlines'], summary: 'Record, per kind, what was agreed with a peer about acknowledgement (admin)', security, params: Type.Object({ party: Type.String() }), body: PolicyBody },
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
-    const party = (await ctx.peers.require((req.params as { party: string }).party)).party;
-    return { party, kinds: await setPeerAckPolicy(ctx, party, req.body as Record<string, string>) };
+    const party = (await ctx.peers.require(req.params.party)).party;
+    return { party, kinds: await setPeerAckPolicy(ctx, party, req.body) };
   });
 }

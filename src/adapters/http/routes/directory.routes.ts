@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { Kysely } from 'kysely';
 import type { NodeContext } from '../../../context.js';
 import { fail } from '../../../shared/errors.js';
@@ -64,7 +64,7 @@ const ReachabilityQuery = Type.Object({ peer: Type.Optional(Type.String()), chan
  * token's channels; editing the directory and publishing it is the administrator's; pinging and
  * answering a ping need the channel.
  */
-export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+export function directoryRoutes(app: Api, ctx: NodeContext, onQueued: () => void): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
   const db: Kysely<DirectoryTables> = ctx.db;
@@ -73,7 +73,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.get('/api/v1/directory', { ...auth, schema: { tags, summary: 'The directory as this node knows it: own and peers\' contacts and rota, with when each was last confirmed', security, querystring: DirectoryQuery } },
     async (req) => {
       const p = principalOf(req);
-      const q = req.query as Static<typeof DirectoryQuery>;
+      const q = req.query;
       const parties = await viewDirectory(ctx, q);
       return { parties: parties.map((e) => ({ ...e, channels: e.channels.filter((c) => holdsChannel(p, c.channel)) })) };
     });
@@ -90,14 +90,14 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.get('/api/v1/contacts', { ...auth, schema: { tags, summary: 'This node\'s own points of contact', security, querystring: Type.Object({ channel: Type.Optional(Channel) }) } },
     async (req) => {
       const p = principalOf(req);
-      const contacts = await listContacts(db, ctx.self.party, (req.query as { channel?: string }).channel);
+      const contacts = await listContacts(db, ctx.self.party, req.query.channel);
       return { contacts: contacts.filter((c) => holdsChannel(p, c.channel)) };
     });
 
   app.post('/api/v1/contacts', { ...auth, schema: { tags, summary: 'Add a point of contact to this node\'s directory', security, body: ContactBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      const c = await addContact({ db, self: ctx.self, clock: ctx.clock, users: ctx.users }, req.body as Static<typeof ContactBody>);
+      const c = await addContact({ db, self: ctx.self, clock: ctx.clock, users: ctx.users }, req.body);
       await auditRequest(ctx, req, { action: 'contact.add', subject: c.id, details: { channel: c.channel } });
       return reply.status(201).send(c);
     });
@@ -105,14 +105,14 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.delete('/api/v1/contacts/:id', { ...auth, schema: { tags, summary: 'Remove a point of contact (refused while a rota names it)', security, params: Id } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      const removed = await removeContact({ db, self: ctx.self, clock: ctx.clock }, (req.params as { id: string }).id);
+      const removed = await removeContact({ db, self: ctx.self, clock: ctx.clock }, req.params.id);
       await auditRequest(ctx, req, { action: 'contact.remove', subject: removed.id, details: { channel: removed.channel } });
       return { removed };
     });
 
   app.get('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'This node\'s escalation chain on a channel: primary, backup, supervisor', security, params: Type.Object({ channel: Channel }) } },
     async (req) => {
-      const { channel } = req.params as { channel: string };
+      const { channel } = req.params;
       requireChannel(principalOf(req), channel);
       return { channel, chain: await rotaFor(db, ctx.self.party, channel) };
     });
@@ -132,9 +132,9 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
     },
   }, async (req, reply) => {
     const p = principalOf(req);
-    const { channel } = req.params as { channel: string };
+    const { channel } = req.params;
     requireChannel(p, channel);
-    const body = req.body as { until: string; position?: string };
+    const body = req.body;
     const until = parseIsoTime(body.until);
     if (Number.isNaN(until)) fail('invalid_argument', `until must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${body.until}")`);
     const { takeDuty } = await import('../../../modules/directory/directory.rota.js');
@@ -155,9 +155,9 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
     },
   }, async (req, reply) => {
     const p = principalOf(req);
-    const { channel } = req.params as { channel: string };
+    const { channel } = req.params;
     requireChannel(p, channel);
-    const body = req.body as { to: string; until: string; position?: string };
+    const body = req.body;
     const until = parseIsoTime(body.until);
     if (Number.isNaN(until)) fail('invalid_argument', `until must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${body.until}")`);
     const { handOverDuty } = await import('../../../modules/directory/directory.rota.js');
@@ -171,8 +171,8 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.put('/api/v1/rota/:channel', { ...auth, schema: { tags, summary: 'Set this node\'s rota on a channel', security, params: Type.Object({ channel: Channel }), body: RotaBody } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      const { channel } = req.params as { channel: string };
-      const b = req.body as Static<typeof RotaBody>;
+      const { channel } = req.params;
+      const b = req.body;
       const chain = await setRota({ db, self: ctx.self, clock: ctx.clock }, { channel, ...b });
       // The positions' contact ids, never their webhook URLs (they may carry a secret).
       await auditRequest(ctx, req, { action: 'rota.set', subject: channel, details: Object.fromEntries(chain.map((st) => [st.position, st.contact.id])) });
@@ -181,7 +181,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
 
   app.post('/api/v1/pings', { ...auth, schema: { tags, summary: 'Send a ping test to a peer on a channel; its on-duty officer answers with a pong', security, body: PingBody } },
     async (req, reply) => {
-      const b = req.body as Static<typeof PingBody>;
+      const b = req.body;
       requireChannel(principalOf(req), b.channel);
       const env = await sendPing(ctx, b);
       onQueued();
@@ -191,7 +191,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.get('/api/v1/pings', { ...auth, schema: { tags, summary: 'Ping tests sent and received, newest first', security, querystring: PingsQuery } },
     async (req) => {
       const p = principalOf(req);
-      const { since, ...q } = req.query as Static<typeof PingsQuery>;
+      const { since, ...q } = req.query;
       const from = since === undefined ? undefined : parseIsoTime(since);
       if (from !== undefined && Number.isNaN(from)) fail('invalid_argument', `since must be an RFC 3339 UTC time such as 2026-05-01T18:00:00Z (got "${since}")`);
       return { pings: await listPings(db, { ...q, ...(from === undefined ? {} : { since: from }), channels: p.channels }) };
@@ -200,8 +200,8 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.post('/api/v1/pings/:id/pong', { ...auth, schema: { tags, summary: 'Answer a ping this node received (a person\'s answer, in its case)', security, params: Id, body: PongBody } },
     async (req, reply) => {
       const p = principalOf(req);
-      const { id } = req.params as { id: string };
-      const b = req.body as Static<typeof PongBody>;
+      const { id } = req.params;
+      const b = req.body;
       // A ping on a channel the caller does not hold is, for it, a ping that does not exist.
       const ping = await pingById(db, id);
       if (ping !== undefined && ping.direction === 'in' && !holdsChannel(p, ping.channel)) {
@@ -215,7 +215,7 @@ export function directoryRoutes(app: FastifyInstance, ctx: NodeContext, onQueued
   app.get('/api/v1/reachability', { ...auth, schema: { tags, summary: 'Per peer and channel: pings sent, answered, median and worst time to answer, last success', security, querystring: ReachabilityQuery } },
     async (req) => {
       const p = principalOf(req);
-      const rows = await reachability({ db, peers: ctx.peers }, req.query as Static<typeof ReachabilityQuery>);
+      const rows = await reachability({ db, peers: ctx.peers }, req.query);
       return { reachability: rows.filter((r) => holdsChannel(p, r.channel)) };
     });
 }

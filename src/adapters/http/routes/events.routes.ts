@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import type { NodeEvent } from '../../../shared/events.js';
 import { canRead } from '../../../modules/messaging/messaging.visibility.js';
@@ -26,7 +27,7 @@ export function mayHear(p: Principal, e: NodeEvent): boolean {
  * {@link HEARTBEAT_MS}. A stream whose session or token has ended is closed at its next heartbeat;
  * every stream is closed when the node stops (app.close does not wait for them).
  */
-export function eventsRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function eventsRoutes(app: Api, ctx: NodeContext): void {
   const open = new Set<{ end(): void }>();
   app.addHook('preClose', (done) => {
     for (const s of [...open]) s.end();

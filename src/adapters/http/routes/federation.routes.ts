@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { Api } from '../typed.js';
 import { fail } from '../../../shared/errors.js';
 import { receiveBatch, type ReceiveDeps } from '../../../modules/federation/federation.receive.js';
 import type { Metrics } from '../metrics.js';
@@ -9,7 +9,7 @@ import { CHALLENGE_PATH, FEDERATION_PATH } from '../transport.js';
 const BatchBody = Type.Object({ envelopes: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false });
 
 /** POST a batch of signed envelopes; answers 200 with one receipt or refusal per envelope, in order. */
-export function federationRoutes(app: FastifyInstance, deps: ReceiveDeps, metrics: Metrics): void {
+export function federationRoutes(app: Api, deps: ReceiveDeps, metrics: Metrics): void {
   app.post(FEDERATION_PATH, {
     attachValidation: true,
     schema: {
@@ -19,8 +19,9 @@ export function federationRoutes(app: FastifyInstance, deps: ReceiveDeps, metric
       body: BatchBody,
     },
   }, async (req) => {
-    const body = req.body as { envelopes?: unknown } | null;
-    if (typeof body !== 'object' || body === null || !Array.isArray(body.envelopes) || Object.keys(body).length !== 1) {
+    // attachValidation: the handler runs whatever the body is, and refuses it itself (invalid_batch).
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || !('envelopes' in body) || !Array.isArray(body.envelopes) || Object.keys(body).length !== 1) {
       fail('invalid_batch', 'The body must be {"envelopes": [ ... ]}');
     }
     const stop = metrics.batchSeconds.startTimer();

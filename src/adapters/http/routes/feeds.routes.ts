@@ -3,24 +3,24 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { makePrivateDir, PRIVATE_FILE } from '../../../shared/files.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Readable, Transform } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import { oneOf, typed, type Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { FeedRunner } from '../feeds.runner.js';
 import { fail, HotlineError } from '../../../shared/errors.js';
-import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
+import { TLPS } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
 import { expectedRecords, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
-import { FEED_FORMATS, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
+import { FEED_FORMATS } from '../../../modules/feeds/feeds.types.js';
 import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
 const UploadQuery = Type.Object({
-  format: Type.Optional(Type.String({ enum: [...FEED_FORMATS] })),
+  format: Type.Optional(oneOf(FEED_FORMATS)),
   preset: Type.Optional(Type.String()),
   map: Type.Optional(Type.String({ description: 'A column mapping, e.g. ip=src,port=sport,timestamp=time' })),
   source: Type.Optional(Type.String({ description: 'The feed\'s name (default: upload)' })),
-  tlp: Type.Optional(Type.String({ enum: [...TLPS] })),
+  tlp: Type.Optional(oneOf(TLPS)),
   window_hours: Type.Optional(Type.Number({ minimum: 0 })),
 }, { additionalProperties: false });
 
@@ -33,19 +33,29 @@ const JurisdictionBody = Type.Object({
 const UPLOAD_TYPES = ['text/csv', 'text/plain', 'application/x-ndjson', 'application/jsonl', 'application/json', 'application/stix+json', 'application/octet-stream'];
 
 /**
+ * The upload as the content parser above hands it over: the request's stream. A POST with neither
+ * a body nor a Content-Type reaches the route without one: that is an empty upload.
+ */
+function uploadOf(body: unknown): Readable {
+  if (!(body instanceof Readable)) fail('feed_format', 'The upload is empty; send the feed as the request body');
+  return body;
+}
+
+/**
  * Feed runs over REST: an upload is spooled to `<home>/feeds/uploads/` as it arrives (at most
  * `feeds.maxUploadBytes`), answered 202 with the run's id, and run on a worker thread
  * (feeds.runner.ts; at most `feeds.maxConcurrentRuns` at once, else `feeds_busy` before the body
  * is read); GET shows its progress (updated at every write) and, once done, what went where.
  */
-export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): Promise<void> {
+export async function feedsRoutes(app: Api, ctx: NodeContext, onQueued: () => void): Promise<void> {
   const runner = new FeedRunner(ctx, onQueued);
   app.addHook('onClose', async () => runner.stop());
   const maxUpload = ctx.config.feeds.maxUploadBytes;
   const onRequest = authenticate(ctx);
   const security = [{ bearer: [] }];
   const tags = ['feeds'];
-  await app.register(async (scope) => {
+  await app.register(async (plain) => {
+    const scope = typed(plain);
     // Feed bodies stream to disk, never into memory.
     for (const t of UPLOAD_TYPES) scope.removeContentTypeParser(t);
     scope.addContentTypeParser(UPLOAD_TYPES, (_req, payload, done) => done(null, payload));
@@ -53,7 +63,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueu
       onRequest, schema: { tags, summary: 'Upload a feed (CSV, JSON lines or a STIX bundle) and start a run; 202 with its id', security, querystring: UploadQuery },
     }, async (req, reply) => {
       requireChannel(principalOf(req), 'cert');
-      const q = req.query as Static<typeof UploadQuery>;
+      const q = req.query;
       const tooLarge = (): never => fail('body_too_large', `Uploads are limited to ${maxUpload} bytes (config feeds.maxUploadBytes); split the feed, or run it with "hotline feed ingest" on the node's machine`);
       if (Number(req.headers['content-length'] ?? 0) > maxUpload) tooLarge();
       runner.reserve();
@@ -64,7 +74,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueu
       try {
         makePrivateDir(dir);
         try {
-          await pipeline(req.body as NodeJS.ReadableStream, new Transform({
+          await pipeline(uploadOf(req.body), new Transform({
             transform(chunk: Buffer, _enc, cb) {
               bytes += chunk.length;
               if (bytes <= maxUpload) cb(null, chunk);
@@ -89,7 +99,7 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueu
           home: ctx.config.home, file,
           options: {
             id, inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
-            format: (q.format ?? 'auto') as FeedFormat, preset: q.preset, mapping: q.map, tlp: (q.tlp ?? 'amber') as Tlp,
+            format: q.format ?? 'auto', preset: q.preset, mapping: q.map, tlp: q.tlp ?? 'amber',
             windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(bytes),
           },
         });
@@ -105,13 +115,13 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueu
   app.get('/api/v1/feed-runs', { onRequest, schema: { tags, summary: 'Feed runs, newest first', security, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) } },
     async (req) => {
       requireChannel(principalOf(req), 'cert');
-      return { runs: await listRuns(ctx.db, ctx.clock.now(), (req.query as { limit?: number }).limit ?? 50) };
+      return { runs: await listRuns(ctx.db, ctx.clock.now(), req.query.limit ?? 50) };
     });
 
   app.get('/api/v1/feed-runs/:id', { onRequest, schema: { tags, summary: 'One feed run: its progress, then what went where', security, params: Type.Object({ id: Type.String() }) } },
     async (req) => {
       requireChannel(principalOf(req), 'cert');
-      return showRun(ctx.db, (req.params as { id: string }).id, ctx.clock.now());
+      return showRun(ctx.db, req.params.id, ctx.clock.now());
     });
 
   app.get('/api/v1/jurisdictions', { onRequest, schema: { tags, summary: 'Who is responsible for which addresses', security } },
@@ -121,8 +131,8 @@ export async function feedsRoutes(app: FastifyInstance, ctx: NodeContext, onQueu
     onRequest, schema: { tags, summary: 'Set the jurisdiction of this node or a pinned peer (admin)', security, params: Type.Object({ party: Type.String() }), body: JurisdictionBody },
   }, async (req) => {
     requireRole(principalOf(req), 'admin');
-    const b = req.body as Static<typeof JurisdictionBody>;
-    const j = checkJurisdiction({ party: (req.params as { party: string }).party, ...b });
+    const b = req.body;
+    const j = checkJurisdiction({ party: req.params.party, ...b });
     return ctx.jurisdictions.set(j, [ctx.self.party, ...(await ctx.peers.list()).map((p) => p.party)]);
   });
 }

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { extendPreservation, listPreservations, recordMla, showPreservation } from '../../../modules/law/law.service.js';
 import { PRESERVATION_STATES } from '../../../modules/law/law.types.js';
@@ -30,14 +30,14 @@ const MlaBody = Type.Object({
  * Expedited preservations (Budapest Convention Art. 29) on the law channel. Every route needs a
  * token holding `law` (else 403 `forbidden`, whether or not anything exists).
  */
-export function lawRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+export function lawRoutes(app: Api, ctx: NodeContext, onQueued: () => void): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
   const tags = ['law'];
 
   app.get('/api/v1/preservations', { ...auth, schema: { tags, summary: 'Preservations, soonest expiry first (law channel)', security, querystring: ListQuery } },
     async (req) => {
-      const q = req.query as Static<typeof ListQuery>;
+      const q = req.query;
       return {
         preservations: await listPreservations(ctx.db, ctx.clock.now(), {
           as: principalOf(req), limit: q.limit ?? 100,
@@ -47,18 +47,18 @@ export function lawRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () =
     });
 
   app.get('/api/v1/preservations/:case', { ...auth, schema: { tags, summary: 'One preservation: state, reference, expiry, extensions, the mutual-assistance request', security, params: CaseParam } },
-    async (req) => showPreservation(ctx.db, (req.params as Static<typeof CaseParam>).case, ctx.clock.now(), principalOf(req)));
+    async (req) => showPreservation(ctx.db, req.params.case, ctx.clock.now(), principalOf(req)));
 
   app.post('/api/v1/preservations/:case/extend', { ...auth, schema: { tags, summary: 'Ask the peer to keep the data longer (a preservation-request with extension_of in the case)', security, params: CaseParam, body: ExtendBody } },
     async (req, res) => {
-      const env = await extendPreservation(ctx, { case: (req.params as Static<typeof CaseParam>).case, ...(req.body as Static<typeof ExtendBody>) }, principalOf(req));
+      const env = await extendPreservation(ctx, { case: req.params.case, ...req.body }, principalOf(req));
       onQueued();
       return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });
 
   app.post('/api/v1/preservations/:case/mla', { ...auth, schema: { tags, summary: 'Record the follow-up mutual-assistance request and notify the peer in the case', security, params: CaseParam, body: MlaBody } },
     async (req, res) => {
-      const env = await recordMla(ctx, { case: (req.params as Static<typeof CaseParam>).case, ...(req.body as Static<typeof MlaBody>) }, principalOf(req));
+      const env = await recordMla(ctx, { case: req.params.case, ...req.body }, principalOf(req));
       onQueued();
       return res.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });

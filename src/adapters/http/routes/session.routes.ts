@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { fail } from '../../../shared/errors.js';
 import type { ActiveSession, SessionInfo } from '../../../modules/users/users.sessions.js';
@@ -36,7 +37,7 @@ function sessionOf(req: FastifyRequest): ActiveSession {
  * The console's sign-in (POST /api/v1/session), session (GET), sign-out (DELETE) and the signed-in
  * user's account: own password, TOTP enrolment. Sessions and their cookie: modules/users/users.sessions.ts, ../session.ts.
  */
-export function sessionRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function sessionRoutes(app: Api, ctx: NodeContext): void {
   const onRequest = authenticate(ctx);
   const own = ownOrigins(ctx.config);
   const tags = ['session'];
@@ -51,7 +52,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: NodeContext): void {
   }, async (req, reply) => {
     // A sign-in from another site's page (login CSRF) is refused like any cross-site write.
     checkOrigin(req, ctx.config, own);
-    const { id, session } = await ctx.sessions.signIn(req.body as Static<typeof SignInBody>, req.ip);
+    const { id, session } = await ctx.sessions.signIn(req.body, req.ip);
     setSessionCookie(reply, ctx.config, id);
     return answer(session);
   });
@@ -68,7 +69,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   app.post('/api/v1/account/password', { onRequest, schema: { tags, summary: 'Change your own password (the current one first); your other sessions end', body: PasswordBody } },
     async (req, reply) => {
-      const b = req.body as Static<typeof PasswordBody>;
+      const b = req.body;
       await ctx.sessions.changePassword(sessionOf(req), b.current, b.password, actorOf(req));
       return reply.status(204).send();
     });
@@ -79,7 +80,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.post('/api/v1/account/totp/confirm', { onRequest, schema: { tags, summary: 'Confirm TOTP enrolment with a code of the new secret', body: TotpConfirmBody } },
     async (req) => {
       const s = sessionOf(req);
-      await ctx.sessions.totpConfirm(s, (req.body as Static<typeof TotpConfirmBody>).code, actorOf(req));
+      await ctx.sessions.totpConfirm(s, req.body.code, actorOf(req));
       return answer({ ...s.info, totp_enrolled: true, totp_enrolment_required: false });
     });
 }

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { addSink, listSinks, removeSink, SINK_TYPES, WEBHOOK_FORMATS } from '../../../modules/alerts/alerts.sinks.js';
 import { auditRequest, authenticate, principalOf, requireRole } from '../auth.js';
@@ -15,7 +15,7 @@ const AddSinkBody = Type.Object({
 const Name = Type.Object({ name: Type.String() });
 
 /** Alert sinks (administrators only): as `hotline sink add|list|remove|test`; secrets are never returned. */
-export function sinksRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function sinksRoutes(app: Api, ctx: NodeContext): void {
   const onRequest = authenticate(ctx);
   const security = [{ bearer: [] }];
   const tags = ['alerts'];
@@ -29,7 +29,7 @@ export function sinksRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.post('/api/v1/sinks', { onRequest, schema: { tags, summary: 'Add an alert sink: a signed webhook, a Slack-style webhook or an e-mail address (admin)', security, body: AddSinkBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      const s = await addSink(ctx.db, ctx.clock, req.body as Static<typeof AddSinkBody>);
+      const s = await addSink(ctx.db, ctx.clock, req.body);
       await auditRequest(ctx, req, { action: 'sink.add', subject: s.name, details: { type: s.type, format: s.format } });
       return reply.status(201).send(s);
     });
@@ -37,7 +37,7 @@ export function sinksRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.delete('/api/v1/sinks/:name', { onRequest, schema: { tags, summary: 'Remove an alert sink (admin)', security, params: Name } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      const s = await removeSink(ctx.db, (req.params as Static<typeof Name>).name);
+      const s = await removeSink(ctx.db, req.params.name);
       await auditRequest(ctx, req, { action: 'sink.remove', subject: s.name, details: { type: s.type } });
       return s;
     });
@@ -46,7 +46,7 @@ export function sinksRoutes(app: FastifyInstance, ctx: NodeContext): void {
     async (req) => {
       requireRole(principalOf(req), 'admin');
       const { sendTestAlert } = await import('../../sinks/test.js');
-      const name = (req.params as Static<typeof Name>).name;
+      const name = req.params.name;
       const r = await sendTestAlert(ctx, name);
       await auditRequest(ctx, req, { action: 'sink.test', subject: name, details: { outcome: r.outcome } });
       return r;

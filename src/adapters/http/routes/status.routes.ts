@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { storeName } from '../../storage/store.js';
 import { nodeStatus } from '../../../modules/health/health.service.js';
 import { authenticate, principalOf, requireRole } from '../auth.js';
 
 /** GET /api/v1/status: what `hotline status` shows, for administrators (sink targets and errors may carry secrets). */
-export function statusRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function statusRoutes(app: Api, ctx: NodeContext): void {
   app.get('/api/v1/status', {
     onRequest: authenticate(ctx),
     schema: {

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { sendIndicatorsReport } from '../../../modules/taxii/taxii.indicators.js';
 import { auditRequest, authenticate, principalOf, requireRole } from '../auth.js';
@@ -33,7 +33,7 @@ const GrantBody = Type.Object({
  * STIX over the federation and the administration of TAXII collections. The collections' content
  * is served by TAXII 2.1 at /taxii2/ (adapters/http/taxii/).
  */
-export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () => void): void {
+export function stixRoutes(app: Api, ctx: NodeContext, onQueued: () => void): void {
   const onRequest = authenticate(ctx);
   const security = [{ bearer: [] }];
   const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks };
@@ -41,7 +41,7 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
   app.post('/api/v1/indicators', {
     onRequest, schema: { tags: ['stix'], summary: 'Send a STIX 2.1 bundle to a peer as indicators messages (cert channel)', security, body: SendIndicatorsBody },
   }, async (req, reply) => {
-    const { skip_invalid: skipInvalid, ...b } = req.body as Static<typeof SendIndicatorsBody>;
+    const { skip_invalid: skipInvalid, ...b } = req.body;
     const { sent, refused } = await sendIndicatorsReport(deps, { ...b, skipInvalid: skipInvalid === true }, principalOf(req));
     onQueued();
     return reply.status(202).send({
@@ -57,7 +57,7 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
   app.post('/api/v1/collections', { onRequest, schema: { tags: ['stix'], summary: 'Add a TAXII collection (admin)', security, body: AddCollectionBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      const c = await ctx.taxii.collections.add(req.body as Static<typeof AddCollectionBody>);
+      const c = await ctx.taxii.collections.add(req.body);
       await auditRequest(ctx, req, { action: 'collection.add', subject: c.id, details: { alias: c.alias, channel: c.channel } });
       return reply.status(201).send(c);
     });
@@ -65,15 +65,15 @@ export function stixRoutes(app: FastifyInstance, ctx: NodeContext, onQueued: () 
   app.get('/api/v1/collections/:id/grants', { onRequest, schema: { tags: ['stix'], summary: 'Who may read and write a collection (admin)', security, params: Type.Object({ id: Type.String() }) } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return { grants: await ctx.taxii.collections.grants((req.params as { id: string }).id) };
+      return { grants: await ctx.taxii.collections.grants(req.params.id) };
     });
 
   app.put('/api/v1/collections/:id/grants', { onRequest, schema: { tags: ['stix'], summary: 'Grant read/write on a collection; both false removes the grant (admin)', security, params: Type.Object({ id: Type.String() }), body: GrantBody } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      const b = req.body as Static<typeof GrantBody>;
-      const grants = await ctx.taxii.collections.grant((req.params as { id: string }).id, b.subject, { read: b.read, write: b.write });
-      await auditRequest(ctx, req, { action: 'grant', subject: (req.params as { id: string }).id, details: { grantee: b.subject, read: b.read, write: b.write } });
+      const b = req.body;
+      const grants = await ctx.taxii.collections.grant(req.params.id, b.subject, { read: b.read, write: b.write });
+      await auditRequest(ctx, req, { action: 'grant', subject: req.params.id, details: { grantee: b.subject, read: b.read, write: b.write } });
       return { grants };
     });
 }

@@ -1,14 +1,14 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { oneOf, type Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
-import { KINDS, type Kind } from '../../../modules/federation/federation.types.js';
+import { KINDS } from '../../../modules/federation/federation.types.js';
 import { offeredKinds, previewBody, templatesFor } from '../../../modules/messaging/messaging.offer.js';
 import { requireLanguage, templateCatalog } from '../../../modules/templates/templates.service.js';
 import { fail } from '../../../shared/errors.js';
 import { authenticate, principalOf } from '../auth.js';
 
 const PreviewBody = Type.Object({
-  kind: Type.String({ enum: [...KINDS], description: 'A kind the caller may send on one of its channels' }),
+  kind: oneOf(KINDS, { description: 'A kind the caller may send on one of its channels' }),
   body: Type.Object({
     fields: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The kind's template fields" })),
     text: Type.Optional(Type.String({ description: "Free text in the writer's language" })),
@@ -22,7 +22,7 @@ const PreviewBody = Type.Object({
  * a preview of a body as the receiving node renders it. Only the kinds the caller may send on the
  * channels it holds (a cert officer sees no law kinds).
  */
-export function templatesRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function templatesRoutes(app: Api, ctx: NodeContext): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
   const tags = ['templates'];
@@ -42,9 +42,9 @@ export function templatesRoutes(app: FastifyInstance, ctx: NodeContext): void {
       summary: "A body rendered as the receiver's node shows it in a language (labels and codes), with every problem the send would be refused for (nothing is sent)",
     },
   }, async (req) => {
-    const b = req.body as Static<typeof PreviewBody>;
+    const b = req.body;
     const lang = requireLanguage(b.lang);
-    if (!offeredKinds(principalOf(req)).has(b.kind as Kind)) {
+    if (!offeredKinds(principalOf(req)).has(b.kind)) {
       fail('forbidden', `"${principalOf(req).user}" may not send ${b.kind} messages on any channel it holds (${principalOf(req).channels.join(', ') || 'none'})`);
     }
     const catalog = templateCatalog();

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { buildTranscript, transcriptText } from '../../../modules/transcripts/transcripts.service.js';
 import { auditRequest, authenticate, principalOf } from '../auth.js';
@@ -17,7 +17,7 @@ const Query = Type.Object({
  * Case transcripts: the same signed file `hotline transcript` writes, byte for byte, so that a
  * saved response verifies with `hotline verify FILE` (docs/protocol.md section 13.1).
  */
-export function transcriptsRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function transcriptsRoutes(app: Api, ctx: NodeContext): void {
   const onRequest = authenticate(ctx);
   app.get('/api/v1/cases/:id/transcript', {
     onRequest,
@@ -30,8 +30,8 @@ export function transcriptsRoutes(app: FastifyInstance, ctx: NodeContext): void 
       querystring: Query,
     },
   }, async (req, reply) => {
-    const q = req.query as Static<typeof Query>;
-    const t = await buildTranscript(ctx, (req.params as Static<typeof Params>).id, { viewer: principalOf(req), includeRed: q.include_red === true });
+    const q = req.query;
+    const t = await buildTranscript(ctx, req.params.id, { viewer: principalOf(req), includeRed: q.include_red === true });
     const text = transcriptText(t);
     await auditRequest(ctx, req, { action: 'transcript', subject: t.case, details: { messages: t.messages.length, withheld: t.withheld.length, include_red: q.include_red === true } });
     return reply.type('application/json; charset=utf-8').send(text);

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { CHANNELS } from '../../../modules/federation/federation.types.js';
 import { ROLES } from '../../../modules/users/users.types.js';
@@ -29,7 +29,7 @@ const CreateTokenBody = Type.Object({
  * Users and API tokens: who the caller is (`/me`, any token), and their administration
  * (the rest: role admin only).
  */
-export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
+export function usersRoutes(app: Api, ctx: NodeContext): void {
   const onRequest = authenticate(ctx);
   const security = [{ bearer: [] }];
   const tags = ['users'];
@@ -49,45 +49,45 @@ export function usersRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.post('/api/v1/users', { onRequest, schema: { tags, summary: 'Add a user with a role and channel grants (admin)', security, body: AddUserBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      const b = req.body as Static<typeof AddUserBody>;
+      const b = req.body;
       return reply.status(201).send(await ctx.users.add(b, actorOf(req)));
     });
 
   app.patch('/api/v1/users/:name', { onRequest, schema: { tags, summary: "Change a user's display name (admin)", security, params: Type.Object({ name: Type.String() }), body: EditUserBody } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return ctx.users.edit((req.params as { name: string }).name, req.body as Static<typeof EditUserBody>, actorOf(req));
+      return ctx.users.edit(req.params.name, req.body, actorOf(req));
     });
 
   app.post('/api/v1/users/:name/disable', { onRequest, schema: { tags, summary: "Disable a user: all of its tokens stop working (admin)", security, params: Type.Object({ name: Type.String() }) } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return ctx.users.disable((req.params as { name: string }).name, actorOf(req));
+      return ctx.users.disable(req.params.name, actorOf(req));
     });
 
   app.post('/api/v1/users/:name/password', {
     onRequest, schema: { tags, summary: "Set a user's console password, e.g. a new user's first one (admin); the user's sessions end. Audited, never the password", security, params: Type.Object({ name: Type.String() }), body: SetPasswordBody },
   }, async (req, reply) => {
     requireRole(principalOf(req), 'admin');
-    await ctx.users.setPassword((req.params as { name: string }).name, (req.body as Static<typeof SetPasswordBody>).password, actorOf(req));
+    await ctx.users.setPassword(req.params.name, req.body.password, actorOf(req));
     return reply.status(204).send();
   });
 
   app.get('/api/v1/tokens', { onRequest, schema: { tags, summary: 'API tokens, without their secrets (admin)', security, querystring: Type.Object({ user: Type.Optional(Type.String()) }) } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return { tokens: await ctx.users.listTokens((req.query as { user?: string }).user) };
+      return { tokens: await ctx.users.listTokens(req.query.user) };
     });
 
   app.post('/api/v1/tokens', { onRequest, schema: { tags, summary: 'Create a token for a user; the secret is in this answer only (admin)', security, body: CreateTokenBody } },
     async (req, reply) => {
       requireRole(principalOf(req), 'admin');
-      return reply.status(201).send(await ctx.users.createToken((req.body as Static<typeof CreateTokenBody>).user, actorOf(req)));
+      return reply.status(201).send(await ctx.users.createToken(req.body.user, actorOf(req)));
     });
 
   app.delete('/api/v1/tokens/:id', { onRequest, schema: { tags, summary: 'Revoke a token (admin)', security, params: Type.Object({ id: Type.String() }) } },
     async (req) => {
       requireRole(principalOf(req), 'admin');
-      return ctx.users.revokeToken((req.params as { id: string }).id, actorOf(req));
+      return ctx.users.revokeToken(req.params.id, actorOf(req));
     });
 }
