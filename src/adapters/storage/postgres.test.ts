@@ -24,6 +24,12 @@ describePg('the PostgreSQL store', () => {
     expect(cols.rows.map((r) => r.column_name)).toContain('rowid');
   });
 
+  it('keeps no time in a 32-bit column (a time in milliseconds does not fit PostgreSQL\'s integer)', async () => {
+    const r = await sql<{ t: string }>`select table_name || '.' || column_name as t from information_schema.columns
+      where table_schema = current_schema() and data_type in ('integer', 'smallint') and (column_name like '%\\_at' or column_name like '%\\_until')`.execute(db);
+    expect(r.rows.map((x) => x.t)).toEqual([]);
+  });
+
   it('reads bigint columns as numbers', async () => {
     const r = await sql<{ n: number }>`select 9007199254740991::bigint as n`.execute(db);
     expect(r.rows[0]!.n).toBe(9007199254740991);
