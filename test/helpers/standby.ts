@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe } from 'vitest';
 import type { ConfigFile } from '../../src/config.js';
@@ -206,24 +206,86 @@ function start(c: Cluster): void {
   run('pg_ctlcluster', ['--skip-systemctl-redirect', VERSION, c.name, 'start']);
 }
 
+/**
+ * The network between the standby and the primary: a TCP forwarder the standby's walreceiver
+ * connects through, which the test can freeze (nothing more passes either way, new connections
+ * are refused), as a partition would. When the primary's side closes, the standby's does too.
+ */
+export class ReplicationLink {
+  private frozen = false;
+  private readonly pairs = new Set<{ down: Socket; up: Socket }>();
+  private constructor(private readonly server: Server, readonly port: number) {}
+
+  static async start(target: number): Promise<ReplicationLink> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('the replication link has no port');
+    const link = new ReplicationLink(server, address.port);
+    server.on('connection', (down) => link.accept(down, target));
+    return link;
+  }
+
+  private accept(down: Socket, target: number): void {
+    if (this.frozen) { down.destroy(); return; }
+    const up = connect(target, '127.0.0.1');
+    const pair = { down, up };
+    this.pairs.add(pair);
+    for (const s of [down, up]) s.on('error', () => undefined);
+    down.on('data', (c: Buffer) => up.write(c));
+    up.on('data', (c: Buffer) => down.write(c));
+    const end = (): void => {
+      down.destroy();
+      up.destroy();
+      this.pairs.delete(pair);
+    };
+    down.on('close', end);
+    up.on('close', end);
+  }
+
+  /** From now on nothing passes: the standby receives no more WAL and the primary no more confirmations. */
+  freeze(): void {
+    this.frozen = true;
+    for (const p of this.pairs) {
+      p.up.pause();
+      p.down.pause();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.frozen = true;
+    for (const p of this.pairs) {
+      p.down.destroy();
+      p.up.destroy();
+    }
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
 /** A primary and a synchronous streaming standby on this machine, with a database for a node. */
 export class StandbyDrill {
   private dropped = false;
-  private constructor(readonly primary: Cluster, readonly standby: Cluster, readonly database: string) {}
+  private constructor(readonly primary: Cluster, readonly standby: Cluster, readonly database: string, readonly link: ReplicationLink) {}
 
   /**
    * Makes the primary (wal_level replica, trust on loopback for connections and replication), a
    * database with the C.UTF-8 collation, the standby by `pg_basebackup -R` from it, and only then
    * names the standby in the primary's synchronous_standby_names (a commit returns once the
-   * standby has flushed it). Drops both clusters if any step fails.
+   * standby has flushed it; `synchronous: false` leaves replication asynchronous, for a control).
+   * Drops both clusters if any step fails.
    */
-  static async create(database = 'hotline'): Promise<StandbyDrill> {
+  static async create(o: { database?: string; synchronous?: boolean } = {}): Promise<StandbyDrill> {
+    const database = o.database ?? 'hotline';
     dropStaleDrillClusters();
     const taken = new Set(clusters().map((c) => c.port));
     const standbyPort = await pickPort(5433, taken);
     const primaryPort = await pickPort(5434, taken);
     const base = `${PREFIX}${process.pid}_${randomBytes(3).toString('hex')}`;
     const made: string[] = [];
+    let link: ReplicationLink | undefined;
     try {
       made.push(`${base}_p`);
       const primary = createCluster(`${base}_p`, primaryPort);
@@ -237,12 +299,15 @@ export class StandbyDrill {
       run('sh', ['-c', `find '${standby.dataDir}' -mindepth 1 -delete`]);
       run('runuser', ['-u', 'postgres', '--', join(BIN_DIR, 'pg_basebackup'), '-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres',
         '-D', standby.dataDir, '-R', '-X', 'stream', '-c', 'fast']);
+      // The standby streams through the link (so the test can partition them); it is named for synchronous_standby_names.
+      link = await ReplicationLink.start(primaryPort);
       writeFileSync(join(standby.dataDir, 'postgresql.auto.conf'),
-        `${readFileSync(join(standby.dataDir, 'postgresql.auto.conf'), 'utf8')}primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres application_name=${STANDBY_NAME}'\n`);
+        `${readFileSync(join(standby.dataDir, 'postgresql.auto.conf'), 'utf8')}primary_conninfo = 'host=127.0.0.1 port=${link.port} user=postgres application_name=${STANDBY_NAME}'\n`);
       start(standby);
 
-      const drill = new StandbyDrill(primary, standby, database);
+      const drill = new StandbyDrill(primary, standby, database, link);
       await drill.waitFor(primary, `select 1 from pg_stat_replication where application_name = '${STANDBY_NAME}' and state = 'streaming'`);
+      if (o.synchronous === false) return drill;
       // Only now, with the standby streaming: set before, the primary's commits would wait for it
       // (and the base backup would carry the setting to the standby).
       await sql(admin, `alter system set synchronous_standby_names = '${STANDBY_NAME}'`);
@@ -251,6 +316,7 @@ export class StandbyDrill {
       return drill;
     } catch (e) {
       for (const n of made.reverse()) dropCluster(n);
+      await link?.close();
       throw e;
     }
   }
@@ -288,10 +354,19 @@ export class StandbyDrill {
     await this.waitFor(this.standby, 'select 1 where not pg_is_in_recovery()');
   }
 
-  /** Drops both clusters (stopping, or killing, what still runs). Safe to call twice. */
-  drop(): void {
+  /** How far the standby is behind: commits waiting for it on the primary, and the WAL bytes it has not flushed. */
+  async lag(): Promise<{ waiting: number; bytes: number }> {
+    const [row] = await sql<{ waiting: number; bytes: string }>(this.url(this.primary, 'postgres'),
+      `select (select count(*)::int from pg_stat_activity where wait_event = 'SyncRep') as waiting,
+              coalesce((select pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn) from pg_stat_replication where application_name = '${STANDBY_NAME}'), -1)::text as bytes`);
+    return { waiting: row!.waiting, bytes: Number(row!.bytes) };
+  }
+
+  /** Drops both clusters (stopping, or killing, what still runs) and closes the link. Safe to call twice. */
+  async drop(): Promise<void> {
     if (this.dropped) return;
     this.dropped = true;
+    await this.link.close();
     dropCluster(this.standby.name);
     dropCluster(this.primary.name);
   }
