@@ -44,6 +44,13 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
   const pool: PgPool = new Pool(config);
   // An idle connection the server dropped (a restart, a failover) is an error event on the pool; the next query reconnects.
   pool.on('error', () => {});
+  // A connection the server drops while it is checked out (in a transaction, between two queries)
+  // emits 'error' on the client, where the pool listens only while it is idle: unheard, that event
+  // ended the process when the primary died (the standby drill). The transaction's next query fails
+  // instead, and the pool discards the connection when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new (retryingKysely())({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkServer(db);
