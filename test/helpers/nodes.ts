@@ -36,18 +36,16 @@ export interface TestHome {
   cleanup(): Promise<void>;
 }
 
-let databases: TestDatabase[] | undefined;
+const databases: TestDatabase[] = [];
+
+// Registered when a test file loads this module (a hook registered while a test runs is never
+// called): drops the databases of the file's PostgreSQL homes that were not cleaned up.
+afterAll(async () => {
+  await Promise.all(databases.splice(0).map((d) => d.drop().catch(() => undefined)));
+});
 
 /** A database for a home, dropped by the home's cleanup or, at the latest, after this test file's tests. */
 async function homeDatabase(): Promise<TestDatabase> {
-  if (databases === undefined) {
-    databases = [];
-    const mine = databases;
-    afterAll(async () => {
-      if (databases === mine) databases = undefined;
-      await Promise.all(mine.splice(0).map((d) => d.drop().catch(() => undefined)));
-    });
-  }
   // Loaded only here: pg.ts probes the server when loaded, which SQLite-only test files need not wait for.
   const { createTestDatabase } = await import('./pg.js');
   const db = await createTestDatabase('hotline_node');
@@ -73,8 +71,8 @@ export async function makeHome(party: string, extra: Partial<ConfigFile> = {}, d
     start: (o = {}) => startNode(loadConfig(home), { log: silentLogger, ...o }),
     cleanup: async () => {
       if (database === undefined) return;
-      const i = databases?.indexOf(database) ?? -1;
-      if (i >= 0) databases!.splice(i, 1);
+      const i = databases.indexOf(database);
+      if (i >= 0) databases.splice(i, 1);
       await database.drop();
     },
   };
