@@ -101,7 +101,7 @@ describePg('hotline migrate: an SQLite home to PostgreSQL', () => {
     for (const t of ['messages', 'acks', 'cases', 'users', 'tokens', 'directory_contacts', 'directory_parties', 'stix_objects', 'taxii_collections', 'audit', 'key_history', 'message_search']) {
       expect(counts[t], t).toBeGreaterThan(0);
     }
-    const order = readStore(us.home, (s) => (s.prepare('select id from messages order by rowid').all() as { id: string }[]).map((r) => r.id));
+    const order = readStore(us.home, (s) => s.prepare('select rowid as r, id from messages order by rowid').all());
 
     // A database holding rows (another application's): refused, nothing changed.
     const other = await createTestDatabase('hotline_migrate');
@@ -142,7 +142,7 @@ describePg('hotline migrate: an SQLite home to PostgreSQL', () => {
     expect(after.audit).toEqual(before.audit);
     const onPg = await pgCounts(db.url);
     for (const [t, n] of Object.entries(counts)) expect(onPg[t], t).toBe(n);
-    expect((await queryStore<{ id: string }>(us.home, 'select id from messages order by rowid')).map((r) => r.id)).toEqual(order);
+    expect(await queryStore(us.home, 'select rowid as r, id from messages order by rowid')).toEqual(order);
     // The search index as it was: the same rows under the same rowids (the indexer goes on after the largest).
     const indexed = 'select s.rowid as r, s.id from message_search s order by s.rowid';
     expect(await queryStore(us.home, indexed)).toEqual(readStore(us.home, (s) => s.prepare(indexed).all()));

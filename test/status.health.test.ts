@@ -78,7 +78,7 @@ function statusTests(store: TestStore): void {
     expect(screen).toMatch(/Links\n\s+PEER\s+BACKLOG/);
     expect(screen).toContain('Last feed run\n  none');
     // The store: the SQLite file with its write-ahead log, or the PostgreSQL database (its URL, the database's size).
-    expect(screen).toMatch(store === 'sqlite' ? /\nStore +\S+hotline\.db: [\d.]+ (B|KiB|MiB) \(\+ [\d.]+ (B|KiB|MiB) write-ahead log\)/ : /\nStore +postgres:\/\/postgres@127\.0\.0\.1:5432\/hotline_node_\w+: [\d.]+ (KiB|MiB)\n/);
+    expect(screen).toMatch(store === 'sqlite' ? /\nStore +\S+hotline\.db: [\d.]+ (B|KiB|MiB) \(\+ [\d.]+ (B|KiB|MiB) write-ahead log\)/ : /\nStore +postgres:\/\/[^\s:]+@[\w.]+:\d+\/hotline_node_\w+: [\d.]+ (KiB|MiB)\n/);
 
     // 11 minutes on the node's clock: the FLASH (10 min) is overdue, the routine one is not.
     clock.advance(11 * MIN);
