@@ -112,6 +112,11 @@ describePg('hotline migrate: an SQLite home to PostgreSQL', () => {
     await c.end();
     await exits(1, /store_not_empty.*notes/, us.home, 'migrate', '--to', other.url);
     expect(config().store?.driver).toBe('sqlite');
+    // A URL holding the password: refused before anything is opened (the password belongs in a file or PGPASSWORD).
+    const withPassword = new URL(db.url);
+    withPassword.password = 'secret';
+    await exits(2, /config_invalid.*must not hold the password/, us.home, 'migrate', '--to', withPassword.toString());
+    expect(Object.values(await pgCounts(db.url)).length).toBe(0);
 
     // A copy that fails at its very end (every row written, counts checked): the target keeps no row, the home is as it was.
     await expect(copySqliteToPostgres(join(us.home, 'hotline.db'), { url: db.url, passwordFile: null, maxConnections: 2 }, {
