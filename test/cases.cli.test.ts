@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcesses, type NodeProcess } from './helpers/processes.js';
-import { eventually, makePair, type TestHome } from './helpers/nodes.js';
+import { eventually, makePair, type TestHome, type TestStore } from './helpers/nodes.js';
+import { describePg } from './helpers/pg.js';
 import { ensureBuilt, exits, json, ok } from './helpers/cli.js';
 
 const TIME = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
@@ -19,20 +20,21 @@ async function stateOn(home: string, id: string, state: string): Promise<void> {
   await eventually(async () => ((await json<{ cases: Case[] }>(home, 'cases')).cases.find((c) => c.id === id)?.state === state ? true : undefined));
 }
 
-let us: TestHome;
-let ru: TestHome;
-const nodes: NodeProcess[] = [];
+/** The same exchange on each store: SQLite files, and (describePg) each node on its own PostgreSQL database. */
+function caseDrills(store: TestStore): void {
+  let us: TestHome;
+  let ru: TestHome;
+  const nodes: NodeProcess[] = [];
 
-beforeAll(async () => {
-  ensureBuilt('src/adapters/cli/commands/cases.js');
-  [us, ru] = await makePair();
-  nodes.push(...(await startProcesses([us, ru])));
-});
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.stop()));
-});
+  beforeAll(async () => {
+    ensureBuilt('src/adapters/cli/commands/cases.js');
+    [us, ru] = await makePair({}, { store });
+    nodes.push(...(await startProcesses([us, ru])));
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
 
-describe('hotline ack, reply, close, cases, case show', () => {
   it('an inquiry is receipted, acknowledged by a named officer, answered and closed; show never confuses receipt and acknowledgement', async () => {
     const id = (await ok(us.home, 'send', '--to', 'ru', '--channel', 'crisis', '--kind', 'inquiry', '--priority', 'flash', '--text', 'Please clarify the scanning.')).trim();
     const receipted = await eventually(async () => {
@@ -87,4 +89,23 @@ describe('hotline ack, reply, close, cases, case show', () => {
     await exits(1, /error \[not_found\]: No message/, us.home, 'reply', '01a2a2a2-0000-7000-8000-000000000000', '--text', 'x');
     await exits(1, /error \[not_found\]: No case/, us.home, 'close', '01a2a2a2-0000-7000-8000-000000000000');
   });
-});
+
+  it('messages both ways, then verify passes on both nodes with the same link hashes on each side', async () => {
+    const there = (await ok(us.home, 'send', '--to', 'ru', '--channel', 'cert', '--text', 'One more from us')).trim();
+    const back = (await ok(ru.home, 'send', '--to', 'us', '--channel', 'cert', '--text', 'One more from ru')).trim();
+    for (const [home, id] of [[us.home, there], [ru.home, back]] as const) {
+      await eventually(async () => (/State +delivered/.test(await ok(home, 'show', id)) ? true : undefined));
+    }
+    type Report = { ok: boolean; links: { from: string; to: string; last_seq: number; head_hash: string }[] };
+    const [a, b] = [await json<Report>(us.home, 'verify'), await json<Report>(ru.home, 'verify')];
+    expect(a.ok && b.ok).toBe(true);
+    const byLink = (r: Report): Record<string, unknown> => Object.fromEntries(r.links.map((l) => [`${l.from}→${l.to}`, [l.last_seq, l.head_hash]]));
+    expect(Object.keys(byLink(a)).sort()).toEqual(['ru→us', 'us→ru']);
+    expect(byLink(a)).toEqual(byLink(b));
+    expect(a.links.every((l) => l.last_seq >= 2)).toBe(true);
+    expect(await ok(us.home, 'verify')).toMatch(/OK: every signature, hash chain and receipt verifies/);
+  });
+}
+
+describe('hotline ack, reply, close, cases, case show', () => caseDrills('sqlite'));
+describePg('hotline ack, reply, close, cases, case show on PostgreSQL', () => caseDrills('postgres'));

@@ -11,8 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, onTestFinished } from 'vitest';
 import { ensureBuilt, runCli } from './helpers/cli.js';
+import { createTestDatabase, describePg } from './helpers/pg.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -79,9 +80,9 @@ function tmp(): string {
 }
 
 /** `hotline init` in a fresh directory; returns the home and the printed fingerprint. */
-async function init(party: string, dir = tmp(), binary = false): Promise<{ home: string; fingerprint: string; run: Run }> {
+async function init(party: string, dir = tmp(), binary = false, extra: readonly string[] = []): Promise<{ home: string; fingerprint: string; run: Run }> {
   const home = join(dir, party);
-  const run = await ok(hl(['init', '--home', home, '--party', party, '--name', `${party.toUpperCase()} CERT`, '--listen', `127.0.0.1:${nextPort++}`], { binary }));
+  const run = await ok(hl(['init', '--home', home, '--party', party, '--name', `${party.toUpperCase()} CERT`, '--listen', `127.0.0.1:${nextPort++}`, ...extra], { binary }));
   const fp = FINGERPRINT.exec(run.stdout);
   expect(fp, run.stdout).not.toBeNull();
   return { home, fingerprint: fp![0], run };
@@ -329,70 +330,82 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     });
   });
 
+  /** The carriage round trip on a store: SQLite files, or each home on a PostgreSQL database of its own (`init --database`). */
+  const carriage = (store: 'sqlite' | 'postgres') => async (): Promise<void> => {
+    const dir = tmp();
+    const database = async (): Promise<string[]> => {
+      if (store === 'sqlite') return [];
+      const db = await createTestDatabase('hotline_cli');
+      onTestFinished(() => db.drop());
+      return ['--database', db.url];
+    };
+    const us = await init('us', dir, false, await database());
+    const ru = await init('ru', dir, false, await database());
+    await pin(us.home, ru);
+    await pin(ru.home, us, true);
+
+    const sent = await json<{ id: string; seq: number; state: string }>(
+      hl(['send', '--home', us.home, '--to', 'ru', '--channel', 'crisis', '--priority', 'flash', '--text', 'Grid outage in sector 7', '--json']),
+    );
+    expect(sent).toMatchObject({ seq: 1, state: 'queued' });
+    const out1 = (await json<Messages>(hl(['outbox', '--home', us.home, '--json']))).messages;
+    expect(out1.map((m) => [m.id, m.state])).toEqual([[sent.id, 'queued']]);
+
+    const f = join(dir, 'to-ru.json');
+    const r = join(dir, 'receipts-for-us.json');
+    await ok(hl(['export', '--home', us.home, '--to', 'ru', '--out', f]));
+    expect(JSON.parse(readFileSync(f, 'utf8'))).toMatchObject({ format: 'hotline-carriage', type: 'envelopes', from: 'us', to: 'ru', envelopes: [{ id: sent.id }] });
+
+    const imported = await ok(hl(['import', '--home', ru.home, f, '--receipts-out', r]));
+    expect(imported.stdout).toMatch(/1 accepted, 0 refused/);
+    expect(JSON.parse(readFileSync(r, 'utf8'))).toMatchObject({ type: 'receipts', from: 'ru', to: 'us', receipts: [{ id: sent.id, seq: 1 }] });
+    const inbox1 = (await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages;
+    expect(inbox1.map((m) => [m.id, m.text, m.from])).toEqual([[sent.id, 'Grid outage in sector 7', 'us']]);
+
+    // The same file again: idempotent, nothing new.
+    await ok(hl(['import', '--home', ru.home, f]));
+    expect((await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages).toEqual(inbox1);
+
+    // The receipts carried back: the message is delivered; importing them twice changes nothing.
+    await ok(hl(['import', '--home', us.home, r]));
+    const out2 = (await json<Messages>(hl(['outbox', '--home', us.home, '--json']))).messages;
+    expect(out2.map((m) => [m.id, m.state])).toEqual([[sent.id, 'delivered']]);
+    await ok(hl(['import', '--home', us.home, r]));
+    expect((await json<Messages>(hl(['outbox', '--home', us.home, '--json']))).messages).toEqual(out2);
+    expect((await json<{ message: { receipt: { from: string } } }>(hl(['show', '--home', us.home, sent.id, '--json']))).message.receipt.from).toBe('ru');
+
+    // A second message, its export tampered with in transit: refused, ru's inbox unchanged.
+    const second = await json<{ id: string; seq: number }>(hl(['send', '--home', us.home, '--to', 'ru', '--channel', 'cert', '--text', 'Pay the ransom to account A', '--json']));
+    expect(second.seq).toBe(2);
+    const f2 = join(dir, 'to-ru-2.json');
+    await ok(hl(['export', '--home', us.home, '--to', 'ru', '--out', f2]));
+    const text = readFileSync(f2, 'utf8');
+    expect(text).toContain('account A');
+    writeFileSync(f2, text.replace('account A', 'account B'));
+    const before = (await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages;
+    const refused = await hl(['import', '--home', ru.home, f2, '--receipts-out', join(dir, 'r2.json')]);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stderr).not.toContain(STACK);
+    expect(refused.stdout).toMatch(/0 accepted, 1 refused/);
+    expect(refused.stdout).toMatch(/bad_signature/);
+    expect((await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages).toEqual(before);
+
+    // The untampered file still goes through afterwards.
+    writeFileSync(f2, text);
+    await ok(hl(['import', '--home', ru.home, f2]));
+    expect((await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages).toHaveLength(2);
+
+    for (const h of [us.home, ru.home]) {
+      const v = await ok(hl(['verify', '--home', h]));
+      expect(v.stdout).toMatch(/OK: every signature/);
+      expect((await json<{ ok: boolean }>(hl(['verify', '--home', h, '--json']))).ok).toBe(true);
+    }
+  };
+  const title = 'send → export → import (receipts) → import again (nothing new) → import receipts → delivered; a tampered file is refused; verify passes';
   describe('offline carriage round trip through the CLI', () => {
-    it('send → export → import (receipts) → import again (nothing new) → import receipts → delivered; a tampered file is refused; verify passes', async () => {
-      const dir = tmp();
-      const us = await init('us', dir);
-      const ru = await init('ru', dir);
-      await pin(us.home, ru);
-      await pin(ru.home, us, true);
-
-      const sent = await json<{ id: string; seq: number; state: string }>(
-        hl(['send', '--home', us.home, '--to', 'ru', '--channel', 'crisis', '--priority', 'flash', '--text', 'Grid outage in sector 7', '--json']),
-      );
-      expect(sent).toMatchObject({ seq: 1, state: 'queued' });
-      const out1 = (await json<Messages>(hl(['outbox', '--home', us.home, '--json']))).messages;
-      expect(out1.map((m) => [m.id, m.state])).toEqual([[sent.id, 'queued']]);
-
-      const f = join(dir, 'to-ru.json');
-      const r = join(dir, 'receipts-for-us.json');
-      await ok(hl(['export', '--home', us.home, '--to', 'ru', '--out', f]));
-      expect(JSON.parse(readFileSync(f, 'utf8'))).toMatchObject({ format: 'hotline-carriage', type: 'envelopes', from: 'us', to: 'ru', envelopes: [{ id: sent.id }] });
-
-      const imported = await ok(hl(['import', '--home', ru.home, f, '--receipts-out', r]));
-      expect(imported.stdout).toMatch(/1 accepted, 0 refused/);
-      expect(JSON.parse(readFileSync(r, 'utf8'))).toMatchObject({ type: 'receipts', from: 'ru', to: 'us', receipts: [{ id: sent.id, seq: 1 }] });
-      const inbox1 = (await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages;
-      expect(inbox1.map((m) => [m.id, m.text, m.from])).toEqual([[sent.id, 'Grid outage in sector 7', 'us']]);
-
-      // The same file again: idempotent, nothing new.
-      await ok(hl(['import', '--home', ru.home, f]));
-      expect((await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages).toEqual(inbox1);
-
-      // The receipts carried back: the message is delivered; importing them twice changes nothing.
-      await ok(hl(['import', '--home', us.home, r]));
-      const out2 = (await json<Messages>(hl(['outbox', '--home', us.home, '--json']))).messages;
-      expect(out2.map((m) => [m.id, m.state])).toEqual([[sent.id, 'delivered']]);
-      await ok(hl(['import', '--home', us.home, r]));
-      expect((await json<Messages>(hl(['outbox', '--home', us.home, '--json']))).messages).toEqual(out2);
-      expect((await json<{ message: { receipt: { from: string } } }>(hl(['show', '--home', us.home, sent.id, '--json']))).message.receipt.from).toBe('ru');
-
-      // A second message, its export tampered with in transit: refused, ru's inbox unchanged.
-      const second = await json<{ id: string; seq: number }>(hl(['send', '--home', us.home, '--to', 'ru', '--channel', 'cert', '--text', 'Pay the ransom to account A', '--json']));
-      expect(second.seq).toBe(2);
-      const f2 = join(dir, 'to-ru-2.json');
-      await ok(hl(['export', '--home', us.home, '--to', 'ru', '--out', f2]));
-      const text = readFileSync(f2, 'utf8');
-      expect(text).toContain('account A');
-      writeFileSync(f2, text.replace('account A', 'account B'));
-      const before = (await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages;
-      const refused = await hl(['import', '--home', ru.home, f2, '--receipts-out', join(dir, 'r2.json')]);
-      expect(refused.code, refused.stdout + refused.stderr).toBe(1);
-      expect(refused.stderr).not.toContain(STACK);
-      expect(refused.stdout).toMatch(/0 accepted, 1 refused/);
-      expect(refused.stdout).toMatch(/bad_signature/);
-      expect((await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages).toEqual(before);
-
-      // The untampered file still goes through afterwards.
-      writeFileSync(f2, text);
-      await ok(hl(['import', '--home', ru.home, f2]));
-      expect((await json<Messages>(hl(['inbox', '--home', ru.home, '--json']))).messages).toHaveLength(2);
-
-      for (const h of [us.home, ru.home]) {
-        const v = await ok(hl(['verify', '--home', h]));
-        expect(v.stdout).toMatch(/OK: every signature/);
-        expect((await json<{ ok: boolean }>(hl(['verify', '--home', h, '--json']))).ok).toBe(true);
-      }
-    });
+    it(title, carriage('sqlite'));
+  });
+  describePg('offline carriage round trip through the CLI on PostgreSQL', () => {
+    it(title, carriage('postgres'));
   });
 });

@@ -6,8 +6,9 @@ import { openContext, type NodeContext } from '../src/context.js';
 import { appendAll } from '../src/modules/federation/federation.outbox.js';
 import { verifyStore } from '../src/modules/federation/federation.verify.js';
 import { silentLogger } from '../src/shared/logger.js';
-import { eventually, makeHome, makePair, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
-import { readStore, sleep, startProcesses, type NodeProcess } from './helpers/processes.js';
+import { eventually, makeHome, makePair, peerAll, tempDir, type TestHome, type TestStore } from './helpers/nodes.js';
+import { describePg } from './helpers/pg.js';
+import { countIn, queryStore, sleep, startProcesses, type NodeProcess } from './helpers/processes.js';
 import { TcpProxy, type Cut, type Decision } from './helpers/proxy.js';
 
 const TOTAL = 10_000;
@@ -24,27 +25,26 @@ afterEach(async () => {
 
 interface Row { id: string; seq: number; hash: string }
 
-function linkRows(home: string, direction: 'in' | 'out'): Row[] {
-  return readStore(home, (db) => db.prepare(
-    "select id, seq, hash from messages where direction = ? and from_party = 'us' and to_party = 'ru' order by seq",
-  ).all(direction) as Row[]);
+// Each read goes to the home's store, SQLite or PostgreSQL (queryStore), from outside the node's process.
+function linkRows(home: string, direction: 'in' | 'out'): Promise<Row[]> {
+  return queryStore<Row>(home, "select id, seq, hash from messages where direction = ? and from_party = 'us' and to_party = 'ru' order by seq", direction);
 }
 
-function receiptedCount(home: string): number {
-  return readStore(home, (db) => (db.prepare("select count(*) as n from messages where direction = 'out' and receipt is not null").get() as { n: number }).n);
+function receiptedCount(home: string): Promise<number> {
+  return countIn(home, "select count(*) as n from messages where direction = 'out' and receipt is not null");
 }
 
-function unreceiptedCount(home: string): number {
-  return readStore(home, (db) => (db.prepare("select count(*) as n from messages where direction = 'out' and receipt is null").get() as { n: number }).n);
+function unreceiptedCount(home: string): Promise<number> {
+  return countIn(home, "select count(*) as n from messages where direction = 'out' and receipt is null");
 }
 
-function inboundCount(home: string): number {
-  return readStore(home, (db) => (db.prepare("select count(*) as n from messages where direction = 'in'").get() as { n: number }).n);
+function inboundCount(home: string): Promise<number> {
+  return countIn(home, "select count(*) as n from messages where direction = 'in'");
 }
 
 /** Waits (bounded by tries, not by a clock limit on the test) until every outbound message of `home` is receipted. */
 async function allReceipted(home: string, total: number): Promise<void> {
-  for (let i = 0; i < 6000 && receiptedCount(home) < total; i++) await sleep(50);
+  for (let i = 0; i < 6000 && (await receiptedCount(home)) < total; i++) await sleep(50);
 }
 
 /** Waits until every connection the killed server held has closed, so `cut.live` says all the dead server ever sent. */
@@ -54,14 +54,15 @@ async function drained(proxy: TcpProxy): Promise<void> {
 
 /** The invariant after any number of crashes: B holds A's link exactly, once each, in order. */
 async function expectExactlyOnceInOrder(us: TestHome, ru: TestHome, total: number): Promise<void> {
-  const sent = linkRows(us.home, 'out');
-  const got = linkRows(ru.home, 'in');
+  const sent = await linkRows(us.home, 'out');
+  const got = await linkRows(ru.home, 'in');
   expect(sent).toHaveLength(total);
   expect(got).toHaveLength(total);
   expect(got.map((r) => r.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   expect(new Set(got.map((r) => r.id)).size).toBe(total);
   expect(got).toEqual(sent);
-  const heads = [us, ru].map((h) => readStore(h.home, (db) => db.prepare("select last_seq, head_hash from links where from_party = 'us' and to_party = 'ru'").get()));
+  const heads = await Promise.all([us, ru].map((h) => queryStore(h.home, "select last_seq, head_hash from links where from_party = 'us' and to_party = 'ru'")));
+  expect(heads[0]).toHaveLength(1);
   expect(heads[1]).toEqual(heads[0]);
   for (const h of [us, ru]) {
     const ctx = await openContext(loadConfig(h.home), { log: silentLogger });
@@ -75,19 +76,19 @@ async function expectExactlyOnceInOrder(us: TestHome, ru: TestHome, total: numbe
  * A peered pair, each node its own OS process. With `proxyReceiver`, ru's pinned URL is a
  * TcpProxy in front of ru, so every delivery from us to ru passes through it.
  */
-async function startPair(proxyReceiver: boolean): Promise<{ us: TestHome; ru: TestHome; a: NodeProcess; b: NodeProcess; proxy: TcpProxy }> {
+async function startPair(proxyReceiver: boolean, store: TestStore): Promise<{ us: TestHome; ru: TestHome; a: NodeProcess; b: NodeProcess; proxy: TcpProxy }> {
   let us: TestHome;
   let ru: TestHome;
   const proxy = await TcpProxy.start();
   proxies.push(proxy);
   if (proxyReceiver) {
     const dir = tempDir();
-    us = await makeHome('us', DELIVERY, dir);
-    ru = await makeHome('ru', { ...DELIVERY, url: proxy.url }, dir);
+    us = await makeHome('us', DELIVERY, dir, { store });
+    ru = await makeHome('ru', { ...DELIVERY, url: proxy.url }, dir, { store });
     await peerAll(us, ru);
     proxy.target = ru.port;
   } else {
-    [us, ru] = await makePair(DELIVERY);
+    [us, ru] = await makePair(DELIVERY, { store });
     proxy.target = us.port;
   }
   const direct = (h: TestHome): { home: string; url: string } => ({ home: h.home, url: `http://127.0.0.1:${h.port}` });
@@ -116,20 +117,27 @@ async function evidence(proxy: TcpProxy, mode: Kill['mode']): Promise<Kill> {
   };
 }
 
-describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
+/** The same drills on each store: SQLite files, and (describePg) each node on its own PostgreSQL database. */
+function crashDrills(store: TestStore): void {
   it('loses and duplicates nothing when the receiver is killed again and again mid-stream', async () => {
-    const { us, ru, b, proxy } = await startPair(true);
+    const { us, ru, b, proxy } = await startPair(true, store);
     const ctx = await openContext(loadConfig(us.home), { log: silentLogger });
     contexts.push(ctx);
     const draft = { to: 'ru', kind: 'notification', channel: 'cert', priority: 'routine', tlp: 'green' } as const;
     let queued = 0;
-    // us's link head, read synchronously (well under a millisecond) from a connection kept open.
-    const onA = new Database(join(us.home, 'hotline.db'), { readonly: true, fileMustExist: true });
-    const lastSeq = onA.prepare("select last_seq as n from links where from_party = 'us' and to_party = 'ru'");
-    const queuedOnA = (): number => (lastSeq.get() as { n: number } | undefined)?.n ?? 0;
-    onTestFinished(() => {
-      onA.close();
-    });
+    // How many us had queued when the kill landed, read synchronously as the proxy decides. On
+    // SQLite: us's link head, read (well under a millisecond) from a connection kept open. On
+    // PostgreSQL, which cannot be read synchronously: what this test's appendAll calls have
+    // returned so far, each after its commit, so never more than us held.
+    let queuedOnA = (): number => queued;
+    if (store === 'sqlite') {
+      const onA = new Database(join(us.home, 'hotline.db'), { readonly: true, fileMustExist: true });
+      const lastSeq = onA.prepare("select last_seq as n from links where from_party = 'us' and to_party = 'ru'");
+      queuedOnA = (): number => (lastSeq.get() as { n: number } | undefined)?.n ?? 0;
+      onTestFinished(() => {
+        onA.close();
+      });
+    }
     const kills: (Kill & { queuedAtKill: number; heldByB: number; unreceiptedOnA: number })[] = [];
     // Each round arms the proxy, then queues 2,000 more. Once ru has answered a delivery since
     // arming, the kill lands on the next delivery: with its request just forwarded to ru
@@ -164,7 +172,7 @@ describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
       await eventually(async () => (exited === undefined ? undefined : true), 2400);
       await exited;
       const kill = await evidence(proxy, mode);
-      kills.push({ ...kill, queuedAtKill, heldByB: inboundCount(ru.home), unreceiptedOnA: unreceiptedCount(us.home) });
+      kills.push({ ...kill, queuedAtKill, heldByB: await inboundCount(ru.home), unreceiptedOnA: await unreceiptedCount(us.home) });
       await b.start();
     }
     expect(kills).toHaveLength(5);
@@ -180,12 +188,12 @@ describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
     // At least one kill provably landed before ru answered a delivery it had been sent.
     expect(kills.filter((k) => k.mode === 'request').reduce((n, k) => n + k.neverAnswered, 0)).toBeGreaterThanOrEqual(1);
     await allReceipted(us.home, TOTAL);
-    expect(receiptedCount(us.home)).toBe(TOTAL);
+    expect(await receiptedCount(us.home)).toBe(TOTAL);
     await expectExactlyOnceInOrder(us, ru, TOTAL);
   });
 
   it('loses and duplicates nothing when the sender is killed while it accepts and delivers', async () => {
-    const { us, ru, a, proxy } = await startPair(false);
+    const { us, ru, a, proxy } = await startPair(false, store);
     const acknowledged: string[] = [];
     let failedPosts = 0;
     // The test's POSTs go through the proxy in front of us; us delivers to ru directly.
@@ -226,16 +234,19 @@ describe('crash safety: kill -9 during a stream of 10,000 messages', () => {
       if (exited === undefined) continue;
       await exited;
       const kill = await evidence(proxy, mode);
-      kills.push({ ...kill, acceptedInWave: acknowledged.length - ackedBefore, unreceiptedOnA: unreceiptedCount(us.home) });
+      kills.push({ ...kill, acceptedInWave: acknowledged.length - ackedBefore, unreceiptedOnA: await unreceiptedCount(us.home) });
       await a.start();
     }
     expect(good()).toBeGreaterThanOrEqual(4);
-    await allReceipted(us.home, linkRows(us.home, 'out').length);
-    const sent = linkRows(us.home, 'out');
-    const got = new Set(linkRows(ru.home, 'in').map((r) => r.id));
+    await allReceipted(us.home, (await linkRows(us.home, 'out')).length);
+    const sent = await linkRows(us.home, 'out');
+    const got = new Set((await linkRows(ru.home, 'in')).map((r) => r.id));
     // Everything A acknowledged reached B; anything A stored but could not acknowledge was delivered too.
     for (const id of acknowledged) expect(got.has(id)).toBe(true);
     expect(failedPosts + acknowledged.length).toBeGreaterThanOrEqual(sent.length);
     await expectExactlyOnceInOrder(us, ru, sent.length);
   });
-});
+}
+
+describe('crash safety: kill -9 during a stream of 10,000 messages', () => crashDrills('sqlite'));
+describePg('crash safety on PostgreSQL: kill -9 during a stream of 10,000 messages', () => crashDrills('postgres'));

@@ -13,7 +13,8 @@ import { FakeClock } from '../src/shared/clock.js';
 import { api, usersWithTokens } from './helpers/api.js';
 import { delivered } from './helpers/cases.js';
 import { json, ok } from './helpers/cli.js';
-import { makePair, type TestHome } from './helpers/nodes.js';
+import { makePair, type TestHome, type TestStore } from './helpers/nodes.js';
+import { describePg } from './helpers/pg.js';
 import { webhookReceiver, type WebhookReceiver } from './helpers/webhook.js';
 
 const MIN = 60_000;
@@ -27,11 +28,11 @@ afterEach(async () => {
 const FLASH = { to: 'ru', channel: 'crisis', kind: 'inquiry', priority: 'flash', tlp: 'amber', text: 'Scanning of grid control systems from your networks: please clarify.' };
 const ROUTINE = { to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'Phishing wave against banks, for your information.' };
 
-async function setup(): Promise<{ us: TestHome; ru: TestHome; a: RunningNode; b: RunningNode; hook: WebhookReceiver; clock: FakeClock; opts: StartOptions }> {
+async function setup(store: TestStore): Promise<{ us: TestHome; ru: TestHome; a: RunningNode; b: RunningNode; hook: WebhookReceiver; clock: FakeClock; opts: StartOptions }> {
   const hook = await webhookReceiver();
   receivers.push(hook);
   const clock = new FakeClock(Date.now());
-  const [us, ru] = await makePair({ notify: { webhook: { url: `${hook.url}/node` } } });
+  const [us, ru] = await makePair({ notify: { webhook: { url: `${hook.url}/node` } } }, { store });
   const opts: StartOptions = { clock, runPings: false, runReminders: false, runDeadlines: false };
   const a = await us.start(opts);
   const b = await ru.start(opts);
@@ -51,9 +52,10 @@ async function scrape(n: RunningNode, token: string): Promise<string> {
   return r.text();
 }
 
-describe('hotline status, GET /api/v1/status and /metrics', () => {
+/** The same checks on each store: SQLite files, and (describePg) each node on its own PostgreSQL database. */
+function statusTests(store: TestStore): void {
   it('the receiver: the queue by priority, overdue once past the due time, the oldest age, the sinks\' failures; the same numbers in /metrics', async () => {
-    const { ru, a, b, hook, clock } = await setup();
+    const { ru, a, b, hook, clock } = await setup(store);
     const t0 = clock.now();
     const flash = await send(a.ctx, FLASH);
     const routine = await send(a.ctx, ROUTINE);
@@ -75,6 +77,8 @@ describe('hotline status, GET /api/v1/status and /metrics', () => {
     expect(screen).toContain('FLASH 1  IMMEDIATE 0  PRIORITY 0  ROUTINE 1');
     expect(screen).toMatch(/Links\n\s+PEER\s+BACKLOG/);
     expect(screen).toContain('Last feed run\n  none');
+    // The store: the SQLite file with its write-ahead log, or the PostgreSQL database (its URL, the database's size).
+    expect(screen).toMatch(store === 'sqlite' ? /\nStore +\S+hotline\.db: [\d.]+ (B|KiB|MiB) \(\+ [\d.]+ (B|KiB|MiB) write-ahead log\)/ : /\nStore +postgres:\/\/[^\s:]+@[\w.]+:\d+\/hotline_node_\w+: [\d.]+ (KiB|MiB)\n/);
 
     // 11 minutes on the node's clock: the FLASH (10 min) is overdue, the routine one is not.
     clock.advance(11 * MIN);
@@ -111,7 +115,7 @@ describe('hotline status, GET /api/v1/status and /metrics', () => {
   });
 
   it('the sender: per-peer backlog and last receipt age while the peer is down; sent-and-overdue; officers may not read the status', async () => {
-    const { us, a, b, clock } = await setup();
+    const { us, a, b, clock } = await setup(store);
     const first = await send(a.ctx, FLASH);
     await delivered(a, first.id);
     const receiptAt = clock.now();
@@ -146,4 +150,7 @@ describe('hotline status, GET /api/v1/status and /metrics', () => {
     const denied = await call('/api/v1/status', officer);
     expect([denied.status, denied.json.code]).toEqual([403, 'forbidden']);
   });
-});
+}
+
+describe('hotline status, GET /api/v1/status and /metrics', () => statusTests('sqlite'));
+describePg('hotline status, GET /api/v1/status and /metrics on PostgreSQL', () => statusTests('postgres'));

@@ -15,7 +15,8 @@ import type { RunningNode } from '../src/main.js';
 import { send, show } from '../src/modules/messaging/messaging.service.js';
 import type { Transcript, TranscriptReport } from '../src/modules/transcripts/transcripts.types.js';
 import { verifyTranscriptBytes } from '../src/modules/transcripts/transcripts.verify.js';
-import { eventually, makePair, tempDir, type TestHome } from './helpers/nodes.js';
+import { eventually, makePair, tempDir, type TestHome, type TestStore } from './helpers/nodes.js';
+import { describePg } from './helpers/pg.js';
 import { ensureBuilt, runCli } from './helpers/cli.js';
 import { publishRedRecipients } from './helpers/red.js';
 
@@ -50,65 +51,66 @@ async function exit(p: Promise<Run>, code: number): Promise<Run> {
   return r;
 }
 
-let us: TestHome;
-let ru: TestHome;
-const nodes: RunningNode[] = [];
-let caseId: string;
-let redId: string;
-const texts: string[] = [];
+/** The same tests on each store: SQLite files, and (describePg) each node on its own PostgreSQL database. */
+function transcriptTests(store: TestStore): void {
+  let us: TestHome;
+  let ru: TestHome;
+  const nodes: RunningNode[] = [];
+  let caseId: string;
+  let redId: string;
+  const texts: string[] = [];
 
-beforeAll(async () => {
-  ensureBuilt('src/modules/transcripts/transcripts.verify.js');
-  [us, ru] = await makePair();
-  const a = await us.start();
-  const b = await ru.start();
-  nodes.push(a, b);
-  // ru publishes that alice may receive TLP:RED on cert (else sending it to her is unknown_recipient).
-  await b.ctx.users.add({ name: 'alice', role: 'officer', channels: 'cert' });
-  await publishRedRecipients(b, a, 'cert', ['alice']);
-  const say = async (n: RunningNode, to: string, text: string, extra: { tlp?: string; recipients?: string[] } = {}): Promise<string> => {
-    const env = await send(n.ctx, {
-      to, channel: 'cert', kind: 'notification', priority: 'immediate', tlp: extra.tlp ?? 'amber', text,
-      ...(caseId === undefined ? {} : { case: caseId }), ...(extra.recipients === undefined ? {} : { recipients: extra.recipients }),
-    });
-    caseId ??= env.case;
-    n.delivery.wake();
-    await eventually(async () => ((await show(n.ctx.db, env.id)).message.state === 'delivered' ? true : undefined));
-    return env.id;
-  };
-  const conversation: [RunningNode, string, string][] = [
-    [a, 'ru', 'Botnet C2 at 192.0.2.10 in your networks; please act'],
-    [b, 'us', 'Received; our CERT is looking at 192.0.2.10'],
-    [a, 'us', ''],
-    [b, 'us', 'The host is taken down'],
-    [a, 'ru', 'Thank you; closing on our side'],
-  ];
-  for (const [n, to, text] of conversation) {
-    if (text === '') {
-      redId = await say(a, 'ru', 'Source: a liaison officer, for alice only', { tlp: 'red', recipients: ['alice'] });
-      continue;
+  beforeAll(async () => {
+    ensureBuilt('src/modules/transcripts/transcripts.verify.js');
+    [us, ru] = await makePair({}, { store });
+    const a = await us.start();
+    const b = await ru.start();
+    nodes.push(a, b);
+    // ru publishes that alice may receive TLP:RED on cert (else sending it to her is unknown_recipient).
+    await b.ctx.users.add({ name: 'alice', role: 'officer', channels: 'cert' });
+    await publishRedRecipients(b, a, 'cert', ['alice']);
+    const say = async (n: RunningNode, to: string, text: string, extra: { tlp?: string; recipients?: string[] } = {}): Promise<string> => {
+      const env = await send(n.ctx, {
+        to, channel: 'cert', kind: 'notification', priority: 'immediate', tlp: extra.tlp ?? 'amber', text,
+        ...(caseId === undefined ? {} : { case: caseId }), ...(extra.recipients === undefined ? {} : { recipients: extra.recipients }),
+      });
+      caseId ??= env.case;
+      n.delivery.wake();
+      await eventually(async () => ((await show(n.ctx.db, env.id)).message.state === 'delivered' ? true : undefined));
+      return env.id;
+    };
+    const conversation: [RunningNode, string, string][] = [
+      [a, 'ru', 'Botnet C2 at 192.0.2.10 in your networks; please act'],
+      [b, 'us', 'Received; our CERT is looking at 192.0.2.10'],
+      [a, 'us', ''],
+      [b, 'us', 'The host is taken down'],
+      [a, 'ru', 'Thank you; closing on our side'],
+    ];
+    for (const [n, to, text] of conversation) {
+      if (text === '') {
+        redId = await say(a, 'ru', 'Source: a liaison officer, for alice only', { tlp: 'red', recipients: ['alice'] });
+        continue;
+      }
+      texts.push(text);
+      await say(n, to, text);
     }
-    texts.push(text);
-    await say(n, to, text);
+    // Another case on the same links: not in the transcript.
+    await send(a.ctx, { to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'unrelated matter' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  });
+
+  /** `hotline transcript` on us into a file, then a copy of it alone in a fresh directory. */
+  async function exported(extra: string[] = [], home = us.home): Promise<{ file: string; dir: string }> {
+    const out = join(tempDir('hotline-transcript-out-'), 'case.json');
+    await exit(hl(['transcript', '--home', home, '--case', caseId, '--out', out, ...extra]), 0);
+    const dir = tempDir('hotline-elsewhere-');
+    copyFileSync(out, join(dir, 'case.json'));
+    return { file: join(dir, 'case.json'), dir };
   }
-  // Another case on the same links: not in the transcript.
-  await send(a.ctx, { to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'unrelated matter' });
-});
 
-afterAll(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.stop()));
-});
-
-/** `hotline transcript` on us into a file, then a copy of it alone in a fresh directory. */
-async function exported(extra: string[] = [], home = us.home): Promise<{ file: string; dir: string }> {
-  const out = join(tempDir('hotline-transcript-out-'), 'case.json');
-  await exit(hl(['transcript', '--home', home, '--case', caseId, '--out', out, ...extra]), 0);
-  const dir = tempDir('hotline-elsewhere-');
-  copyFileSync(out, join(dir, 'case.json'));
-  return { file: join(dir, 'case.json'), dir };
-}
-
-describe('case transcripts between two real nodes', () => {
   it('export on us, verify with the CLI in a fresh directory with no home: exit 0, keys and the timeline printed', async () => {
     const { file, dir } = await exported();
     const r = await exit(hl(['verify', 'case.json'], dir), 0);
@@ -210,4 +212,7 @@ describe('case transcripts between two real nodes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotline-elsewhere-'));
     expect((await exit(hl(['verify', 'missing.json'], dir), 2)).stderr).toContain('error [invalid_argument]: Cannot read the transcript missing.json');
   });
-});
+}
+
+describe('case transcripts between two real nodes', () => transcriptTests('sqlite'));
+describePg('case transcripts between two real nodes on PostgreSQL', () => transcriptTests('postgres'));

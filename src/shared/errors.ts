@@ -93,6 +93,8 @@ export const ERROR_CODES = [
   'store_busy',
   // issue 13: the PostgreSQL store cannot be reached (server down, no such database, refused login)
   'store_unreachable',
+  // issue 13: `hotline migrate --to` names a database that already holds rows (it copies into an empty one only)
+  'store_not_empty',
   // feed runs: as many run as the node allows (`feeds.maxConcurrentRuns`): retry later
   'feeds_busy',
   'internal',

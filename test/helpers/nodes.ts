@@ -8,8 +8,18 @@ import { initHome } from '../../src/adapters/cli/commands/init.js';
 import { startNode, type RunningNode, type StartOptions } from '../../src/main.js';
 import { makeDescriptor, parseDescriptor, type Descriptor } from '../../src/modules/federation/federation.peers.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { afterAll } from 'vitest';
+import type { TestDatabase } from './pg.js';
 
-/** A node home made for a test: real config, key and SQLite file in a fresh temp directory. */
+/** Which store a test node keeps: an SQLite file in its home (the default), or a PostgreSQL database of its own. */
+export type TestStore = 'sqlite' | 'postgres';
+
+/** How a test home is built beyond its config: `store: 'postgres'` makes a database for it (dropped after the file's tests, or by `cleanup()`). */
+export interface HomeOptions {
+  store?: TestStore;
+}
+
+/** A node home made for a test: real config, key and store (an SQLite file, or a PostgreSQL database) in a fresh temp directory. */
 export interface TestHome {
   party: string;
   home: string;
@@ -18,7 +28,29 @@ export interface TestHome {
   token: string;
   fingerprint: string;
   descriptor: Descriptor;
+  /** Where its store is: `sqlite` (home/hotline.db) or `postgres` (`database`). */
+  store: TestStore;
+  database?: TestDatabase;
   start(opts?: StartOptions): Promise<RunningNode>;
+  /** Drops its PostgreSQL database (nothing for SQLite); also done after the file's tests for any not dropped. */
+  cleanup(): Promise<void>;
+}
+
+const databases: TestDatabase[] = [];
+
+// Registered when a test file loads this module (a hook registered while a test runs is never
+// called): drops the databases of the file's PostgreSQL homes that were not cleaned up.
+afterAll(async () => {
+  await Promise.all(databases.splice(0).map((d) => d.drop().catch(() => undefined)));
+});
+
+/** A database for a home, dropped by the home's cleanup or, at the latest, after this test file's tests. */
+async function homeDatabase(): Promise<TestDatabase> {
+  // Loaded only here: pg.ts probes the server when loaded, which SQLite-only test files need not wait for.
+  const { createTestDatabase } = await import('./pg.js');
+  const db = await createTestDatabase('hotline_node');
+  databases.push(db);
+  return db;
 }
 
 export function tempDir(prefix = 'hotline-test-'): string {
@@ -26,14 +58,23 @@ export function tempDir(prefix = 'hotline-test-'): string {
 }
 
 /** Creates a node home on a free loopback port. `extra` overrides config sections (limits, delivery). */
-export async function makeHome(party: string, extra: Partial<ConfigFile> = {}, dir = tempDir()): Promise<TestHome> {
+export async function makeHome(party: string, extra: Partial<ConfigFile> = {}, dir = tempDir(), opts: HomeOptions = {}): Promise<TestHome> {
   const port = await freePort();
   const home = join(dir, party);
-  const r = await initHome({ home, party, name: `${party.toUpperCase()} test node`, listen: `127.0.0.1:${port}`, extra });
+  const store = opts.store ?? 'sqlite';
+  const database = store === 'postgres' ? await homeDatabase() : undefined;
+  const r = await initHome({ home, party, name: `${party.toUpperCase()} test node`, listen: `127.0.0.1:${port}`, extra, ...(database === undefined ? {} : { database: database.url }) });
   const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
   return {
-    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor,
-    start: (opts = {}) => startNode(loadConfig(home), { log: silentLogger, ...opts }),
+    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor, store,
+    ...(database === undefined ? {} : { database }),
+    start: (o = {}) => startNode(loadConfig(home), { log: silentLogger, ...o }),
+    cleanup: async () => {
+      if (database === undefined) return;
+      const i = databases.indexOf(database);
+      if (i >= 0) databases.splice(i, 1);
+      await database.drop();
+    },
   };
 }
 
@@ -47,11 +88,11 @@ export async function peerAll(...homes: TestHome[]): Promise<void> {
   }
 }
 
-/** Two peered homes, `us` and `ru`. */
-export async function makePair(extra: Partial<ConfigFile> = {}): Promise<[TestHome, TestHome]> {
+/** Two peered homes, `us` and `ru` (each on its own PostgreSQL database with `store: 'postgres'`). */
+export async function makePair(extra: Partial<ConfigFile> = {}, opts: HomeOptions = {}): Promise<[TestHome, TestHome]> {
   const dir = tempDir();
-  const us = await makeHome('us', extra, dir);
-  const ru = await makeHome('ru', extra, dir);
+  const us = await makeHome('us', extra, dir, opts);
+  const ru = await makeHome('ru', extra, dir, opts);
   await peerAll(us, ru);
   return [us, ru];
 }

@@ -81,22 +81,24 @@ export async function createTestDatabase(prefix = 'hotline_t'): Promise<TestData
 let workerDb: Promise<TestDatabase> | undefined;
 let opened: Store[] = [];
 
+// Registered when a test file loads this module: a hook registered while a test runs (where the
+// first store is opened) is never called, which left every file's database behind.
+afterAll(async () => {
+  const stores = opened;
+  opened = [];
+  await Promise.all(stores.map((s) => s.destroy().catch(() => undefined)));
+  const db = workerDb;
+  workerDb = undefined;
+  if (db !== undefined) await (await db).drop();
+});
+
 /**
  * A fresh, migrated store in a dialect: SQLite in memory, or PostgreSQL in a new schema of this
  * test file's database (made on first use, dropped after the file's tests).
  */
 export async function openTestStore(dialect: Dialect): Promise<Store> {
   if (dialect === 'sqlite') return openSqlite(':memory:');
-  if (workerDb === undefined) {
-    workerDb = createTestDatabase();
-    afterAll(async () => {
-      const stores = opened;
-      opened = [];
-      await Promise.all(stores.map((s) => s.destroy().catch(() => undefined)));
-      await (await workerDb!).drop();
-      workerDb = undefined;
-    });
-  }
+  workerDb ??= createTestDatabase();
   const db = await workerDb;
   const schema = `s_${randomBytes(5).toString('hex')}`;
   const u = new URL(db.url);

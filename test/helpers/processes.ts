@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'hotline.js');
 
@@ -58,6 +60,33 @@ export function readStore<T>(home: string, fn: (db: Database.Database) => T): T 
   } finally {
     db.close();
   }
+}
+
+/**
+ * Reads a node's store, whichever it is, from outside its process: `sql` with `?` placeholders
+ * (written for both dialects), run on the home's SQLite file read-only or on its PostgreSQL
+ * database through a connection of its own.
+ */
+export async function queryStore<T>(home: string, sql: string, ...params: unknown[]): Promise<T[]> {
+  const store = loadConfig(home).store;
+  if (store.driver === 'sqlite') return readStore(home, (db) => db.prepare(sql).all(...params) as T[]);
+  const { Client } = createRequire(import.meta.url)('pg') as typeof import('pg');
+  const c = new Client({ connectionString: store.url });
+  // int8 as a number, as the node reads it (counts, seq numbers).
+  c.setTypeParser(20, (v: string) => Number(v));
+  await c.connect();
+  try {
+    let n = 0;
+    return (await c.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** One number from a node's store (`select count(*) as n ...`). */
+export async function countIn(home: string, sql: string, ...params: unknown[]): Promise<number> {
+  const rows = await queryStore<{ n: number }>(home, sql, ...params);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Starts each home as its own `hotline start` process; the caller stops or kills them. */

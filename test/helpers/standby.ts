@@ -390,8 +390,10 @@ export async function makePgHome(party: string, database: string, extra: Partial
   const r = await initHome({ home, party, name: `${party.toUpperCase()} test node`, listen: `127.0.0.1:${port}`, extra, database });
   const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
   return {
-    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor,
+    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor, store: 'postgres',
     start: (opts = {}) => startNode(loadConfig(home), { log: silentLogger, ...opts }),
+    // The database lives in the drill's own cluster, dropped with it (StandbyDrill.close).
+    cleanup: () => Promise.resolve(),
   };
 }
 

@@ -16,6 +16,7 @@ import * as indicators from './commands/indicators.js';
 import * as init from './commands/init.js';
 import * as ipdb from './commands/ipdb.js';
 import * as messages from './commands/messages.js';
+import * as migrateCommand from './commands/migrate.js';
 import * as peer from './commands/peer.js';
 import * as pings from './commands/pings.js';
 import * as preservation from './commands/preservation.js';
@@ -57,7 +58,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, key, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, rota, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand]) m.register(program, cli);
+  for (const m of [init, start, identity, key, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, rota, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand, migrateCommand]) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };

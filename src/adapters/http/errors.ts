@@ -33,6 +33,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   storage_error: 503,
   store_busy: 503,
   store_unreachable: 503,
+  store_not_empty: 409,
   feeds_busy: 503,
   template_invalid: 500,
   preset_invalid: 500,
