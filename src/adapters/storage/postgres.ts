@@ -37,7 +37,9 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
   const config: PoolConfig = {
     connectionString: location.url,
     max: location.maxConnections,
-    options: `-c default_transaction_isolation=serializable -c synchronous_commit=on -c timezone=UTC${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
+    // idle_in_transaction_session_timeout: a transaction left open (a bug, a hung process) would keep its
+    // serializable predicate locks and, in time, make every other transaction on the server fail.
+    options: `-c default_transaction_isolation=serializable -c synchronous_commit=on -c timezone=UTC -c idle_in_transaction_session_timeout=60000${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? int8 : types.getTypeParser(oid, format ?? 'text'))) as typeof types.getTypeParser },
   };
   if (password !== undefined) config.password = password;
