@@ -111,11 +111,12 @@ export class TaxiiService {
       const { valid, failures } = prepare(objects.slice(i, i + INGEST_BATCH), collection.default_tlp);
       // One durable commit per batch, the status included: it is created in the first batch's
       // transaction, so a POST of up to INGEST_BATCH objects costs one fsync, not two.
-      await db.transaction().execute(async (trx) => {
+      // The transaction may run again (PostgreSQL, serialization failure): it assigns `id` afresh each time.
+      await this.deps.store.exclusive(() => db.transaction().execute(async (trx) => {
         if (part === 0) id = await statuses.create(trx, { collectionId: collection.id, principal: p.user, total: objects.length, requestedAt });
         const r: AddResult = await this.deps.store.add(trx, collection.id, valid, prov);
         await statuses.addPart(trx, id, part, { successes: r.successes, failures: [...failures, ...r.failures] }, i + INGEST_BATCH >= objects.length);
-      });
+      }));
       if (i + INGEST_BATCH < objects.length) await new Promise((resolve) => setImmediate(resolve));
     }
     return (await statuses.get(db, id))!.resource;
