@@ -133,11 +133,22 @@ describeEachStore('the STIX object store', (open, dialect) => {
   it('adds from concurrent transactions in commit order: every version once, date_added unique', async () => {
     const { db, store, collection } = await setup(open);
     const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 300 }, (_, i) => indicator(b * 300 + i)));
-    await Promise.all(batches.map((objects) => store.exclusive(() => db.transaction().execute((trx) => store.add(trx, collection, objects.map((o) => incoming(o)), PROV)))));
+    await Promise.all(batches.map((objects) => store.transaction(db, (trx) => store.add(trx, collection, objects.map((o) => incoming(o)), PROV))));
     const { rows } = await walkAll(db, collection, LAST, 1000);
     expect(rows).toHaveLength(1800);
     expect(new Set(rows.map((r) => r.date_added)).size).toBe(1800);
     expect(rows.map((r) => r.object_id)).toEqual(batches.flat().map((o) => o.id));
+  });
+
+  it('adds from two stores on one database (two processes) without losing or repeating a version: the later writer runs again', async () => {
+    const { db, clock, store, collection } = await setup(open);
+    const other = await StixStore.open(db, clock);
+    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 200 }, (_, i) => indicator(b * 200 + i)));
+    await Promise.all(batches.map((objects, b) => (b % 2 === 0 ? store : other).transaction(db, (trx) => (b % 2 === 0 ? store : other).add(trx, collection, objects.map((o) => incoming(o)), PROV))));
+    const { rows } = await walkAll(db, collection, LAST, 500);
+    expect(rows).toHaveLength(1200);
+    expect(new Set(rows.map((r) => r.object_id)).size).toBe(1200);
+    expect(new Set(rows.map((r) => r.date_added)).size).toBe(1200);
   });
 
   it('records statuses in parts and finishes interrupted ones', async () => {
