@@ -128,8 +128,12 @@ function reading(r: Report): string {
   const getUs = (1e6 * w.usage.nodeCpu) / w.objects;
   const slow = [...r.probes, ...r.small].filter((x) => x.ms.p99 >= BAR_FIRST_PAGE_MS);
   return [
-    'How to read it: the node is one Node.js thread, and better-sqlite3 runs every statement and every commit (fsync',
-    `included) on that thread, so the node can use at most one core. During the POST it spent ${fmt(postUs, 1)} µs of CPU per`,
+    r.store === 'sqlite'
+      ? 'How to read it: the node is one Node.js thread, and better-sqlite3 runs every statement and every commit (fsync'
+      : 'How to read it: the node is one Node.js thread; PostgreSQL runs the statements and commits in its own processes (in "other',
+    r.store === 'sqlite'
+      ? `included) on that thread, so the node can use at most one core. During the POST it spent ${fmt(postUs, 1)} µs of CPU per`
+      : `processes"), so the node's CPU below is its own share only. During the POST it spent ${fmt(postUs, 1)} µs of CPU per`,
     `object (parse, validate, store, status), a ceiling of about ${fmt(1e6 / postUs)} objects/s with a core to itself; it was on a CPU`,
     `${fmt((100 * p.usage.nodeCpu) / p.usage.seconds)}% of the time and wrote ${fmt(p.usage.writeBytes / p.objects / 1024, 1)} KiB to disk per ${fmt(p.bytes / p.objects)}-byte object (WAL pages, then checkpoints).`,
     `Serving cost ${fmt(getUs, 1)} µs of CPU per object, a ceiling of about ${fmt(1e6 / getUs)} objects/s. A p99 of ${fmt(r.samples)} requests is`,
