@@ -86,7 +86,7 @@ export class StixStore {
    * statements are reused too (sqlite.ts).
    */
   private readonly compiled = new Map<string, CompiledQuery>();
-  /** The tail of {@link exclusive}'s queue. */
+  /** The tail of {@link transaction}'s queue. */
   private writing: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly clock: Clock, hwm: number) {
