@@ -15,8 +15,10 @@
  *   memory   the node's VmRSS and VmHWM (/proc/<pid>/status) after each phase; then a restart
  *            on the loaded store (start → ready).
  *
- * Prints the table, replaces its section of docs/benchmarks.md (not with --no-docs), and prints
- * one JSON object as its last line. Environment: TAXII_BENCH_OBJECTS (1000000),
+ * Prints the table, replaces its section of docs/benchmarks.md (not with --no-docs; PostgreSQL's
+ * is a section of its own), and prints one JSON object as its last line. Options: --store sqlite
+ * (the default) or postgres (bench/taxii/store.ts: a database of its own, dropped at the end unless
+ * --keep), --objects N (else TAXII_BENCH_OBJECTS). Environment: TAXII_BENCH_OBJECTS (1000000),
  * TAXII_BENCH_ENVELOPE (5000), TAXII_BENCH_CONCURRENCY (3), TAXII_BENCH_SAMPLES (50);
  * HOTLINE_BENCH_CPU_PROF=<dir> starts the node with --cpu-prof (written when it stops).
  */
@@ -33,12 +35,16 @@ import { StixGenerator } from './generate.js';
 import { postAll } from './post.js';
 import { measure } from './proc.js';
 import { firstPage, walk, type Probe, type ProbeResult } from './read.js';
-import { END_MARK, resultJson, section, START_MARK, type Memory, type Report } from './report.js';
+import { marks, resultJson, section, type Memory, type Report } from './report.js';
+import { BENCH_PG_URL, createBenchDatabase, makePostgresNode, type BenchDatabase } from './store.js';
 
 const SEED = 20261201;
 const PAGE = 1000;
 
 interface Options {
+  store: 'sqlite' | 'postgres';
+  /** Keep the PostgreSQL database at the end (and say where it is). */
+  keep: boolean;
   objects: number;
   envelope: number;
   concurrency: number;
@@ -49,7 +55,12 @@ interface Options {
 }
 
 function options(): Options {
-  const { values } = parseArgs({ options: { 'no-docs': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { 'no-docs': { type: 'boolean', default: false }, store: { type: 'string', default: 'sqlite' }, objects: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  });
+  const store = values.store;
+  if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store is sqlite or postgres (got "${store}")`);
+  if (values.objects !== undefined && !/^[1-9]\d*$/.test(values.objects)) throw new Error(`--objects must be a positive integer (got "${values.objects}")`);
   const env = (name: string, dflt: number): number => {
     const v = process.env[name];
     if (v === undefined || v === '') return dflt;
@@ -59,7 +70,8 @@ function options(): Options {
   };
   const prof = process.env.HOTLINE_BENCH_CPU_PROF;
   return {
-    objects: env('TAXII_BENCH_OBJECTS', 1_000_000), envelope: env('TAXII_BENCH_ENVELOPE', 5000), concurrency: env('TAXII_BENCH_CONCURRENCY', 3),
+    store, keep: values.keep === true,
+    objects: values.objects === undefined ? env('TAXII_BENCH_OBJECTS', 1_000_000) : Number(values.objects), envelope: env('TAXII_BENCH_ENVELOPE', 5000), concurrency: env('TAXII_BENCH_CONCURRENCY', 3),
     samples: env('TAXII_BENCH_SAMPLES', 50), smallEnvelope: env('TAXII_BENCH_SMALL_ENVELOPE', 100), docs: values['no-docs'] !== true, cpuProfDir: prof === undefined || prof === '' ? undefined : resolve(prof),
   };
 }
@@ -86,7 +98,7 @@ function say(s: string): void {
   process.stdout.write(`${s}\n`);
 }
 
-async function run(o: Options, node: BenchNode): Promise<Omit<Report, 'm' | 'command'>> {
+async function run(o: Options, node: BenchNode, database: BenchDatabase | undefined): Promise<Omit<Report, 'm' | 'command' | 'store'>> {
   const [big, small, bundles] = await withNode(node.home, async (ctx) => [
     await ctx.taxii.collections.add({ alias: 'bench-c2', title: 'Botnet C2 (bench)', tlp: 'amber' }),
     await ctx.taxii.collections.add({ alias: 'bench-small', title: 'Ten objects (bench)', tlp: 'amber' }),
@@ -174,7 +186,7 @@ async function run(o: Options, node: BenchNode): Promise<Omit<Report, 'm' | 'com
     cold.close();
     return {
       samples: o.samples, counts: gen.counts, post, smallPost, walks: [latest, all], probes: results, small: smallProbes, probeUsage: probesUsed, memory: mem,
-      storeMb: storeMb(node.home), restart: { emptyReadyMs, readyMs, firstPageMs: first.answer.ms },
+      storeMb: database === undefined ? storeMb(node.home) : (await database.size()) / 2 ** 20, restart: { emptyReadyMs, readyMs, firstPageMs: first.answer.ms },
     };
   } finally {
     client.close();
@@ -184,28 +196,42 @@ async function run(o: Options, node: BenchNode): Promise<Omit<Report, 'm' | 'com
 async function main(): Promise<void> {
   const o = options();
   const m = machine();
-  say(`bench:taxii — ${m.cpu}, ${m.cores} cores, Node ${m.node}`);
+  say(`bench:taxii — ${m.cpu}, ${m.cores} cores, Node ${m.node}; store: ${o.store}`);
   const dir = makeTempDir('hotline-bench-taxii-');
-  const node = await makeNode(dir, 'taxii');
-  let measured: Omit<Report, 'm' | 'command'>;
+  let database: BenchDatabase | undefined;
+  let node: BenchNode | undefined;
+  let measured: Omit<Report, 'm' | 'command' | 'store'>;
   try {
-    measured = await run(o, node);
+    if (o.store === 'postgres') {
+      database = await createBenchDatabase();
+      say(`PostgreSQL database ${database.name} on ${new URL(BENCH_PG_URL).host} (C.UTF-8)${o.keep ? ', kept at the end' : ', dropped at the end'}`);
+      node = await makePostgresNode(dir, 'taxii', database.url);
+    } else {
+      node = await makeNode(dir, 'taxii');
+    }
+    measured = await run(o, node, database);
   } catch (e) {
-    process.stderr.write(`--- last lines of the node's log ---\n${logTail(node)}\n`);
+    if (node !== undefined) process.stderr.write(`--- last lines of the node's log ---\n${logTail(node)}\n`);
     throw e;
   } finally {
-    await stopNodes([node]);
+    if (node !== undefined) await stopNodes([node]);
     removeTempDir(dir);
+    if (database !== undefined) {
+      if (o.keep) say(`kept the database: ${database.url}`);
+      else await database.drop();
+    }
   }
   const env = [
     o.objects !== 1_000_000 ? `TAXII_BENCH_OBJECTS=${o.objects}` : '', o.envelope !== 5000 ? `TAXII_BENCH_ENVELOPE=${o.envelope}` : '',
     o.concurrency !== 3 ? `TAXII_BENCH_CONCURRENCY=${o.concurrency}` : '', o.smallEnvelope !== 100 ? `TAXII_BENCH_SMALL_ENVELOPE=${o.smallEnvelope}` : '', o.samples !== 50 ? `TAXII_BENCH_SAMPLES=${o.samples}` : '',
   ].filter(Boolean).join(' ');
-  const report: Report = { m, command: `${env === '' ? '' : `${env} `}npm run bench:taxii`, ...measured };
+  const args = [o.store === 'postgres' ? '--store postgres' : '', o.objects !== 1_000_000 && o.store === 'postgres' ? `--objects ${o.objects}` : ''].filter(Boolean).join(' ');
+  const shownEnv = o.store === 'postgres' ? env.replace(/TAXII_BENCH_OBJECTS=\d+ ?/, '').trim() : env;
+  const report: Report = { m, command: `${shownEnv === '' ? '' : `${shownEnv} `}npm run bench:taxii${args === '' ? '' : ` -- ${args}`}`, store: o.store, ...measured };
   const text = section(report);
   say(`\n${text.split('\n').filter((l) => !l.startsWith('<!--')).join('\n')}\n`);
   if (o.docs) {
-    writeDocs(text, { start: START_MARK, end: END_MARK });
+    writeDocs(text, marks(o.store));
     say(`updated ${DOCS}`);
   }
   if (o.cpuProfDir !== undefined) say(`CPU profile of the node is in ${o.cpuProfDir}`);

@@ -12,6 +12,11 @@ export const BAR_POST_PER_S = 20_000;
 export const START_MARK = '<!-- bench:taxii:start -->';
 export const END_MARK = '<!-- bench:taxii:end -->';
 
+/** The section of docs/benchmarks.md a store's run replaces (SQLite's is the one it always had). */
+export function marks(store: 'sqlite' | 'postgres'): { start: string; end: string } {
+  return store === 'sqlite' ? { start: START_MARK, end: END_MARK } : { start: '<!-- bench:taxii:postgres:start -->', end: '<!-- bench:taxii:postgres:end -->' };
+}
+
 export interface Memory {
   label: string;
   rssMb: number;
@@ -21,6 +26,7 @@ export interface Memory {
 export interface Report {
   m: Machine;
   command: string;
+  store: 'sqlite' | 'postgres';
   /** Requests per first-page probe. */
   samples: number;
   counts: GeneratedCounts;
@@ -54,11 +60,14 @@ export function section(r: Report): string {
   const { post: p, smallPost: sp, m } = r;
   const types = Object.entries(r.counts.byType).map(([t, n]) => `${fmt(n)} ${t}`).join(', ');
   const sizes = r.small[0]!;
+  const mk = marks(r.store);
   const lines = [
-    START_MARK,
-    '## TAXII 2.1 (bench:taxii)',
+    mk.start,
+    r.store === 'sqlite' ? '## TAXII 2.1 (bench:taxii)' : '## TAXII 2.1 on PostgreSQL (bench:taxii --store postgres)',
     '',
-    `\`${r.command}\`. One node (\`hotline start\`, its own process, SQLite in WAL with \`synchronous=FULL\`), a fresh home;`,
+    r.store === 'sqlite'
+      ? `\`${r.command}\`. One node (\`hotline start\`, its own process, SQLite in WAL with \`synchronous=FULL\`), a fresh home;`
+      : `\`${r.command}\`. One node (\`hotline start\`, its own process) on PostgreSQL (a fresh database on this machine, \`synchronous_commit=on\`, serializable transactions), a fresh home;`,
     'the bench client is this process (node:http, keep-alive) on the same machine, over loopback, with the admin token.',
     `Objects from \`bench/taxii/generate.ts\` (seeded, deterministic): ${types}; ${fmt(r.counts.distinct)} distinct ids`,
     '(the malware objects are successive versions of 48 families), each with a TLP 2.0 marking, mostly GREEN and AMBER.',
@@ -91,7 +100,7 @@ export function section(r: Report): string {
     `| POST: body bytes per object | ${fmt(p.bytes / p.objects)} |`,
     ...r.walks.map((w) => `| GET walk ${w.label}: page round trip p50 / p99 | ${ms1(w.page.p50)} / ${ms1(w.page.p99)} ms |`),
     `| node RSS (VmRSS / VmHWM) | ${r.memory.map((x) => `${x.label} ${fmt(x.rssMb)} / ${fmt(x.hwmMb)} MB`).join('; ')} |`,
-    `| store on disk (hotline.db + WAL) | ${fmt(r.storeMb)} MB |`,
+    `| store on disk (${r.store === 'sqlite' ? 'hotline.db + WAL' : 'pg_database_size'}) | ${fmt(r.storeMb)} MB |`,
     ...(r.restart === undefined ? [] : [
       `| node start → /healthz (polled every 50 ms): empty store / loaded store; then the first page, cold | ${fmt(r.restart.emptyReadyMs)} ms / ${fmt(r.restart.readyMs)} ms; ${ms1(r.restart.firstPageMs)} ms |`,
     ]),
@@ -106,7 +115,7 @@ export function section(r: Report): string {
     usageRow('first-page probes', r.probeUsage, undefined, m.cores),
     '',
     reading(r),
-    END_MARK,
+    mk.end,
   ];
   return lines.join('\n');
 }
@@ -119,8 +128,12 @@ function reading(r: Report): string {
   const getUs = (1e6 * w.usage.nodeCpu) / w.objects;
   const slow = [...r.probes, ...r.small].filter((x) => x.ms.p99 >= BAR_FIRST_PAGE_MS);
   return [
-    'How to read it: the node is one Node.js thread, and better-sqlite3 runs every statement and every commit (fsync',
-    `included) on that thread, so the node can use at most one core. During the POST it spent ${fmt(postUs, 1)} µs of CPU per`,
+    r.store === 'sqlite'
+      ? 'How to read it: the node is one Node.js thread, and better-sqlite3 runs every statement and every commit (fsync'
+      : 'How to read it: the node is one Node.js thread; PostgreSQL runs the statements and commits in its own processes (in "other',
+    r.store === 'sqlite'
+      ? `included) on that thread, so the node can use at most one core. During the POST it spent ${fmt(postUs, 1)} µs of CPU per`
+      : `processes"), so the node's CPU below is its own share only. During the POST it spent ${fmt(postUs, 1)} µs of CPU per`,
     `object (parse, validate, store, status), a ceiling of about ${fmt(1e6 / postUs)} objects/s with a core to itself; it was on a CPU`,
     `${fmt((100 * p.usage.nodeCpu) / p.usage.seconds)}% of the time and wrote ${fmt(p.usage.writeBytes / p.objects / 1024, 1)} KiB to disk per ${fmt(p.bytes / p.objects)}-byte object (WAL pages, then checkpoints).`,
     `Serving cost ${fmt(getUs, 1)} µs of CPU per object, a ceiling of about ${fmt(1e6 / getUs)} objects/s. A p99 of ${fmt(r.samples)} requests is`,
@@ -140,7 +153,7 @@ function usageRow(label: string, u: Usage, objects: number | undefined, cores: n
 export function resultJson(r: Report): string {
   const h = headline(r);
   return JSON.stringify({
-    bench: 'taxii', get_objects_per_s: Math.round(h.get), first_page_ms: Math.round(h.firstPage * 10) / 10,
+    bench: 'taxii', store: r.store, objects: r.counts.total, get_objects_per_s: Math.round(h.get), first_page_ms: Math.round(h.firstPage * 10) / 10,
     post_objects_per_s: Math.round(h.post), post_small_objects_per_s: Math.round(r.smallPost.objectsPerS), rss_mb: Math.round(h.rss),
   });
 }

@@ -176,32 +176,53 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     // Read outside the transaction: the store has one connection.
     const peers = local ? null : new Map([[party, await deps.outbox.peers.get(party)]]);
     const now = deps.clock.now();
+    const keys = d.keys.take(now);
+    // The transaction may run more than once (PostgreSQL runs it again after a serialization
+    // failure): the bundle is built once, by the first attempt (the builder starts over when it
+    // builds), and every attempt starts from the report as it was before the flush.
+    const before = { duplicates: report.duplicates, records: d.report.records, objects: d.report.objects, messages: d.report.messages.length, part: d.part, caseId: d.caseId };
+    let built: { text: string | null; bytes: Buffer | null; objects: number; dropped: number } | undefined;
     await db.transaction().execute(async (trx) => {
-      const taken = await claimSeen(trx, d.keys.take(now), o.windowMinutes, keepSince);
-      if (taken.size > 0) {
-        // Its own scratch: `key` holds the key of the record that is waiting for this flush.
-        const k = new Int32Array(2);
-        const dropped = d.builder.drop((ip, port, type, family) => {
-          keyOfParts(ip, port, type, family, k);
-          return taken.has(`${k[0]},${k[1]}`);
-        });
-        report.duplicates += dropped;
-        d.report.records -= dropped;
+      report.duplicates = before.duplicates;
+      d.report.records = before.records;
+      d.report.objects = before.objects;
+      d.report.messages.length = before.messages;
+      d.part = before.part;
+      d.caseId = before.caseId;
+      const taken = await claimSeen(trx, keys, o.windowMinutes, keepSince);
+      // A key another run claimed between two attempts, after the bundle was built, stays in it: sent twice at worst, never lost.
+      if (built === undefined) {
+        let dropped = 0;
+        if (taken.size > 0) {
+          // Its own scratch: `key` holds the key of the record that is waiting for this flush.
+          const k = new Int32Array(2);
+          dropped = d.builder.drop((ip, port, type, family) => {
+            keyOfParts(ip, port, type, family, k);
+            return taken.has(`${k[0]},${k[1]}`);
+          });
+        }
+        if (d.builder.isEmpty()) {
+          built = { text: null, bytes: null, objects: 0, dropped };
+        } else {
+          const b = d.builder.build();
+          // Copies: the builder reuses its buffer at its next build.
+          built = local ? { text: b.text, bytes: null, objects: b.objects, dropped } : { text: null, bytes: Buffer.from(b.bytes), objects: b.objects, dropped };
+        }
       }
-      waiting -= records;
-      if (!d.builder.isEmpty()) {
-        const b = d.builder.build();
-        d.report.objects += b.objects;
+      report.duplicates += built.dropped;
+      d.report.records -= built.dropped;
+      if (built.objects > 0) {
+        d.report.objects += built.objects;
         if (local) {
-          const objects = (JSON.parse(b.text) as { objects: StixObject[] }).objects;
+          const objects = (JSON.parse(built.text!) as { objects: StixObject[] }).objects;
           await deps.store.add(trx as unknown as Kysely<TaxiiTables>, domestic!.id, objects.map((object) => ({ object, text: JSON.stringify(object), tlp: o.tlp })), {
             source: 'local', added_by: `feed:${o.source}`, recipients: null, message_id: null,
           });
         } else {
           d.part++;
-          const draft = indicatorsDraft(party, Buffer.from(b.bytes), {
+          const draft = indicatorsDraft(party, built.bytes!, {
             tlp: o.tlp, ...(d.caseId === undefined ? {} : { case: d.caseId }),
-            body: { stix: { objects: b.objects, part: d.part }, feed: { run: id, source: o.source }, text: `Feed ${o.source}: part ${d.part} of run ${id}` },
+            body: { stix: { objects: built.objects, part: d.part }, feed: { run: id, source: o.source }, text: `Feed ${o.source}: part ${d.part} of run ${id}` },
           });
           const [env] = await enqueueIn(deps.outbox, trx as unknown as Parameters<typeof enqueueIn>[1], [draft], peers!);
           d.caseId ??= env!.case;
@@ -210,6 +231,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
       }
       await trx.updateTable('feed_runs').set({ report: reportText(now), updated_at: now }).where('id', '=', id).execute();
     });
+    waiting -= records;
     o.onQueued?.();
   };
 

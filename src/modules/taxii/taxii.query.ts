@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import type { ObjectFilter } from './taxii.filters.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
 
@@ -40,6 +41,23 @@ const COLUMNS = ['date_added', 'object_id', 'version', 'has_version', 'object', 
  * the page is full, the page is shorter and `more` is true (TAXII 2.1 section 3.5 allows both).
  */
 export async function queryPage(
+  db: Kysely<TaxiiTables>, collectionId: string, filter: ObjectFilter, after: number, limit: number,
+  visible: (r: StoredVersion) => boolean,
+): Promise<Page> {
+  if (dialectOf(db) === 'sqlite') return walkPage(db, collectionId, filter, after, limit, visible);
+  // PostgreSQL: a page is one read-only snapshot (repeatable read: no predicate locks, which a
+  // serializable read would take on every index page it walks), and each walk is the index scan
+  // in date_added order, never a scan of the collection then a sort: the planner's estimates can
+  // choose that (no statistics yet after a bulk load, a new collection), and its cost grows with
+  // the collection. With sorting priced out, the only plan left is the composite index's.
+  return db.transaction().execute(async (trx) => {
+    await sql`set transaction isolation level repeatable read, read only`.execute(trx);
+    await sql`select set_config('enable_sort', 'off', true)`.execute(trx);
+    return walkPage(trx, collectionId, filter, after, limit, visible);
+  });
+}
+
+async function walkPage(
   db: Kysely<TaxiiTables>, collectionId: string, filter: ObjectFilter, after: number, limit: number,
   visible: (r: StoredVersion) => boolean,
 ): Promise<Page> {

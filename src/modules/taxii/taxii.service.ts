@@ -111,7 +111,8 @@ export class TaxiiService {
       const { valid, failures } = prepare(objects.slice(i, i + INGEST_BATCH), collection.default_tlp);
       // One durable commit per batch, the status included: it is created in the first batch's
       // transaction, so a POST of up to INGEST_BATCH objects costs one fsync, not two.
-      await db.transaction().execute(async (trx) => {
+      // The transaction may run again (PostgreSQL, serialization failure): it assigns `id` afresh each time.
+      await this.deps.store.transaction(db, async (trx) => {
         if (part === 0) id = await statuses.create(trx, { collectionId: collection.id, principal: p.user, total: objects.length, requestedAt });
         const r: AddResult = await this.deps.store.add(trx, collection.id, valid, prov);
         await statuses.addPart(trx, id, part, { successes: r.successes, failures: [...failures, ...r.failures] }, i + INGEST_BATCH >= objects.length);
@@ -127,7 +128,7 @@ export class TaxiiService {
     const req = parsePageRequest(query, 'delete', { maxLimit: 1, defaultLimit: 1 });
     if (!isStixId(objectId)) fail('not_found', `"${objectId}" is not a STIX id, so no such object is here`);
     const filter: ObjectFilter = { ...req.filter, ids: [objectId], types: null };
-    return this.deps.db.transaction().execute(async (trx) => {
+    return this.deps.store.transaction(this.deps.db, async (trx) => {
       const rows = await trx.selectFrom('stix_objects').select(['date_added', 'version', 'is_first', 'is_last', 'tlp', 'source', 'added_by', 'recipients', 'spec_version'])
         .where('collection_id', '=', collection.id).where('object_id', '=', objectId).execute();
       const v = filter.versions;

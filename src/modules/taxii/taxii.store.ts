@@ -1,5 +1,6 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
+import { dialectOf } from '../../shared/dialect.js';
 import type { Tlp } from '../federation/federation.types.js';
 import { sameJson } from '../stix/stix.tlp.js';
 import type { StixObject } from '../stix/stix.types.js';
@@ -40,8 +41,12 @@ type Trx = Kysely<TaxiiTables>;
 
 /** Ids looked up per query (SQLite's default limit on bound parameters is far above this). */
 const ID_CHUNK = 512;
-/** Rows per multi-row INSERT (15 columns each); a smaller rest goes in power-of-two pieces. */
-const INSERT_CHUNK = 128;
+/**
+ * Rows per multi-row INSERT (15 columns each); a smaller rest goes in power-of-two pieces. SQLite
+ * runs statements in this process, where 128 was fastest; PostgreSQL pays a round trip per
+ * statement, so it takes 1,024 (15,360 bound values, under its 65,535 a statement).
+ */
+const INSERT_CHUNK = { sqlite: 128, postgres: 1024 } as const;
 
 /** The columns of `stix_objects` in the order the compiled INSERT binds them. */
 const COLUMNS = [
@@ -81,6 +86,8 @@ export class StixStore {
    * statements are reused too (sqlite.ts).
    */
   private readonly compiled = new Map<string, CompiledQuery>();
+  /** The tail of {@link transaction}'s queue. */
+  private writing: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly clock: Clock, hwm: number) {
     this.hwm = hwm;
@@ -90,6 +97,26 @@ export class StixStore {
   static async open(db: Kysely<TaxiiTables>, clock: Clock): Promise<StixStore> {
     const r = await db.selectFrom('taxii_meta').select('value').where('key', '=', 'date_added_hwm').executeTakeFirst();
     return new StixStore(clock, r === undefined ? 0 : Number(r.value));
+  }
+
+  /**
+   * Runs `f` in a transaction of its own, after the ones this store started before it (TAXII POST
+   * and DELETE). `date_added` must grow in commit order, or a reader paging meanwhile would pass
+   * over a version committed late with an earlier `date_added`: on SQLite the one connection gives
+   * that order; on PostgreSQL every writer of `stix_objects` writes the high-water mark row, so two
+   * that overlap cannot both commit (the later is run again, store.ts), and this queue keeps a
+   * process's own writers from colliding so. There the transaction is REPEATABLE READ: that
+   * write-write conflict is the one it needs, and a serializable one would hold a predicate lock
+   * for every index page its lookups read (PostgreSQL runs out of them under a long transaction).
+   */
+  transaction<T>(db: Trx, f: (trx: Trx) => Promise<T>): Promise<T> {
+    const pg = dialectOf(db) === 'postgres';
+    const run = this.writing.then(() => db.transaction().execute(async (trx) => {
+      if (pg) await sql`set transaction isolation level repeatable read`.execute(trx);
+      return f(trx);
+    }));
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 
   /** The next `date_added`: now in µs, or one more than the last one handed out. */
@@ -105,9 +132,11 @@ export class StixStore {
   async add(trx: Trx, collectionId: string, items: readonly Incoming[], prov: Provenance): Promise<AddResult> {
     const result: AddResult = { successes: [], failures: [] };
     if (items.length === 0) return result;
-    // Another process on the same store (a CLI verb beside the running node) may have added since.
-    const stored = await trx.selectFrom('taxii_meta').select('value').where('key', '=', 'date_added_hwm').executeTakeFirst();
-    if (stored !== undefined) this.hwm = Math.max(this.hwm, Number(stored.value));
+    // Another process on the same store (a CLI verb beside the running node, another node process)
+    // may have added since. The mark is read by writing it: from here to the commit this
+    // transaction holds its row, so on PostgreSQL a writer that overlaps with another waits for it
+    // and is run again (40001) rather than hand out the same date_added.
+    await this.holdMark(trx);
     const byId = await this.versionsOf(trx, collectionId, [...new Set(items.map((i) => i.object.id))]);
     const rows: StixObjectsTable[] = [];
     const pendingCompare: { item: Incoming; version: number; detail: StatusDetail }[] = [];
@@ -151,16 +180,30 @@ export class StixStore {
     }
     if (rows.length === 0) return result;
     await this.settleFlags(trx, collectionId, byId, rows);
+    const chunk = INSERT_CHUNK[dialectOf(trx)];
     for (let i = 0; i < rows.length;) {
-      const n = pieceOf(rows.length - i, INSERT_CHUNK);
+      const n = pieceOf(rows.length - i, chunk);
       const parameters: unknown[] = [];
       for (let k = i; k < i + n; k++) for (const c of COLUMNS) parameters.push(rows[k]![c]);
       await trx.executeQuery({ ...this.insertOf(trx, n), parameters });
       i += n;
     }
+    await this.writeMark(trx);
+    return result;
+  }
+
+  /** Reads the stored high-water mark by writing its row (unchanged): the transaction holds the row to its commit. */
+  private async holdMark(trx: Trx): Promise<void> {
+    const stored = await trx.insertInto('taxii_meta').values({ key: 'date_added_hwm', value: '0' })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: (eb) => eb.ref('taxii_meta.value') }))
+      .returning('value').executeTakeFirstOrThrow();
+    this.hwm = Math.max(this.hwm, Number(stored.value));
+  }
+
+  /** Stores the high-water mark of `date_added` (after {@link holdMark}: never lower than the stored one). */
+  private async writeMark(trx: Trx): Promise<void> {
     await trx.insertInto('taxii_meta').values({ key: 'date_added_hwm', value: String(this.hwm) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(this.hwm) })).execute();
-    return result;
   }
 
   /**
@@ -169,6 +212,8 @@ export class StixStore {
    */
   async remove(trx: Trx, collectionId: string, objectId: string, dateAdded: readonly number[]): Promise<void> {
     if (dateAdded.length === 0) return;
+    // Every writer of stix_objects writes this row: on PostgreSQL, overlapping writers conflict (see transaction()).
+    await this.holdMark(trx);
     await trx.deleteFrom('stix_objects').where('collection_id', '=', collectionId).where('date_added', 'in', [...dateAdded]).execute();
     const left = await trx.selectFrom('stix_objects').select(['version']).where('collection_id', '=', collectionId)
       .where('object_id', '=', objectId).orderBy('version').execute();

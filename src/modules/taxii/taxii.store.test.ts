@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { expect, it } from 'vitest';
+import { describeEachStore } from '../../../test/helpers/pg.js';
+import { FakeClock } from '../../shared/clock.js';
+import type { StixObject } from '../stix/stix.types.js';
+import type { Principal } from '../users/users.types.js';
+import { CollectionRepository } from './taxii.collections.js';
+import { ALL_VERSIONS, type ObjectFilter } from './taxii.filters.js';
+import { queryPage, type StoredVersion } from './taxii.query.js';
+import { statuses } from './taxii.status.js';
+import { StixStore, type Incoming, type Provenance } from './taxii.store.js';
+import type { TaxiiTables } from './taxii.tables.js';
+
+/**
+ * The STIX object store, its paging and statuses, on every dialect (test/helpers/pg.ts): the
+ * same tests against SQLite and PostgreSQL.
+ */
+
+const PROV: Provenance = { source: 'local', added_by: 'alice', recipients: null, message_id: null };
+const ADMIN: Principal = { user: 'admin', role: 'admin', channels: ['cert'] };
+const LAST: ObjectFilter = { addedAfter: null, ids: null, types: null, versions: { all: false, first: false, last: true, at: [] }, specVersions: null };
+
+function indicator(n: number, modified = '2026-11-30T10:00:00.000Z', over: Record<string, unknown> = {}): StixObject {
+  return {
+    type: 'indicator', spec_version: '2.1', id: `indicator--${randomUUID()}`, created: '2026-11-30T10:00:00.000Z', modified,
+    name: `C2 ${n}`, pattern: `[ipv4-addr:value = '198.51.${(n >> 8) & 255}.${n & 255}']`, pattern_type: 'stix', valid_from: '2026-11-30T10:00:00Z', ...over,
+  } as StixObject;
+}
+
+function incoming(o: StixObject, tlp: Incoming['tlp'] = 'green'): Incoming {
+  return { object: o, text: JSON.stringify(o), tlp };
+}
+
+async function setup(open: () => Promise<unknown>): Promise<{ db: Kysely<TaxiiTables>; clock: FakeClock; store: StixStore; collection: string }> {
+  const db = (await open()) as Kysely<TaxiiTables>;
+  const clock = new FakeClock(Date.UTC(2026, 11, 1));
+  const collections = new CollectionRepository({ db, clock });
+  const c = await collections.add({ alias: 'c2', tlp: 'green' });
+  return { db, clock, store: await StixStore.open(db, clock), collection: c.id };
+}
+
+/** Every row of a walk, `limit` at a time, following the position as `next` does. */
+async function walkAll(db: Kysely<TaxiiTables>, collection: string, filter: ObjectFilter, limit: number): Promise<{ rows: StoredVersion[]; pages: number }> {
+  const rows: StoredVersion[] = [];
+  let after = 0;
+  let pages = 0;
+  for (;;) {
+    const page = await queryPage(db, collection, filter, after, limit, () => true);
+    pages++;
+    rows.push(...page.rows);
+    if (!page.more) return { rows, pages };
+    after = page.position;
+  }
+}
+
+describeEachStore('the STIX object store', (open, dialect) => {
+  it('stores a batch larger than one INSERT and one id lookup, and pages over it in date_added order without gaps or repeats', async () => {
+    const { db, store, collection } = await setup(open);
+    const objects = Array.from({ length: 3001 }, (_, i) => indicator(i));
+    const r = await db.transaction().execute((trx) => store.add(trx, collection, objects.map((o) => incoming(o)), PROV));
+    expect(r.failures).toEqual([]);
+    expect(r.successes).toHaveLength(3001);
+    const { rows, pages } = await walkAll(db, collection, LAST, 700);
+    expect(pages).toBe(5);
+    expect(rows.map((x) => x.object_id)).toEqual(objects.map((o) => o.id));
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.date_added).toBeGreaterThan(rows[i - 1]!.date_added);
+    expect(typeof rows[0]!.date_added).toBe('number');
+    expect(JSON.parse(rows[5]!.object)).toEqual(objects[5]);
+  });
+
+  it('keeps versions: the earliest and latest are marked whatever order they arrive in, and each filter walks what it names', async () => {
+    const { db, store, collection } = await setup(open);
+    const base = indicator(1, '2026-11-30T12:00:00.000Z');
+    const v = (modified: string): StixObject => ({ ...base, modified });
+    const other = indicator(2);
+    await db.transaction().execute((trx) => store.add(trx, collection, [incoming(base), incoming(other)], PROV));
+    await db.transaction().execute((trx) => store.add(trx, collection, [incoming(v('2026-11-30T11:00:00.000Z'))], PROV));
+    await db.transaction().execute((trx) => store.add(trx, collection, [incoming(v('2026-11-30T13:00:00.000Z')), incoming(v('2026-11-30T12:30:00.000Z'))], PROV));
+    const flags = await db.selectFrom('stix_objects').select(['version', 'is_first', 'is_last']).where('object_id', '=', base.id).orderBy('version').execute();
+    expect(flags.map((f) => [f.is_first, f.is_last])).toEqual([[1, 0], [0, 0], [0, 0], [0, 1]]);
+    const modified = (rows: StoredVersion[]): string[] => rows.filter((x) => x.object_id === base.id).map((x) => (JSON.parse(x.object) as { modified: string }).modified);
+    expect(modified((await walkAll(db, collection, LAST, 1)).rows)).toEqual(['2026-11-30T13:00:00.000Z']);
+    expect(modified((await walkAll(db, collection, { ...LAST, versions: { all: false, first: true, last: false, at: [] } }, 1)).rows)).toEqual(['2026-11-30T11:00:00.000Z']);
+    // match[version]=all: every version in the order they were added.
+    expect(modified((await walkAll(db, collection, { ...LAST, versions: ALL_VERSIONS }, 2)).rows))
+      .toEqual(['2026-11-30T12:00:00.000Z', '2026-11-30T11:00:00.000Z', '2026-11-30T13:00:00.000Z', '2026-11-30T12:30:00.000Z']);
+    const byType = await walkAll(db, collection, { ...LAST, types: ['indicator'], versions: { all: false, first: true, last: true, at: [] } }, 1);
+    expect(modified(byType.rows)).toEqual(['2026-11-30T11:00:00.000Z', '2026-11-30T13:00:00.000Z']);
+    const byId = await walkAll(db, collection, { ...LAST, ids: [base.id], versions: ALL_VERSIONS }, 3);
+    expect(byId.rows).toHaveLength(4);
+    expect((await walkAll(db, collection, { ...LAST, types: ['malware'] }, 10)).rows).toEqual([]);
+  });
+
+  it('recognises what is already stored, refuses a different object under a stored version, and versions objects without one by content', async () => {
+    const { db, store, collection } = await setup(open);
+    const a = indicator(1);
+    await db.transaction().execute((trx) => store.add(trx, collection, [incoming(a)], PROV));
+    const addr = { type: 'ipv4-addr', spec_version: '2.1', id: `ipv4-addr--${randomUUID()}`, value: '203.0.113.7' } as StixObject;
+    const reordered = JSON.parse(JSON.stringify({ name: a.name, ...a })) as StixObject;
+    const r = await db.transaction().execute((trx) => store.add(trx, collection, [
+      incoming(reordered), incoming({ ...a, name: 'changed' } as StixObject), incoming(addr), incoming(addr), incoming({ ...addr, value: '203.0.113.8' } as StixObject),
+    ], PROV));
+    expect(r.successes.map((s) => s.message ?? 'stored')).toEqual(['stored', 'already stored', 'stored', 'already stored']);
+    expect(r.failures.map((f) => f.id)).toEqual([a.id]);
+    const n = await db.selectFrom('stix_objects').select((e) => e.fn.countAll<number>().as('n')).where('object_id', '=', addr.id).executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(2);
+  });
+
+  it('keeps date_added growing across a restart, even when the clock goes back', async () => {
+    const { db, clock, store, collection } = await setup(open);
+    await db.transaction().execute((trx) => store.add(trx, collection, [incoming(indicator(1)), incoming(indicator(2))], PROV));
+    const last = await db.selectFrom('stix_objects').select('date_added').orderBy('date_added', 'desc').executeTakeFirstOrThrow();
+    clock.advance(-3_600_000);
+    const again = await StixStore.open(db, clock);
+    await db.transaction().execute((trx) => again.add(trx, collection, [incoming(indicator(3))], PROV));
+    const next = await db.selectFrom('stix_objects').select('date_added').orderBy('date_added', 'desc').executeTakeFirstOrThrow();
+    expect(next.date_added).toBe(last.date_added + 1);
+    const hwm = await db.selectFrom('taxii_meta').select('value').where('key', '=', 'date_added_hwm').executeTakeFirstOrThrow();
+    expect(Number(hwm.value)).toBe(next.date_added);
+  });
+
+  it('removes versions and marks the earliest and latest of those left', async () => {
+    const { db, store, collection } = await setup(open);
+    const base = indicator(1, '2026-11-30T12:00:00.000Z');
+    await db.transaction().execute((trx) => store.add(trx, collection, ['11', '12', '13'].map((h) => incoming({ ...base, modified: `2026-11-30T${h}:00:00.000Z` } as StixObject)), PROV));
+    const rows = await db.selectFrom('stix_objects').select(['date_added', 'version']).where('object_id', '=', base.id).orderBy('version').execute();
+    await db.transaction().execute((trx) => store.remove(trx, collection, base.id, [rows[0]!.date_added, rows[2]!.date_added]));
+    const left = await db.selectFrom('stix_objects').select(['is_first', 'is_last']).where('object_id', '=', base.id).execute();
+    expect(left).toEqual([{ is_first: 1, is_last: 1 }]);
+  });
+
+  it('adds from concurrent transactions in commit order: every version once, date_added unique', async () => {
+    const { db, store, collection } = await setup(open);
+    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 300 }, (_, i) => indicator(b * 300 + i)));
+    await Promise.all(batches.map((objects) => store.transaction(db, (trx) => store.add(trx, collection, objects.map((o) => incoming(o)), PROV))));
+    const { rows } = await walkAll(db, collection, LAST, 1000);
+    expect(rows).toHaveLength(1800);
+    expect(new Set(rows.map((r) => r.date_added)).size).toBe(1800);
+    expect(rows.map((r) => r.object_id)).toEqual(batches.flat().map((o) => o.id));
+  });
+
+  it('adds from two stores on one database (two processes) without losing or repeating a version: the later writer runs again', async () => {
+    const { db, clock, store, collection } = await setup(open);
+    const other = await StixStore.open(db, clock);
+    const batches = Array.from({ length: 6 }, (_, b) => Array.from({ length: 200 }, (_, i) => indicator(b * 200 + i)));
+    await Promise.all(batches.map((objects, b) => (b % 2 === 0 ? store : other).transaction(db, (trx) => (b % 2 === 0 ? store : other).add(trx, collection, objects.map((o) => incoming(o)), PROV))));
+    const { rows } = await walkAll(db, collection, LAST, 500);
+    expect(rows).toHaveLength(1200);
+    expect(new Set(rows.map((r) => r.object_id)).size).toBe(1200);
+    expect(new Set(rows.map((r) => r.date_added)).size).toBe(1200);
+  });
+
+  it('records statuses in parts and finishes interrupted ones', async () => {
+    const { db, store, collection } = await setup(open);
+    const id = await db.transaction().execute(async (trx) => {
+      const sid = await statuses.create(trx, { collectionId: collection, principal: 'alice', total: 3, requestedAt: 1_796_000_000_000_000 });
+      const r = await store.add(trx, collection, [incoming(indicator(1)), incoming(indicator(2))], PROV);
+      await statuses.addPart(trx, sid, 0, r, false);
+      return sid;
+    });
+    const pending = await statuses.get(db, id);
+    expect(pending?.resource).toMatchObject({ status: 'pending', total_count: 3, success_count: 2, pending_count: 1, request_timestamp: '2026-11-30T00:53:20.000000Z' });
+    expect(await statuses.finishInterrupted(db)).toBe(1);
+    expect((await statuses.get(db, id))?.resource).toMatchObject({ status: 'complete', pending_count: 1 });
+    expect((await statuses.get(db, id))?.resource.x_hotline_interrupted).toMatch(/POST them again/);
+  });
+
+  it(`pages ${dialect === 'postgres' ? 'on PostgreSQL ' : ''}past versions a reader may not see, with a bounded number examined per page`, async () => {
+    const { db, store, collection } = await setup(open);
+    const hidden = Array.from({ length: 2500 }, (_, i) => incoming(indicator(i), 'red'));
+    const shown = incoming(indicator(9999), 'green');
+    await db.transaction().execute((trx) => store.add(trx, collection, [...hidden, shown], PROV));
+    const see = (r: StoredVersion): boolean => r.tlp !== 'red';
+    const first = await queryPage(db, collection, LAST, 0, 10, see);
+    expect(first.rows).toEqual([]);
+    expect(first.more).toBe(true);
+    const second = await queryPage(db, collection, LAST, first.position, 10, see);
+    expect(second.rows.map((r) => r.object_id)).toEqual([shown.object.id]);
+    expect(second.more).toBe(false);
+  });
+});
+
+describeEachStore('collections', (open) => {
+  it('makes a peer\'s inbound collection once, inside a transaction, readable by cert', async () => {
+    const db = (await open()) as unknown as Kysely<TaxiiTables>;
+    const clock = new FakeClock();
+    const collections = new CollectionRepository({ db, clock });
+    const a = await db.transaction().execute((trx) => collections.inbound(trx, 'ru'));
+    const b = await db.transaction().execute((trx) => collections.inbound(trx, 'ru'));
+    expect(b.id).toBe(a.id);
+    expect(await collections.grants('inbound-ru')).toEqual([expect.objectContaining({ subject: 'channel:cert', read: true, write: false })]);
+    expect(await collections.access({ user: 'bob', role: 'officer', channels: ['cert'] } as Principal, a)).toEqual({ visible: true, read: true, write: false });
+    expect(await collections.access(ADMIN, a)).toEqual({ visible: true, read: true, write: true });
+    await expect(collections.add({ alias: 'inbound-ru' })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await collections.add({ alias: 'mine' });
+    await expect(collections.add({ alias: 'mine' })).rejects.toMatchObject({ code: 'collection_exists' });
+    expect((await collections.list()).map((c) => c.alias)).toEqual(['inbound-ru', 'mine']);
+  });
+});
