@@ -3,17 +3,27 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fail, HotlineError } from './shared/errors.js';
 import { isTimeZone } from './shared/zoned.js';
-import { DEFAULT_DELIVERY, type DeliveryOptions } from './modules/federation/federation.delivery.js';
 import { checkChannelList, checkNodeName, checkPeerUrl } from './modules/federation/federation.peers.js';
-import { parsePingSchedule } from './modules/directory/directory.scheduler.js';
-import { parseLawConfig, type LawConfig } from './modules/law/law.reminders.js';
+import { parsePingSchedule } from './modules/directory/directory.types.js';
+import { parseLawConfig, type LawConfig } from './modules/law/law.types.js';
 import { parseNotifyConfig, type NotifyConfig } from './modules/deadlines/deadlines.types.js';
 import type { PingScheduleEntry } from './modules/directory/directory.types.js';
-import { CHANNELS, DEFAULT_LIMITS, PARTY_ID, type Channel, type Limits } from './modules/federation/federation.types.js';
-import { DEFAULT_RETENTION, type RetentionConfig } from './retention.js';
+import { CHANNELS, DEFAULT_DELIVERY, DEFAULT_LIMITS, PARTY_ID, type Channel, type DeliveryOptions, type Limits } from './modules/federation/federation.types.js';
 import { DEFAULT_PG_CONNECTIONS, type StoreLocation } from './adapters/storage/store.js';
 
 export const CONFIG_FILE = 'hotline.json';
+
+/** `retention` in hotline.json: how many days each kind of prunable record is kept (retention.ts: the rules). */
+export interface RetentionConfig {
+  /** TAXII status resources of POSTs and inbound indicators messages. */
+  taxiiStatusesDays: number;
+  /** Escalation, overdue and reminder notifications whose deliveries are finished. */
+  notificationsDays: number;
+  /** Feed runs and their reports. */
+  feedRunsDays: number;
+}
+
+export const DEFAULT_RETENTION: Readonly<RetentionConfig> = { taxiiStatusesDays: 30, notificationsDays: 90, feedRunsDays: 90 };
 
 /** A node's configuration: parsed once from `<home>/hotline.json`, typed, frozen. */
 export interface Config {

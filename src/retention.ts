@@ -3,18 +3,10 @@ import { notificationRetention } from './modules/deadlines/deadlines.retention.j
 import { feedRunRetention } from './modules/feeds/feeds.retention.js';
 import { taxiiStatusRetention } from './modules/taxii/taxii.retention.js';
 import type { RetentionRule } from './shared/retention.js';
+import type { RetentionConfig } from './config.js';
 
-/** `retention` in hotline.json: how many days each kind of prunable record is kept. */
-export interface RetentionConfig {
-  /** TAXII status resources of POSTs and inbound indicators messages. */
-  taxiiStatusesDays: number;
-  /** Escalation, overdue and reminder notifications whose deliveries are finished. */
-  notificationsDays: number;
-  /** Feed runs and their reports. */
-  feedRunsDays: number;
-}
-
-export const DEFAULT_RETENTION: Readonly<RetentionConfig> = { taxiiStatusesDays: 30, notificationsDays: 90, feedRunsDays: 90 };
+// Read with the rest of hotline.json (config.ts), which need not load every module's rule.
+export { DEFAULT_RETENTION, type RetentionConfig } from './config.js';
 
 /**
  * What is pruned, and after how long: each module says which of its records may go and how

@@ -34,9 +34,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('hotline start-up loads what the command needs', () => {
-  it('--help loads commander and the command files, and of the domain only its constants (*.types.js) and small shared helpers', () => {
+  it('--help loads the command files, and of the domain only its constants (*.types.js) and small shared helpers', () => {
     const files = loadedBy('--help');
-    expect([...packages(files)]).toEqual(['commander']);
+    // commander comes through require (its CommonJS build, not traced here): no package loads as an ES module,
+    // which would make Node parse CommonJS for its exports (cjs-module-lexer) at every start.
+    expect([...packages(files)]).toEqual([]);
     const domain = files.filter((f) => f.startsWith('dist/src/') && !f.startsWith('dist/src/adapters/cli/'));
     // errors, private files, UTF-8 JSON (and the canonical writer's string check it uses), the node-only kinds.
     const small = /\.types\.js$|\/shared\/(errors|files|json|canonical)\.js$|\/messaging\/messaging\.kinds\.js$/;
@@ -51,7 +53,16 @@ describe('hotline start-up loads what the command needs', () => {
     // Kysely comes through require (its CommonJS build, not traced here), never also as ES modules.
     expect(pkgs.has('kysely')).toBe(false);
     for (const p of ['fastify', '@fastify/swagger', '@fastify/swagger-ui', 'prom-client', 'cli-progress', '@ip-location-db/asn']) expect(pkgs.has(p), p).toBe(false);
-    // Of the feeds module only its constants and its retention rule (config.ts reads the retention defaults; no pipeline).
-    expect(files.filter((f) => /dist\/src\/(main\.js|adapters\/http\/|modules\/stix\/stix\.validate|modules\/feeds\/(?!feeds\.(types|retention)\.js))/.test(f))).toEqual([]);
+    // Of the feeds module only its constants (no pipeline).
+    expect(files.filter((f) => /dist\/src\/(main\.js|adapters\/http\/|modules\/stix\/stix\.validate|modules\/feeds\/(?!feeds\.types\.js))/.test(f))).toEqual([]);
+  });
+
+  it('inbox opens only the base of a node: its own command file, no module\'s hooks, no TAXII, no logger, no migrations on an up-to-date store', () => {
+    const files = loadedBy('inbox', '--home', join(dir, 'node'));
+    // messages.js and the command files it borrows from (acknowledger, actingAs, rendered fields).
+    expect(files.filter((f) => f.includes('/cli/commands/')).sort()).toEqual(['ack', 'messages', 'templates', 'user'].map((c) => `dist/src/adapters/cli/commands/${c}.js`));
+    expect(files.filter((f) => /\.hook\.js$|\/context\.domain\.js$|\/modules\/(taxii|stix|feeds)\/|\/storage\/migrations\/|\/retention\.js$/.test(f))).toEqual([]);
+    // No logger (pino), and better-sqlite3, Kysely and commander come through require.
+    expect([...packages(files)]).toEqual([]);
   });
 });

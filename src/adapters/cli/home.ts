@@ -1,4 +1,4 @@
-import type { NodeContext } from '../../context.js';
+import type { NodeBase, NodeContext } from '../../context.js';
 import { fail } from '../../shared/errors.js';
 
 /** The home a command acts on: --home, else HOTLINE_HOME (read once, at CLI start). */
@@ -13,6 +13,20 @@ export async function withNode<T>(home: string, fn: (ctx: NodeContext) => Promis
   // Loaded here, not at CLI start: `hotline --help` needs none of the store, the domain or the logger.
   const [{ loadConfig }, { openContext }, { silentLogger }] = await Promise.all([import('../../config.js'), import('../../context.js'), import('../../shared/logger.js')]);
   const ctx = await openContext(loadConfig(home), { log: silentLogger, ...opts });
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/**
+ * Like `withNode`, for a verb that needs only the store, keys and users (context.ts `NodeBase`):
+ * no module's hooks, no TAXII, no logger are loaded (`hotline inbox` starts in half the time).
+ */
+export async function withNodeBase<T>(home: string, fn: (ctx: NodeBase) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { openNodeBase }] = await Promise.all([import('../../config.js'), import('../../context.js')]);
+  const ctx = await openNodeBase(loadConfig(home));
   try {
     return await fn(ctx);
   } finally {

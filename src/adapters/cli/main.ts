@@ -1,36 +1,71 @@
-import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 import { describeError, EXIT, exitCodeFor, output, type Output } from './output.js';
 import { resolveHome } from './home.js';
-import * as ack from './commands/ack.js';
-import * as carriage from './commands/carriage.js';
-import * as collection from './commands/collection.js';
-import * as cases from './commands/cases.js';
-import * as deadlines from './commands/deadlines.js';
-import * as demo from './commands/demo.js';
-import * as directory from './commands/directory.js';
-import * as rota from './commands/rota.js';
-import * as feed from './commands/feed.js';
-import * as identity from './commands/identity.js';
-import * as key from './commands/key.js';
-import * as indicators from './commands/indicators.js';
-import * as init from './commands/init.js';
-import * as ipdb from './commands/ipdb.js';
-import * as messages from './commands/messages.js';
-import * as migrateCommand from './commands/migrate.js';
-import * as peer from './commands/peer.js';
-import * as pings from './commands/pings.js';
-import * as preservation from './commands/preservation.js';
-import * as prune from './commands/prune.js';
-import * as sink from './commands/sink.js';
-import * as auditCommand from './commands/audit.js';
-import * as queue from './commands/queue.js';
-import * as start from './commands/start.js';
-import * as status from './commands/status.js';
-import * as templates from './commands/templates.js';
-import * as token from './commands/token.js';
-import * as transcript from './commands/transcript.js';
-import * as user from './commands/user.js';
-import * as verify from './commands/verify.js';
+
+// commander's CommonJS build through require: importing it as an ES module makes Node parse it for
+// its exports (cjs-module-lexer), ~5 ms at every start (bench:cli).
+const commander = createRequire(import.meta.url)('commander') as typeof import('commander');
+
+/** A command file: adds its verbs to the program. */
+export interface CommandFile {
+  register(program: Command, cli: Cli): void;
+}
+
+/**
+ * The command files, in the order `--help` lists their verbs, with the top-level verbs each adds
+ * (test/cli.verbs.test.ts checks these against what each file registers). Running a verb loads
+ * its own file only; `--help`, `help` or an unknown verb loads them all.
+ */
+export const COMMAND_FILES: readonly (readonly [verbs: readonly string[], load: () => Promise<CommandFile>])[] = [
+  [['init'], () => import('./commands/init.js')],
+  [['start'], () => import('./commands/start.js')],
+  [['descriptor', 'fingerprint'], () => import('./commands/identity.js')],
+  [['key'], () => import('./commands/key.js')],
+  [['peer'], () => import('./commands/peer.js')],
+  [['send', 'inbox', 'outbox', 'show'], () => import('./commands/messages.js')],
+  [['export', 'import'], () => import('./commands/carriage.js')],
+  [['verify'], () => import('./commands/verify.js')],
+  [['demo'], () => import('./commands/demo.js')],
+  [['user'], () => import('./commands/user.js')],
+  [['token'], () => import('./commands/token.js')],
+  [['transcript'], () => import('./commands/transcript.js')],
+  [['templates'], () => import('./commands/templates.js')],
+  [['contact', 'directory'], () => import('./commands/directory.js')],
+  [['rota'], () => import('./commands/rota.js')],
+  [['ping', 'pong', 'pings', 'reachability'], () => import('./commands/pings.js')],
+  [['cases', 'case', 'reply', 'close'], () => import('./commands/cases.js')],
+  [['ack'], () => import('./commands/ack.js')],
+  [['preservation'], () => import('./commands/preservation.js')],
+  [['overdue'], () => import('./commands/deadlines.js')],
+  [['queue'], () => import('./commands/queue.js')],
+  [['collection'], () => import('./commands/collection.js')],
+  [['indicators'], () => import('./commands/indicators.js')],
+  [['feed'], () => import('./commands/feed.js')],
+  [['ipdb'], () => import('./commands/ipdb.js')],
+  [['prune'], () => import('./commands/prune.js')],
+  [['sink'], () => import('./commands/sink.js')],
+  [['status'], () => import('./commands/status.js')],
+  [['audit'], () => import('./commands/audit.js')],
+  [['migrate'], () => import('./commands/migrate.js')],
+];
+
+/** The verb `argv` runs: its first word that is neither an option nor --home's value (undefined when there is none). */
+export function verbOf(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--home') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/** The command files `argv` needs: the one that adds its verb, or all of them (help, no verb, an unknown verb). */
+export async function commandFiles(argv: readonly string[]): Promise<CommandFile[]> {
+  const verb = verbOf(argv);
+  const one = COMMAND_FILES.find(([verbs]) => verb !== undefined && verbs.includes(verb));
+  return Promise.all((one === undefined ? COMMAND_FILES : [one]).map(([, load]) => load()));
+}
 
 /** What every command gets: where its node is and how to print. */
 export interface Cli {
@@ -41,9 +76,9 @@ export interface Cli {
 }
 
 /** Builds the `hotline` program; `env` is read here once and never again. */
-export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCode: () => number } {
+export function buildProgram(env: NodeJS.ProcessEnv, files: readonly CommandFile[]): { program: Command; exitCode: () => number } {
   let code: number = EXIT.ok;
-  const program = new Command('hotline')
+  const program = new commander.Command('hotline')
     .description('Hotline: signed, receipted messages between parties\' cyber agencies')
     .option('--home <dir>', 'node home (default $HOTLINE_HOME)')
     .option('--json', 'machine-readable output')
@@ -58,7 +93,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): { program: Command; exitCo
       code = c;
     },
   };
-  for (const m of [init, start, identity, key, peer, messages, carriage, verify, demo, user, token, transcript, templates, directory, rota, pings, cases, ack, preservation, deadlines, queue, collection, indicators, feed, ipdb, prune, sink, status, auditCommand, migrateCommand]) m.register(program, cli);
+  for (const m of files) m.register(program, cli);
   // Options like --home and --json may follow the verb: `hotline inbox --home X --json`.
   for (const c of program.commands) inheritGlobals(c);
   return { program, exitCode: () => code };
@@ -78,12 +113,12 @@ function inheritGlobals(c: Command): void {
 }
 
 export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { program, exitCode } = buildProgram(env);
+  const { program, exitCode } = buildProgram(env, await commandFiles(argv));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode();
   } catch (e) {
-    if (e instanceof CommanderError) {
+    if (e instanceof commander.CommanderError) {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     process.stderr.write(`${describeError(e)}\n`);

@@ -6,6 +6,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrationProvider, migrations, postgresMigrations } from './migrations/index.js';
 import { openSqlite } from './sqlite.js';
+import { migrationNames } from './migrate.js';
 
 const fixtures = join(import.meta.dirname, '../../../test/fixtures');
 /** Dumps (`sqlite3 .dump`) of stores made by the migrations as each release shipped them. */
@@ -92,11 +93,34 @@ describe('migrations', () => {
     frozen.close();
   });
 
+  it('an up-to-date store opens without the Migrator; one with a migration this code does not know is refused', async () => {
+    dir ??= mkdtempSync(join(tmpdir(), 'hotline-migrations-'));
+    const path = join(dir, 'current.sqlite');
+    await (await openSqlite(path)).destroy();
+    // The Migrator makes its lock table on every run; an up-to-date store is only read.
+    let raw = new SqliteDatabase(path);
+    raw.exec('drop table kysely_migration_lock');
+    raw.close();
+    await (await openSqlite(path)).destroy();
+    raw = new SqliteDatabase(path);
+    const lock = () => raw.prepare(`select count(*) as n from sqlite_master where name = 'kysely_migration_lock'`).get() as { n: number };
+    expect(lock().n).toBe(0);
+    // A store a newer version migrated: the names differ, so the Migrator runs, and refuses it.
+    raw.prepare(`insert into kysely_migration (name, timestamp) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`).run();
+    raw.close();
+    await expect(openSqlite(path)).rejects.toMatchObject({ code: 'storage_error' });
+    raw = new SqliteDatabase(path);
+    expect(lock().n).toBe(1);
+    raw.close();
+  });
+
   it('are listed in name order, one file each, and PostgreSQL\'s own versions replace listed ones', () => {
     const names = Object.keys(migrations);
     expect(names).toEqual([...names].sort());
     const files = readdirSync(join(import.meta.dirname, 'migrations')).filter((f) => /^\d{4}_/.test(f)).map((f) => f.replace(/\.ts$/, ''));
     expect(files.filter((f) => !f.endsWith('.pg')).sort()).toEqual(names);
+    // What migrate() compares with the store's record, without loading the migrations.
+    expect(migrationNames()).toEqual(names);
     const pg = files.filter((f) => f.endsWith('.pg')).map((f) => f.replace(/\.pg$/, '')).sort();
     expect(Object.keys(postgresMigrations).sort()).toEqual(pg);
     for (const n of pg) expect(names).toContain(n);

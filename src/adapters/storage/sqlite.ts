@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import SqliteDatabase from 'better-sqlite3';
+import type BetterSqlite from 'better-sqlite3';
 import type { SqliteDatabase as KyselySqlite, SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
 import { makePrivateFiles } from '../../shared/files.js';
@@ -11,6 +11,9 @@ import type { Database, Store } from './schema.js';
 // Only this file and federation.hooks.ts (its `sql`, through the same require) use Kysely's values;
 // everything else imports its types.
 const { Kysely: KyselyDb, SqliteDialect } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+// better-sqlite3 through require too: importing a CommonJS package as an ES module makes Node parse
+// it for its exports (cjs-module-lexer), a few ms at every start; nothing else in a CLI verb needs that.
+const SqliteDatabase = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite;
 
 /**
  * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
@@ -69,7 +72,7 @@ const STATEMENT_CACHE_MAX = 256;
  * - A lock that is still held after the busy timeout (SQLITE_BUSY, SQLITE_LOCKED) becomes a
  *   `store_busy` error with advice, never a bare "database is locked".
  */
-function cachingStatements(raw: SqliteDatabase.Database, tx: TransactionObserver): KyselySqlite {
+function cachingStatements(raw: BetterSqlite.Database, tx: TransactionObserver): KyselySqlite {
   const cache = new Map<string, SqliteStatement>();
   const ending = (sql: string): (() => void) | undefined =>
     (sql === 'commit' ? tx.committed : sql === 'rollback' ? tx.rolledBack : undefined);
@@ -88,7 +91,7 @@ function cachingStatements(raw: SqliteDatabase.Database, tx: TransactionObserver
   };
 }
 
-function prepareOrThrow(raw: SqliteDatabase.Database, sql: string): SqliteDatabase.Statement {
+function prepareOrThrow(raw: BetterSqlite.Database, sql: string): BetterSqlite.Statement {
   try {
     return raw.prepare(sql);
   } catch (e) {
@@ -97,7 +100,7 @@ function prepareOrThrow(raw: SqliteDatabase.Database, sql: string): SqliteDataba
 }
 
 /** The statement, with SQLITE_BUSY/SQLITE_LOCKED turned into `store_busy` (what Kysely calls: reader, all, run, iterate). */
-function busyAware(stmt: SqliteDatabase.Statement, after?: () => void): SqliteStatement {
+function busyAware(stmt: BetterSqlite.Statement, after?: () => void): SqliteStatement {
   return {
     get reader() {
       return stmt.reader;
@@ -110,7 +113,7 @@ function busyAware(stmt: SqliteDatabase.Statement, after?: () => void): SqliteSt
       }
     },
     run(parameters: ReadonlyArray<unknown>) {
-      let r: SqliteDatabase.RunResult;
+      let r: BetterSqlite.RunResult;
       try {
         r = stmt.run(parameters);
       } catch (e) {

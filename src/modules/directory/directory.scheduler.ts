@@ -1,10 +1,8 @@
 import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime } from '../../shared/clock.js';
-import { fail } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { PARTY_ID, type Channel } from '../federation/federation.types.js';
 import { sendPing } from './directory.pings.js';
-import type { DirectoryDeps, PingScheduleEntry } from './directory.types.js';
+import { scheduleKey as key, type DirectoryDeps, type PingScheduleEntry } from './directory.types.js';
 
 /** What the scheduler needs: how to send (the outbox with the hooks, on the node's clock), what to send, where to log. */
 export interface PingSchedulerDeps {
@@ -101,36 +99,9 @@ export class PingScheduler {
   }
 }
 
-/**
- * Validates the optional `ping_schedule` of hotline.json:
- * `[{ "to": "ru", "channel": "crisis", "every_minutes": 1440 }]`. Problems are `config_invalid`
- * and name the entry and field.
- */
-export function parsePingSchedule(raw: unknown, self: { party: string; channels: readonly Channel[] }): readonly PingScheduleEntry[] {
-  if (raw === undefined) return Object.freeze([]);
-  const bad = (m: string): never => fail('config_invalid', `"ping_schedule"${m}`);
-  if (!Array.isArray(raw)) bad(' must be a list of { "to": party, "channel": channel, "every_minutes": integer }');
-  const seen = new Set<string>();
-  return Object.freeze((raw as unknown[]).map((e, i) => {
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) return bad(`[${i}] must be an object`);
-    const o = e as Record<string, unknown>;
-    const extra = Object.keys(o).find((k) => !['to', 'channel', 'every_minutes'].includes(k));
-    if (extra !== undefined) bad(`[${i}].${extra} is not a setting; known: to, channel, every_minutes`);
-    if (typeof o.to !== 'string' || !PARTY_ID.test(o.to)) bad(`[${i}].to must be a peer's party id`);
-    if (o.to === self.party) bad(`[${i}].to is this node's own party; ping tests go to peers`);
-    if (!self.channels.includes(o.channel as Channel)) bad(`[${i}].channel must be one of this node's channels: ${self.channels.join(', ')}`);
-    const every = o.every_minutes;
-    if (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > 525_600) bad(`[${i}].every_minutes must be a whole number of minutes from 1 to 525600`);
-    const entry: PingScheduleEntry = Object.freeze({ to: o.to as string, channel: o.channel as Channel, every_minutes: every as number });
-    if (seen.has(key(entry))) bad(`[${i}] repeats ${entry.to} on ${entry.channel}; one entry per peer and channel`);
-    seen.add(key(entry));
-    return entry;
-  }));
-}
+// Parsed with the rest of hotline.json (config.ts), which need not load the scheduler.
+export { parsePingSchedule } from './directory.types.js';
 
-function key(e: PingScheduleEntry): string {
-  return `${e.to} ${e.channel}`;
-}
 
 function scheduledText(party: string, e: PingScheduleEntry): string {
   return `Scheduled ping test from ${party} on ${e.channel} (every ${e.every_minutes} min). On-duty officer: please answer with "hotline pong <this message's id> --as <your user name>".`;

@@ -2,7 +2,8 @@ import type { UsersTables } from '../users/users.tables.js';
 import type { Kysely } from 'kysely';
 import type { OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables } from '../federation/federation.tables.js';
-import type { Channel } from '../federation/federation.types.js';
+import { fail } from '../../shared/errors.js';
+import { PARTY_ID, type Channel } from '../federation/federation.types.js';
 import type { DirectoryTables } from './directory.tables.js';
 
 /** The rota's escalation chain, in order: who is on duty, who next, who last. */
@@ -129,3 +130,35 @@ export type DirectoryDb = Kysely<FederationTables> & Kysely<DirectoryTables> & K
 
 /** What sending directory-updates, pings and pongs needs: the outbox (with the message hooks) over a store holding both modules' tables. */
 export type DirectoryDeps = OutboxDeps & { db: DirectoryDb };
+
+/**
+ * Validates the optional `ping_schedule` of hotline.json:
+ * `[{ "to": "ru", "channel": "crisis", "every_minutes": 1440 }]`. Problems are `config_invalid`
+ * and name the entry and field.
+ */
+export function parsePingSchedule(raw: unknown, self: { party: string; channels: readonly Channel[] }): readonly PingScheduleEntry[] {
+  if (raw === undefined) return Object.freeze([]);
+  const bad = (m: string): never => fail('config_invalid', `"ping_schedule"${m}`);
+  if (!Array.isArray(raw)) bad(' must be a list of { "to": party, "channel": channel, "every_minutes": integer }');
+  const seen = new Set<string>();
+  return Object.freeze((raw as unknown[]).map((e, i) => {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) return bad(`[${i}] must be an object`);
+    const o = e as Record<string, unknown>;
+    const extra = Object.keys(o).find((k) => !['to', 'channel', 'every_minutes'].includes(k));
+    if (extra !== undefined) bad(`[${i}].${extra} is not a setting; known: to, channel, every_minutes`);
+    if (typeof o.to !== 'string' || !PARTY_ID.test(o.to)) bad(`[${i}].to must be a peer's party id`);
+    if (o.to === self.party) bad(`[${i}].to is this node's own party; ping tests go to peers`);
+    if (!self.channels.includes(o.channel as Channel)) bad(`[${i}].channel must be one of this node's channels: ${self.channels.join(', ')}`);
+    const every = o.every_minutes;
+    if (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > 525_600) bad(`[${i}].every_minutes must be a whole number of minutes from 1 to 525600`);
+    const entry: PingScheduleEntry = Object.freeze({ to: o.to as string, channel: o.channel as Channel, every_minutes: every as number });
+    if (seen.has(scheduleKey(entry))) bad(`[${i}] repeats ${entry.to} on ${entry.channel}; one entry per peer and channel`);
+    seen.add(scheduleKey(entry));
+    return entry;
+  }));
+}
+
+/** One entry per peer and channel. */
+export function scheduleKey(e: PingScheduleEntry): string {
+  return `${e.to} ${e.channel}`;
+}

@@ -11,7 +11,7 @@ import { lastErrorCode } from './federation.types.js';
 import { keysHeldNow, validKeys, type Peer, type PeerRepository } from './federation.peers.js';
 import { newChallenge, proofProblem, type KeyChallenge } from './federation.proof.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
-import type { Self } from './federation.types.js';
+import type { DeliveryOptions, Self } from './federation.types.js';
 
 /** Carries a batch of canonical envelope texts to a peer and returns its parsed answer; `signal` aborts it (the node stops). */
 export interface Transport {
@@ -24,28 +24,8 @@ export interface Transport {
   challenge(peer: Peer, challenge: KeyChallenge, signal?: AbortSignal): Promise<{ status: number; body: unknown }>;
 }
 
-export interface DeliveryOptions {
-  batchSize: number;
-  maxBatchBytes: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  /** How often an idle node looks for work queued by another process (the CLI). */
-  pollMs: number;
-  /** Most links delivered at once; each link has at most one batch in flight. */
-  concurrency: number;
-  /** How long one batch's HTTP request may take before the attempt fails. */
-  timeoutMs: number;
-}
-
-export const DEFAULT_DELIVERY: Readonly<DeliveryOptions> = {
-  batchSize: 256,
-  maxBatchBytes: 8 * 1024 * 1024,
-  backoffBaseMs: 500,
-  backoffMaxMs: 60_000,
-  pollMs: 200,
-  concurrency: 8,
-  timeoutMs: 30_000,
-};
+// Read with the rest of hotline.json (config.ts), which need not load delivery.
+export { DEFAULT_DELIVERY, type DeliveryOptions } from './federation.types.js';
 
 export interface DeliveryDeps {
   db: Kysely<FederationTables>;

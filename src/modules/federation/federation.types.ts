@@ -124,3 +124,27 @@ export const MAX_ENVELOPE_DEPTH = 64;
 export function lastErrorCode(lastError: string | null | undefined): string | null {
   return /^([a-z][a-z0-9_]*): /.exec(lastError ?? '')?.[1] ?? null;
 }
+
+/** How the node delivers its outbox (`delivery` in hotline.json; federation.delivery.ts). */
+export interface DeliveryOptions {
+  batchSize: number;
+  maxBatchBytes: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** How often an idle node looks for work queued by another process (the CLI). */
+  pollMs: number;
+  /** Most links delivered at once; each link has at most one batch in flight. */
+  concurrency: number;
+  /** How long one batch's HTTP request may take before the attempt fails. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_DELIVERY: Readonly<DeliveryOptions> = {
+  batchSize: 256,
+  maxBatchBytes: 8 * 1024 * 1024,
+  backoffBaseMs: 500,
+  backoffMaxMs: 60_000,
+  pollMs: 200,
+  concurrency: 8,
+  timeoutMs: 30_000,
+};

@@ -1,9 +1,8 @@
 import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime, type Clock } from '../../shared/clock.js';
-import { fail } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { preservationView } from './law.service.js';
-import { DAY_MS, DEFAULT_REMIND_DAYS_BEFORE, type LawDb, type PreservationView } from './law.types.js';
+import { DAY_MS, type LawDb, type PreservationView } from './law.types.js';
 
 /** What the reminder processor needs. */
 export interface ReminderDeps {
@@ -99,23 +98,5 @@ export class PreservationReminders {
   }
 }
 
-/** The `law` section of hotline.json, as the node uses it. */
-export interface LawConfig {
-  /** How many days before a preservation expires the node reminds (default 7). */
-  readonly remindDaysBefore: number;
-}
-
-/**
- * Validates the optional `law` section of hotline.json: `{ "remind_days_before": 7 }`. Problems
- * are `config_invalid` and name the field.
- */
-export function parseLawConfig(raw: unknown): LawConfig {
-  if (raw === undefined) return Object.freeze({ remindDaysBefore: DEFAULT_REMIND_DAYS_BEFORE });
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('config_invalid', '"law" must be an object such as { "remind_days_before": 7 }');
-  const o = raw as Record<string, unknown>;
-  const extra = Object.keys(o).find((k) => k !== 'remind_days_before');
-  if (extra !== undefined) fail('config_invalid', `"law.${extra}" is not a setting; known: remind_days_before`);
-  const d = o.remind_days_before === undefined ? DEFAULT_REMIND_DAYS_BEFORE : o.remind_days_before;
-  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 365) fail('config_invalid', '"law.remind_days_before" must be a whole number of days from 1 to 365');
-  return Object.freeze({ remindDaysBefore: d });
-}
+// Parsed with the rest of hotline.json (config.ts), which need not load the reminders.
+export { parseLawConfig, type LawConfig } from './law.types.js';

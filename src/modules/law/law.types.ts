@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { fail } from '../../shared/errors.js';
 import type { CasesDeps } from '../cases/cases.types.js';
 import type { CasesTables } from '../cases/cases.tables.js';
 import type { FederationTables } from '../federation/federation.tables.js';
@@ -68,4 +69,25 @@ export interface PreservationView {
    * are withheld from the reader: says who may read them.
    */
   redacted?: string;
+}
+
+/** The `law` section of hotline.json, as the node uses it. */
+export interface LawConfig {
+  /** How many days before a preservation expires the node reminds (default 7). */
+  readonly remindDaysBefore: number;
+}
+
+/**
+ * Validates the optional `law` section of hotline.json: `{ "remind_days_before": 7 }`. Problems
+ * are `config_invalid` and name the field.
+ */
+export function parseLawConfig(raw: unknown): LawConfig {
+  if (raw === undefined) return Object.freeze({ remindDaysBefore: DEFAULT_REMIND_DAYS_BEFORE });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('config_invalid', '"law" must be an object such as { "remind_days_before": 7 }');
+  const o = raw as Record<string, unknown>;
+  const extra = Object.keys(o).find((k) => k !== 'remind_days_before');
+  if (extra !== undefined) fail('config_invalid', `"law.${extra}" is not a setting; known: remind_days_before`);
+  const d = o.remind_days_before === undefined ? DEFAULT_REMIND_DAYS_BEFORE : o.remind_days_before;
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 365) fail('config_invalid', '"law.remind_days_before" must be a whole number of days from 1 to 365');
+  return Object.freeze({ remindDaysBefore: d });
 }

@@ -4,7 +4,7 @@ import type { InboxItem, InboxPage } from '../../../modules/messaging/messaging.
 import { NODE_KINDS } from '../../../modules/messaging/messaging.kinds.js';
 import { lastErrorCode } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
-import { deliveryNote, withNode } from '../home.js';
+import { deliveryNote, withNode, withNodeBase } from '../home.js';
 import type { Cli } from '../main.js';
 import { acknowledger } from './ack.js';
 import { actingAs } from './user.js';
@@ -118,7 +118,7 @@ export function register(program: Command, cli: Cli): void {
       .option('--cursor <next>', 'the next page: the cursor the previous page printed')
       .option('--lang <lang>', "language of the summaries (default: the node's language)")
       .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
-      .action((o: Record<string, string | undefined>) => withNode(cli.home(), async (ctx) => {
+      .action((o: Record<string, string | undefined>) => withNodeBase(cli.home(), async (ctx) => {
         const [{ listMessages }, { timeLeft }, { requireLanguage }, { shortMessageIds }] = await Promise.all([
           import('../../../modules/messaging/messaging.inbox.js'), import('../../../modules/deadlines/deadlines.service.js'),
           import('../../../modules/templates/templates.service.js'), import('../../../modules/federation/federation.ids.js'),
@@ -139,7 +139,7 @@ export function register(program: Command, cli: Cli): void {
     .argument('<id>')
     .option('--as <user>', 'act as this user: its channels and TLP:RED recipiency apply (default: the node administrator)')
     .option('--lang <lang>', "language to render the template's labels and codes in (default: the node's language)")
-    .action((id: string, o: { as?: string; lang?: string }) => withNode(cli.home(), async (ctx) => {
+    .action((id: string, o: { as?: string; lang?: string }) => withNodeBase(cli.home(), async (ctx) => {
       const [{ show }, { deadlineOf, describeDeadline }, { render, requireLanguage }] = await Promise.all([
         import('../../../modules/messaging/messaging.service.js'), import('../../../modules/deadlines/deadlines.service.js'), import('../../../modules/templates/templates.service.js'),
       ]);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { QueueItem } from '../../../modules/deadlines/deadlines.queue.js';
 import { table } from '../output.js';
-import { withNode } from '../home.js';
+import { withNodeBase } from '../home.js';
 import type { Cli } from '../main.js';
 import { actingAs } from './user.js';
 
@@ -19,7 +19,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--as <user>', 'the user whose queue it is: its channels and TLP:RED recipiency apply (default: the node administrator)')
     .option('--limit <n>', 'how many', '100')
     .option('--lang <lang>', "language of the summaries (default: the node's language)")
-    .action((o: { as?: string; limit: string; lang?: string }) => withNode(cli.home(), async (ctx) => {
+    .action((o: { as?: string; limit: string; lang?: string }) => withNodeBase(cli.home(), async (ctx) => {
       const [{ dutyQueue }, { timeLeft }, { requireLanguage }, { shortMessageIds }] = await Promise.all([
         import('../../../modules/deadlines/deadlines.queue.js'), import('../../../modules/deadlines/deadlines.service.js'),
         import('../../../modules/templates/templates.service.js'), import('../../../modules/federation/federation.ids.js'),

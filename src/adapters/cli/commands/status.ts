@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import type { NodeStatus } from '../../../modules/health/health.service.js';
 import { PRIORITIES } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
-import { storeName } from '../../storage/store.js';
-import { withNode } from '../home.js';
+import { withNodeBase } from '../home.js';
 import type { Cli } from '../main.js';
 
 /** "45s", "12m", "3h 5m", "2d 4h". */
@@ -61,9 +60,9 @@ export function describeStatus(s: NodeStatus, running: { pid: number; address: s
 export function register(program: Command, cli: Cli): void {
   program.command('status')
     .description('the node on one screen: running or not, each link (last receipt, backlog, last error), the queue by priority, overdue, sinks\' failures, the last feed run, the store\'s size')
-    .action(() => withNode(cli.home(), async (ctx) => {
-      const [{ nodeStatus }, { runningNode }, { redactUrls }] = await Promise.all([
-        import('../../../modules/health/health.service.js'), import('../../../pidfile.js'), import('../../../shared/redact.js'),
+    .action(() => withNodeBase(cli.home(), async (ctx) => {
+      const [{ nodeStatus }, { runningNode }, { redactUrls }, { storeName }] = await Promise.all([
+        import('../../../modules/health/health.service.js'), import('../../../pidfile.js'), import('../../../shared/redact.js'), import('../../storage/store.js'),
       ]);
       const s = await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: storeName(ctx.config.store) });
       const r = await runningNode(ctx.config.home);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
-import type { NodeContext } from '../../../context.js';
+import type { NodeBase } from '../../../context.js';
 import { NODE_ADMIN, type Principal, type User } from '../../../modules/users/users.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
@@ -93,7 +93,7 @@ function checkPeerPassword(): never {
 }
 
 /** The principal a command acts as: the user named with `--as`, else the node administrator. */
-export async function actingAs(ctx: NodeContext, as: string | undefined): Promise<Principal> {
+export async function actingAs(ctx: Pick<NodeBase, 'users'>, as: string | undefined): Promise<Principal> {
   const p = as === undefined ? NODE_ADMIN : await ctx.users.principalFor(as);
   // What a person does through the CLI is recorded in the audit trail as them, from "cli".
   return Object.freeze({ ...p, via: cliActor(as) });
