@@ -14,6 +14,7 @@ import { migration as m0011 } from './0011_ack_policy_queue.js';
 import { migration as m0012 } from './0012_message_search.js';
 import { migration as m0012pg } from './0012_message_search.pg.js';
 import { migration as m0013 } from './0013_rota.js';
+import { migration as m0013pg } from './0013_rota.pg.js';
 import { migration as m0014 } from './0014_sinks.js';
 import { migration as m0016 } from './0016_audit.js';
 import { migration as m0017 } from './0017_console.js';
@@ -61,6 +62,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
 /** PostgreSQL's own version of the changes that cannot be written once for both dialects. */
 export const postgresMigrations: Readonly<Record<string, Migration>> = {
   '0012_message_search': m0012pg,
+  '0013_rota': m0013pg,
 };
 
 /** The migrations for Kysely's Migrator in a dialect (migrate.ts). */
