@@ -8,7 +8,7 @@ import type { CasesTables } from '../cases/cases.tables.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES } from '../federation/federation.types.js';
 import type { Principal } from '../users/users.types.js';
-import { ftsQuery, indexAll } from './messaging.search.js';
+import { indexAll, searchMatches } from './messaging.search.js';
 import { viewsOf, type MessageView } from './messaging.service.js';
 import { summaryOf } from './messaging.summary.js';
 import { templateCatalog } from '../templates/templates.service.js';
@@ -107,7 +107,7 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
     fail('invalid_argument', `Unknown state "${query.state}"; use one of: ${INBOX_STATES.join(', ')}`);
   }
   const since = query.since === undefined ? undefined : sinceMs(query.since, now);
-  const match = query.search === undefined ? undefined : ftsQuery(query.search);
+  const match = query.search === undefined ? undefined : searchMatches(db, query.search);
   // The index is filled in batches behind the store (messaging.search.ts): catch up first, so a
   // search sees every message stored before it.
   if (match !== undefined) await indexAll(db);
@@ -128,7 +128,7 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
   } else if (query.state !== undefined) {
     q = q.where('id', 'in', idsInAckState(db, query.state as 'unacked' | 'acked' | 'overdue', now));
   }
-  if (match !== undefined) q = q.where('id', 'in', db.selectFrom('message_search').select('id').where('content', 'match', match));
+  if (match !== undefined) q = q.where('id', 'in', match);
 
   const out: InboxItem[] = [];
   let more = false;

@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import type { Kysely } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import { fail } from '../../shared/errors.js';
 import { statement } from '../../shared/statement.js';
 import { BackgroundLoop } from '../../shared/loop.js';
@@ -7,8 +9,11 @@ import { templateCatalog } from '../templates/templates.service.js';
 import type { TemplateCatalog } from '../templates/templates.types.js';
 import type { MessagingTables } from './messaging.tables.js';
 
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+
 /**
- * Full-text search over the inbox and outbox (`--search TEXT`, `?search=`): an SQLite FTS5 table,
+ * Full-text search over the inbox and outbox (`--search TEXT`, `?search=`): a table,
  * `message_search`, one row per stored message under the message's own rowid, filled in batches
  * off the storing path ({@link indexPending}: by the node's {@link SearchIndexer} every few seconds,
  * and by every search first, so a search always sees every message stored before it).
@@ -16,9 +21,14 @@ import type { MessagingTables } from './messaging.tables.js';
  * in every language the templates have (a Russian officer finds an English-written crisis alert
  * by "оповещение", its Russian label). Kinds without a template (indicators, directory updates)
  * are indexed only by their free text, and not at all without one.
+ *
+ * SQLite: an FTS5 table (unicode61 tokenizer, diacritics removed). PostgreSQL: a `tsvector` of
+ * `content` (the 'simple' configuration) with a GIN index (migration 0012_message_search.pg.ts);
+ * there `content` holds the text already cut into words as unicode61 cuts them ({@link searchWords}),
+ * and a search is cut the same way, so both stores find the same messages for the same search.
  */
 
-/** The stored messages as this module reads them: in the order they were stored (SQLite's rowid). */
+/** The stored messages as this module reads them: in the order they were stored (SQLite's rowid; PostgreSQL's `messages.rowid`). */
 type Stored = { messages: { rowid: number; id: string; kind: string; envelope: string } };
 type SearchDb = Kysely<MessagingTables & Stored>;
 
@@ -26,6 +36,14 @@ const lastIndexed = statement([], (db: SearchDb) => db.selectFrom('message_searc
 const pendingRows = statement(['after', 'limit'], (db: SearchDb, p) => db.selectFrom('messages').select(['rowid', 'id', 'kind', 'envelope'])
   .where('rowid', '>', p.after).orderBy('rowid').limit(p.limit));
 const insertSearch = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content }));
+/** PostgreSQL: every message above `after` that has no row yet, whenever its transaction committed (see {@link indexPendingPg}). */
+const missingRows = statement(['after', 'limit'], (db: SearchDb, p) => db.selectFrom('messages').select(['rowid', 'id', 'kind', 'envelope'])
+  .where('rowid', '>', p.after)
+  .where(({ not, exists, selectFrom }) => not(exists(selectFrom('message_search as s').select('s.rowid').whereRef('s.rowid', '=', 'messages.rowid'))))
+  .orderBy('rowid').limit(p.limit));
+/** PostgreSQL: another process's indexer may have indexed the same message meanwhile. */
+const insertSearchOnce = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content })
+  .onConflict((oc) => oc.column('rowid').doNothing()));
 
 /** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
 const labelText = new WeakMap<object, string>();
@@ -80,10 +98,13 @@ export const INDEX_BATCH = 500;
  * Indexes up to `limit` stored messages not indexed yet, oldest first, in one transaction (FTS5
  * writes one segment per transaction: a batch costs far less than a message at a time on the
  * storing path, which a flood of messages paid before). A message with nothing to search gets an
- * empty row, so the index's last rowid is where the next batch starts. Returns how many.
+ * empty row, so the index's last rowid is where the next batch starts (SQLite). Returns how many.
  */
 export async function indexPending(db: Kysely<MessagingTables>, limit: number = INDEX_BATCH, catalog: TemplateCatalog = templateCatalog()): Promise<number> {
+  if (dialectOf(db) === 'postgres') return indexPendingPg(db as unknown as SearchDb, limit, catalog);
   return (db as unknown as SearchDb).transaction().execute(async (trx) => {
+    // SQLite gives rowids in storing order under its one writer, and a transaction commits before
+    // the next one stores: nothing can appear below the last rowid indexed.
     const last = ((await lastIndexed(trx, {})).rows[0] as { rowid: number } | undefined)?.rowid ?? 0;
     const rows = (await pendingRows(trx, { after: last, limit })).rows as Stored['messages'][];
     for (const r of rows) {
@@ -92,6 +113,60 @@ export async function indexPending(db: Kysely<MessagingTables>, limit: number = 
     }
     return rows.length;
   });
+}
+
+/**
+ * PostgreSQL: how far this process knows every message indexed, per store. `floor`: every message
+ * with a rowid up to it is indexed (or never will exist). `candidate`: the rowids given out up to
+ * `top` when it was read, and the transactions (virtual ids) then holding a write lock on
+ * `messages`, which are the only ones that can still hold an uncommitted one of them.
+ */
+interface Horizon {
+  floor: number;
+  candidate: { top: number; writers: string[] } | null;
+}
+const horizons = new WeakMap<object, Horizon>();
+
+/**
+ * PostgreSQL's identity gives a rowid when a row is inserted, not when its transaction commits:
+ * a transaction may commit a rowid lower than one already indexed, so "after the last indexed"
+ * (SQLite's way) would skip it forever. Instead each batch takes the messages above `floor` that
+ * have no index row (`not exists`, an anti-join over both primary keys), and `floor` moves up to a
+ * candidate `top` only when every transaction that could hold a rowid up to it has ended: every
+ * writer of `messages` holds its RowExclusiveLock from before it draws a rowid until it ends, so
+ * the writers listed in `pg_locks` after reading `top` are all of them, and once none of them runs
+ * (checked before the batch's snapshot) and a batch found fewer than it could take, every message
+ * up to `top` is indexed. (The identity must not cache values per session: its default, cache 1.)
+ * A new process starts at floor 0: its first batches walk the whole table once.
+ */
+async function indexPendingPg(db: SearchDb, limit: number, catalog: TemplateCatalog): Promise<number> {
+  let h = horizons.get(db);
+  if (h === undefined) horizons.set(db, (h = { floor: 0, candidate: null }));
+  const c = h.candidate;
+  const settled = c !== null && (c.writers.length === 0
+    || (await sql<{ n: number }>`select count(*) as n from pg_locks where locktype = 'virtualxid' and virtualxid = any(${c.writers})`.execute(db)).rows[0]?.n === 0);
+  const floor = h.floor;
+  const n = await db.transaction().execute(async (trx) => {
+    const rows = (await missingRows(trx, { after: floor, limit })).rows as Stored['messages'][];
+    for (const r of rows) {
+      const content = searchWords(searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '').join(' ');
+      await insertSearchOnce(trx, { rowid: r.rowid, id: r.id, content });
+    }
+    return rows.length;
+  });
+  if (c !== null && settled && n < limit) {
+    h.floor = Math.max(h.floor, c.top);
+    h.candidate = null;
+  }
+  if (h.candidate === null) {
+    // `top` first, then the writers: a transaction that drew a rowid up to `top` already held its lock.
+    const top = (await sql<{ top: number | null }>`select pg_sequence_last_value(pg_get_serial_sequence('messages', 'rowid')) as top`.execute(db)).rows[0]?.top ?? 0;
+    const writers = (await sql<{ vxid: string }>`select virtualtransaction as vxid from pg_locks
+      where locktype = 'relation' and mode = 'RowExclusiveLock' and relation = 'messages'::regclass
+      and database = (select oid from pg_database where datname = current_database())`.execute(db)).rows.map((r) => r.vxid);
+    h.candidate = { top, writers };
+  }
+  return n;
 }
 
 /** Indexes every stored message not indexed yet (what a search does first). */
@@ -127,14 +202,50 @@ export class SearchIndexer {
 /** Most words a search may have. */
 const MAX_WORDS = 16;
 
+/** The words a person typed: split at spaces and quotes, each with a letter or a digit. `invalid_argument` for none, or too many. */
+function typedWords(typed: string): string[] {
+  const words = typed.split(/[\s"]+/u).map((w) => w.trim()).filter((w) => /[\p{L}\p{N}]/u.test(w));
+  if (words.length === 0) fail('invalid_argument', `--search needs at least one word (got "${typed}")`);
+  if (words.length > MAX_WORDS) fail('invalid_argument', `--search takes at most ${MAX_WORDS} words`);
+  return words;
+}
+
 /**
  * An FTS5 query from what a person typed: every word must appear, each as the start of a word
  * ("оповещ" finds "оповещение"); quotes and FTS5 operators are taken as text. `invalid_argument`
  * for a search with no word.
  */
 export function ftsQuery(typed: string): string {
-  const words = typed.split(/[\s"]+/u).map((w) => w.trim()).filter((w) => /[\p{L}\p{N}]/u.test(w));
-  if (words.length === 0) fail('invalid_argument', `--search needs at least one word (got "${typed}")`);
-  if (words.length > MAX_WORDS) fail('invalid_argument', `--search takes at most ${MAX_WORDS} words`);
-  return words.map((w) => `"${w}"*`).join(' ');
+  return typedWords(typed).map((w) => `"${w}"*`).join(' ');
+}
+
+/**
+ * Text cut into words as SQLite's unicode61 tokenizer (with remove_diacritics 2) cuts it: runs of
+ * letters, digits and private-use characters, lower-cased, without diacritics ("Café" → "cafe").
+ * PostgreSQL's index holds these words, and its searches are made of them ({@link tsQuery}).
+ */
+export function searchWords(text: string): string[] {
+  return text.toLowerCase().normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC').split(/[^\p{L}\p{N}\p{Co}]+/u).filter((w) => w !== '');
+}
+
+/**
+ * The PostgreSQL `tsquery` (for `to_tsquery('simple', ...)`) of what a person typed, meaning what
+ * {@link ftsQuery} means to FTS5: every typed word must appear; one that unicode61 cuts into
+ * several words ("198.51.100.7", "nothing-like-this") is those words in a row (`<->`, FTS5's
+ * phrase), the last one as the start of a word (`:*`, FTS5's `*`). The words hold only letters and
+ * digits, so quoting them is enough.
+ */
+export function tsQuery(typed: string): string {
+  return typedWords(typed).map((w) => {
+    const words = searchWords(w);
+    return words.map((x, i) => `'${x}'${i === words.length - 1 ? ':*' : ''}`).join(' <-> ');
+  }).filter((w) => w !== '').join(' & ');
+}
+
+/** The ids of the indexed messages a search finds (a subquery for the inbox; the index must be caught up first: {@link indexAll}). */
+export function searchMatches(db: Kysely<MessagingTables>, typed: string) {
+  const q = db.selectFrom('message_search').select('id');
+  return dialectOf(db) === 'postgres'
+    ? q.where(sql<boolean>`words @@ to_tsquery('simple', ${tsQuery(typed)})`)
+    : q.where('content', 'match', ftsQuery(typed));
 }
