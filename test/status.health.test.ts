@@ -4,7 +4,7 @@
  * error code), the queue by priority, overdue, the sinks' failures, the last feed run and the
  * store's size; /metrics has the same numbers as gauges, computed at scrape time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { RunningNode, StartOptions } from '../src/main.js';
 import { send } from '../src/modules/messaging/messaging.service.js';
 import { settleRun } from '../src/modules/feeds/feeds.run.js';
@@ -13,7 +13,9 @@ import { FakeClock } from '../src/shared/clock.js';
 import { api, usersWithTokens } from './helpers/api.js';
 import { delivered } from './helpers/cases.js';
 import { json, ok } from './helpers/cli.js';
-import { makePair, type TestHome } from './helpers/nodes.js';
+import type { TestHome } from './helpers/nodes.js';
+import { makeStorePairHomes } from './helpers/pg-homes.js';
+import { describeEachDialect, storeDialect } from './helpers/stores.js';
 import { webhookReceiver, type WebhookReceiver } from './helpers/webhook.js';
 
 const MIN = 60_000;
@@ -31,7 +33,7 @@ async function setup(): Promise<{ us: TestHome; ru: TestHome; a: RunningNode; b:
   const hook = await webhookReceiver();
   receivers.push(hook);
   const clock = new FakeClock(Date.now());
-  const [us, ru] = await makePair({ notify: { webhook: { url: `${hook.url}/node` } } });
+  const [us, ru] = await makeStorePairHomes(storeDialect(), { notify: { webhook: { url: `${hook.url}/node` } } });
   const opts: StartOptions = { clock, runPings: false, runReminders: false, runDeadlines: false };
   const a = await us.start(opts);
   const b = await ru.start(opts);
@@ -51,7 +53,7 @@ async function scrape(n: RunningNode, token: string): Promise<string> {
   return r.text();
 }
 
-describe('hotline status, GET /api/v1/status and /metrics', () => {
+describeEachDialect('hotline status, GET /api/v1/status and /metrics', () => {
   it('the receiver: the queue by priority, overdue once past the due time, the oldest age, the sinks\' failures; the same numbers in /metrics', async () => {
     const { ru, a, b, hook, clock } = await setup();
     const t0 = clock.now();

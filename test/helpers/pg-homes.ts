@@ -21,12 +21,16 @@ export async function pgStoreConfig(): Promise<Partial<ConfigFile>> {
   }
 }
 
+/** Config for a home's store in `dialect`: none for SQLite (the file in the home), a fresh schema for PostgreSQL. */
+export async function storeConfig(dialect: Dialect): Promise<Partial<ConfigFile>> {
+  return dialect === 'postgres' ? pgStoreConfig() : {};
+}
+
 /** Two peered homes, `us` and `ru` (as makePair), each with its own store in `dialect`. */
 export async function makeStorePairHomes(dialect: Dialect, extra: Partial<ConfigFile> = {}): Promise<[TestHome, TestHome]> {
   const dir = tempDir();
-  const store = async (): Promise<Partial<ConfigFile>> => (dialect === 'postgres' ? { ...extra, ...(await pgStoreConfig()) } : extra);
-  const us = await makeHome('us', await store(), dir);
-  const ru = await makeHome('ru', await store(), dir);
+  const us = await makeHome('us', { ...extra, ...(await storeConfig(dialect)) }, dir);
+  const ru = await makeHome('ru', { ...extra, ...(await storeConfig(dialect)) }, dir);
   await peerAll(us, ru);
   return [us, ru];
 }
