@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { beforeAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { openSqlite } from '../../src/adapters/storage/sqlite.js';
 import type { Dialect } from '../../src/shared/dialect.js';
 import { exportEnvelopes, importCarriage } from '../../src/modules/federation/federation.carriage.js';
@@ -35,6 +35,9 @@ export function describeEachDialect(name: string, body: (dialect: Dialect) => vo
   describeEachStore(name, (_open, dialect) => {
     beforeAll(() => {
       current = dialect;
+    });
+    afterAll(() => {
+      current = 'sqlite';
     });
     body(dialect);
   });
