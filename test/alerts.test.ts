@@ -10,12 +10,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { send } from '../src/modules/messaging/messaging.service.js';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
 import { FakeClock } from '../src/shared/clock.js';
 import { makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
+import { storeConfig } from './helpers/pg-homes.js';
+import { describeEachDialect, storeDialect } from './helpers/stores.js';
 import { delivered } from './helpers/cases.js';
 import { exits, hl, json, ok } from './helpers/cli.js';
 import { api, usersWithTokens } from './helpers/api.js';
@@ -63,8 +65,9 @@ async function relay(): Promise<Awaited<ReturnType<typeof smtpRelay>>> {
 /** us (English, UTC) and ru (Russian, Moscow time, a console URL, an SMTP relay wanting STARTTLS and login), peered. */
 async function pair(smtpPort: number): Promise<[TestHome, TestHome]> {
   const dir = tempDir();
-  const us = await makeHome('us', {}, dir);
+  const us = await makeHome('us', await storeConfig(storeDialect()), dir);
   const ru = await makeHome('ru', {
+    ...(await storeConfig(storeDialect())),
     language: 'ru', time_zone: 'Europe/Moscow', public_url: 'https://hotline.ru.example/',
     notify: { smtp: { host: '127.0.0.1', port: smtpPort, from: 'hotline@ru.example', require_tls: true, user: 'hotline', password_file: 'smtp.password', ca_file: RELAY_CERT } },
   }, dir);
@@ -97,7 +100,7 @@ interface AlertBody {
 
 const fact = (a: AlertBody, label: string): string | undefined => a.facts.find((f) => f.label === label)?.value;
 
-describe('alerts a person can read and act on', () => {
+describeEachDialect('alerts a person can read and act on', () => {
   it('a FLASH crisis-alert us→ru: ru\'s signed webhook, Slack-style webhook and e-mail say it in Russian with due times in UTC and Moscow, and what to do', async () => {
     const hook = await receiver();
     const smtp = await relay();

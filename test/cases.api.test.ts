@@ -3,10 +3,12 @@
  * acknowledge (idempotent), reply, close; refusals are problem+json with the stable code; a token
  * sees and acts only on the cases of its channels; the routes are in the OpenAPI document.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { api, usersWithTokens, type Api } from './helpers/api.js';
-import { makePair, type TestHome } from './helpers/nodes.js';
+import type { TestHome } from './helpers/nodes.js';
+import { makeStorePairHomes } from './helpers/pg-homes.js';
+import { describeEachDialect } from './helpers/stores.js';
 import { delivered, until } from './helpers/cases.js';
 
 let us: TestHome;
@@ -16,18 +18,18 @@ let b: RunningNode;
 let onUs: Api;
 let onRu: Api;
 
-beforeAll(async () => {
-  [us, ru] = await makePair();
-  a = await us.start({ runPings: false });
-  b = await ru.start({ runPings: false });
-  onUs = api(a.address);
-  onRu = api(b.address);
-});
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-});
+describeEachDialect('REST API: cases and acknowledgement', (dialect) => {
+  beforeAll(async () => {
+    [us, ru] = await makeStorePairHomes(dialect);
+    a = await us.start({ runPings: false });
+    b = await ru.start({ runPings: false });
+    onUs = api(a.address);
+    onRu = api(b.address);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
 
-describe('REST API: cases and acknowledgement', () => {
   it('inquiry → ack (twice: the first stands) → reply → close, with refusals as problems', async () => {
     const sent = await onUs('/api/v1/messages', us.token, { method: 'POST', body: { to: 'ru', channel: 'crisis', kind: 'inquiry', priority: 'immediate', tlp: 'amber', text: 'Please clarify.' } });
     expect(sent.status).toBe(202);

@@ -3,10 +3,12 @@
  * publish, the directory on the peer, ping → pong → reachability; refusals as problem+json with
  * their code and nothing changed; a token sees and answers only its channels.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { api, usersWithTokens, type Api } from './helpers/api.js';
-import { eventually, makePair, type TestHome } from './helpers/nodes.js';
+import { eventually, type TestHome } from './helpers/nodes.js';
+import { makeStorePairHomes } from './helpers/pg-homes.js';
+import { describeEachDialect } from './helpers/stores.js';
 
 let us: TestHome;
 let ru: TestHome;
@@ -16,22 +18,22 @@ let onUs: Api;
 let onRu: Api;
 let certOfficer: string;
 
-beforeAll(async () => {
-  [us, ru] = await makePair();
-  b = await ru.start();
-  a = await us.start();
-  onUs = api(us.url);
-  onRu = api(ru.url);
-  ({ certo: certOfficer } = await usersWithTokens(onRu, ru.token, { certo: ['cert'] }) as { certo: string });
-});
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-});
-
 type Entry = { party: string; version: number | null; channels: { channel: string; contacts: { id: string; name: string }[]; rota: Record<string, string | null> }[] };
 
-describe('directory over REST', () => {
+describeEachDialect('directory over REST', (dialect) => {
+  beforeAll(async () => {
+    [us, ru] = await makeStorePairHomes(dialect);
+    b = await ru.start();
+    a = await us.start();
+    onUs = api(us.url);
+    onRu = api(ru.url);
+    ({ certo: certOfficer } = await usersWithTokens(onRu, ru.token, { certo: ['cert'] }) as { certo: string });
+  });
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
   it('lists the routes in OpenAPI under the directory tag', async () => {
     const doc = (await onUs('/openapi.json', null)).json as { paths: Record<string, Record<string, { tags?: string[] }>> };
     for (const [path, method] of [['/api/v1/directory', 'get'], ['/api/v1/directory/publish', 'post'], ['/api/v1/pings', 'post'], ['/api/v1/pings/{id}/pong', 'post'], ['/api/v1/reachability', 'get'], ['/api/v1/contacts', 'post'], ['/api/v1/rota/{channel}', 'put']] as const) {

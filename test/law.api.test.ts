@@ -4,11 +4,13 @@
  * request; a `cert` token sees no law traffic anywhere (preservations 403, the case and its
  * messages 404, absent from every listing) and cannot act on it. OpenAPI documents the routes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
 import { isoTime } from '../src/shared/clock.js';
 import { api, usersWithTokens, type Api } from './helpers/api.js';
-import { eventually, makePair } from './helpers/nodes.js';
+import { eventually } from './helpers/nodes.js';
+import { makeStorePairHomes } from './helpers/pg-homes.js';
+import { describeEachDialect } from './helpers/stores.js';
 import { preservationRequest } from './helpers/law.js';
 
 let a: RunningNode;
@@ -21,32 +23,32 @@ let usTokens: Record<string, string>;
 let caseId: string;
 let responseId: string;
 
-beforeAll(async () => {
-  const [us, ru] = await makePair();
-  a = await us.start({ runPings: false, runReminders: false });
-  b = await ru.start({ runPings: false, runReminders: false });
-  onUs = api(us.url);
-  onRu = api(ru.url);
-  adminUs = us.token;
-  ruTokens = await usersWithTokens(onRu, ru.token, { lawo: ['law'], certo: ['cert'] });
-  usTokens = await usersWithTokens(onUs, us.token, { lawus: ['law'], certus: ['cert'] });
-  const sent = await onUs('/api/v1/messages', usTokens.lawus!, { method: 'POST', body: preservationRequest() });
-  expect(sent.status, JSON.stringify(sent.json)).toBe(202);
-  caseId = String(sent.json.id);
-  await eventually(async () => ((await onRu(`/api/v1/preservations/${caseId}`, ruTokens.lawo!)).status === 200 ? true : undefined));
-  const answered = await onRu(`/api/v1/messages/${caseId}/reply`, ruTokens.lawo!, {
-    method: 'POST', body: { kind: 'preservation-response', fields: { outcome: 'preserved', reference: 'RU-77', preserved_at: isoTime(Date.now()) } },
+describeEachDialect('/api/v1/preservations', (dialect) => {
+  beforeAll(async () => {
+    const [us, ru] = await makeStorePairHomes(dialect);
+    a = await us.start({ runPings: false, runReminders: false });
+    b = await ru.start({ runPings: false, runReminders: false });
+    onUs = api(us.url);
+    onRu = api(ru.url);
+    adminUs = us.token;
+    ruTokens = await usersWithTokens(onRu, ru.token, { lawo: ['law'], certo: ['cert'] });
+    usTokens = await usersWithTokens(onUs, us.token, { lawus: ['law'], certus: ['cert'] });
+    const sent = await onUs('/api/v1/messages', usTokens.lawus!, { method: 'POST', body: preservationRequest() });
+    expect(sent.status, JSON.stringify(sent.json)).toBe(202);
+    caseId = String(sent.json.id);
+    await eventually(async () => ((await onRu(`/api/v1/preservations/${caseId}`, ruTokens.lawo!)).status === 200 ? true : undefined));
+    const answered = await onRu(`/api/v1/messages/${caseId}/reply`, ruTokens.lawo!, {
+      method: 'POST', body: { kind: 'preservation-response', fields: { outcome: 'preserved', reference: 'RU-77', preserved_at: isoTime(Date.now()) } },
+    });
+    expect(answered.status, JSON.stringify(answered.json)).toBe(202);
+    responseId = String(answered.json.id);
+    await eventually(async () => ((await onUs(`/api/v1/preservations/${caseId}`, adminUs)).json.state === 'preserved' ? true : undefined));
   });
-  expect(answered.status, JSON.stringify(answered.json)).toBe(202);
-  responseId = String(answered.json.id);
-  await eventually(async () => ((await onUs(`/api/v1/preservations/${caseId}`, adminUs)).json.state === 'preserved' ? true : undefined));
-});
 
-afterAll(async () => {
-  await Promise.all([a.stop(), b.stop()]);
-});
+  afterAll(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+  });
 
-describe('/api/v1/preservations', () => {
   it('a law token lists and shows the preservation', async () => {
     const list = await onRu('/api/v1/preservations', ruTokens.lawo!);
     expect(list.status).toBe(200);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../src/shared/canonical.js';
 import { exportEnvelopes, importCarriage } from '../src/modules/federation/federation.carriage.js';
 import {
@@ -18,6 +18,7 @@ import {
   buildExample, exampleNode, EXPORTED_AT, followUps, IMPORTED_AT, keysFromSeed, RECEIVED_AT, RECEIVER, RECEIVER_SEED,
   receiverDescriptor, SENDER, SENDER_SEED, senderDescriptor, SENT_AT, storeOutbound,
 } from './helpers/protocol-example.js';
+import { describeEachDialect } from './helpers/stores.js';
 
 const DOC_PATH = new URL('../docs/protocol.md', import.meta.url);
 
@@ -58,7 +59,7 @@ async function node(...args: Parameters<typeof exampleNode>): Promise<Awaited<Re
   return n;
 }
 
-describe('docs/protocol.md worked example', () => {
+describeEachDialect('docs/protocol.md worked example', () => {
   it('marks every block the test needs, once', () => {
     expect([...blocks.keys()].sort()).toEqual([
       'canonical', 'carriage-envelopes', 'carriage-receipts', 'envelope', 'gap-response', 'hash', 'http-request-body', 'http-response',

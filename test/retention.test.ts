@@ -3,13 +3,13 @@
  * node's loop and by `hotline prune`; messages, receipts, acknowledgements and cases never are.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../src/adapters/storage/sqlite.js';
 import type { Store } from '../src/adapters/storage/schema.js';
 import { DEFAULT_RETENTION, retentionRules } from '../src/retention.js';
 import { pruneAll, RetentionProcessor } from '../src/shared/retention.js';
 import { withNode } from '../src/adapters/cli/home.js';
 import { hl } from './helpers/cli.js';
 import { makeHome } from './helpers/nodes.js';
+import { describeEachStore } from './helpers/pg.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-01T00:00:00Z');
@@ -68,9 +68,9 @@ async function everything(s: Store): Promise<Record<string, unknown[]>> {
 
 const counts = (r: { kind: string; count: number }[]): Record<string, number> => Object.fromEntries(r.map((x) => [x.kind, x.count]));
 
-describe('retention', () => {
+describeEachStore('retention', (open) => {
   it('a dry run counts what would go and changes nothing; a pass deletes exactly that; evidence stays', async () => {
-    db = await openSqlite(':memory:');
+    db = await open();
     await seed(db, NOW);
     const rules = retentionRules(db, DEFAULT_RETENTION);
     const before = await everything(db);
@@ -93,7 +93,7 @@ describe('retention', () => {
   });
 
   it('deletes a large backlog in several transactions', async () => {
-    db = await openSqlite(':memory:');
+    db = await open();
     const rows = Array.from({ length: 2_345 }, (_, i) => ({
       id: `run-${String(i).padStart(5, '0')}`, source: 'test', input: '-', state: 'complete', pid: null,
       started_at: NOW - 100 * DAY, updated_at: NOW - 100 * DAY, finished_at: null, report: '{}', error: null,
@@ -102,6 +102,10 @@ describe('retention', () => {
     expect(counts(await pruneAll(retentionRules(db, DEFAULT_RETENTION), NOW, false)).feed_runs).toBe(2_345);
     expect(await db.selectFrom('feed_runs').select('id').execute()).toEqual([]);
   });
+});
+
+// The CLI acts on a node home made by makeHome, whose store is an SQLite file.
+describe('retention in hotline.json and hotline prune', () => {
 
   it('hotline prune: --dry-run lists counts per kind and changes nothing; then deletes; retention days come from hotline.json', async () => {
     const node = await makeHome('fi', { retention: { taxiiStatusesDays: 10 } });

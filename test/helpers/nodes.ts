@@ -57,9 +57,15 @@ export function tempDir(prefix = 'hotline-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Creates a node home on a free loopback port. `extra` overrides config sections (limits, delivery). */
+/**
+ * Creates a node home on a free loopback port. `extra` overrides config sections (limits, delivery).
+ * `opts.store: 'postgres'` gives it its own PostgreSQL database; with HOTLINE_TEST_STORE=postgres (and
+ * no `store` in `extra`) its store is a fresh PostgreSQL schema of the test file's database
+ * (test/helpers/pg-homes.ts): any real-node test runs on PostgreSQL.
+ */
 export async function makeHome(party: string, extra: Partial<ConfigFile> = {}, dir = tempDir(), opts: HomeOptions = {}): Promise<TestHome> {
   const port = await freePort();
+  if (process.env.HOTLINE_TEST_STORE === 'postgres' && extra.store === undefined) extra = { ...extra, ...(await (await import('./pg-homes.js')).pgStoreConfig()) };
   const home = join(dir, party);
   const store = opts.store ?? 'sqlite';
   const database = store === 'postgres' ? await homeDatabase() : undefined;

@@ -13,9 +13,10 @@ import {
   DEFAULT_LIMITS, GENESIS_HASH, type Envelope, type Receipt, type Self, type UnsignedEnvelope,
 } from '../../src/modules/federation/federation.types.js';
 import { fingerprint, loadKeys, type NodeKeys } from '../../src/modules/identity/identity.keys.js';
-import { openSqlite } from '../../src/adapters/storage/sqlite.js';
 import { FakeClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { openTestStore } from './pg.js';
+import { storeDialect } from './stores.js';
 
 /** DER prefix that turns a 32-byte Ed25519 seed into a PKCS#8 private key (RFC 8410). */
 export const PKCS8_ED25519_PREFIX = '302e020100300506032b657004220420';
@@ -115,9 +116,9 @@ export function senderDescriptor(): Descriptor {
 export const SECOND_ID = '019bc0fd-8db0-7a11-8b22-0c33d44e5f02';
 export const THIRD_ID = '019bc0fd-8db0-7a11-8b22-0c33d44e5f03';
 
-/** A node on an in-memory store with a fake clock, pinning `peer` as `hotline peer add` would. */
+/** A node on a fresh store (SQLite in memory, or a PostgreSQL schema: `storeDialect()`) with a fake clock, pinning `peer` as `hotline peer add` would. */
 export async function exampleNode(self: Self, keys: NodeKeys, at: string, peer: Descriptor, expectFingerprint: string): Promise<CarriageDeps & { clock: FakeClock }> {
-  const db = await openSqlite(':memory:');
+  const db = await openTestStore(storeDialect());
   const clock = new FakeClock(Date.parse(at));
   const peers = new PeerRepository({ db, clock, self });
   await peers.add(parseDescriptor(JSON.parse(JSON.stringify(peer))), { expectFingerprint });

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
 import { openSqlite } from '../../src/adapters/storage/sqlite.js';
+import type { Dialect } from '../../src/shared/dialect.js';
 import { exportEnvelopes, importCarriage } from '../../src/modules/federation/federation.carriage.js';
 import { enqueue, type Draft } from '../../src/modules/federation/federation.outbox.js';
 import { makeDescriptor, parseDescriptor, PeerRepository } from '../../src/modules/federation/federation.peers.js';
@@ -12,11 +14,39 @@ import { DEFAULT_LIMITS, type Envelope, type Limits, type Self } from '../../src
 import { generateKeys } from '../../src/modules/identity/identity.keys.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { describeEachStore, openTestStore } from './pg.js';
+
+let current: Dialect = 'sqlite';
+
+/**
+ * The dialect of the `describeEachDialect` block whose tests are running, for a file's helpers and
+ * hooks shared by its blocks (`beforeEach(async () => { db = await openTestStore(storeDialect()); })`).
+ */
+export function storeDialect(): Dialect {
+  return current;
+}
+
+/**
+ * `describeEachStore` for files whose stores are opened by shared helpers: the same tests once
+ * per dialect this machine can test, with `storeDialect()` (and so `makeStorePair()`) in that
+ * block's dialect while its tests run.
+ */
+export function describeEachDialect(name: string, body: (dialect: Dialect) => void): void {
+  describeEachStore(name, (_open, dialect) => {
+    beforeAll(() => {
+      current = dialect;
+    });
+    afterAll(() => {
+      current = 'sqlite';
+    });
+    body(dialect);
+  });
+}
 
 /** One node's store and everything the federation module needs to act on it, in process. */
 export type StoreNode = ReceiveDeps & { db: Kysely<FederationTables> };
 
-/** Two nodes with their own SQLite files, each having pinned the other. */
+/** Two nodes with their own stores (SQLite files, or PostgreSQL schemas in the test file's database), each having pinned the other. */
 export interface StorePair {
   a: StoreNode;
   b: StoreNode;
@@ -28,8 +58,8 @@ function selfOf(party: string): Self {
   return { party, name: `Node ${party}`, url: 'http://127.0.0.1:1', channels: ['crisis', 'cert', 'law'] };
 }
 
-async function makeNode(dir: string, party: string, limits: Limits): Promise<StoreNode> {
-  const db = await openSqlite(join(dir, `${party}.sqlite`));
+async function makeNode(dir: string, party: string, limits: Limits, dialect: Dialect): Promise<StoreNode> {
+  const db = dialect === 'sqlite' ? await openSqlite(join(dir, `${party}.sqlite`)) : await openTestStore('postgres');
   const self = selfOf(party);
   const { keys } = generateKeys();
   const peers = new PeerRepository({ db, clock: systemClock, self });
@@ -37,14 +67,17 @@ async function makeNode(dir: string, party: string, limits: Limits): Promise<Sto
 }
 
 /**
- * Builds two nodes ("east" and "west" unless named) in a fresh temp dir, each pinning the other.
- * Call `close()` when done: it destroys both stores and removes the dir.
+ * Builds two nodes ("east" and "west" unless named) in a fresh temp dir, each pinning the other:
+ * on SQLite each a file in the dir; on PostgreSQL each a fresh schema of the test
+ * file's own database (test/helpers/pg.ts). The dialect is `opts.dialect`, else `storeDialect()`. Call `close()` when done: it destroys both stores and
+ * removes the dir.
  */
-export async function makeStorePair(opts: { a?: string; b?: string; limits?: Partial<Limits> } = {}): Promise<StorePair> {
+export async function makeStorePair(opts: { a?: string; b?: string; limits?: Partial<Limits>; dialect?: Dialect } = {}): Promise<StorePair> {
   const dir = mkdtempSync(join(tmpdir(), 'hotline-stores-'));
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const a = await makeNode(dir, opts.a ?? 'east', limits);
-  const b = await makeNode(dir, opts.b ?? 'west', limits);
+  const dialect = opts.dialect ?? storeDialect();
+  const a = await makeNode(dir, opts.a ?? 'east', limits, dialect);
+  const b = await makeNode(dir, opts.b ?? 'west', limits, dialect);
   await a.peers.add(parseDescriptor(JSON.parse(JSON.stringify(makeDescriptor(b.self, b.keys)))));
   await b.peers.add(parseDescriptor(JSON.parse(JSON.stringify(makeDescriptor(a.self, a.keys)))));
   return {

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../adapters/storage/sqlite.js';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { openTestStore } from '../../../test/helpers/pg.js';
+import { describeEachDialect, storeDialect } from '../../../test/helpers/stores.js';
 import type { Store } from '../../adapters/storage/schema.js';
 import { HotlineError } from '../../shared/errors.js';
 import { audit, parseSince, recordAudit, searchAudit, verifyAudit } from './audit.service.js';
 import type { AuditTable } from './audit.tables.js';
 
-let dir: string;
 let db: Store;
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -28,16 +25,14 @@ async function rows(): Promise<AuditTable[]> {
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hotline-audit-'));
-  db = await openSqlite(join(dir, 'audit.sqlite'));
+  db = await openTestStore(storeDialect());
   await fill();
 });
 afterEach(async () => {
   await db.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the audit trail', () => {
+describeEachDialect('the audit trail', () => {
   it('chains each record to the previous one and verifies whole', async () => {
     const r = await rows();
     expect(r.map((x) => Number(x.seq))).toEqual([1, 2, 3, 4, 5]);

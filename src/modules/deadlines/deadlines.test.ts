@@ -2,8 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Transaction } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../adapters/storage/sqlite.js';
+import { afterEach, expect, it } from 'vitest';
 import type { Store } from '../../adapters/storage/schema.js';
 import { FakeClock, isoTime } from '../../shared/clock.js';
 import { HotlineError } from '../../shared/errors.js';
@@ -19,6 +18,8 @@ import { parseNotifyConfig } from './deadlines.types.js';
 import { needsAck, peerAckPolicy, setPeerAckPolicy } from './deadlines.policy.js';
 import { notificationSinks } from '../../adapters/sinks/sinks.js';
 import { eventually } from '../../../test/helpers/nodes.js';
+import { openTestStore } from '../../../test/helpers/pg.js';
+import { describeEachDialect, storeDialect } from '../../../test/helpers/stores.js';
 import { smtpRelay } from '../../../test/helpers/smtp.js';
 import { webhookReceiver } from '../../../test/helpers/webhook.js';
 
@@ -32,7 +33,7 @@ afterEach(async () => {
 });
 
 async function store(): Promise<Store> {
-  const db = await openSqlite(':memory:');
+  const db = await openTestStore(storeDialect());
   stores.push(db);
   return db;
 }
@@ -49,7 +50,7 @@ async function store_(db: Store, env: Envelope, direction: 'in' | 'out' = 'in'):
   await db.transaction().execute((trx) => deadlinesHook.apply!(trx as unknown as Transaction<FederationTables>, { env, direction, hash: '', storedAt: Date.UTC(2026, 0, 1) }));
 }
 
-describe('deadlines', () => {
+describeEachDialect('deadlines', () => {
   it('the policy is data (templates/ack-policy.json): person-written kinds wait for a person, machine traffic never does', () => {
     expect(KINDS.filter((k) => needsAck(k))).toEqual(['notification', 'inquiry', 'assistance', 'response', 'crisis-alert', 'preservation-request', 'preservation-response']);
     expect(KINDS.filter((k) => !needsAck(k))).toEqual(['ping', 'pong', 'ack', 'indicators', 'directory-update', 'key-change', 'case-close']);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../adapters/storage/sqlite.js';
+import { openTestStore } from '../../../test/helpers/pg.js';
+import { describeEachDialect } from '../../../test/helpers/stores.js';
 import { parseConfig } from '../../config.js';
 import { FakeClock } from '../../shared/clock.js';
 import { HotlineError } from '../../shared/errors.js';
@@ -122,13 +123,13 @@ describe('ping_schedule in hotline.json', () => {
   });
 });
 
-describe('own directory: contacts and rota (SQLite in memory)', () => {
+describeEachDialect('own directory: contacts and rota', (dialect) => {
   let db: Kysely<DirectoryTables>;
   let deps: OwnDirectoryDeps;
   const self: Self = { party: 'us', name: 'US', url: 'http://127.0.0.1:1', channels: ['crisis', 'cert'] };
 
   beforeEach(async () => {
-    db = await openSqlite(':memory:');
+    db = await openTestStore(dialect);
     deps = { db, self, clock: new FakeClock() };
   });
   afterEach(async () => {

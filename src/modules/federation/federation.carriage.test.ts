@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeStorePair, send, snapshot, type StorePair } from '../../../test/helpers/stores.js';
+import { afterEach, expect, it } from 'vitest';
+import { describeEachDialect, makeStorePair, send, snapshot, type StorePair } from '../../../test/helpers/stores.js';
 import { HotlineError } from '../../shared/errors.js';
 import { exportEnvelopes, importCarriage, type CarriageImport, type ReceiptsCarriage } from './federation.carriage.js';
 import { signEnvelope, signingInput } from './federation.envelope.js';
@@ -35,7 +35,7 @@ async function carriageError(p: Promise<unknown>): Promise<HotlineError> {
   return e;
 }
 
-describe('offline carriage', () => {
+describeEachDialect('offline carriage', () => {
   it('exports the unreceipted outbound envelopes of a link, in seq order, as parsed envelope objects', async () => {
     const { a, b } = await setup();
     const sent = await send(a, b, 3);

@@ -1,4 +1,5 @@
-import type { Kysely, OperandExpression } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Expression, Kysely, OperandExpression, SqlBool } from 'kysely';
 import { statement, type QueryRunner } from '../../shared/statement.js';
 import type { FederationTables, MessagesTable } from './federation.tables.js';
 
@@ -8,6 +9,9 @@ import type { FederationTables, MessagesTable } from './federation.tables.js';
  * caller made it before; pass the caller's transaction as `db` to read inside it.
  */
 type Db = Kysely<FederationTables>;
+
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 type Column = keyof MessagesTable;
 
 /** One stored message, or undefined. */
@@ -105,4 +109,28 @@ const storedAfter = statement(['after', 'limit'], (db: Kysely<Stored>, p) => db.
 /** Up to `limit` messages stored after the one at `rowid`, in the order they were stored. */
 export async function messagesStoredAfter(db: QueryRunner, rowid: number, limit: number): Promise<StoredInOrder[]> {
   return (await storedAfter(db, { after: rowid, limit })).rows as StoredInOrder[];
+}
+
+/**
+ * PostgreSQL's search indexer (messaging.search.ts): up to `limit` messages stored after `rowid`
+ * that `indexed` (a condition the indexer builds over its own table, correlated with
+ * `messages.rowid`) does not hold for, in storing order.
+ */
+export async function messagesStoredAfterUnless(db: QueryRunner, rowid: number, limit: number, indexed: Expression<SqlBool>): Promise<StoredInOrder[]> {
+  return (db as unknown as Kysely<Stored>).selectFrom('messages').select(['rowid', 'id', 'kind', 'envelope'])
+    .where('rowid', '>', rowid).where((eb) => eb.not(indexed)).orderBy('rowid').limit(limit).execute();
+}
+
+/**
+ * PostgreSQL: the highest `messages.rowid` given out so far (`top`), then the transactions (virtual
+ * ids) holding a write lock on `messages`: every writer holds its RowExclusiveLock from before it
+ * draws a rowid until it ends, so these are the only ones that may still commit a rowid up to
+ * `top` (read in this order: a transaction that drew one up to `top` already held its lock).
+ */
+export async function messagesRowidHorizon(db: QueryRunner): Promise<{ top: number; writers: string[] }> {
+  const top = (await sql<{ top: number | null }>`select pg_sequence_last_value(pg_get_serial_sequence('messages', 'rowid')) as top`.execute(db as unknown as Kysely<Stored>)).rows[0]?.top ?? 0;
+  const writers = (await sql<{ vxid: string }>`select virtualtransaction as vxid from pg_locks
+    where locktype = 'relation' and mode = 'RowExclusiveLock' and relation = 'messages'::regclass
+    and database = (select oid from pg_database where datname = current_database())`.execute(db as unknown as Kysely<Stored>)).rows.map((r) => r.vxid);
+  return { top, writers };
 }

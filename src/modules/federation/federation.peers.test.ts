@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeStorePair, type StorePair } from '../../../test/helpers/stores.js';
+import { describeEachDialect, makeStorePair, type StorePair } from '../../../test/helpers/stores.js';
 import { canonicalJson } from '../../shared/canonical.js';
 import { HotlineError } from '../../shared/errors.js';
 import { generateKeys, signText } from '../identity/identity.keys.js';
@@ -71,7 +71,7 @@ describe('a descriptor (protocol section 3.1)', () => {
   });
 });
 
-describe('pinning a party already pinned', () => {
+describeEachDialect('pinning a party already pinned', () => {
   let pair: StorePair | undefined;
   afterEach(async () => {
     await pair?.close();

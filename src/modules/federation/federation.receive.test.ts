@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { FakeClock } from '../../shared/clock.js';
-import { makeStorePair, send, snapshot, type StorePair } from '../../../test/helpers/stores.js';
+import { describeEachDialect, makeStorePair, send, snapshot, type StorePair } from '../../../test/helpers/stores.js';
 import { receiveBatch } from './federation.receive.js';
 
 let pair: StorePair | undefined;
@@ -9,7 +9,7 @@ afterEach(async () => {
   pair = undefined;
 });
 
-describe('receiveBatch', () => {
+describeEachDialect('receiveBatch', () => {
   it('answers a byte-identical replay with the original receipt even after the age limit has passed', async () => {
     pair = await makeStorePair();
     const [env] = await send(pair.a, pair.b, 1);

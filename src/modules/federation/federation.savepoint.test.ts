@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { fail } from '../../shared/errors.js';
-import { makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
+import { describeEachDialect, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
 import { enqueue } from './federation.outbox.js';
 import { receiveBatch } from './federation.receive.js';
 import type { MessageHook } from './federation.hooks.js';
@@ -36,7 +36,7 @@ async function effects(db: Kysely<FederationTables>): Promise<string[]> {
   return (await sql<{ id: string }>`select id from hook_effects order by id`.execute(db)).rows.map((r) => r.id);
 }
 
-describe('a hook that refuses in apply', () => {
+describeEachDialect('a hook that refuses in apply', () => {
   it('on receive: the envelope is refused with no row, no effect and no advance of the link; the batch goes on', async () => {
     pair = await makeStorePair();
     const b = await withEffects(pair.b);

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { carry, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
+import { afterEach, expect, it } from 'vitest';
+import { carry, describeEachDialect, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
 import { generateKeys } from '../identity/identity.keys.js';
 import { insertKey } from './federation.keys.js';
 import { GENESIS_HASH } from './federation.types.js';
@@ -43,7 +43,7 @@ async function editEnvelope(n: StoreNode, id: string, from: string, to: string):
 
 const problems = (r: VerifyReport): string[] => r.problems.map((p) => `${p.code} @ ${p.where}`);
 
-describe('verifyStore', () => {
+describeEachDialect('verifyStore', () => {
   it('finds nothing wrong with a clean store, and describes its links (any page size)', async () => {
     const { a, b } = await exchanged();
     for (const pageSize of [1, 2, 1000]) {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../adapters/storage/sqlite.js';
+import { openTestStore } from '../../../test/helpers/pg.js';
+import { describeEachDialect } from '../../../test/helpers/stores.js';
 import { nextState } from '../cases/cases.machine.js';
 import type { Store } from '../../adapters/storage/schema.js';
 import { FakeClock, isoTime } from '../../shared/clock.js';
@@ -45,9 +46,9 @@ describe('parseLawConfig', () => {
   });
 });
 
-describe('PreservationReminders', () => {
+describeEachDialect('PreservationReminders', (dialect) => {
   it('reminds remind_days_before the expiry, once per preservation per expiry, across a restart; expires what is past', async () => {
-    const db = await openSqlite(':memory:');
+    const db = await openTestStore(dialect);
     dbs.push(db);
     const expires = T0 + 60 * DAY_MS;
     await db.insertInto('preservations').values([row('c1', expires), row('c2', expires + DAY_MS), row('c3', null, 'requested'), row('c4', T0, 'refused')]).execute();
@@ -77,7 +78,7 @@ describe('PreservationReminders', () => {
   });
 
   it('a failing sink does not stop the pass, and the reminder still counts once', async () => {
-    const db = await openSqlite(':memory:');
+    const db = await openTestStore(dialect);
     dbs.push(db);
     await db.insertInto('preservations').values([row('c1', T0 + DAY_MS), row('c2', T0 + DAY_MS)]).execute();
     const clock = new FakeClock(T0);

@@ -9,7 +9,7 @@ import { messagePage, repliesTo, type MessageFilter } from '../federation/federa
 import type { FederationTables } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES } from '../federation/federation.types.js';
 import type { Principal } from '../users/users.types.js';
-import { ftsQuery, indexAll } from './messaging.search.js';
+import { indexAll, searchMatches } from './messaging.search.js';
 import { viewsOf, type MessageView } from './messaging.service.js';
 import { summaryOf } from './messaging.summary.js';
 import { templateCatalog } from '../templates/templates.service.js';
@@ -108,7 +108,7 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
     fail('invalid_argument', `Unknown state "${query.state}"; use one of: ${INBOX_STATES.join(', ')}`);
   }
   const since = query.since === undefined ? undefined : sinceMs(query.since, now);
-  const match = query.search === undefined ? undefined : ftsQuery(query.search);
+  const match = query.search === undefined ? undefined : searchMatches(db, query.search);
   // The index is filled in batches behind the store (messaging.search.ts): catch up first, so a
   // search sees every message stored before it.
   if (match !== undefined) await indexAll(db);
@@ -120,7 +120,7 @@ export async function listMessages(db: Db, now: number, query: InboxQuery): Prom
   // and the search index (this module) narrow them as subqueries their owners build.
   const idIn: OperandExpression<string>[] = [];
   if (query.state !== undefined && query.state !== 'answered') idIn.push(idsInAckState(db, query.state as 'unacked' | 'acked' | 'overdue', now));
-  if (match !== undefined) idIn.push(db.selectFrom('message_search').select('id').where('content', 'match', match));
+  if (match !== undefined) idIn.push(match);
   const filter: MessageFilter = {
     direction: query.direction, channels,
     ...(priorities === undefined ? {} : { priorities }),

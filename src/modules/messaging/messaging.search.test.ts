@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { openSqlite } from '../../adapters/storage/sqlite.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeEachStore, describePg, openTestStore } from '../../../test/helpers/pg.js';
+import { sql } from 'kysely';
+import type { Store } from '../../adapters/storage/schema.js';
+import type { MessagesTable } from '../federation/federation.tables.js';
 import { HotlineError } from '../../shared/errors.js';
-import { ftsQuery, indexAll, indexPending, INDEX_BATCH, searchableText } from './messaging.search.js';
+import { ftsQuery, indexAll, indexPending, INDEX_BATCH, searchableText, searchMatches, searchWords, tsQuery } from './messaging.search.js';
 import { summaryOf } from './messaging.summary.js';
 
 const alert = {
@@ -33,6 +36,14 @@ describe('the search index text', () => {
     expect(() => ftsQuery(' * " ')).toThrow(HotlineError);
   });
 
+  it('PostgreSQL\'s query means the same: every word, a word cut in several a phrase whose last word is a prefix; cut as unicode61 cuts', () => {
+    expect(tsQuery('оповещ  grid')).toBe("'оповещ':* & 'grid':*");
+    expect(tsQuery('a" OR "b NEAR(')).toBe("'a':* & 'or':* & 'b':* & 'near':*");
+    expect(tsQuery('198.51.100.7 Café-au-LAIT')).toBe("'198' <-> '51' <-> '100' <-> '7':* & 'cafe' <-> 'au' <-> 'lait':*");
+    expect(searchWords('Кризисное ОПОВЕЩЕНИЕ: 2026-11-30T08:00:00Z, x_y; naïve')).toEqual(['кризисное', 'оповещение', '2026', '11', '30t08', '00', '00z', 'x', 'y', 'naive']);
+    expect(() => tsQuery(' * " ')).toThrow(HotlineError);
+  });
+
   it('a summary: the title and the first fields in the reader\'s language, or the first line of the text', () => {
     expect(summaryOf('crisis-alert', alert, 'ru')).toMatch(/^Кризисное оповещение: Распределённая атака/);
     expect(summaryOf('notification', { text: '\nfirst line\nsecond' }, 'en')).toBe('Notification: first line');
@@ -40,28 +51,88 @@ describe('the search index text', () => {
   });
 });
 
-describe('the search index is filled in batches behind the store', () => {
-  it('indexes what is not indexed yet, oldest first, in batches; a message with nothing to search gets an empty row; a search catches up first', async () => {
-    const db = await openSqlite(':memory:');
+function message(i: number, kind: string, body: object): MessagesTable {
+  return {
+    id: `m-${String(i).padStart(5, '0')}`, direction: 'in' as const, from_party: 'us', to_party: 'ru', seq: i, hash: 'h', kind, channel: 'crisis', case_id: 'c',
+    in_reply_to: null, priority: 'routine', tlp: 'green', sent_at: '2026-12-05T00:00:00.000Z', envelope: JSON.stringify({ body }), stored_at: i, receipt: null, receipted_at: null,
+  };
+}
+
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.destroy()));
+});
+
+async function found(db: Store, typed: string): Promise<string[]> {
+  await indexAll(db);
+  return (await searchMatches(db, typed).orderBy('id').execute()).map((r) => r.id);
+}
+
+describeEachStore('the search index', (open) => {
+  it('is filled in batches behind the store: what is not indexed yet, oldest first; a message with nothing to search gets an empty row; a search catches up first', async () => {
+    const db = await open();
+    stores.push(db);
+    const rows = Array.from({ length: INDEX_BATCH + 20 }, (_, i) => (i % 2 === 0 ? message(i, 'notification', { text: `grid ${i}` }) : message(i, 'indicators', {})));
+    for (let i = 0; i < rows.length; i += 100) await db.insertInto('messages').values(rows.slice(i, i + 100)).execute();
+    expect(await indexPending(db)).toBe(INDEX_BATCH);
+    expect(await indexPending(db)).toBe(20);
+    expect(await indexPending(db)).toBe(0);
+    const indexed = await db.selectFrom('message_search').select(['id', 'content']).orderBy('rowid').execute();
+    expect(indexed.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect(indexed[1]!.content).toBe('');
+    await db.insertInto('messages').values(message(99_999, 'notification', { text: 'later arrival' })).execute();
+    expect(await found(db, 'later')).toEqual(['m-99999']);
+  });
+
+  it('finds the same messages on SQLite and PostgreSQL: words in any order and case, prefixes, labels in every language, addresses and times as phrases, without diacritics', async () => {
+    const db = await open();
+    stores.push(db);
+    await db.insertInto('messages').values([
+      message(1, 'crisis-alert', alert),
+      message(2, 'notification', { text: 'Scanning of 192.0.2.0/24 from your networks since 08:55 UTC' }),
+      message(3, 'notification', { text: 'Café au lait; the MOLE is naïve' }),
+      message(4, 'indicators', {}),
+    ]).execute();
+    const cases: [string, string[]][] = [
+      ['оповещение', ['m-00001']], ['ЭНЕРГЕТИКА', ['m-00001']], ['оповещ', ['m-00001']], ['volumetric grid', ['m-00001']], ['grid volumetric', ['m-00001']],
+      ['scann', ['m-00002']], ['nothing-like-this', []], ['mole', ['m-00003']], ['cafe', ['m-00003']], ['CAFÉ AU', ['m-00003']], ['naive', ['m-00003']],
+      ['198.51', ['m-00001']], ['51.100.7', ['m-00001']], ['100.51', []], ['192.0.2.0/24', ['m-00002']], ['2026-11-30T08', ['m-00001']],
+      ['"grid" attack', ['m-00001']], ['grid scanning', []], ['OR', ['m-00001']], ['NEAR(', []], ['08', ['m-00002']],
+    ];
+    for (const [typed, ids] of cases) expect([typed, await found(db, typed)]).toEqual([typed, ids]);
+  });
+});
+
+describePg('the search index on PostgreSQL', () => {
+  it('indexes a message whose transaction drew its rowid before a later message was indexed and committed after (rowids are not in commit order)', async () => {
+    const db = await openTestStore('postgres');
+    stores.push(db);
+    let commit!: () => void;
+    const held = new Promise<void>((r) => (commit = r));
+    let inserted!: () => void;
+    const drawn = new Promise<void>((r) => (inserted = r));
+    // The first message's transaction draws rowid 1 and stays open...
+    const slow = db.transaction().execute(async (trx) => {
+      await trx.insertInto('messages').values(message(1, 'notification', { text: 'slow writer' })).execute();
+      inserted();
+      await held;
+    });
     try {
-      const message = (i: number, kind: string, body: object) => ({
-        id: `m-${String(i).padStart(5, '0')}`, direction: 'in' as const, from_party: 'us', to_party: 'ru', seq: i, hash: 'h', kind, channel: 'crisis', case_id: 'c',
-        in_reply_to: null, priority: 'routine', tlp: 'green', sent_at: '2026-12-05T00:00:00.000Z', envelope: JSON.stringify({ body }), stored_at: i, receipt: null, receipted_at: null,
-      });
-      const rows = Array.from({ length: INDEX_BATCH + 20 }, (_, i) => (i % 2 === 0 ? message(i, 'notification', { text: `grid ${i}` }) : message(i, 'indicators', {})));
-      for (let i = 0; i < rows.length; i += 100) await db.insertInto('messages').values(rows.slice(i, i + 100)).execute();
-      expect(await indexPending(db)).toBe(INDEX_BATCH);
-      expect(await indexPending(db)).toBe(20);
-      expect(await indexPending(db)).toBe(0);
-      const indexed = await db.selectFrom('message_search').select(['id', 'content']).orderBy('rowid').execute();
-      expect(indexed.map((r) => r.id)).toEqual(rows.map((r) => r.id));
-      expect(indexed[1]!.content).toBe('');
-      await db.insertInto('messages').values(message(99_999, 'notification', { text: 'later arrival' })).execute();
-      await indexAll(db);
-      const found = await db.selectFrom('message_search').select('id').where('content', 'match', ftsQuery('later')).execute();
-      expect(found.map((r) => r.id)).toEqual(['m-99999']);
+      await drawn;
+      // ...while the second (rowid 2) commits and is indexed, in several passes.
+      await db.insertInto('messages').values(message(2, 'notification', { text: 'fast writer' })).execute();
+      for (let i = 0; i < 3; i++) await indexPending(db);
+      expect(await found(db, 'writer')).toEqual(['m-00002']);
     } finally {
-      await db.destroy();
+      commit();
+      await slow;
     }
+    const rowids = await sql<{ rowid: number }>`select rowid from messages order by id`.execute(db);
+    expect(rowids.rows.map((r) => Number(r.rowid))).toEqual([1, 2]);
+    expect(await found(db, 'writer')).toEqual(['m-00001', 'm-00002']);
+    // And later passes, with the horizon moved past both, still find what comes next.
+    for (let i = 0; i < 3; i++) await indexPending(db);
+    await db.insertInto('messages').values(message(3, 'notification', { text: 'third writer' })).execute();
+    expect(await found(db, 'writer')).toEqual(['m-00001', 'm-00002', 'm-00003']);
   });
 });

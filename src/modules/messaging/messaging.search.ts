@@ -1,15 +1,20 @@
+import { createRequire } from 'node:module';
 import type { Kysely } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import { fail } from '../../shared/errors.js';
 import { statement } from '../../shared/statement.js';
 import { BackgroundLoop } from '../../shared/loop.js';
-import { messagesStoredAfter } from '../federation/federation.messages.js';
+import { messagesRowidHorizon, messagesStoredAfter, messagesStoredAfterUnless } from '../federation/federation.messages.js';
 import type { Envelope } from '../federation/federation.types.js';
 import { templateCatalog } from '../templates/templates.service.js';
 import type { TemplateCatalog } from '../templates/templates.types.js';
 import type { MessagingTables } from './messaging.tables.js';
 
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+
 /**
- * Full-text search over the inbox and outbox (`--search TEXT`, `?search=`): an SQLite FTS5 table,
+ * Full-text search over the inbox and outbox (`--search TEXT`, `?search=`): a table,
  * `message_search`, one row per stored message under the message's own rowid, filled in batches
  * off the storing path ({@link indexPending}: by the node's {@link SearchIndexer} every few seconds,
  * and by every search first, so a search always sees every message stored before it).
@@ -17,12 +22,22 @@ import type { MessagingTables } from './messaging.tables.js';
  * in every language the templates have (a Russian officer finds an English-written crisis alert
  * by "оповещение", its Russian label). Kinds without a template (indicators, directory updates)
  * are indexed only by their free text, and not at all without one.
+ *
+ * SQLite: an FTS5 table (unicode61 tokenizer, diacritics removed). PostgreSQL: a `tsvector` of
+ * `content` (the 'simple' configuration) with a GIN index (migration 0012_message_search.pg.ts);
+ * there `content` holds the text already cut into words as unicode61 cuts them ({@link searchWords}),
+ * and a search is cut the same way, so both stores find the same messages for the same search.
  */
 
 type SearchDb = Kysely<MessagingTables>;
 
 const lastIndexed = statement([], (db: SearchDb) => db.selectFrom('message_search').select('rowid').orderBy('rowid', 'desc').limit(1));
 const insertSearch = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content }));
+/** PostgreSQL: whether a message (federation's `messages.rowid`) has its row here; federation pages the messages for which it has not (see {@link indexPendingPg}). */
+const indexedRow = sql<boolean>`exists (select 1 from message_search s where s.rowid = ${sql.ref('messages.rowid')})`;
+/** PostgreSQL: another process's indexer may have indexed the same message meanwhile. */
+const insertSearchOnce = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content })
+  .onConflict((oc) => oc.column('rowid').doNothing()));
 
 /** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
 const labelText = new WeakMap<object, string>();
@@ -77,10 +92,13 @@ export const INDEX_BATCH = 500;
  * Indexes up to `limit` stored messages not indexed yet, oldest first, in one transaction (FTS5
  * writes one segment per transaction: a batch costs far less than a message at a time on the
  * storing path, which a flood of messages paid before). A message with nothing to search gets an
- * empty row, so the index's last rowid is where the next batch starts. Returns how many.
+ * empty row, so the index's last rowid is where the next batch starts (SQLite). Returns how many.
  */
 export async function indexPending(db: Kysely<MessagingTables>, limit: number = INDEX_BATCH, catalog: TemplateCatalog = templateCatalog()): Promise<number> {
+  if (dialectOf(db) === 'postgres') return indexPendingPg(db as unknown as SearchDb, limit, catalog);
   return (db as unknown as SearchDb).transaction().execute(async (trx) => {
+    // SQLite gives rowids in storing order under its one writer, and a transaction commits before
+    // the next one stores: nothing can appear below the last rowid indexed.
     const last = ((await lastIndexed(trx, {})).rows[0] as { rowid: number } | undefined)?.rowid ?? 0;
     const rows = await messagesStoredAfter(trx, last, limit);
     for (const r of rows) {
@@ -89,6 +107,55 @@ export async function indexPending(db: Kysely<MessagingTables>, limit: number = 
     }
     return rows.length;
   });
+}
+
+/**
+ * PostgreSQL: how far this process knows every message indexed, per store. `floor`: every message
+ * with a rowid up to it is indexed (or never will exist). `candidate`: the rowids given out up to
+ * `top` when it was read, and the transactions (virtual ids) then holding a write lock on
+ * `messages`, which are the only ones that can still hold an uncommitted one of them.
+ */
+interface Horizon {
+  floor: number;
+  candidate: { top: number; writers: string[] } | null;
+}
+const horizons = new WeakMap<object, Horizon>();
+
+/**
+ * PostgreSQL's identity gives a rowid when a row is inserted, not when its transaction commits:
+ * a transaction may commit a rowid lower than one already indexed, so "after the last indexed"
+ * (SQLite's way) would skip it forever. Instead each batch takes the messages above `floor` that
+ * have no index row (`not exists`, an anti-join over both primary keys), and `floor` moves up to a
+ * candidate `top` only when every transaction that could hold a rowid up to it has ended: every
+ * writer of `messages` holds its RowExclusiveLock from before it draws a rowid until it ends, so
+ * the writers listed in `pg_locks` after reading `top` are all of them, and once none of them runs
+ * (checked before the batch's snapshot) and a batch found fewer than it could take, every message
+ * up to `top` is indexed. (The identity must not cache values per session: its default, cache 1.)
+ * A new process starts at floor 0: its first batches walk the whole table once.
+ */
+async function indexPendingPg(db: SearchDb, limit: number, catalog: TemplateCatalog): Promise<number> {
+  let h = horizons.get(db);
+  if (h === undefined) horizons.set(db, (h = { floor: 0, candidate: null }));
+  const c = h.candidate;
+  const settled = c !== null && (c.writers.length === 0
+    || (await sql<{ n: number }>`select count(*) as n from pg_locks where locktype = 'virtualxid' and virtualxid = any(${c.writers})`.execute(db)).rows[0]?.n === 0);
+  const floor = h.floor;
+  const n = await db.transaction().execute(async (trx) => {
+    const rows = await messagesStoredAfterUnless(trx, floor, limit, indexedRow);
+    for (const r of rows) {
+      const content = searchWords(searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '').join(' ');
+      await insertSearchOnce(trx, { rowid: r.rowid, id: r.id, content });
+    }
+    return rows.length;
+  });
+  if (c !== null && settled && n < limit) {
+    h.floor = Math.max(h.floor, c.top);
+    h.candidate = null;
+  }
+  if (h.candidate === null) {
+    h.candidate = await messagesRowidHorizon(db);
+  }
+  return n;
 }
 
 /** Indexes every stored message not indexed yet (what a search does first). */
@@ -124,14 +191,50 @@ export class SearchIndexer {
 /** Most words a search may have. */
 const MAX_WORDS = 16;
 
+/** The words a person typed: split at spaces and quotes, each with a letter or a digit. `invalid_argument` for none, or too many. */
+function typedWords(typed: string): string[] {
+  const words = typed.split(/[\s"]+/u).map((w) => w.trim()).filter((w) => /[\p{L}\p{N}]/u.test(w));
+  if (words.length === 0) fail('invalid_argument', `--search needs at least one word (got "${typed}")`);
+  if (words.length > MAX_WORDS) fail('invalid_argument', `--search takes at most ${MAX_WORDS} words`);
+  return words;
+}
+
 /**
  * An FTS5 query from what a person typed: every word must appear, each as the start of a word
  * ("оповещ" finds "оповещение"); quotes and FTS5 operators are taken as text. `invalid_argument`
  * for a search with no word.
  */
 export function ftsQuery(typed: string): string {
-  const words = typed.split(/[\s"]+/u).map((w) => w.trim()).filter((w) => /[\p{L}\p{N}]/u.test(w));
-  if (words.length === 0) fail('invalid_argument', `--search needs at least one word (got "${typed}")`);
-  if (words.length > MAX_WORDS) fail('invalid_argument', `--search takes at most ${MAX_WORDS} words`);
-  return words.map((w) => `"${w}"*`).join(' ');
+  return typedWords(typed).map((w) => `"${w}"*`).join(' ');
+}
+
+/**
+ * Text cut into words as SQLite's unicode61 tokenizer (with remove_diacritics 2) cuts it: runs of
+ * letters, digits and private-use characters, lower-cased, without diacritics ("Café" → "cafe").
+ * PostgreSQL's index holds these words, and its searches are made of them ({@link tsQuery}).
+ */
+export function searchWords(text: string): string[] {
+  return text.toLowerCase().normalize('NFD').replace(/\p{M}+/gu, '').normalize('NFC').split(/[^\p{L}\p{N}\p{Co}]+/u).filter((w) => w !== '');
+}
+
+/**
+ * The PostgreSQL `tsquery` (for `to_tsquery('simple', ...)`) of what a person typed, meaning what
+ * {@link ftsQuery} means to FTS5: every typed word must appear; one that unicode61 cuts into
+ * several words ("198.51.100.7", "nothing-like-this") is those words in a row (`<->`, FTS5's
+ * phrase), the last one as the start of a word (`:*`, FTS5's `*`). The words hold only letters and
+ * digits, so quoting them is enough.
+ */
+export function tsQuery(typed: string): string {
+  return typedWords(typed).map((w) => {
+    const words = searchWords(w);
+    return words.map((x, i) => `'${x}'${i === words.length - 1 ? ':*' : ''}`).join(' <-> ');
+  }).filter((w) => w !== '').join(' & ');
+}
+
+/** The ids of the indexed messages a search finds (a subquery for the inbox; the index must be caught up first: {@link indexAll}). */
+export function searchMatches(db: Kysely<MessagingTables>, typed: string) {
+  const q = db.selectFrom('message_search').select('id');
+  return dialectOf(db) === 'postgres'
+    ? q.where(sql<boolean>`words @@ to_tsquery('simple', ${tsQuery(typed)})`)
+    : q.where('content', 'match', ftsQuery(typed));
 }

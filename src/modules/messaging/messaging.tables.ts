@@ -4,9 +4,9 @@
  */
 
 /**
- * The inbox's full-text index (SQLite FTS5): one row per stored message (empty content when it has nothing to search)
+ * The inbox's full-text index (SQLite FTS5; PostgreSQL: a tsvector of `content`): one row per stored message (empty content when it has nothing to search)
  * (messaging.search.ts). `id` is the message's (not indexed); `content` its free text and its
- * fields rendered with their labels in every template language.
+ * fields rendered with their labels in every template language (PostgreSQL: cut into words, messaging.search.ts searchWords).
  */
 export interface MessageSearchTable {
   /** The message's rowid in `messages`: the index is filled in that order. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { carry, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
+import { afterEach, expect, it } from 'vitest';
+import { carry, describeEachDialect, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
 import { canonicalJson } from '../../shared/canonical.js';
 import { isoTime } from '../../shared/clock.js';
 import { HotlineError } from '../../shared/errors.js';
@@ -56,7 +56,7 @@ function forge(n: StoreNode, base: Envelope, change: Partial<Envelope>): Envelop
   return signEnvelope({ ...rest, ...change }, n.keys.privateKey);
 }
 
-describe('case transcripts: build and verify', () => {
+describeEachDialect('case transcripts: build and verify', () => {
   it('holds every envelope of the case both ways, in time order, with receipts and both keys; verifies', async () => {
     const { a, b, caseId } = await exchanged();
     const t = await buildTranscript(a, caseId);
@@ -220,7 +220,7 @@ describe('case transcripts: build and verify', () => {
   });
 });
 
-describe('case transcripts: TLP and who it is for', () => {
+describeEachDialect('case transcripts: TLP and who it is for', () => {
   const officer = (user: string, channels: Principal['channels'] = ['cert']): Principal => ({ user, role: 'officer', channels });
 
   async function withRed(): Promise<{ a: StoreNode; b: StoreNode; caseId: string; redId: string }> {

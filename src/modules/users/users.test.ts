@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../adapters/storage/sqlite.js';
+import { openTestStore } from '../../../test/helpers/pg.js';
+import { describeEachDialect, storeDialect } from '../../../test/helpers/stores.js';
 import type { Store } from '../../adapters/storage/schema.js';
 import { sha256Hex } from '../../shared/canonical.js';
 import { FakeClock } from '../../shared/clock.js';
@@ -15,21 +13,21 @@ import { UserRepository, whoIs } from './users.service.js';
 import { NODE_ADMIN, type Principal } from './users.types.js';
 
 const ADMIN_SECRET = 'the-admin-secret';
-let dir: string;
 let db: Store;
 let clock: FakeClock;
 let users: UserRepository;
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hotline-users-'));
-  db = await openSqlite(join(dir, 'users.sqlite'));
-  clock = new FakeClock();
-  users = new UserRepository({ db, clock, adminTokenSha256: sha256Hex(ADMIN_SECRET) });
-});
-afterEach(async () => {
-  await db.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
+/** A fresh store for each test of a block (in the block's dialect). */
+function withStore(): void {
+  beforeEach(async () => {
+    db = await openTestStore(storeDialect());
+    clock = new FakeClock();
+    users = new UserRepository({ db, clock, adminTokenSha256: sha256Hex(ADMIN_SECRET) });
+  });
+  afterEach(async () => {
+    await db.destroy();
+  });
+}
 
 async function tables(): Promise<unknown> {
   return {
@@ -48,7 +46,9 @@ async function refused(p: () => Promise<unknown>, code: ErrorCode, message?: Reg
   expect(await tables()).toEqual(before);
 }
 
-describe('users', () => {
+describeEachDialect('users', () => {
+  withStore();
+
   it('adds officers and admins; channels are normalised to the vocabulary order', async () => {
     const a = await users.add({ name: 'alice', role: 'officer', channels: 'law, cert' });
     expect(a).toEqual({ name: 'alice', role: 'officer', channels: ['cert', 'law'], created_at: '2026-01-01T00:00:00.000Z', disabled_at: null, display_name: null });
@@ -100,7 +100,9 @@ describe('users', () => {
   });
 });
 
-describe('tokens', () => {
+describeEachDialect('tokens', () => {
+  withStore();
+
   it('a token acts as its user with the user\'s channels; the admin token as the all-channel admin', async () => {
     await users.add({ name: 'alice', role: 'officer', channels: 'cert,crisis' });
     const t = await users.createToken('alice');
