@@ -31,6 +31,13 @@ export interface CopyOptions {
 /** Kysely's bookkeeping: each side keeps its own (the target's migrations were applied by opening it). */
 const BOOKKEEPING = new Set(['kysely_migration', 'kysely_migration_lock']);
 
+/**
+ * Tables not copied but rebuilt on the target: the search index (PostgreSQL keeps each message's
+ * words cut as SQLite's tokenizer cuts them, messaging.search.ts; its indexer fills the table from
+ * the copied messages at the node's start or the first search).
+ */
+const REBUILT = new Set(['message_search']);
+
 interface PgColumn {
   table_name: string;
   column_name: string;
@@ -44,7 +51,7 @@ interface PgColumn {
  * read only; the target is opened (its migrations applied) and must hold no rows (`store_not_empty`).
  * Every table is copied in one transaction, parents before the tables whose foreign keys name them,
  * in batches, each table in SQLite's rowid order with `rowid` itself where PostgreSQL keeps it
- * (`messages.rowid`, `message_search.rowid`: the storing order the search indexer pages by);
+ * (`messages.rowid`: the storing order the search indexer pages by); the search index is rebuilt, not copied;
  * identity sequences then continue after the copied values. The rows of each table are counted on
  * both sides before the commit: any failure, a count that differs included, rolls back the whole
  * copy, leaving the target without rows and the SQLite store as it was.
@@ -124,12 +131,14 @@ async function planCopy(db: Kysely<Database>, src: SqliteDatabase.Database): Pro
   const virtual = srcTables.filter((t) => /^create virtual table/i.test(t.sql ?? '')).map((t) => t.name);
   const skipped: string[] = [];
   for (const t of srcTables) {
+    if (REBUILT.has(t.name)) { skipped.push(t.name); continue; }
     if (pgTables.has(t.name) || BOOKKEEPING.has(t.name)) continue;
     if (virtual.some((v) => t.name.startsWith(`${v}_`))) { skipped.push(t.name); continue; }
     throw new HotlineError('storage_error', `The SQLite store has a table "${t.name}" the PostgreSQL schema does not; this version of hotline cannot copy it (nothing was copied)`);
   }
   const plans: TablePlan[] = [];
   for (const name of order([...pgTables.keys()], fks)) {
+    if (REBUILT.has(name)) continue;
     const pg = pgTables.get(name)!;
     if (!srcSql.has(name)) { plans.push({ name, columns: [], rowidOrder: false, overriding: false, identities: [] }); continue; }
     const have = new Set((src.prepare(`select name from pragma_table_info(?)`).all(name) as { name: string }[]).map((r) => r.name));
