@@ -11,9 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it, expect, beforeAll, onTestFinished } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { ensureBuilt, runCli } from './helpers/cli.js';
-import { createTestDatabase, describePg } from './helpers/pg.js';
+import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'hotline.js');
@@ -330,13 +330,20 @@ describe.concurrent('hotline CLI (each test on its own homes; run concurrently)'
     });
   });
 
+  // Dropped after the file's tests: these tests run concurrently, where the global onTestFinished
+  // may belong to another test (one finishing early dropped a database still in use).
+  const databases: TestDatabase[] = [];
+  afterAll(async () => {
+    await Promise.all(databases.splice(0).map((d) => d.drop()));
+  });
+
   /** The carriage round trip on a store: SQLite files, or each home on a PostgreSQL database of its own (`init --database`). */
   const carriage = (store: 'sqlite' | 'postgres') => async (): Promise<void> => {
     const dir = tmp();
     const database = async (): Promise<string[]> => {
       if (store === 'sqlite') return [];
       const db = await createTestDatabase('hotline_cli');
-      onTestFinished(() => db.drop());
+      databases.push(db);
       return ['--database', db.url];
     };
     const us = await init('us', dir, false, await database());
