@@ -2,6 +2,7 @@ import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime } from '../../shared/clock.js';
 import { fail } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { Leases } from '../../shared/leases.js';
 import { PARTY_ID, type Channel } from '../federation/federation.types.js';
 import { sendPing } from './directory.pings.js';
 import type { DirectoryDeps, PingScheduleEntry } from './directory.types.js';
@@ -13,6 +14,8 @@ export interface PingSchedulerDeps {
   log: Logger;
   /** Told when pings were queued (e.g. to wake delivery). */
   onSent?: (count: number) => void;
+  /** Several processes of one node (PostgreSQL): a pass runs only under the `ping-schedule` lease, so a slot is sent once. */
+  leases?: Leases;
 }
 
 const MINUTE = 60_000;
@@ -47,7 +50,7 @@ export class PingScheduler {
 
   /** Sends every ping that is due now; returns how many were queued. */
   runOnce(): Promise<number> {
-    const run = this.chain.then(() => this.pass());
+    const run = this.chain.then(() => this.leased());
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -79,6 +82,17 @@ export class PingScheduler {
       .executeTakeFirst();
     const last = row?.last ?? null;
     return last === null ? Number.NEGATIVE_INFINITY : Number(last) + e.every_minutes * MINUTE;
+  }
+
+  private async leased(): Promise<number> {
+    const leases = this.deps.leases;
+    if (leases === undefined) return this.pass();
+    if (!await leases.acquire('ping-schedule')) return 0;
+    try {
+      return await this.pass();
+    } finally {
+      await leases.release('ping-schedule');
+    }
   }
 
   private async pass(): Promise<number> {

@@ -5,6 +5,7 @@ import { KeyedPool } from '../../shared/pool.js';
 import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EventBus, EventMarking } from '../../shared/events.js';
+import type { Leases } from '../../shared/leases.js';
 import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
 import { lastErrorCode } from './federation.types.js';
@@ -67,6 +68,17 @@ export interface DeliveryDeps {
   onKeyMismatch?: (incident: KeyMismatch) => Promise<void>;
   /** The live events (`event: delivery`: receipted, retrying), published after the receipts commit; nothing is built when nobody listens. */
   events?: EventBus;
+  /**
+   * Several processes of one node on one PostgreSQL store: a link is delivered only under its lease
+   * (`link:<party>`, shared/leases.ts), so one process at a time delivers it, in order; a killed
+   * process's lease lapses and another takes the link over. Absent (SQLite: one process per home): no leases.
+   */
+  leases?: Leases;
+}
+
+/** The lease a link is delivered under. */
+export function linkLease(party: string): string {
+  return `link:${party}`;
 }
 
 /** A peer's receipt that no pinned key verifies, as {@link DeliveryDeps.onKeyMismatch} is told of it. */
@@ -166,14 +178,33 @@ export class DeliveryProcessor {
 
   /** Links due at `now` to peers that are neither suspended nor removed, longest waiting first. */
   private async dueLinks(now: number): Promise<string[]> {
-    const due = await this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
+    let q = this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
       .where('links.from_party', '=', this.deps.self.party)
       .where('links.next_attempt_at', '<=', now)
       .whereRef('links.send_from_seq', '<=', 'links.last_seq')
-      .where('peers.state', '=', 'active')
-      .orderBy('links.next_attempt_at').orderBy('links.to_party')
-      .execute();
+      .where('peers.state', '=', 'active');
+    const leases = this.deps.leases;
+    if (leases !== undefined) {
+      // Not the links another process delivers now (its lease is live): it is woken by the same notice.
+      const db = this.deps.db.withTables<{ leases: { name: string; holder: string; expires_at: number } }>();
+      q = q.where((eb) => eb.not(eb.exists(db.selectFrom('leases').select('leases.name')
+        .where('leases.name', '=', eb.fn<string>('concat', [eb.val('link:'), eb.ref('links.to_party')]))
+        .where('leases.holder', '<>', leases.holder).where('leases.expires_at', '>=', now))));
+    }
+    const due = await q.orderBy('links.next_attempt_at').orderBy('links.to_party').execute();
     return due.map((l) => l.to_party);
+  }
+
+  /** Delivers a link under its lease (when leases are in use): nothing when another process holds it; given up when the drain ends. */
+  private async leased(to: string): Promise<number> {
+    const leases = this.deps.leases;
+    if (leases === undefined) return this.drain(to);
+    if (!await leases.acquire(linkLease(to))) return 0;
+    try {
+      return await this.drain(to);
+    } finally {
+      await leases.release(linkLease(to));
+    }
   }
 
   /** The loop's pass: starts a drain for every due link it has a slot for, and returns without waiting for them. */
@@ -181,7 +212,7 @@ export class DeliveryProcessor {
     for (const to of await this.dueLinks(this.deps.clock.now())) {
       if (this.drains.full) break;
       this.drains.start(to, async () => {
-        await this.drain(to);
+        await this.leased(to);
       });
     }
   }
@@ -193,7 +224,7 @@ export class DeliveryProcessor {
   async runOnce(): Promise<number> {
     let total = 0;
     await this.drains.runAll(await this.dueLinks(this.deps.clock.now()), async (to) => {
-      total += await this.drain(to);
+      total += await this.leased(to);
     });
     return total;
   }
@@ -201,6 +232,8 @@ export class DeliveryProcessor {
   private async drain(to: string): Promise<number> {
     let total = 0;
     for (;;) {
+      // The lease lapsed (a renewal failed or came late): another process may deliver the link now.
+      if (this.deps.leases !== undefined && !this.deps.leases.holds(linkLease(to))) return total;
       const link = await getLink(this.deps.db, this.deps.self.party, to);
       if (link === undefined || link.send_from_seq > link.last_seq) return total;
       // Read per batch (as before): a peer suspended or removed meanwhile ends the drain, no error recorded.
@@ -209,8 +242,8 @@ export class DeliveryProcessor {
       const outcome = await this.deliverBatch(link, peer);
       // Stopped mid-request: the abort is not the peer's failure; the next start retries.
       if (this.abort.signal.aborted && outcome.error !== undefined) return total;
+      if (!await this.record(link, outcome)) return total;
       total += outcome.receipted;
-      await this.record(link, outcome);
       if (outcome.error !== undefined || this.stopRequested) return total;
     }
   }
@@ -317,7 +350,8 @@ export class DeliveryProcessor {
     return undefined;
   }
 
-  private async record(link: LinksTable, o: Outcome): Promise<void> {
+  /** Stores a batch's outcome; false when the link's cursor moved meanwhile (another process delivered it: nothing recorded but the receipts). */
+  private async record(link: LinksTable, o: Outcome): Promise<boolean> {
     const now = this.deps.clock.now();
     const failed = o.error !== undefined;
     // Any failure: the next attempt proves the key again before sending (section 9.4).
@@ -326,13 +360,13 @@ export class DeliveryProcessor {
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
     const newIncident = lastErrorCode(o.error) === 'key_mismatch' && lastErrorCode(link.last_error) !== 'key_mismatch';
     // The receipts and the link's progress commit together: one transaction, one fsync per batch.
-    await this.deps.db.transaction().execute(async (trx) => {
+    const moved = await this.deps.db.transaction().execute(async (trx) => {
       if (o.accepted !== undefined && o.accepted.length > 0) {
         // One statement compiled once, run per receipt with its own parameters.
         const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
         for (const a of o.accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
       }
-      await trx.updateTable('links')
+      const r = await trx.updateTable('links')
         .set({
           send_from_seq: o.nextSeq,
           acked_seq: Math.max(link.acked_seq, o.nextSeq - 1),
@@ -341,11 +375,19 @@ export class DeliveryProcessor {
           last_error: failed ? (o.error ?? null) : null,
           next_attempt_at: failed ? now + backoffMs(attempts, this.deps.options, this.random) : now,
         })
-        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+        // Compare-and-set on the cursor: a process whose lease lapsed mid-batch never moves it back.
+        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party)
+        .where('send_from_seq', '=', link.send_from_seq).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     });
+    if (!moved) {
+      this.deps.log.warn({ to: link.to_party, seq: link.send_from_seq }, 'the link moved on while this batch was in flight (another process delivered it); outcome dropped');
+      return false;
+    }
     if (o.receipted > 0) this.deps.onDelivered?.(o.receipted, link.to_party);
     if (this.deps.events?.listening === true) await this.publish(link, o);
     if (newIncident) await this.keyMismatch(link.to_party, o.nextSeq, o.error!, now);
+    return true;
   }
 
   /** `event: delivery` for each message receipted, and `retrying` for the one the attempt stopped at. */
