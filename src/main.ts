@@ -97,6 +97,8 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
   // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts);
   // not while another process of the node runs (they may be its POSTs in progress).
   if (leases === undefined || !await otherProcessesRun(ctx, leases.holder)) await statuses.finishInterrupted(ctx.db);
+  // Leases that lapsed long ago (processes killed with -9) say nothing any more: `hotline status` would list them as gone for ever.
+  if (leases !== undefined) await ctx.db.deleteFrom('leases').where('expires_at', '<', ctx.clock.now() - 60_000).execute();
   const metrics = createMetrics(ctx.db, ctx.self.party, () => ctx.clock.now());
   const delivery = new DeliveryProcessor({
     db: ctx.db, self: ctx.self, clock: ctx.clock, peers: ctx.peers, log: ctx.log.child({ module: 'delivery' }),

@@ -16,15 +16,15 @@ import type { Clock } from './clock.js';
  * (delivery: the link's cursor is compare-and-set) and the store's serializable transactions order
  * the rest. On SQLite one process runs per home (pidfile.ts) and nobody takes leases.
  */
-export interface LeasesTable {
+export type LeasesTable = {
   name: string;
   holder: string;
   expires_at: number;
-}
+};
 
-export interface LeasesTables {
+export type LeasesTables = {
   leases: LeasesTable;
-}
+};
 
 /** How long a lease lasts unless renewed (ms): a killed process's work waits at most this long. */
 export const DEFAULT_LEASE_MS = 10_000;

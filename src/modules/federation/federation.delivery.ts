@@ -5,7 +5,7 @@ import { KeyedPool } from '../../shared/pool.js';
 import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EventBus, EventMarking } from '../../shared/events.js';
-import type { Leases } from '../../shared/leases.js';
+import type { Leases, LeasesTables } from '../../shared/leases.js';
 import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
 import { lastErrorCode } from './federation.types.js';
@@ -178,21 +178,19 @@ export class DeliveryProcessor {
 
   /** Links due at `now` to peers that are neither suspended nor removed, longest waiting first. */
   private async dueLinks(now: number): Promise<string[]> {
-    let q = this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
+    const q = this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
       .where('links.from_party', '=', this.deps.self.party)
       .where('links.next_attempt_at', '<=', now)
       .whereRef('links.send_from_seq', '<=', 'links.last_seq')
       .where('peers.state', '=', 'active');
-    const leases = this.deps.leases;
-    if (leases !== undefined) {
-      // Not the links another process delivers now (its lease is live): it is woken by the same notice.
-      const db = this.deps.db.withTables<{ leases: { name: string; holder: string; expires_at: number } }>();
-      q = q.where((eb) => eb.not(eb.exists(db.selectFrom('leases').select('leases.name')
-        .where('leases.name', '=', eb.fn<string>('concat', [eb.val('link:'), eb.ref('links.to_party')]))
-        .where('leases.holder', '<>', leases.holder).where('leases.expires_at', '>=', now))));
-    }
     const due = await q.orderBy('links.next_attempt_at').orderBy('links.to_party').execute();
-    return due.map((l) => l.to_party);
+    const leases = this.deps.leases;
+    if (leases === undefined) return due.map((l) => l.to_party);
+    // Not the links another process delivers now (its lease is live): it hears the same wake-ups.
+    const db = this.deps.db.withTables<LeasesTables>();
+    const busy = new Set((await db.selectFrom('leases').select('name').where('name', 'like', 'link:%')
+      .where('holder', '<>', leases.holder).where('expires_at', '>=', now).execute()).map((r) => r.name));
+    return due.filter((l) => !busy.has(linkLease(l.to_party))).map((l) => l.to_party);
   }
 
   /** Delivers a link under its lease (when leases are in use): nothing when another process holds it; given up when the drain ends. */
