@@ -7,10 +7,14 @@
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
 import { ensureBuilt, hlBinary, json } from './helpers/cli.js';
-import { makeHome, peerAll, tempDir } from './helpers/nodes.js';
+import { eventually, makeHome, peerAll, tempDir } from './helpers/nodes.js';
+import { loadConfig } from '../src/config.js';
+import { openContext } from '../src/context.js';
+import { send } from '../src/modules/messaging/messaging.service.js';
+import { silentLogger } from '../src/shared/logger.js';
 import { makePgHome, NodeOnPort } from './helpers/multiproc.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
-import { NodeProcess } from './helpers/processes.js';
+import { NodeProcess, readStore } from './helpers/processes.js';
 
 const running: { kill9(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -60,7 +64,8 @@ describePg('several processes of one node on PostgreSQL', () => {
     const dir = tempDir();
     const [port1, port2] = [await freePort(), await freePort()];
     // Peers deliver to process 1 only (the home's url): process 2 can hear of the FLASH only through PostgreSQL.
-    const us = await makePgHome('us', dir, database.url, { url: `http://127.0.0.1:${port1}` });
+    // Delivery looks for work once an hour by itself: what is delivered sooner was woken by a notice.
+    const us = await makePgHome('us', dir, database.url, { url: `http://127.0.0.1:${port1}`, extra: { delivery: { pollMs: 3_600_000 } } });
     const ru = await makeHome('ru', {}, dir);
     await peerAll(us, ru);
     const p1 = new NodeOnPort(us.home, port1);
@@ -98,6 +103,15 @@ describePg('several processes of one node on PostgreSQL', () => {
     expect(heard).toMatchObject({ id: sent, direction: 'in', priority: 'flash', peer: 'ru' });
     // Process 1 received it (the peer delivers to its address): process 2's log has no receive of it.
     expect(p2.logLines().some((l) => JSON.stringify(l).includes(sent!) && l.msg !== undefined && String(l.msg).includes('receiv'))).toBe(false);
+
+    // A message queued by another process on the store (here this test, as `hotline send` would) wakes the running processes at once (NOTIFY).
+    const writer = await openContext(loadConfig(us.home), { log: silentLogger });
+    try {
+      const env = await send(writer, { to: 'ru', channel: 'cert', kind: 'notification', priority: 'routine', tlp: 'green', text: 'queued outside the running processes' });
+      await eventually(async () => readStore(ru.home, (db) => db.prepare('select id from messages where id = ?').get(env.id)) ?? undefined);
+    } finally {
+      await writer.close();
+    }
   });
 
   it('an SQLite home runs one process, whatever --listen says', async () => {

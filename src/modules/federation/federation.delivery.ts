@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Kysely, Transaction } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import type { Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
@@ -13,6 +15,9 @@ import { keysHeldNow, validKeys, type Peer, type PeerRepository } from './federa
 import { newChallenge, proofProblem, type KeyChallenge } from './federation.proof.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { Self } from './federation.types.js';
+
+// Kysely's CommonJS build, the one the store is opened with (as federation.hooks.ts): its `sql`.
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** Carries a batch of canonical envelope texts to a peer and returns its parsed answer; `signal` aborts it (the node stops). */
 export interface Transport {
@@ -92,6 +97,19 @@ export interface KeyMismatch {
   at: number;
   /** The link's last error, as `peer list` shows it. */
   error: string;
+}
+
+/** Stores receipts for messages that have none yet: one statement on PostgreSQL (a round trip per receipt costs there), one compiled statement per receipt on SQLite. */
+async function storeReceipts(trx: Transaction<FederationTables>, accepted: readonly { id: string; receipt: string }[], now: number): Promise<void> {
+  if (dialectOf(trx) === 'postgres') {
+    await sql`update messages set receipt = r.receipt, receipted_at = ${now}
+      from unnest(${accepted.map((a) => a.id)}::text[], ${accepted.map((a) => a.receipt)}::text[]) as r(id, receipt)
+      where messages.id = r.id and messages.receipt is null`.execute(trx);
+    return;
+  }
+  // One statement compiled once, run per receipt with its own parameters.
+  const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
+  for (const a of accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
 }
 
 /**
@@ -358,12 +376,10 @@ export class DeliveryProcessor {
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
     const newIncident = lastErrorCode(o.error) === 'key_mismatch' && lastErrorCode(link.last_error) !== 'key_mismatch';
     // The receipts and the link's progress commit together: one transaction, one fsync per batch.
+    // The link's row first: on PostgreSQL (serializable, several processes queueing on the link)
+    // the transaction's snapshot and its update of that busy row are then one statement apart, so
+    // the queueing transactions wait for it instead of making it fail again and again.
     const moved = await this.deps.db.transaction().execute(async (trx) => {
-      if (o.accepted !== undefined && o.accepted.length > 0) {
-        // One statement compiled once, run per receipt with its own parameters.
-        const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
-        for (const a of o.accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
-      }
       const r = await trx.updateTable('links')
         .set({
           send_from_seq: o.nextSeq,
@@ -376,6 +392,8 @@ export class DeliveryProcessor {
         // Compare-and-set on the cursor: a process whose lease lapsed mid-batch never moves it back.
         .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party)
         .where('send_from_seq', '=', link.send_from_seq).executeTakeFirst();
+      // The receipts are stored either way: each verified, and only where none is stored yet.
+      if (o.accepted !== undefined && o.accepted.length > 0) await storeReceipts(trx, o.accepted, now);
       return Number(r.numUpdatedRows) > 0;
     });
     if (!moved) {
