@@ -158,7 +158,9 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     },
     onError: (e) => retentionLog.error({ err: e }, 'retention pass failed'),
   });
-  const search = new SearchIndexer({ db: ctx.db, onError: (e) => ctx.log.error({ err: e, module: 'search' }, 'search indexing failed') });
+  const search = new SearchIndexer({
+    db: ctx.db, onError: (e) => ctx.log.error({ err: e, module: 'search' }, 'search indexing failed'), ...(leases === undefined ? {} : { leases }),
+  });
   let listener: NoticeListener | undefined;
   if (pg !== undefined && leases !== undefined) {
     const { listenNotices } = await import('./adapters/storage/notices.js');

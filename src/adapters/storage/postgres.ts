@@ -13,7 +13,7 @@ import type { PostgresLocation } from './store.js';
 const requireCjs = createRequire(import.meta.url);
 
 /** How often a transaction is retried after PostgreSQL refused it as a serialization failure or a deadlock. */
-const MAX_TRANSACTION_ATTEMPTS = 30;
+const MAX_TRANSACTION_ATTEMPTS = 100;
 
 /**
  * Opens a PostgreSQL store and applies pending migrations (Kysely's Migrator takes an advisory lock,
