@@ -95,6 +95,12 @@ export async function openNodeBase(config: Config, opts: ContextOptions = {}): P
   const events = new EventBus();
   const db = await openStore(config.store, { committed: () => events.committed(), rolledBack: () => events.rolledBack() });
   const clock = opts.clock ?? systemClock;
+  if (config.store.driver === 'postgres') {
+    // Several processes may share this store (issue 13): events and wake-ups travel as notices to all of them.
+    const { noticeChannel, sendNotices } = await import('./adapters/storage/postgres.js');
+    const channel = noticeChannel(config.store);
+    events.share((notices) => sendNotices(db, channel, notices));
+  }
   let keys: KeyFile;
   try {
     // A rotation a crash interrupted is finished or undone first (federation.ownkeys.ts).

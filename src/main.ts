@@ -17,6 +17,9 @@ import { retentionRules } from './retention.js';
 import { audit } from './modules/audit/audit.service.js';
 import { NODE_ACTOR } from './modules/audit/audit.types.js';
 import { addressInUse, claimHome, type HomeClaim } from './pidfile.js';
+import { Leases, liveProcesses, processHolder, processLease } from './shared/leases.js';
+import { wakeOf, type Notice } from './shared/events.js';
+import type { NoticeListener } from './adapters/storage/notices.js';
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -48,15 +51,19 @@ export interface StartOptions extends ContextOptions {
   runDeadlines?: boolean;
   /** Start the retention pruning (default true); tests drive `retention.runOnce()` themselves with a fake clock. */
   runRetention?: boolean;
+  /** Listen here instead of the home's `listen` (`hotline start --listen`: several processes of one node on one machine). */
+  listen?: { host: string; port: number };
 }
 
 /** Composition root: config → storage → modules → adapters; listens and starts delivery. */
 export async function startNode(configOrHome: Config | string, opts: StartOptions = {}): Promise<RunningNode> {
-  const config = typeof configOrHome === 'string' ? loadConfig(configOrHome) : configOrHome;
+  const loaded = typeof configOrHome === 'string' ? loadConfig(configOrHome) : configOrHome;
+  const config: Config = opts.listen === undefined ? loaded : Object.freeze({ ...loaded, listen: Object.freeze({ ...opts.listen }) });
   // Reads the SMTP password now (a missing file or variable stops the start, naming the setting).
   const sinks = notificationSinks(config.notify, { timeoutMs: DEFAULT_DEADLINE_OPTIONS.sinkTimeoutMs });
-  // One node per home: refused with "already running (pid N) on ADDRESS" (pidfile.ts).
-  const claim = await claimHome(config.home, config.party);
+  // One node per home on SQLite; on PostgreSQL one process per listen address (several share the
+  // store): refused with "already running (pid N) on ADDRESS" (pidfile.ts).
+  const claim = await claimHome(config.home, config.party, config.store.driver === 'postgres' ? { listen: config.listen } : {});
   let ctx: NodeContext;
   try {
     ctx = await openContext(config, opts);
@@ -81,8 +88,17 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
 }
 
 async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<typeof notificationSinks>, claim: HomeClaim, opts: StartOptions): Promise<RunningNode> {
-  // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts).
-  await statuses.finishInterrupted(ctx.db);
+  // Several processes of one node on PostgreSQL: work is shared out under leases, and every process
+  // hears the others' events and wake-ups (LISTEN/NOTIFY). On SQLite one process runs: neither.
+  const pg = config.store.driver === 'postgres' ? config.store : undefined;
+  const leases = pg === undefined ? undefined : new Leases({
+    db: ctx.db, clock: ctx.clock, holder: processHolder(), onError: (e) => ctx.log.warn({ err: e }, 'could not renew this process\'s leases'),
+  });
+  // POSTs the node was storing when it last stopped are complete with what was stored (taxii.status.ts);
+  // not while another process of the node runs (they may be its POSTs in progress).
+  if (leases === undefined || !await otherProcessesRun(ctx, leases.holder)) await statuses.finishInterrupted(ctx.db);
+  // Leases that lapsed long ago (processes killed with -9) say nothing any more: `hotline status` would list them as gone for ever.
+  if (leases !== undefined) await ctx.db.deleteFrom('leases').where('expires_at', '<', ctx.clock.now() - 60_000).execute();
   const metrics = createMetrics(ctx.db, ctx.self.party, () => ctx.clock.now());
   const delivery = new DeliveryProcessor({
     db: ctx.db, self: ctx.self, clock: ctx.clock, peers: ctx.peers, log: ctx.log.child({ module: 'delivery' }),
@@ -90,6 +106,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     ...(opts.random === undefined ? {} : { random: opts.random }),
     onDelivered: (n, to) => metrics.delivered.inc({ to }, n),
     events: ctx.events,
+    ...(leases === undefined ? {} : { leases }),
     // A peer whose receipts stop verifying (a reinstalled node): an alert through the sinks, once per incident.
     onKeyMismatch: async (k) => {
       const { keyMismatchAlert } = await import('./modules/alerts/alerts.render.js');
@@ -108,6 +125,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
   });
   const pings = new PingScheduler({
     directory: ctx, schedule: config.pingSchedule, log: ctx.log.child({ module: 'pings' }), onSent: () => delivery.wake(),
+    ...(leases === undefined ? {} : { leases }),
   });
   // How alerts are worded: the node's language and time zone, and the console's address.
   const alerts = { language: config.language, timeZone: config.timeZone, publicUrl: config.publicUrl };
@@ -126,6 +144,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
   });
   const deadlines = new DeadlineProcessor({
     db: ctx.db, clock: ctx.clock, party: ctx.self.party, notify: config.notify, sinks, alerts, log: ctx.log.child({ module: 'deadlines' }), timeZone: config.timeZone,
+    ...(leases === undefined ? {} : { leases }),
   });
   const retentionLog = ctx.log.child({ module: 'retention' });
   const retention = new RetentionProcessor({
@@ -139,17 +158,50 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     },
     onError: (e) => retentionLog.error({ err: e }, 'retention pass failed'),
   });
-  const search = new SearchIndexer({ db: ctx.db, onError: (e) => ctx.log.error({ err: e, module: 'search' }, 'search indexing failed') });
+  const search = new SearchIndexer({
+    db: ctx.db, onError: (e) => ctx.log.error({ err: e, module: 'search' }, 'search indexing failed'), ...(leases === undefined ? {} : { leases }),
+  });
+  let listener: NoticeListener | undefined;
+  if (pg !== undefined && leases !== undefined) {
+    const { listenNotices } = await import('./adapters/storage/notices.js');
+    const wake = (n: Notice | undefined): void => {
+      if (n === undefined || !('wake' in n)) return;
+      if (n.wake === 'delivery') delivery.wake();
+      else deadlines.wake();
+    };
+    listener = listenNotices(pg, {
+      log: ctx.log.child({ module: 'notices' }),
+      onNotice: (n) => {
+        if ('event' in n) {
+          ctx.events.deliver(n.event);
+          wake(wakeOf(n.event));
+        } else wake(n);
+      },
+      // Notices sent while the connection was down are lost: look for work now.
+      onConnected: () => {
+        delivery.wake();
+        deadlines.wake();
+      },
+    });
+    // Before listening: once the process answers, it hears every notice sent after.
+    await listener.ready;
+  }
   const app = await buildApp(ctx, metrics, () => delivery.wake());
   let address: string;
   try {
     address = await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (e) {
+    await listener?.close();
     await ctx.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') await addressInUse(config.listen.host, config.listen.port);
     throw e;
   }
   claim.listening(address);
+  if (leases !== undefined) {
+    leases.start();
+    // This process, as `hotline status` lists the node's processes: renewed with the other leases, gone when it stops or lapses.
+    await leases.acquire(processLease(leases.holder, address));
+  }
   if (opts.runDelivery !== false) delivery.start();
   if (opts.runPings !== false) pings.start();
   if (opts.runReminders !== false) reminders.start();
@@ -168,6 +220,8 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
         await reminders.stop();
         await pings.stop();
         await delivery.stop();
+        await listener?.close();
+        await leases?.stop();
         await app.close();
         await ctx.close();
         claim.release();
@@ -175,4 +229,9 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
       return stopping;
     },
   };
+}
+
+/** Whether another process of this node holds a live lease on its existence (PostgreSQL). */
+async function otherProcessesRun(ctx: NodeContext, holder: string): Promise<boolean> {
+  return (await liveProcesses(ctx.db, ctx.clock.now(), holder)).length > 0;
 }

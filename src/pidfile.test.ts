@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { claimHome, PID_FILE, runningNode } from './pidfile.js';
+import { claimHome, PID_FILE, pidFileName, runningNode, runningProcesses } from './pidfile.js';
 
 const home = (): string => mkdtempSync(join(tmpdir(), 'hotline-pid-'));
 const write = (h: string, r: Record<string, unknown>): void => writeFileSync(join(h, PID_FILE), JSON.stringify(r));
@@ -62,5 +62,18 @@ describe('hotline.pid: is a node running on this home?', () => {
     const second = await claimHome(h, 'us');
     second.release();
     expect(existsSync(join(h, PID_FILE))).toBe(false);
+  });
+
+  it('several processes of a node on PostgreSQL: one record per listen address; the same address refused, another allowed; runningProcesses lists them', async () => {
+    const h = home();
+    const a = await claimHome(h, 'us', { listen: { host: '127.0.0.1', port: 7001 } });
+    const b = await claimHome(h, 'us', { listen: { host: '127.0.0.1', port: 7002 } });
+    expect(existsSync(join(h, pidFileName({ listen: { host: '127.0.0.1', port: 7001 } })))).toBe(true);
+    await expect(claimHome(h, 'us', { listen: { host: '127.0.0.1', port: 7001 } })).rejects.toMatchObject({ code: 'already_running', message: expect.stringContaining('--listen') });
+    // Starting (no address yet), both count as running processes of the node.
+    expect((await runningProcesses(h)).map((r) => r.pid)).toEqual([process.pid, process.pid]);
+    a.release();
+    b.release();
+    expect(await runningProcesses(h)).toEqual([]);
   });
 });

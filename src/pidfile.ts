@@ -9,8 +9,18 @@ import { fail } from './shared/errors.js';
  * program): a node runs only when its pid is alive AND its address answers /healthz with this
  * home's party. While the node is starting (no address yet) a live pid is enough, for at most
  * ten minutes.
+ *
+ * On a PostgreSQL store several processes of one node may run (issue 13, item 3: `hotline start
+ * --listen ADDR` behind a load balancer): each claims its listen address instead of the home, in
+ * `<home>/hotline-<host>_<port>.pid`, so a second start on the same address is still refused. An
+ * SQLite home keeps the one `hotline.pid`, whatever the address: one process per SQLite store.
  */
 export const PID_FILE = 'hotline.pid';
+
+/** Where a process's record is: the home's for SQLite, its listen address's for one of several processes on PostgreSQL. */
+export interface ClaimScope {
+  listen?: { host: string; port: number };
+}
 
 export interface RunRecord {
   pid: number;
@@ -23,13 +33,29 @@ export interface RunRecord {
 /** How long a node may take from claiming its home to listening before its record counts as stale. */
 const STARTING_MS = 10 * 60_000;
 
-function pidPath(home: string): string {
-  return join(home, PID_FILE);
+/** `hotline.pid`, or `hotline-127.0.0.1_7001.pid` for a process claiming its address (port 0: each start its own file). */
+export function pidFileName(scope: ClaimScope = {}): string {
+  if (scope.listen === undefined) return PID_FILE;
+  const host = scope.listen.host.replace(/[^A-Za-z0-9.-]/g, '_');
+  return `hotline-${host}_${scope.listen.port === 0 ? `0-${process.pid}` : scope.listen.port}.pid`;
 }
 
-function readRecord(home: string): RunRecord | undefined {
+function pidPath(home: string, scope: ClaimScope = {}): string {
+  return join(home, pidFileName(scope));
+}
+
+/** Every record file of a home: hotline.pid and the per-address ones. */
+function recordFiles(home: string): string[] {
   try {
-    const r = JSON.parse(readFileSync(pidPath(home), 'utf8')) as Partial<RunRecord>;
+    return readdirSync(home).filter((f) => f === PID_FILE || /^hotline-.+\.pid$/.test(f)).sort();
+  } catch {
+    return [];
+  }
+}
+
+function readRecord(home: string, file: string = PID_FILE): RunRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(join(home, file), 'utf8')) as Partial<RunRecord>;
     if (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0 || typeof r.party !== 'string') return undefined;
     return { pid: r.pid, party: r.party, address: typeof r.address === 'string' ? r.address : null, started_at: String(r.started_at ?? '') };
   } catch {
@@ -70,7 +96,25 @@ export async function partyAt(address: string, timeoutMs = 2000): Promise<string
  * does not hold the address) is not a running node.
  */
 export async function runningNode(home: string, now: number = Date.now()): Promise<RunRecord | undefined> {
-  const r = readRecord(home);
+  for (const f of recordFiles(home)) {
+    const r = await runningAt(home, f, now);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** Every process of the node running on this home (several on PostgreSQL, each on its own address), oldest record first. */
+export async function runningProcesses(home: string, now: number = Date.now()): Promise<RunRecord[]> {
+  const out: RunRecord[] = [];
+  for (const f of recordFiles(home)) {
+    const r = await runningAt(home, f, now);
+    if (r !== undefined) out.push(r);
+  }
+  return out.sort((a, b) => a.started_at.localeCompare(b.started_at));
+}
+
+async function runningAt(home: string, file: string, now: number): Promise<RunRecord | undefined> {
+  const r = readRecord(home, file);
   if (r === undefined || !pidAlive(r.pid)) return undefined;
   // Still starting: believed for a while only (a start killed before it listened, its pid since reused, must not block the home for ever).
   if (r.address === null) return now - Date.parse(r.started_at) < STARTING_MS ? r : undefined;
@@ -78,8 +122,9 @@ export async function runningNode(home: string, now: number = Date.now()): Promi
 }
 
 /** "already running (pid 4242) on http://127.0.0.1:7001" */
-function alreadyRunning(r: RunRecord, home: string): never {
-  return fail('already_running', `The node is already running (pid ${r.pid}) on ${r.address ?? '(starting, no address yet)'}; home ${home}. Stop it first (SIGTERM to pid ${r.pid}).`,
+function alreadyRunning(r: RunRecord, home: string, scope: ClaimScope): never {
+  const more = scope.listen === undefined ? '' : ', or start this process on another address (hotline start --listen HOST:PORT): several processes may share a PostgreSQL store';
+  return fail('already_running', `The node is already running (pid ${r.pid}) on ${r.address ?? '(starting, no address yet)'}; home ${home}. Stop it first (SIGTERM to pid ${r.pid})${more}.`,
     { pid: r.pid, address: r.address });
 }
 
@@ -95,8 +140,9 @@ export interface HomeClaim {
  * Claims a home for a starting node: creates the pid file exclusively, replacing one a dead node
  * left behind. Refused with `already_running` "(pid N) on ADDRESS" when a node runs on this home.
  */
-export async function claimHome(home: string, party: string, now: () => Date = () => new Date()): Promise<HomeClaim> {
-  const path = pidPath(home);
+export async function claimHome(home: string, party: string, scope: ClaimScope = {}, now: () => Date = () => new Date()): Promise<HomeClaim> {
+  const file = pidFileName(scope);
+  const path = pidPath(home, scope);
   const mine: RunRecord = { pid: process.pid, party, address: null, started_at: now().toISOString() };
   const write = (r: RunRecord, flag: 'wx' | 'w'): void => writeFileSync(path, `${JSON.stringify(r)}\n`, { flag, mode: 0o600 });
   for (let attempt = 0; ; attempt++) {
@@ -106,8 +152,8 @@ export async function claimHome(home: string, party: string, now: () => Date = (
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
     }
-    const other = await runningNode(home);
-    if (other !== undefined) alreadyRunning(other, home);
+    const other = await runningAt(home, file, now().getTime());
+    if (other !== undefined) alreadyRunning(other, home, scope);
     try {
       unlinkSync(path); // left by a node that is gone (kill -9, a crash)
     } catch {
@@ -115,7 +161,7 @@ export async function claimHome(home: string, party: string, now: () => Date = (
     }
   }
   const stillMine = (): boolean => {
-    const r = readRecord(home);
+    const r = readRecord(home, file);
     return r !== undefined && r.pid === mine.pid && r.started_at === mine.started_at;
   };
   return {
@@ -189,7 +235,7 @@ export async function addressInUse(host: string, port: number): Promise<never> {
   const [pid, party] = [pidListeningOn(port), await partyAt(address)];
   const who = party === undefined ? '' : ` (node "${party}")`;
   if (pid !== undefined) {
-    return fail('already_running', `Cannot listen on ${address}: already running (pid ${pid}) on ${address}${who}. Stop it, or give this node another "listen" port in hotline.json.`, { pid, address });
+    return fail('already_running', `Cannot listen on ${address}: already running (pid ${pid}) on ${address}${who}. Stop it, or give this node another "listen" port in hotline.json (or hotline start --listen HOST:PORT).`, { pid, address });
   }
   return fail('already_running', `Cannot listen on ${address}: another process${who} already listens there. Stop it, or give this node another "listen" port in hotline.json.`, { address });
 }

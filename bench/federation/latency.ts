@@ -25,7 +25,7 @@ export interface Latency {
 }
 
 export async function latency(o: Options, a: BenchNode, b: BenchNode, storeA: StoreReader, storeB: StoreReader, poster: JsonPoster): Promise<Latency> {
-  const base = storeA.linkState(a.party, b.party).last_seq;
+  const base = (await storeA.linkState(a.party, b.party)).last_seq;
   const t0BySeq = new Map<number, number>();
   const postMs: number[] = [];
   const inFlight: Promise<void>[] = [];
@@ -52,8 +52,8 @@ export async function latency(o: Options, a: BenchNode, b: BenchNode, storeA: St
   const seconds = (performance.now() - start) / 1000;
   const last = base + o.latencyMessages;
   await waitReceipted(storeA, a, b, last, 60_000);
-  const outRows = storeA.outbound(a.party, b.party, base, last);
-  const inRows = new Map(storeB.received(a.party, b.party, base, last).map((r) => [Number(r.seq), Number(r.stored_at)]));
+  const outRows = await storeA.outbound(a.party, b.party, base, last);
+  const inRows = new Map((await storeB.received(a.party, b.party, base, last)).map((r) => [Number(r.seq), Number(r.stored_at)]));
   const total: number[] = [];
   const toStoredA: number[] = [];
   const aToB: number[] = [];

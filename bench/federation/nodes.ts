@@ -22,16 +22,30 @@ export interface BenchNode {
   fingerprint: string;
   descriptor: Descriptor;
   log: string;
+  /** The first process (the one on the home's own address). */
   child?: ChildProcess;
+  /** Every process of the node (several on PostgreSQL: `hotline start --listen`). */
+  children: ChildProcess[];
+  /** How many processes to start. */
+  processes: number;
+  /** Where each process answers (the first is `url`). */
+  addresses: string[];
+  /** The PostgreSQL store's URL, when the node is on PostgreSQL. */
+  database?: string;
 }
 
 /** Initialises a node's home under `dir` on a free loopback port (not started yet). */
-export async function makeNode(dir: string, party: string): Promise<BenchNode> {
+export async function makeNode(dir: string, party: string, o: { database?: string; processes?: number } = {}): Promise<BenchNode> {
   const port = await freePort();
   const home = join(dir, party);
-  const r = await initHome({ home, party, name: `Bench node ${party.toUpperCase()}`, listen: `127.0.0.1:${port}` });
+  const r = await initHome({ home, party, name: `Bench node ${party.toUpperCase()}`, listen: `127.0.0.1:${port}`, ...(o.database === undefined ? {} : { database: o.database }) });
   const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
-  return { party, home, url: r.url, token: r.token, fingerprint: r.fingerprint, descriptor, log: join(dir, `${party}.log`) };
+  const addresses = [r.url];
+  for (let i = 1; i < (o.processes ?? 1); i++) addresses.push(`http://127.0.0.1:${await freePort()}`);
+  return {
+    party, home, url: r.url, token: r.token, fingerprint: r.fingerprint, descriptor, log: join(dir, `${party}.log`),
+    children: [], processes: o.processes ?? 1, addresses, ...(o.database === undefined ? {} : { database: o.database }),
+  };
 }
 
 /** Adds each node to the other's peers, pinning the other's key fingerprint. */
@@ -45,28 +59,31 @@ export async function peer(a: BenchNode, b: BenchNode): Promise<void> {
 export async function startNodes(nodes: readonly BenchNode[], cpuProfDir: string | undefined): Promise<void> {
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
   for (const n of nodes) startNode(n, cpuProfDir);
-  await Promise.all(nodes.map(waitHealthy));
+  await Promise.all(nodes.flatMap((n) => n.addresses.map((a) => waitHealthy(n, a))));
 }
 
 export async function stopNodes(nodes: readonly BenchNode[]): Promise<void> {
-  await Promise.all(nodes.map((n) => (n.child === undefined ? Promise.resolve() : stopChild(n.child))));
+  await Promise.all(nodes.flatMap((n) => n.children.map((c) => stopChild(c))));
 }
 
 function startNode(n: BenchNode, cpuProfDir: string | undefined): void {
   const fd = openSync(n.log, 'a');
   const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `node-${n.party}.cpuprofile`];
   try {
-    n.child = track(spawn(process.execPath, [...prof, BIN, 'start', '--home', n.home], { stdio: ['ignore', fd, fd] }));
+    // The first process on the home's address; more (PostgreSQL) each on its own (hotline start --listen).
+    n.children = n.addresses.map((a, i) => track(spawn(process.execPath,
+      [...prof, BIN, 'start', '--home', n.home, ...(i === 0 ? [] : ['--listen', new URL(a).host])], { stdio: ['ignore', fd, fd] })));
+    n.child = n.children[0];
   } finally {
     closeSync(fd);
   }
 }
 
-async function waitHealthy(n: BenchNode): Promise<void> {
+async function waitHealthy(n: BenchNode, address: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (exited(n)) throw new Error(`node ${n.party} exited during start-up:\n${logTail(n)}`);
     try {
-      const res = await fetch(`${n.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${address}/healthz`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -78,7 +95,7 @@ async function waitHealthy(n: BenchNode): Promise<void> {
 
 /** True once a started node's process has gone. */
 export function exited(n: BenchNode): boolean {
-  return n.child !== undefined && !running(n.child);
+  return n.children.some((c) => !running(c));
 }
 
 /** The last lines of a node's log. */

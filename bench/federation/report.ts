@@ -73,5 +73,6 @@ export function resultJson(r: Report): string {
     p50_ms: round1(r.latency.total.p50),
     p99_ms: round1(r.latency.total.p99),
     baseline_http_req_per_s: Math.round(r.base.reqPerS),
+    ...(r.o.store === 'postgres' ? { store: 'postgres', processes: r.o.processes } : {}),
   });
 }

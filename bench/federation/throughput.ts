@@ -31,7 +31,7 @@ export interface Throughput {
 type CpuSnapshot = Omit<ProcCpu, 'others'> & { all: number };
 
 function cpuNow(a: BenchNode, b: BenchNode): CpuSnapshot {
-  return { a: cpuSeconds(a.child?.pid) ?? Number.NaN, b: cpuSeconds(b.child?.pid) ?? Number.NaN, bench: selfCpuSeconds(), all: machineBusySeconds() };
+  return { a: a.children.reduce((s, c) => s + (cpuSeconds(c.pid) ?? Number.NaN), 0), b: cpuSeconds(b.child?.pid) ?? Number.NaN, bench: selfCpuSeconds(), all: machineBusySeconds() };
 }
 
 function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): ProcCpu {
@@ -46,8 +46,8 @@ export async function throughput(o: Options, a: BenchNode, b: BenchNode, store: 
   await closedLoop(o.concurrency, (i) => i < warmup, async (i) => {
     await postMessage(poster, b.party, i);
   });
-  await waitReceipted(store, a, b, store.linkState(a.party, b.party).last_seq, 60_000);
-  const base = store.linkState(a.party, b.party).last_seq;
+  await waitReceipted(store, a, b, (await store.linkState(a.party, b.party)).last_seq, 60_000);
+  const base = (await store.linkState(a.party, b.party)).last_seq;
   const cpu0 = cpuNow(a, b);
   const startWall = Date.now();
   const t0 = performance.now();
@@ -59,7 +59,7 @@ export async function throughput(o: Options, a: BenchNode, b: BenchNode, store: 
   // Allow 5 ms per message (a floor of 200 msgs/s) before declaring the run stuck.
   await waitReceipted(store, a, b, last, Math.max(60_000, o.messages * 5));
   const cpu1 = cpuNow(a, b);
-  const lastRow = store.outbound(a.party, b.party, last - 1, last)[0];
+  const lastRow = (await store.outbound(a.party, b.party, last - 1, last))[0];
   if (lastRow?.receipted_at == null) throw new Error(`seq ${last} is acked but has no receipted_at`);
   const seconds = (Number(lastRow.receipted_at) - startWall) / 1000;
   return { msgsPerS: o.messages / seconds, seconds, enqueuePerS: o.messages / postedS, cpu: cpuUsed(cpu0, cpu1), warmup };

@@ -20,10 +20,10 @@ export async function postMessage(poster: JsonPoster, to: string, i: number): Pr
 export async function waitReceipted(store: StoreReader, a: BenchNode, b: BenchNode, seq: number, maxMs: number): Promise<void> {
   const tries = Math.ceil(maxMs / POLL_MS);
   for (let i = 0; i < tries; i++) {
-    if (store.linkState(a.party, b.party).acked_seq >= seq) return;
+    if ((await store.linkState(a.party, b.party)).acked_seq >= seq) return;
     for (const n of [a, b]) if (exited(n)) throw new Error(`node ${n.party} exited:\n${logTail(n)}`);
     await sleep(POLL_MS);
   }
-  const s = store.linkState(a.party, b.party);
+  const s = await store.linkState(a.party, b.party);
   throw new Error(`messages not receipted within ${maxMs / 1000} s (acked ${s.acked_seq} of ${seq}); A's log:\n${logTail(a)}`);
 }

@@ -54,5 +54,5 @@ export async function makePostgresNode(dir: string, party: string, database: str
   const home = join(dir, party);
   const r = await initHome({ home, party, name: `Bench node ${party.toUpperCase()}`, listen: `127.0.0.1:${port}`, database });
   const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
-  return { party, home, url: r.url, token: r.token, fingerprint: r.fingerprint, descriptor, log: join(dir, `${party}.log`) };
+  return { party, home, url: r.url, token: r.token, fingerprint: r.fingerprint, descriptor, log: join(dir, `${party}.log`), children: [], processes: 1, addresses: [r.url], database };
 }

@@ -6,10 +6,20 @@
  * so a subscriber never hears of something that was not stored. With nobody subscribed, staging
  * returns at once: the federation hot path pays one property read per message.
  *
+ * On PostgreSQL several processes of one node share the store (issue 13), and a console connected to
+ * one must hear what another stored. There the bus is {@link EventBus.share}d: staging adds the event
+ * to the notices of the transaction in progress ({@link transactionNotices}), which the store sends
+ * with `pg_notify` inside that same transaction (NOTIFY is transactional: delivered at the commit,
+ * never after a rollback; a transaction run again after a conflict stages afresh). Every running
+ * process LISTENs (adapters/storage/notices.ts) and hands what it hears to {@link EventBus.deliver}:
+ * its own events come back the same way. A shared bus always counts as listened to, since a
+ * subscriber may be in another process.
+ *
  * Each event carries the markings of the message it is about (`marked`), so that the HTTP adapter
  * can pass it through the same visibility rule as the API (messaging.visibility.ts canRead) before
  * sending it to a subscriber; `marked` itself is never sent.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** What the visibility rule needs about the message an event concerns (messaging.visibility.ts Marked). */
 export interface EventMarking {
@@ -60,13 +70,55 @@ export type NodeEvent = {
 
 export type EventListener = (e: NodeEvent) => void;
 
+/**
+ * The notices (JSON texts) staged by the transaction in progress on a PostgreSQL store: the store
+ * runs each transaction's body inside its own list and sends them with pg_notify before the commit
+ * (adapters/storage/postgres.ts). Outside a transaction there is no list.
+ */
+export const transactionNotices = new AsyncLocalStorage<string[]>();
+
+/** What travels in one notice: an event for the consoles, or a wake-up for the background work. */
+export type Notice = { event: NodeEvent } | { wake: 'delivery' | 'deadlines' };
+
+/** Most bytes of one notice's payload (PostgreSQL refuses 8000 and more). */
+export const MAX_NOTICE_BYTES = 7900;
+
+/** A notice as its payload; an event too large for one becomes the wake-up it implies (no console sees it). */
+export function noticeText(n: Notice): string {
+  const text = JSON.stringify(n);
+  if (Buffer.byteLength(text, 'utf8') <= MAX_NOTICE_BYTES || !('event' in n)) return text;
+  return JSON.stringify(wakeOf(n.event) ?? { wake: 'delivery' });
+}
+
+/** The background work an event implies in every process: an outbound message to deliver, an inbound one whose deadline may be due. */
+export function wakeOf(e: NodeEvent): Notice | undefined {
+  if (e.name !== 'message') return undefined;
+  return { wake: e.data.direction === 'out' ? 'delivery' : 'deadlines' };
+}
+
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
   private pending: NodeEvent[] = [];
+  /** Set on a shared (PostgreSQL) store: sends notices after a commit (pg_notify outside a transaction). */
+  private send: ((notices: string[]) => Promise<void>) | undefined;
+  private onSendError: (e: unknown) => void = () => {};
 
-  /** Whether anybody listens: modules skip building events when nobody does. */
+  /**
+   * Shares the bus between the processes of a node on PostgreSQL: staged events travel as notices of
+   * their transaction; {@link publish} sends one with `send`; what is heard comes back through {@link deliver}.
+   */
+  share(send: (notices: string[]) => Promise<void>, onError: (e: unknown) => void = () => {}): void {
+    this.send = send;
+    this.onSendError = onError;
+  }
+
+  get shared(): boolean {
+    return this.send !== undefined;
+  }
+
+  /** Whether anybody listens: modules skip building events when nobody does (a shared bus: somebody may, in another process). */
   get listening(): boolean {
-    return this.listeners.size > 0;
+    return this.send !== undefined || this.listeners.size > 0;
   }
 
   /** Calls `f` with each published event until the returned function is called. */
@@ -77,12 +129,27 @@ export class EventBus {
 
   /** Stages an event of the transaction in progress: published at its commit, dropped at its rollback. */
   stage(e: NodeEvent): void {
+    if (this.send !== undefined) {
+      const notices = transactionNotices.getStore();
+      if (notices !== undefined) notices.push(noticeText({ event: e }));
+      else this.publish(e);
+      return;
+    }
     if (this.listeners.size === 0) return;
     this.pending.push(e);
   }
 
-  /** Publishes now (for a change whose transaction has already committed). */
+  /** Publishes now (for a change whose transaction has already committed); a shared bus sends it to every process. */
   publish(e: NodeEvent): void {
+    if (this.send !== undefined) {
+      this.send([noticeText({ event: e })]).catch(this.onSendError);
+      return;
+    }
+    this.deliver(e);
+  }
+
+  /** Hands an event to this process's subscribers (a shared bus: what its LISTEN connection heard). */
+  deliver(e: NodeEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Kysely as KyselyType, KyselyConfig, TransactionBuilder } from 'kysely';
 import type { Pool as PgPool, PoolConfig } from 'pg';
 import { HotlineError } from '../../shared/errors.js';
+import { transactionNotices } from '../../shared/events.js';
 import { migrate } from './migrate.js';
 import type { Database, Store } from './schema.js';
 import type { PostgresLocation } from './store.js';
@@ -12,7 +13,7 @@ import type { PostgresLocation } from './store.js';
 const requireCjs = createRequire(import.meta.url);
 
 /** How often a transaction is retried after PostgreSQL refused it as a serialization failure or a deadlock. */
-const MAX_TRANSACTION_ATTEMPTS = 30;
+const MAX_TRANSACTION_ATTEMPTS = 100;
 
 /**
  * Opens a PostgreSQL store and applies pending migrations (Kysely's Migrator takes an advisory lock,
@@ -53,7 +54,7 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const db = new (retryingKysely())({ dialect: new PostgresDialect({ pool }) });
+  const db = new (retryingKysely(noticeChannel(location)))({ dialect: new PostgresDialect({ pool }) });
   try {
     await checkServer(db);
     await migrate(db);
@@ -114,11 +115,26 @@ export function isRetryable(e: unknown): boolean {
 }
 
 /**
+ * The channel a store's notices travel on (LISTEN/NOTIFY, adapters/storage/notices.ts): one per
+ * database and schema, so that two nodes sharing a database in two schemas never hear each other.
+ */
+export function noticeChannel(location: Pick<PostgresLocation, 'schema'>): string {
+  return location.schema === undefined ? 'hotline' : `hotline_${location.schema}`.slice(0, 63);
+}
+
+/** Sends notices on the store's channel (inside a transaction: delivered at its commit; else at once). */
+export async function sendNotices(db: KyselyType<Database>, channel: string, notices: readonly string[]): Promise<void> {
+  if (notices.length === 0) return;
+  const { sql } = requireCjs('kysely') as typeof import('kysely');
+  await sql`select pg_notify(${channel}, n) from unnest(${[...notices]}::text[]) as n`.execute(db);
+}
+
+/**
  * Kysely whose `transaction().execute(f)` runs `f` again when PostgreSQL refuses the transaction
  * as a serialization failure or a deadlock (see openPostgres). `f` must be safe to run again: what
  * it does outside the store happens after the commit (events are staged, published at the commit).
  */
-function retryingKysely(): new (args: KyselyConfig) => KyselyType<Database> {
+function retryingKysely(channel: string): new (args: KyselyConfig) => KyselyType<Database> {
   const { Kysely } = requireCjs('kysely') as typeof import('kysely');
   return class RetryingKysely extends Kysely<Database> {
     constructor(args: KyselyConfig) {
@@ -132,7 +148,13 @@ function retryingKysely(): new (args: KyselyConfig) => KyselyType<Database> {
         async execute<T>(f: (trx: Parameters<Parameters<TransactionBuilder<Database>['execute']>[0]>[0]) => Promise<T>): Promise<T> {
           for (let attempt = 1; ; attempt++) {
             try {
-              return await execute(f);
+              // Each run of the body stages its own notices (shared/events.ts), sent before the commit.
+              return await execute(async (trx) => {
+                const notices: string[] = [];
+                const r = await transactionNotices.run(notices, () => f(trx));
+                await sendNotices(trx as unknown as KyselyType<Database>, channel, notices);
+                return r;
+              });
             } catch (e) {
               if (!isRetryable(e)) throw e;
               if (attempt >= MAX_TRANSACTION_ATTEMPTS) {

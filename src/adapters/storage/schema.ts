@@ -10,9 +10,10 @@ import type { UsersTables } from '../../modules/users/users.tables.js';
 import type { AlertsTables } from '../../modules/alerts/alerts.tables.js';
 import type { AuditTables } from '../../modules/audit/audit.tables.js';
 import type { MessagingTables } from '../../modules/messaging/messaging.tables.js';
+import type { LeasesTables } from '../../shared/leases.js';
 
 /** The whole database, composed from each module's own tables. */
-export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables & TaxiiTables & FeedsTables & AlertsTables & AuditTables & MessagingTables;
+export type Database = FederationTables & UsersTables & DirectoryTables & CasesTables & LawTables & DeadlinesTables & TaxiiTables & FeedsTables & AlertsTables & AuditTables & MessagingTables & LeasesTables;
 
 /**
  * The store handle adapters hold (NodeContext.db, openSqlite). Kysely is invariant in its tables
@@ -20,4 +21,4 @@ export type Database = FederationTables & UsersTables & DirectoryTables & CasesT
  * type is the whole database and also each module's view of it. When you add `& YourTables` to
  * Database, add `& Kysely<YourTables>` here.
  */
-export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables> & Kysely<TaxiiTables> & Kysely<FeedsTables> & Kysely<AlertsTables> & Kysely<AuditTables> & Kysely<MessagingTables>;
+export type Store = Kysely<Database> & Kysely<FederationTables> & Kysely<UsersTables> & Kysely<DirectoryTables> & Kysely<CasesTables> & Kysely<LawTables> & Kysely<DeadlinesTables> & Kysely<TaxiiTables> & Kysely<FeedsTables> & Kysely<AlertsTables> & Kysely<AuditTables> & Kysely<MessagingTables> & Kysely<LeasesTables>;

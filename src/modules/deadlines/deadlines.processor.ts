@@ -4,6 +4,8 @@ import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
 import { HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { dialectOf } from '../../shared/dialect.js';
+import type { Leases } from '../../shared/leases.js';
 import { redactUrls } from '../../shared/redact.js';
 import { contactsOfUsers, rotaFor } from '../directory/directory.service.js';
 import { redReadersOf } from '../messaging/messaging.service.js';
@@ -50,6 +52,12 @@ export interface DeadlineDeps {
   options?: Partial<DeadlineOptions>;
   /** The node's time zone (`time_zone`): rota shifts are in it. Default UTC. */
   timeZone?: string;
+  /**
+   * Several processes of one node on one PostgreSQL store: a sink target is delivered to under its
+   * lease (`sink:<sink> <target>`), one process at a time; absent (SQLite): no leases. Deadlines are
+   * claimed row by row with FOR UPDATE SKIP LOCKED on PostgreSQL whether or not this is set.
+   */
+  leases?: Leases;
 }
 
 /** What one pass did. */
@@ -63,6 +71,12 @@ export interface DeadlineRun {
 
 /** The deciding transaction, seen as each table set it touches (like the Store type in adapters/storage/schema.ts). */
 type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables> & Transaction<FederationTables> & Transaction<AlertsTables>;
+
+/** A step decided in a transaction, logged once it committed. */
+interface Decided {
+  log: { message: string; step: string; position: string | null; contact: string | null };
+  what: string;
+}
 
 /** The step after `step` of a received message's escalation, and when it is due; null after the last. */
 function following(row: DeadlinesTable, step: string): { step: string; at: number } | null {
@@ -127,7 +141,7 @@ export class DeadlineProcessor {
     const decided = await this.decideDue();
     const counts = { sent: 0, failed: 0 };
     const upTo = this.deps.clock.now();
-    await this.targets.runAll(await this.dueTargets(upTo), (key) => this.drainTarget(key, upTo, counts));
+    await this.targets.runAll(await this.dueTargets(upTo), (key) => this.leased(key, () => this.drainTarget(key, upTo, counts)));
     return { decided, ...counts };
   }
 
@@ -137,7 +151,7 @@ export class DeadlineProcessor {
     const upTo = this.deps.clock.now();
     for (const key of await this.dueTargets(upTo)) {
       if (this.targets.full) break;
-      this.targets.start(key, () => this.drainTarget(key, upTo, { sent: 0, failed: 0 }));
+      this.targets.start(key, () => this.leased(key, () => this.drainTarget(key, upTo, { sent: 0, failed: 0 })));
     }
   }
 
@@ -148,37 +162,62 @@ export class DeadlineProcessor {
    */
   private static readonly STEPS_PER_ROUND = 25;
 
+  /** Runs `job` for a sink target under its lease (when leases are in use); nothing when another process holds it. */
+  private async leased(key: string, job: () => Promise<void>): Promise<void> {
+    const leases = this.deps.leases;
+    if (leases === undefined) return job();
+    const name = `sink:${key}`;
+    if (!await leases.acquire(name)) return;
+    try {
+      await job();
+    } finally {
+      await leases.release(name);
+    }
+  }
+
   private async decideDue(): Promise<number> {
     const { db, clock } = this.deps;
+    const postgres = dialectOf(db) === 'postgres';
     let decided = 0;
     // Bounded: each round moves every row it read forward (or finds it moved by another process).
     for (let round = 0; round < 1000; round++) {
       const now = clock.now();
-      const due = await db.selectFrom('deadlines').select('message_id').where('next_at', '<=', now)
-        .orderBy('next_at').orderBy('message_id').limit(DeadlineProcessor.STEPS_PER_ROUND).execute();
-      if (due.length === 0) break;
       // One transaction (one fsync) per round, then let the event loop serve requests: a burst of
       // arrivals (each needs its step 0, and each step writes its alert) must not stall the node's
-      // HTTP for the whole pass.
-      decided += await db.transaction().execute(async (trx) => {
-        let n = 0;
-        for (const { message_id } of due) if (await this.fire(trx as Trx, message_id, now)) n++;
-        return n;
+      // HTTP for the whole pass. On PostgreSQL the round claims its rows (FOR UPDATE SKIP LOCKED):
+      // several processes of the node decide disjoint deadlines instead of conflicting on the same
+      // ones; the compare-and-set in fire() and the notification's unique key still make a step
+      // decided once whatever happens. Logged after the commit: a transaction run again after a
+      // conflict logs nothing twice.
+      const round_ = await db.transaction().execute(async (trx) => {
+        let q = trx.selectFrom('deadlines').select('message_id').where('next_at', '<=', now)
+          .orderBy('next_at').orderBy('message_id').limit(DeadlineProcessor.STEPS_PER_ROUND);
+        if (postgres) q = q.forUpdate().skipLocked();
+        const due = await q.execute();
+        const fired: Decided[] = [];
+        for (const { message_id } of due) {
+          const d = await this.fire(trx as Trx, message_id, now);
+          if (d !== undefined) fired.push(d);
+        }
+        return { due: due.length, fired };
       });
+      for (const d of round_.fired) this.deps.log.info(d.log, d.what);
+      decided += round_.fired.length;
+      if (round_.due === 0) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
     return decided;
   }
 
-  /** Decides the next step of one deadline if it is due; false when it is not (any more). */
-  private async fire(trx: Trx, id: string, now: number): Promise<boolean> {
+  /** Decides the next step of one deadline if it is due; undefined when it is not (any more). */
+  private async fire(trx: Trx, id: string, now: number): Promise<Decided | undefined> {
     const row = await trx.selectFrom('deadlines').selectAll().where('message_id', '=', id).executeTakeFirst();
-    if (row === undefined || row.next_step === null || row.next_at === null || Number(row.next_at) > now) return false;
+    if (row === undefined || row.next_step === null || row.next_at === null || Number(row.next_at) > now) return undefined;
     const step = row.next_step;
     const next = row.direction === 'in' ? following(row, step) : null;
     const moved = await trx.updateTable('deadlines').set({ next_step: next?.step ?? null, next_at: next?.at ?? null })
       .where('message_id', '=', id).where('next_step', '=', step).executeTakeFirst();
-    if (moved.numUpdatedRows === 0n) return false;
+    if (moved.numUpdatedRows === 0n) return undefined;
     const position = row.direction === 'in' ? ESCALATION.find((s) => s.step === step)?.position ?? null : 'primary';
     // Who is paged: for TLP:RED only those who may read it (its recipients, or its writer), through
     // their linked contacts, never an on-duty officer who cannot; else whoever holds the position now.
@@ -208,8 +247,7 @@ export class DeadlineProcessor {
         emails: paged.flatMap((c) => (c.email === null ? [] : [c.email])),
       },
     });
-    this.deps.log.info({ message: id, step, position, contact: holder?.contact.id ?? null }, row.direction === 'in' ? 'escalation step decided' : 'overdue alert decided');
-    return true;
+    return { log: { message: id, step, position, contact: holder?.contact.id ?? null }, what: row.direction === 'in' ? 'escalation step decided' : 'overdue alert decided' };
   }
 
   /** Targets with a delivery due at `upTo`, longest waiting first, as `<sink> <target>` keys. */

@@ -1,6 +1,7 @@
 import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
+import type { Leases } from '../../shared/leases.js';
 import { sendPing } from './directory.pings.js';
 import { scheduleKey as key, type DirectoryDeps, type PingScheduleEntry } from './directory.types.js';
 
@@ -11,6 +12,8 @@ export interface PingSchedulerDeps {
   log: Logger;
   /** Told when pings were queued (e.g. to wake delivery). */
   onSent?: (count: number) => void;
+  /** Several processes of one node (PostgreSQL): a pass runs only under the `ping-schedule` lease, so a slot is sent once. */
+  leases?: Leases;
 }
 
 const MINUTE = 60_000;
@@ -45,7 +48,7 @@ export class PingScheduler {
 
   /** Sends every ping that is due now; returns how many were queued. */
   runOnce(): Promise<number> {
-    const run = this.chain.then(() => this.pass());
+    const run = this.chain.then(() => this.leased());
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -77,6 +80,17 @@ export class PingScheduler {
       .executeTakeFirst();
     const last = row?.last ?? null;
     return last === null ? Number.NEGATIVE_INFINITY : Number(last) + e.every_minutes * MINUTE;
+  }
+
+  private async leased(): Promise<number> {
+    const leases = this.deps.leases;
+    if (leases === undefined) return this.pass();
+    if (!await leases.acquire('ping-schedule')) return 0;
+    try {
+      return await this.pass();
+    } finally {
+      await leases.release('ping-schedule');
+    }
   }
 
   private async pass(): Promise<number> {

@@ -1,10 +1,13 @@
-import type { Kysely } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Kysely, Transaction } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import type { Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
 import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EventBus, EventMarking } from '../../shared/events.js';
+import type { Leases, LeasesTables } from '../../shared/leases.js';
 import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
 import { lastErrorCode } from './federation.types.js';
@@ -12,6 +15,9 @@ import { keysHeldNow, validKeys, type Peer, type PeerRepository } from './federa
 import { newChallenge, proofProblem, type KeyChallenge } from './federation.proof.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { DeliveryOptions, Self } from './federation.types.js';
+
+// Kysely's CommonJS build, the one the store is opened with (as federation.hooks.ts): its `sql`.
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** Carries a batch of canonical envelope texts to a peer and returns its parsed answer; `signal` aborts it (the node stops). */
 export interface Transport {
@@ -47,6 +53,17 @@ export interface DeliveryDeps {
   onKeyMismatch?: (incident: KeyMismatch) => Promise<void>;
   /** The live events (`event: delivery`: receipted, retrying), published after the receipts commit; nothing is built when nobody listens. */
   events?: EventBus;
+  /**
+   * Several processes of one node on one PostgreSQL store: a link is delivered only under its lease
+   * (`link:<party>`, shared/leases.ts), so one process at a time delivers it, in order; a killed
+   * process's lease lapses and another takes the link over. Absent (SQLite: one process per home): no leases.
+   */
+  leases?: Leases;
+}
+
+/** The lease a link is delivered under. */
+export function linkLease(party: string): string {
+  return `link:${party}`;
 }
 
 /** A peer's receipt that no pinned key verifies, as {@link DeliveryDeps.onKeyMismatch} is told of it. */
@@ -60,6 +77,19 @@ export interface KeyMismatch {
   at: number;
   /** The link's last error, as `peer list` shows it. */
   error: string;
+}
+
+/** Stores receipts for messages that have none yet: one statement on PostgreSQL (a round trip per receipt costs there), one compiled statement per receipt on SQLite. */
+async function storeReceipts(trx: Transaction<FederationTables>, accepted: readonly { id: string; receipt: string }[], now: number): Promise<void> {
+  if (dialectOf(trx) === 'postgres') {
+    await sql`update messages set receipt = r.receipt, receipted_at = ${now}
+      from unnest(${accepted.map((a) => a.id)}::text[], ${accepted.map((a) => a.receipt)}::text[]) as r(id, receipt)
+      where messages.id = r.id and messages.receipt is null`.execute(trx);
+    return;
+  }
+  // One statement compiled once, run per receipt with its own parameters.
+  const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
+  for (const a of accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
 }
 
 /**
@@ -146,14 +176,31 @@ export class DeliveryProcessor {
 
   /** Links due at `now` to peers that are neither suspended nor removed, longest waiting first. */
   private async dueLinks(now: number): Promise<string[]> {
-    const due = await this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
+    const q = this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
       .where('links.from_party', '=', this.deps.self.party)
       .where('links.next_attempt_at', '<=', now)
       .whereRef('links.send_from_seq', '<=', 'links.last_seq')
-      .where('peers.state', '=', 'active')
-      .orderBy('links.next_attempt_at').orderBy('links.to_party')
-      .execute();
-    return due.map((l) => l.to_party);
+      .where('peers.state', '=', 'active');
+    const due = await q.orderBy('links.next_attempt_at').orderBy('links.to_party').execute();
+    const leases = this.deps.leases;
+    if (leases === undefined) return due.map((l) => l.to_party);
+    // Not the links another process delivers now (its lease is live): it hears the same wake-ups.
+    const db = this.deps.db.withTables<LeasesTables>();
+    const busy = new Set((await db.selectFrom('leases').select('name').where('name', 'like', 'link:%')
+      .where('holder', '<>', leases.holder).where('expires_at', '>=', now).execute()).map((r) => r.name));
+    return due.filter((l) => !busy.has(linkLease(l.to_party))).map((l) => l.to_party);
+  }
+
+  /** Delivers a link under its lease (when leases are in use): nothing when another process holds it; given up when the drain ends. */
+  private async leased(to: string): Promise<number> {
+    const leases = this.deps.leases;
+    if (leases === undefined) return this.drain(to);
+    if (!await leases.acquire(linkLease(to))) return 0;
+    try {
+      return await this.drain(to);
+    } finally {
+      await leases.release(linkLease(to));
+    }
   }
 
   /** The loop's pass: starts a drain for every due link it has a slot for, and returns without waiting for them. */
@@ -161,7 +208,7 @@ export class DeliveryProcessor {
     for (const to of await this.dueLinks(this.deps.clock.now())) {
       if (this.drains.full) break;
       this.drains.start(to, async () => {
-        await this.drain(to);
+        await this.leased(to);
       });
     }
   }
@@ -173,7 +220,7 @@ export class DeliveryProcessor {
   async runOnce(): Promise<number> {
     let total = 0;
     await this.drains.runAll(await this.dueLinks(this.deps.clock.now()), async (to) => {
-      total += await this.drain(to);
+      total += await this.leased(to);
     });
     return total;
   }
@@ -181,6 +228,8 @@ export class DeliveryProcessor {
   private async drain(to: string): Promise<number> {
     let total = 0;
     for (;;) {
+      // The lease lapsed (a renewal failed or came late): another process may deliver the link now.
+      if (this.deps.leases !== undefined && !this.deps.leases.holds(linkLease(to))) return total;
       const link = await getLink(this.deps.db, this.deps.self.party, to);
       if (link === undefined || link.send_from_seq > link.last_seq) return total;
       // Read per batch (as before): a peer suspended or removed meanwhile ends the drain, no error recorded.
@@ -189,8 +238,8 @@ export class DeliveryProcessor {
       const outcome = await this.deliverBatch(link, peer);
       // Stopped mid-request: the abort is not the peer's failure; the next start retries.
       if (this.abort.signal.aborted && outcome.error !== undefined) return total;
+      if (!await this.record(link, outcome)) return total;
       total += outcome.receipted;
-      await this.record(link, outcome);
       if (outcome.error !== undefined || this.stopRequested) return total;
     }
   }
@@ -297,7 +346,8 @@ export class DeliveryProcessor {
     return undefined;
   }
 
-  private async record(link: LinksTable, o: Outcome): Promise<void> {
+  /** Stores a batch's outcome; false when the link's cursor moved meanwhile (another process delivered it: nothing recorded but the receipts). */
+  private async record(link: LinksTable, o: Outcome): Promise<boolean> {
     const now = this.deps.clock.now();
     const failed = o.error !== undefined;
     // Any failure: the next attempt proves the key again before sending (section 9.4).
@@ -306,13 +356,11 @@ export class DeliveryProcessor {
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
     const newIncident = lastErrorCode(o.error) === 'key_mismatch' && lastErrorCode(link.last_error) !== 'key_mismatch';
     // The receipts and the link's progress commit together: one transaction, one fsync per batch.
-    await this.deps.db.transaction().execute(async (trx) => {
-      if (o.accepted !== undefined && o.accepted.length > 0) {
-        // One statement compiled once, run per receipt with its own parameters.
-        const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
-        for (const a of o.accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
-      }
-      await trx.updateTable('links')
+    // The link's row first: on PostgreSQL (serializable, several processes queueing on the link)
+    // the transaction's snapshot and its update of that busy row are then one statement apart, so
+    // the queueing transactions wait for it instead of making it fail again and again.
+    const moved = await this.deps.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('links')
         .set({
           send_from_seq: o.nextSeq,
           acked_seq: Math.max(link.acked_seq, o.nextSeq - 1),
@@ -321,11 +369,21 @@ export class DeliveryProcessor {
           last_error: failed ? (o.error ?? null) : null,
           next_attempt_at: failed ? now + backoffMs(attempts, this.deps.options, this.random) : now,
         })
-        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).execute();
+        // Compare-and-set on the cursor: a process whose lease lapsed mid-batch never moves it back.
+        .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party)
+        .where('send_from_seq', '=', link.send_from_seq).executeTakeFirst();
+      // The receipts are stored either way: each verified, and only where none is stored yet.
+      if (o.accepted !== undefined && o.accepted.length > 0) await storeReceipts(trx, o.accepted, now);
+      return Number(r.numUpdatedRows) > 0;
     });
+    if (!moved) {
+      this.deps.log.warn({ to: link.to_party, seq: link.send_from_seq }, 'the link moved on while this batch was in flight (another process delivered it); outcome dropped');
+      return false;
+    }
     if (o.receipted > 0) this.deps.onDelivered?.(o.receipted, link.to_party);
     if (this.deps.events?.listening === true) await this.publish(link, o);
     if (newIncident) await this.keyMismatch(link.to_party, o.nextSeq, o.error!, now);
+    return true;
   }
 
   /** `event: delivery` for each message receipted, and `retrying` for the one the attempt stopped at. */

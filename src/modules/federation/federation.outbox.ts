@@ -1,3 +1,4 @@
+import { dialectOf } from '../../shared/dialect.js';
 import type { Kysely, Transaction } from 'kysely';
 import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
 import { isoTime, type Clock } from '../../shared/clock.js';
@@ -123,7 +124,16 @@ class GroupCommit {
  */
 export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Promise<(Envelope | Error)[]> {
   const peers = await peersOf(deps, drafts);
-  return deps.db.transaction().execute(async (trx) => appendIn(deps, trx, drafts, peers));
+  return deps.db.transaction().execute(async (trx) => {
+    // Several processes queueing on one link (PostgreSQL, serializable): its row is locked first,
+    // so a conflict shows at once and the transaction runs again before doing the work, instead
+    // of after (when every group of every process lost in turn, queueing failed with store_busy).
+    if (dialectOf(trx) === 'postgres') {
+      await trx.selectFrom('links').select('to_party').where('from_party', '=', deps.self.party)
+        .where('to_party', 'in', [...new Set(drafts.map((d) => d.to))]).orderBy('to_party').forUpdate().execute();
+    }
+    return appendIn(deps, trx, drafts, peers);
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Leases } from '../../shared/leases.js';
 import type { Kysely } from 'kysely';
 import { dialectOf } from '../../shared/dialect.js';
 import { fail } from '../../shared/errors.js';
@@ -167,10 +168,16 @@ export async function indexAll(db: Kysely<MessagingTables>): Promise<void> {
 export class SearchIndexer {
   private readonly loop: BackgroundLoop;
 
-  constructor(deps: { db: Kysely<MessagingTables>; onError: (e: unknown) => void; sleepMs?: number }) {
+  /** `leases`: several processes of one node (PostgreSQL) index under the `search-index` lease, one at a time, instead of conflicting on the same rows. */
+  constructor(deps: { db: Kysely<MessagingTables>; onError: (e: unknown) => void; sleepMs?: number; leases?: Leases }) {
     let busy = false;
     this.loop = new BackgroundLoop({
       pass: async () => {
+        const leases = deps.leases;
+        if (leases !== undefined && !await leases.acquire('search-index')) {
+          busy = false;
+          return;
+        }
         busy = (await indexPending(deps.db)) === INDEX_BATCH;
       },
       // A full batch: more are waiting, go on soon (still yielding to the node's requests).

@@ -3,6 +3,7 @@ import type { NodeStatus } from '../../../modules/health/health.service.js';
 import { PRIORITIES } from '../../../modules/federation/federation.types.js';
 import { table } from '../output.js';
 import { withNodeBase } from '../home.js';
+import type { NodeBase } from '../../../context.js';
 import type { Cli } from '../main.js';
 
 /** "45s", "12m", "3h 5m", "2d 4h". */
@@ -26,10 +27,24 @@ function bytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
+/** A running process of the node: its pid, address and (several processes on PostgreSQL) host. */
+export interface NodeProcessInfo {
+  pid: number;
+  address: string | null;
+  host?: string;
+}
+
+function runningLine(processes: readonly NodeProcessInfo[]): string {
+  if (processes.length === 0) return 'NOT RUNNING: nothing is delivered, received or escalated (hotline start)';
+  const one = (p: NodeProcessInfo): string => `(pid ${p.pid}${p.host === undefined ? '' : ` on host ${p.host}`}) on ${p.address ?? '(starting)'}`;
+  if (processes.length === 1) return `running ${one(processes[0]!)}`;
+  return `running: ${processes.length} processes share the store\n${processes.map((p) => `          ${one(p)}`).join('\n')}`;
+}
+
 /** The one screen of `hotline status`. */
-export function describeStatus(s: NodeStatus, running: { pid: number; address: string | null } | null, redact: (t: string) => string): string {
+export function describeStatus(s: NodeStatus, processes: readonly NodeProcessInfo[], redact: (t: string) => string): string {
   const out: string[] = [];
-  out.push(`Node      ${s.party} (${s.name}), ${running === null ? 'NOT RUNNING: nothing is delivered, received or escalated (hotline start)' : `running (pid ${running.pid}) on ${running.address ?? '(starting)'}`}`);
+  out.push(`Node      ${s.party} (${s.name}), ${runningLine(processes)}`);
   out.push(`At        ${s.at}`, '');
   out.push('Links');
   out.push(table(['PEER', 'BACKLOG', 'LAST RECEIPT', 'LAST RECEIVED', 'DELIVERY'], s.links.map((l) => [
@@ -61,12 +76,21 @@ export function register(program: Command, cli: Cli): void {
   program.command('status')
     .description('the node on one screen: running or not, each link (last receipt, backlog, last error), the queue by priority, overdue, sinks\' failures, the last feed run, the store\'s size')
     .action(() => withNodeBase(cli.home(), async (ctx) => {
-      const [{ nodeStatus }, { runningNode }, { redactUrls }, { storeName }] = await Promise.all([
+      const [{ nodeStatus }, { runningProcesses }, { redactUrls }, { storeName }] = await Promise.all([
         import('../../../modules/health/health.service.js'), import('../../../pidfile.js'), import('../../../shared/redact.js'), import('../../storage/store.js'),
       ]);
       const s = await nodeStatus({ db: ctx.db, self: ctx.self, now: ctx.clock.now(), storePath: storeName(ctx.config.store) });
-      const r = await runningNode(ctx.config.home);
-      const running = r === undefined ? null : { pid: r.pid, address: r.address };
-      cli.out.print(() => describeStatus(s, running, redactUrls), { ...s, running: running !== null, pid: running?.pid ?? null, address: running?.address ?? null });
+      const processes = ctx.config.store.driver === 'postgres'
+        // Several processes may share a PostgreSQL store, on this machine or others: each holds a lease saying it runs (main.ts).
+        ? await liveProcesses(ctx)
+        : await runningProcesses(ctx.config.home).then((rs) => rs.map((r) => ({ pid: r.pid, address: r.address })));
+      const first = processes[0];
+      cli.out.print(() => describeStatus(s, processes, redactUrls), { ...s, running: first !== undefined, pid: first?.pid ?? null, address: first?.address ?? null, processes });
     }));
+}
+
+/** The processes of a node on PostgreSQL, from their live `process:<host>:<pid>:<tag> <address>` leases. */
+async function liveProcesses(ctx: NodeBase): Promise<NodeProcessInfo[]> {
+  const { liveProcesses: live } = await import('../../../shared/leases.js');
+  return live(ctx.db, ctx.clock.now());
 }

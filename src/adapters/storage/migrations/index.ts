@@ -20,6 +20,7 @@ import { migration as m0016 } from './0016_audit.js';
 import { migration as m0017 } from './0017_console.js';
 import { migration as m0018 } from './0018_key_history.js';
 import { migration as m0019 } from './0019_peer_lifecycle.js';
+import { migration as m0020 } from './0020_leases.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -57,6 +58,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0017_console': m0017,
   '0018_key_history': m0018,
   '0019_peer_lifecycle': m0019,
+  '0020_leases': m0020,
 };
 
 /** PostgreSQL's own version of the changes that cannot be written once for both dialects. */

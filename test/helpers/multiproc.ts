@@ -1,0 +1,183 @@
+/**
+ * Several processes of one node on one PostgreSQL store (issue 13, item 3): a PostgreSQL home,
+ * `hotline start --listen` processes that a test kills with -9 and restarts, and a round-robin HTTP
+ * load balancer in front of them (nothing sticky: each request goes to the next process that accepts
+ * a connection).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { ConfigFile } from '../../src/config.js';
+import { freePort } from '../../src/adapters/cli/commands/demo.js';
+import { initHome } from '../../src/adapters/cli/commands/init.js';
+import { withNode } from '../../src/adapters/cli/home.js';
+import { makeDescriptor } from '../../src/modules/federation/federation.peers.js';
+import type { TestHome } from './nodes.js';
+import { sleep } from './processes.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'hotline.js');
+
+/** A home on PostgreSQL (`hotline init --database URL`); its `url` (what peers deliver to) is given, e.g. a load balancer's. */
+export async function makePgHome(party: string, dir: string, database: string, o: { url?: string; extra?: Partial<ConfigFile> } = {}): Promise<TestHome> {
+  const port = await freePort();
+  const home = join(dir, party);
+  const r = await initHome({
+    home, party, name: `${party.toUpperCase()} test node`, listen: `127.0.0.1:${port}`, database, extra: o.extra ?? {},
+    ...(o.url === undefined ? {} : { url: o.url }),
+  });
+  const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
+  return {
+    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor, store: 'postgres',
+    start: () => Promise.reject(new Error('start a PostgreSQL home as processes (NodeOnPort)')),
+    // The database is the test's (createTestDatabase), dropped by it.
+    cleanup: () => Promise.resolve(),
+  };
+}
+
+/** One `hotline start --listen 127.0.0.1:PORT` process of a node; killed with -9 and started again by the test. */
+export class NodeOnPort {
+  child: ChildProcess | undefined;
+  starts = 0;
+  constructor(readonly home: string, readonly port: number) {}
+
+  get address(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get log(): string {
+    return join(this.home, `node-${this.port}.log`);
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    const log = openSync(this.log, 'a');
+    this.starts++;
+    this.child = spawn(process.execPath, [BIN, 'start', '--home', this.home, '--listen', `127.0.0.1:${this.port}`], { stdio: ['ignore', log, log] });
+    for (let i = 0; i < 6000; i++) {
+      if (this.child.exitCode !== null) throw new Error(`process on ${this.port} exited with ${this.child.exitCode}; see ${this.log}`);
+      try {
+        if ((await fetch(`${this.address}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(50);
+    }
+    await this.kill9();
+    throw new Error(`process on ${this.port} did not become ready`);
+  }
+
+  async kill9(): Promise<void> {
+    const c = this.child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    await exited;
+  }
+
+  /** The process's JSON log lines. */
+  logLines(): Record<string, unknown>[] {
+    let text = '';
+    try {
+      text = readFileSync(this.log, 'utf8');
+    } catch {
+      return [];
+    }
+    return text.split('\n').flatMap((l) => {
+      if (!l.startsWith('{')) return [];
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+}
+
+/** Starts `n` processes of a node on free loopback ports. */
+export async function startProcessesOf(home: string, n: number): Promise<NodeOnPort[]> {
+  const out: NodeOnPort[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const p = new NodeOnPort(home, await freePort());
+      out.push(p);
+      await p.start();
+    }
+  } catch (e) {
+    await Promise.all(out.map((p) => p.kill9()));
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * A round-robin HTTP load balancer: each request (its body read whole first) goes to the next
+ * backend; a backend that refuses the connection is skipped (nothing was sent to it); one that fails
+ * after the request went out answers 502, as a real balancer would. Responses are streamed (SSE too).
+ */
+export class LoadBalancer {
+  private next = 0;
+  private server: Server | undefined;
+  /** Requests answered by each backend port. */
+  readonly served = new Map<number, number>();
+
+  constructor(private readonly backends: () => readonly number[]) {}
+
+  async listen(port = 0): Promise<number> {
+    this.server = createServer((req, res) => { void this.handle(req, res); });
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server === undefined ? r() : this.server.close(() => r())));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const ports = this.backends();
+    for (let i = 0; i < ports.length; i++) {
+      const port = ports[this.next++ % ports.length]!;
+      const outcome = await this.forward(port, req, body, res);
+      if (outcome !== 'refused') return;
+    }
+    res.writeHead(503, { 'content-type': 'text/plain' }).end('no backend accepted the connection');
+  }
+
+  private forward(port: number, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<'done' | 'refused'> {
+    return new Promise((resolve) => {
+      const headers = { ...req.headers, host: `127.0.0.1:${port}`, connection: 'close' };
+      const out = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (back) => {
+        this.served.set(port, (this.served.get(port) ?? 0) + 1);
+        res.writeHead(back.statusCode ?? 502, back.headers);
+        back.pipe(res);
+        back.on('error', () => res.destroy());
+        back.on('end', () => resolve('done'));
+        res.on('close', () => { back.destroy(); resolve('done'); });
+      });
+      out.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ECONNREFUSED') { resolve('refused'); return; }
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`backend ${port} failed: ${e.message}`);
+        else res.destroy();
+        resolve('done');
+      });
+      out.end(body);
+    });
+  }
+}
