@@ -30,6 +30,12 @@ describePg('the PostgreSQL store', () => {
     expect(r.rows.map((x) => x.t)).toEqual([]);
   });
 
+  it('runs transactions SERIALIZABLE and a statement on its own READ COMMITTED (atomic, never refused for a conflict)', async () => {
+    const inside = await db.transaction().execute(async (trx) => (await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(trx)).rows[0]!.l);
+    expect(inside).toBe('serializable');
+    expect((await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(db)).rows[0]!.l).toBe('read committed');
+  });
+
   it('reads bigint columns as numbers', async () => {
     const r = await sql<{ n: number }>`select 9007199254740991::bigint as n`.execute(db);
     expect(r.rows[0]!.n).toBe(9007199254740991);

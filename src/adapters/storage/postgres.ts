@@ -20,10 +20,13 @@ const MAX_TRANSACTION_ATTEMPTS = 100;
  * so processes starting together migrate once).
  *
  * What the store relies on (docs/decisions/0006-postgresql.md):
- * - every transaction is SERIALIZABLE, and one that PostgreSQL refuses as a serialization failure
- *   (40001) or deadlock (40P01) is run again from the start: the code was written against SQLite,
- *   where one writer at a time made every read-then-write safe; serializable isolation keeps that
- *   true with many connections and many processes, without a lock for each such place;
+ * - every transaction (`db.transaction()`) is SERIALIZABLE, and one that PostgreSQL refuses as a
+ *   serialization failure (40001) or deadlock (40P01) is run again from the start: the code was
+ *   written against SQLite, where one writer at a time made every read-then-write safe;
+ *   serializable isolation keeps that true with many connections and many processes, without a
+ *   lock for each such place. A statement outside a transaction is atomic on its own and runs READ
+ *   COMMITTED (the server's default): as SERIALIZABLE it could be refused for a conflict with
+ *   no one to run it again (a sink's delivery marked sent, under load, was);
  * - `synchronous_commit = on` for this store's sessions: a commit returns only once its WAL is
  *   flushed (and, with synchronous standbys configured, confirmed by them), so a receipt is signed
  *   only for rows that survive a crash;
@@ -40,7 +43,7 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
     max: location.maxConnections,
     // idle_in_transaction_session_timeout: a transaction left open (a bug, a hung process) would keep its
     // serializable predicate locks and, in time, make every other transaction on the server fail.
-    options: `-c default_transaction_isolation=serializable -c synchronous_commit=on -c timezone=UTC -c idle_in_transaction_session_timeout=60000${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
+    options: `-c default_transaction_isolation=read\\ committed -c synchronous_commit=on -c timezone=UTC -c idle_in_transaction_session_timeout=60000${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? int8 : types.getTypeParser(oid, format ?? 'text'))) as typeof types.getTypeParser },
   };
   if (password !== undefined) config.password = password;
@@ -142,7 +145,7 @@ function retryingKysely(channel: string): new (args: KyselyConfig) => KyselyType
     }
 
     override transaction(): TransactionBuilder<Database> {
-      const builder = super.transaction();
+      const builder = super.transaction().setIsolationLevel('serializable');
       const execute = builder.execute.bind(builder);
       return Object.assign(Object.create(builder) as TransactionBuilder<Database>, {
         async execute<T>(f: (trx: Parameters<Parameters<TransactionBuilder<Database>['execute']>[0]>[0]) => Promise<T>): Promise<T> {
