@@ -83,6 +83,13 @@ export class Leases {
     return until !== undefined && until > this.deps.clock.now();
   }
 
+  /** The names starting with `prefix` whose lease another process holds live at `now` (work to leave to it). */
+  async heldByOthers(prefix: string, now: number): Promise<Set<string>> {
+    const rows = await this.deps.db.selectFrom('leases').select('name').where('name', 'like', `${prefix}%`)
+      .where('holder', '<>', this.deps.holder).where('expires_at', '>=', now).execute();
+    return new Set(rows.map((r) => r.name));
+  }
+
   /** Gives `name` up (the work is done for now): another process may take it at once. */
   async release(name: string): Promise<void> {
     this.held.delete(name);
@@ -121,6 +128,21 @@ export class Leases {
       if (still.has(n)) this.held.set(n, expires);
       else this.held.delete(n);
     }
+  }
+}
+
+/**
+ * Runs `job` under the lease `name`: taken first, given up when the job ends. Answers `busy`
+ * without running it when another process holds the lease. Without leases (an SQLite store: one
+ * process per home) the job just runs.
+ */
+export async function underLease<T>(leases: Leases | undefined, name: string, job: () => Promise<T>, busy: T): Promise<T> {
+  if (leases === undefined) return job();
+  if (!await leases.acquire(name)) return busy;
+  try {
+    return await job();
+  } finally {
+    await leases.release(name);
   }
 }
 

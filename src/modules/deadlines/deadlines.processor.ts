@@ -5,7 +5,7 @@ import { KeyedPool } from '../../shared/pool.js';
 import { HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { dialectOf } from '../../shared/dialect.js';
-import type { Leases } from '../../shared/leases.js';
+import { underLease, type Leases } from '../../shared/leases.js';
 import { redactUrls } from '../../shared/redact.js';
 import { contactsOfUsers, rotaFor } from '../directory/directory.service.js';
 import { redReadersOf } from '../messaging/messaging.service.js';
@@ -163,16 +163,8 @@ export class DeadlineProcessor {
   private static readonly STEPS_PER_ROUND = 25;
 
   /** Runs `job` for a sink target under its lease (when leases are in use); nothing when another process holds it. */
-  private async leased(key: string, job: () => Promise<void>): Promise<void> {
-    const leases = this.deps.leases;
-    if (leases === undefined) return job();
-    const name = `sink:${key}`;
-    if (!await leases.acquire(name)) return;
-    try {
-      await job();
-    } finally {
-      await leases.release(name);
-    }
+  private leased(key: string, job: () => Promise<void>): Promise<void> {
+    return underLease(this.deps.leases, `sink:${key}`, job, undefined);
   }
 
   private async decideDue(): Promise<number> {

@@ -1,7 +1,7 @@
 import { BackgroundLoop } from '../../shared/loop.js';
 import { isoTime } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Leases } from '../../shared/leases.js';
+import { underLease, type Leases } from '../../shared/leases.js';
 import { sendPing } from './directory.pings.js';
 import { scheduleKey as key, type DirectoryDeps, type PingScheduleEntry } from './directory.types.js';
 
@@ -82,15 +82,8 @@ export class PingScheduler {
     return last === null ? Number.NEGATIVE_INFINITY : Number(last) + e.every_minutes * MINUTE;
   }
 
-  private async leased(): Promise<number> {
-    const leases = this.deps.leases;
-    if (leases === undefined) return this.pass();
-    if (!await leases.acquire('ping-schedule')) return 0;
-    try {
-      return await this.pass();
-    } finally {
-      await leases.release('ping-schedule');
-    }
+  private leased(): Promise<number> {
+    return underLease(this.deps.leases, 'ping-schedule', () => this.pass(), 0);
   }
 
   private async pass(): Promise<number> {

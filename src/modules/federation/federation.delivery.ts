@@ -1,23 +1,19 @@
-import { createRequire } from 'node:module';
-import type { Kysely, Transaction } from 'kysely';
-import { dialectOf } from '../../shared/dialect.js';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
 import { isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EventBus, EventMarking } from '../../shared/events.js';
-import type { Leases, LeasesTables } from '../../shared/leases.js';
+import { underLease, type Leases } from '../../shared/leases.js';
 import { receiptCheck } from './federation.envelope.js';
 import { getLink } from './federation.links.js';
+import { storeReceipts } from './federation.messages.js';
 import { lastErrorCode } from './federation.types.js';
 import { keysHeldNow, validKeys, type Peer, type PeerRepository } from './federation.peers.js';
 import { newChallenge, proofProblem, type KeyChallenge } from './federation.proof.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
 import type { DeliveryOptions, Self } from './federation.types.js';
-
-// Kysely's CommonJS build, the one the store is opened with (as federation.hooks.ts): its `sql`.
-const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** Carries a batch of canonical envelope texts to a peer and returns its parsed answer; `signal` aborts it (the node stops). */
 export interface Transport {
@@ -77,19 +73,6 @@ export interface KeyMismatch {
   at: number;
   /** The link's last error, as `peer list` shows it. */
   error: string;
-}
-
-/** Stores receipts for messages that have none yet: one statement on PostgreSQL (a round trip per receipt costs there), one compiled statement per receipt on SQLite. */
-async function storeReceipts(trx: Transaction<FederationTables>, accepted: readonly { id: string; receipt: string }[], now: number): Promise<void> {
-  if (dialectOf(trx) === 'postgres') {
-    await sql`update messages set receipt = r.receipt, receipted_at = ${now}
-      from unnest(${accepted.map((a) => a.id)}::text[], ${accepted.map((a) => a.receipt)}::text[]) as r(id, receipt)
-      where messages.id = r.id and messages.receipt is null`.execute(trx);
-    return;
-  }
-  // One statement compiled once, run per receipt with its own parameters.
-  const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
-  for (const a of accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
 }
 
 /**
@@ -176,31 +159,23 @@ export class DeliveryProcessor {
 
   /** Links due at `now` to peers that are neither suspended nor removed, longest waiting first. */
   private async dueLinks(now: number): Promise<string[]> {
-    const q = this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
+    const due = await this.deps.db.selectFrom('links').innerJoin('peers', 'peers.party', 'links.to_party').select('links.to_party')
       .where('links.from_party', '=', this.deps.self.party)
       .where('links.next_attempt_at', '<=', now)
       .whereRef('links.send_from_seq', '<=', 'links.last_seq')
-      .where('peers.state', '=', 'active');
-    const due = await q.orderBy('links.next_attempt_at').orderBy('links.to_party').execute();
+      .where('peers.state', '=', 'active')
+      .orderBy('links.next_attempt_at').orderBy('links.to_party')
+      .execute();
     const leases = this.deps.leases;
     if (leases === undefined) return due.map((l) => l.to_party);
     // Not the links another process delivers now (its lease is live): it hears the same wake-ups.
-    const db = this.deps.db.withTables<LeasesTables>();
-    const busy = new Set((await db.selectFrom('leases').select('name').where('name', 'like', 'link:%')
-      .where('holder', '<>', leases.holder).where('expires_at', '>=', now).execute()).map((r) => r.name));
+    const busy = await leases.heldByOthers(linkLease(''), now);
     return due.filter((l) => !busy.has(linkLease(l.to_party))).map((l) => l.to_party);
   }
 
-  /** Delivers a link under its lease (when leases are in use): nothing when another process holds it; given up when the drain ends. */
-  private async leased(to: string): Promise<number> {
-    const leases = this.deps.leases;
-    if (leases === undefined) return this.drain(to);
-    if (!await leases.acquire(linkLease(to))) return 0;
-    try {
-      return await this.drain(to);
-    } finally {
-      await leases.release(linkLease(to));
-    }
+  /** Delivers a link under its lease (when leases are in use): nothing when another process holds it. */
+  private leased(to: string): Promise<number> {
+    return underLease(this.deps.leases, linkLease(to), () => this.drain(to), 0);
   }
 
   /** The loop's pass: starts a drain for every due link it has a slot for, and returns without waiting for them. */

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Expression, Kysely, OperandExpression, SqlBool } from 'kysely';
+import type { Expression, Kysely, OperandExpression, SqlBool, Transaction } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import { statement, type QueryRunner } from '../../shared/statement.js';
 import type { FederationTables, MessagesTable } from './federation.tables.js';
 
@@ -133,4 +134,17 @@ export async function messagesRowidHorizon(db: QueryRunner): Promise<{ top: numb
     where locktype = 'relation' and mode = 'RowExclusiveLock' and relation = 'messages'::regclass
     and database = (select oid from pg_database where datname = current_database())`.execute(db as unknown as Kysely<Stored>)).rows.map((r) => r.vxid);
   return { top, writers };
+}
+
+/** Stores receipts for messages that have none yet: one statement on PostgreSQL (a round trip per receipt costs there), one compiled statement per receipt on SQLite. */
+export async function storeReceipts(trx: Transaction<FederationTables>, accepted: readonly { id: string; receipt: string }[], now: number): Promise<void> {
+  if (dialectOf(trx) === 'postgres') {
+    await sql`update messages set receipt = r.receipt, receipted_at = ${now}
+      from unnest(${accepted.map((a) => a.id)}::text[], ${accepted.map((a) => a.receipt)}::text[]) as r(id, receipt)
+      where messages.id = r.id and messages.receipt is null`.execute(trx);
+    return;
+  }
+  // One statement compiled once, run per receipt with its own parameters.
+  const compiled = trx.updateTable('messages').set({ receipt: '', receipted_at: now }).where('id', '=', '').where('receipt', 'is', null).compile();
+  for (const a of accepted) await trx.executeQuery({ ...compiled, parameters: [a.receipt, now, a.id] });
 }
