@@ -102,6 +102,8 @@ export class EventBus {
   /** Set on a shared (PostgreSQL) store: sends notices after a commit (pg_notify outside a transaction). */
   private send: ((notices: string[]) => Promise<void>) | undefined;
   private onSendError: (e: unknown) => void = () => {};
+  /** Notices published this turn of the event loop, sent together ({@link publish}). */
+  private outgoing: string[] = [];
 
   /**
    * Shares the bus between the processes of a node on PostgreSQL: staged events travel as notices of
@@ -139,13 +141,23 @@ export class EventBus {
     this.pending.push(e);
   }
 
-  /** Publishes now (for a change whose transaction has already committed); a shared bus sends it to every process. */
+  /**
+   * Publishes now (for a change whose transaction has already committed); a shared bus sends it to
+   * every process, with the others published in the same turn of the event loop in one statement
+   * (a batch of receipts publishes an event per message: one pg_notify each cost a round trip each).
+   */
   publish(e: NodeEvent): void {
-    if (this.send !== undefined) {
-      this.send([noticeText({ event: e })]).catch(this.onSendError);
+    if (this.send === undefined) {
+      this.deliver(e);
       return;
     }
-    this.deliver(e);
+    this.outgoing.push(noticeText({ event: e }));
+    if (this.outgoing.length > 1) return;
+    setImmediate(() => {
+      const notices = this.outgoing;
+      this.outgoing = [];
+      this.send!(notices).catch(this.onSendError);
+    });
   }
 
   /** Hands an event to this process's subscribers (a shared bus: what its LISTEN connection heard). */

@@ -56,6 +56,7 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
   // instead, and the pool discards the connection when it comes back.
   pool.on('connect', (client) => {
     client.on('error', () => {});
+    prepareOnce(client);
   });
   const db = new (retryingKysely(noticeChannel(location)))({ dialect: new PostgresDialect({ pool }) });
   try {
@@ -66,6 +67,29 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
     throw storeUnreachable(e, location.url);
   }
   return db as unknown as Store;
+}
+
+/** Most statement texts given a name (prepared once per connection); past it, texts go unnamed. */
+const MAX_NAMED_STATEMENTS = 2000;
+const statementNames = new Map<string, string>();
+
+/**
+ * Sends each statement the node runs as a named prepared statement: PostgreSQL parses and plans
+ * it once per connection, then only binds and executes it (the federation bench spends most of
+ * the server's CPU on small statements; unnamed, each one is parsed and planned every time).
+ * Kysely passes (text, values); the same text always gets the same name, in every connection.
+ * Only statements with parameters: their texts are the node's own, a bounded set (statements whose
+ * text grows with a list, `in ($1, $2, ...)` or a multi-row insert, take names up to the limit).
+ */
+function prepareOnce(client: import('pg').PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (typeof text !== 'string' || !Array.isArray(values) || values.length === 0 || args.length !== 2) return query(...args);
+    let name = statementNames.get(text);
+    if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) statementNames.set(text, (name = `h${statementNames.size}`));
+    return name === undefined ? query(text, values) : query({ name, text, values });
+  };
 }
 
 function readPassword(file: string): string {

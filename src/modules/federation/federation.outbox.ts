@@ -6,7 +6,7 @@ import { fail, isHotlineError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signEnvelope } from './federation.envelope.js';
-import { runHooks, type MessageHook } from './federation.hooks.js';
+import { hookScoped, HookRefusal, inSavepoint, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
 import { lockLink } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -124,7 +124,7 @@ class GroupCommit {
  */
 export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Promise<(Envelope | Error)[]> {
   const peers = await peersOf(deps, drafts);
-  return deps.db.transaction().execute(async (trx) => {
+  return hookScoped((scope) => deps.db.transaction().execute(async (trx) => {
     // Several processes queueing on one link (PostgreSQL, serializable): its row is locked first,
     // so a conflict shows at once and the transaction runs again before doing the work, instead
     // of after (when every group of every process lost in turn, queueing failed with store_busy).
@@ -132,8 +132,8 @@ export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Pro
       await trx.selectFrom('links').select('to_party').where('from_party', '=', deps.self.party)
         .where('to_party', 'in', [...new Set(drafts.map((d) => d.to))]).orderBy('to_party').forUpdate().execute();
     }
-    return appendIn(deps, trx, drafts, peers);
-  });
+    return appendIn(deps, trx, drafts, peers, scope);
+  }));
 }
 
 /**
@@ -153,20 +153,30 @@ export async function peersOf(deps: OutboxDeps, drafts: readonly Draft[]): Promi
  * (rolling the caller's transaction back).
  */
 export async function enqueueIn(deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>): Promise<Envelope[]> {
-  const out = await appendIn(deps, trx, drafts, peers);
-  const refused = out.find((r) => r instanceof Error);
-  if (refused !== undefined) throw refused;
-  return out as Envelope[];
+  // One savepoint for the whole group, its hooks in batch scope: any refusal undoes every write of
+  // the group (the caller may catch the error and go on with its transaction).
+  try {
+    return await inSavepoint(trx, async () => {
+      const out = await appendIn(deps, trx, drafts, peers, 'batch');
+      const refused = out.find((r) => r instanceof Error);
+      if (refused !== undefined) throw refused;
+      return out as Envelope[];
+    });
+  } catch (e) {
+    throw e instanceof HookRefusal ? e.refusal : e;
+  }
 }
 
-async function appendIn(deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>): Promise<(Envelope | Error)[]> {
+async function appendIn(
+  deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>, scope: HookScope,
+): Promise<(Envelope | Error)[]> {
   const links = new Map<string, LinksTable>();
   const out: (Envelope | Error)[] = [];
   const rows: MessagesTable[] = [];
   for (const draft of drafts) {
     try {
       checkPeer(peers.get(draft.to), draft);
-      const { env, row } = await append(deps, trx, links, draft);
+      const { env, row } = await append(deps, trx, links, draft, scope);
       out.push(env);
       rows.push(row);
     } catch (e) {
@@ -197,7 +207,7 @@ function checkPeer(peer: Peer | undefined, draft: Draft): void {
 }
 
 async function append(
-  deps: OutboxDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable>, draft: Draft,
+  deps: OutboxDeps, trx: Transaction<FederationTables>, links: Map<string, LinksTable>, draft: Draft, scope: HookScope,
 ): Promise<{ env: Envelope; row: MessagesTable }> {
   let link = links.get(draft.to);
   if (link === undefined) {
@@ -216,8 +226,8 @@ async function append(
   const env = parseEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
   const text = canonicalJson(env);
   const hash = sha256Hex(text);
-  // The hooks' check and apply in one savepoint: a refusal undoes what they wrote and takes no seq.
-  await runHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now, ...(draft.actor === undefined ? {} : { actor: draft.actor }) });
+  // The hooks' check and apply (federation.hooks.ts): a refusal undoes what they wrote and takes no seq.
+  await runHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now, ...(draft.actor === undefined ? {} : { actor: draft.actor }) }, scope);
   const row: MessagesTable = {
     id, direction: 'out', from_party: env.from, to_party: env.to, seq, hash, kind: env.kind, channel: env.channel,
     case_id: env.case, in_reply_to: env.in_reply_to, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at,

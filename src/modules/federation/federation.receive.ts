@@ -5,7 +5,7 @@ import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { readEnvelope, signReceipt, verifyEnvelopeText } from './federation.envelope.js';
-import { runHooks, type MessageHook } from './federation.hooks.js';
+import { hookScoped, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
 import { epochGenesis, lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import { judgeFresh, parseKeyChangeBody } from './federation.keys.js';
@@ -58,14 +58,15 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
     }
   }
   if (checked.length > 0) {
-    await deps.db.transaction().execute(async (trx) => {
+    // Hooks in batch scope, again with a savepoint per message if one refused (federation.hooks.ts).
+    await hookScoped((scope) => deps.db.transaction().execute(async (trx) => {
       // Lock the links first: in SQLite the first statement must write, or a concurrent writer
       // (the CLI in another process) could leave this transaction on a stale snapshot.
       const links = new Map<string, LinksTable & { stored?: boolean }>();
       for (const c of checked) {
         if (!links.has(c.env.from)) links.set(c.env.from, await lockLinkIfAny(trx, c.env.from, deps.self.party));
       }
-      const tx: BatchTx = { trx, links, known: await knownIds(trx, checked), rows: [] };
+      const tx: BatchTx = { trx, scope, links, known: await knownIds(trx, checked), rows: [] };
       for (const c of checked) {
         try {
           results[c.index] = { id: c.env.id, ok: true, receipt: await store(deps, tx, c) };
@@ -78,7 +79,7 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
         await trx.insertInto('messages').values(tx.rows.slice(i, i + INSERT_CHUNK)).execute();
       }
       for (const link of tx.links.values()) if (link.stored === true) await saveLinkHead(trx, link);
-    });
+    }));
   }
   logRefusals(deps.log, results);
   return results;
@@ -154,6 +155,7 @@ type Known = Pick<MessagesTable, 'hash' | 'direction' | 'receipt'>;
 /** One batch's transaction: link states, ids already stored (or stored earlier in this batch), rows to insert. */
 interface BatchTx {
   trx: Transaction<FederationTables>;
+  scope: HookScope;
   links: Map<string, LinksTable & { stored?: boolean }>;
   known: Map<string, Known>;
   rows: MessagesTable[];
@@ -197,9 +199,9 @@ async function store(deps: ReceiveDeps, tx: BatchTx, c: Checked): Promise<Receip
     fail('prev_mismatch', `prev of seq ${env.seq} does not match this node's link head ${head.slice(0, 16)}…; the two link histories differ`, { expected_seq: lastSeq + 1 });
   }
   const now = deps.clock.now();
-  // The hooks' check and apply in one savepoint: a refusal undoes what they wrote, and the row and
-  // the link's head below are recorded only once they have passed.
-  await runHooks(deps.hooks, tx.trx, { env, direction: 'in', hash: c.hash, storedAt: now });
+  // The hooks' check and apply: a refusal undoes what they wrote (federation.hooks.ts), and the row
+  // and the link's head below are recorded only once they have passed.
+  await runHooks(deps.hooks, tx.trx, { env, direction: 'in', hash: c.hash, storedAt: now }, tx.scope);
   const receipt = signReceipt(
     {
       v: 1, type: 'receipt', id: env.id, seq: env.seq, from: deps.self.party, to: env.from,

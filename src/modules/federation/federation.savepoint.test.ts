@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { RawNode, sql, type Kysely, type KyselyPlugin } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { fail } from '../../shared/errors.js';
 import { describeEachDialect, makeStorePair, send, type StoreNode, type StorePair } from '../../../test/helpers/stores.js';
@@ -66,6 +66,20 @@ describeEachDialect('a hook that refuses in apply', () => {
     expect(await effects(b.db)).toEqual([ok1!.id, ok2!.id].sort());
   });
 
+  it('on receive: a batch the hooks accept takes no savepoint; one with a refusal is run again with one per message', async () => {
+    pair = await makeStorePair();
+    const b = await withEffects(pair.b);
+    const counted = countingSavepoints(b.db);
+    const accepted = await send(pair.a, pair.b, 3);
+    expect((await receiveBatch({ ...b, db: counted.db }, accepted)).every((r) => r.ok)).toBe(true);
+    expect(counted.savepoints).toBe(0);
+    const [refused] = await send(pair.a, pair.b, 1, { body: { text: 'refuse me', refuse: true } });
+    const [after] = await receiveBatch({ ...b, db: counted.db }, [refused]);
+    expect(after!.ok ? 'ok' : after!.error.code).toBe('invalid_argument');
+    expect(counted.savepoints).toBe(1);
+    expect(await effects(b.db)).toEqual(accepted.map((e) => (e as { id: string }).id).sort());
+  });
+
   it('on send: the refused draft takes no seq and leaves no effect; the next draft takes the seq', async () => {
     pair = await makeStorePair();
     const a = await withEffects(pair.a);
@@ -91,3 +105,17 @@ describeEachDialect('a hook that refuses in apply', () => {
     expect(got.every((r) => r.ok)).toBe(true);
   });
 });
+
+/** The store seen through a plugin that counts the savepoints taken (SQL `savepoint ...` statements). */
+function countingSavepoints(db: Kysely<FederationTables>): { db: Kysely<FederationTables>; savepoints: number } {
+  const counted = { db, savepoints: 0 };
+  const plugin: KyselyPlugin = {
+    transformQuery(args) {
+      if (RawNode.is(args.node) && /^\s*savepoint\b/i.test(args.node.sqlFragments.join(''))) counted.savepoints++;
+      return args.node;
+    },
+    transformResult: (args) => Promise.resolve(args.result),
+  };
+  counted.db = db.withPlugin(plugin);
+  return counted;
+}

@@ -33,12 +33,19 @@ const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysel
 type SearchDb = Kysely<MessagingTables>;
 
 const lastIndexed = statement([], (db: SearchDb) => db.selectFrom('message_search').select('rowid').orderBy('rowid', 'desc').limit(1));
-const insertSearch = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content }));
 /** PostgreSQL: whether a message (federation's `messages.rowid`) has its row here; federation pages the messages for which it has not (see {@link indexPendingPg}). */
 const indexedRow = sql<boolean>`exists (select 1 from message_search s where s.rowid = ${sql.ref('messages.rowid')})`;
-/** PostgreSQL: another process's indexer may have indexed the same message meanwhile. */
-const insertSearchOnce = statement(['rowid', 'id', 'content'], (db: SearchDb, p) => db.insertInto('message_search').values({ rowid: p.rowid, id: p.id, content: p.content })
-  .onConflict((oc) => oc.column('rowid').doNothing()));
+
+/** Index rows per INSERT: one statement for many rows (on PostgreSQL each statement is a round trip). */
+const INSERT_ROWS = 250;
+
+/** Writes a batch's index rows; `once` (PostgreSQL): another process's indexer may have indexed some meanwhile. */
+async function insertIndexRows(trx: SearchDb, rows: readonly { rowid: number; id: string; content: string }[], once: boolean): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+    const q = trx.insertInto('message_search').values(rows.slice(i, i + INSERT_ROWS));
+    await (once ? q.onConflict((oc) => oc.column('rowid').doNothing()) : q).execute();
+  }
+}
 
 /** Every language's label of a labels object, one per line (cached per object: labels are frozen catalog data). */
 const labelText = new WeakMap<object, string>();
@@ -102,10 +109,7 @@ export async function indexPending(db: Kysely<MessagingTables>, limit: number = 
     // the next one stores: nothing can appear below the last rowid indexed.
     const last = ((await lastIndexed(trx, {})).rows[0] as { rowid: number } | undefined)?.rowid ?? 0;
     const rows = await messagesStoredAfter(trx, last, limit);
-    for (const r of rows) {
-      const content = searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '';
-      await insertSearch(trx, { rowid: r.rowid, id: r.id, content });
-    }
+    await insertIndexRows(trx, rows.map((r) => ({ rowid: r.rowid, id: r.id, content: searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '' })), false);
     return rows.length;
   });
 }
@@ -143,10 +147,9 @@ async function indexPendingPg(db: SearchDb, limit: number, catalog: TemplateCata
   const floor = h.floor;
   const n = await db.transaction().execute(async (trx) => {
     const rows = await messagesStoredAfterUnless(trx, floor, limit, indexedRow);
-    for (const r of rows) {
-      const content = searchWords(searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '').join(' ');
-      await insertSearchOnce(trx, { rowid: r.rowid, id: r.id, content });
-    }
+    await insertIndexRows(trx, rows.map((r) => ({
+      rowid: r.rowid, id: r.id, content: searchWords(searchableText(r.kind, (JSON.parse(r.envelope) as Envelope).body, catalog) ?? '').join(' '),
+    })), true);
     return rows.length;
   });
   if (c !== null && settled && n < limit) {
