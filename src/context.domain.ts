@@ -44,11 +44,14 @@ function messageHooks(stix: { store: StixStore; collections: CollectionRepositor
 /** A hook whose module is imported on its first use (then kept). */
 function lazyHook(name: string, load: () => Promise<MessageHook>): MessageHook {
   let hook: Promise<MessageHook> | undefined;
-  const get = (): Promise<MessageHook> => (hook ??= load());
+  let loaded: MessageHook | undefined;
+  const get = (): Promise<MessageHook> => (hook ??= load().then((h) => (loaded = h)));
   return {
     name,
     check: async (trx, env, direction) => (await get()).check?.(trx, env, direction),
     apply: async (trx, m) => (await get()).apply?.(trx, m),
+    flush: async (trx) => (await get()).flush?.(trx),
+    discard: (trx) => loaded?.discard?.(trx),
   };
 }
 

@@ -42,18 +42,26 @@ export function auditHash(r: Omit<AuditTable, 'hash'>, details: unknown = JSON.p
 const selectHead = statement([], (db: Kysely<AuditTables>) => db.selectFrom('audit_head').select(['seq', 'hash']).where('name', '=', 'audit'));
 const COLUMNS = ['seq', 'id', 'at', 'actor', 'action', 'subject', 'address', 'details', 'prev_hash', 'hash'] as const;
 const insertRecord = statement(COLUMNS, (db: Kysely<AuditTables>, p) => db.insertInto('audit').values(p));
-const insertHead = statement(['seq', 'hash'], (db: Kysely<AuditTables>, p) => db.insertInto('audit_head').values({ name: 'audit', seq: p.seq, hash: p.hash }));
-const updateHead = statement(['seq', 'hash'], (db: Kysely<AuditTables>, p) => db.updateTable('audit_head').set({ seq: p.seq, hash: p.hash }).where('name', '=', 'audit'));
+const writeHead = statement(['seq', 'hash'], (db: Kysely<AuditTables>, p) => db.insertInto('audit_head').values({ name: 'audit', seq: p.seq, hash: p.hash })
+  .onConflict((oc) => oc.column('name').doUpdateSet({ seq: p.seq, hash: p.hash })));
 
 /** The chain's head as this transaction last wrote it: read once per transaction (a group commit records many). */
 const headIn = new WeakMap<object, { seq: number; hash: string }>();
 
+/** Records kept back in a transaction, to be written together ({@link recordAudit} with `keepBack`, {@link writeKeptAudit}). */
+const keptIn = new WeakMap<object, AuditTable[]>();
+
+/** Records per INSERT (10 columns). */
+const INSERT_ROWS = 500;
+
 /**
  * Appends one record inside the caller's transaction `trx`, chained to the last one: with the
  * action it records, so that both are stored or neither. Records are never updated nor deleted.
- * Outside a transaction use {@link recordAuditNow}.
+ * Outside a transaction use {@link recordAuditNow}. With `keepBack` the record is chained at once
+ * but written, with the chain's head, by {@link writeKeptAudit} (the message hook: one INSERT for
+ * a group commit's records instead of two statements each); the caller must call it before commit.
  */
-export async function recordAudit<DB>(tx: Transaction<DB>, e: AuditEntry, now: number = Date.now()): Promise<void> {
+export async function recordAudit<DB>(tx: Transaction<DB>, e: AuditEntry, now: number = Date.now(), keepBack = false): Promise<void> {
   // Any transaction on a node's store holds the audit tables (adapters/storage/schema.ts); Kysely's
   // table types are invariant, so a module's transaction is seen here as one over the audit tables.
   const trx = tx as unknown as Transaction<AuditTables>;
@@ -71,10 +79,32 @@ export async function recordAudit<DB>(tx: Transaction<DB>, e: AuditEntry, now: n
     address: e.actor.address, details, prev_hash: head.hash,
   };
   const hash = auditHash(row, detailsObject);
-  await insertRecord(trx, { ...row, hash });
-  if (seq === 1) await insertHead(trx, { seq, hash });
-  else await updateHead(trx, { seq, hash });
   headIn.set(tx, { seq, hash });
+  if (keepBack) {
+    let kept = keptIn.get(tx);
+    if (kept === undefined) keptIn.set(tx, (kept = []));
+    kept.push({ ...row, hash });
+    return;
+  }
+  await insertRecord(trx, { ...row, hash });
+  await writeHead(trx, { seq, hash });
+}
+
+/** Writes the records {@link recordAudit} kept back in this transaction, and the chain's head. */
+export async function writeKeptAudit<DB>(tx: Transaction<DB>): Promise<void> {
+  const kept = keptIn.get(tx);
+  if (kept === undefined || kept.length === 0) return;
+  keptIn.delete(tx);
+  const trx = tx as unknown as Transaction<AuditTables>;
+  for (let i = 0; i < kept.length; i += INSERT_ROWS) await trx.insertInto('audit').values(kept.slice(i, i + INSERT_ROWS)).execute();
+  // The head as this transaction last chained it (a record written at once after these ones moved it on).
+  await writeHead(trx, headIn.get(tx)!);
+}
+
+/** Forgets the records kept back in this transaction (their message was refused): the head is read again from the store. */
+export function discardKeptAudit(tx: object): void {
+  keptIn.delete(tx);
+  headIn.delete(tx);
 }
 
 /** Appends one record in a transaction of its own (for actions that are not transactions: reads, runs, 401s). */

@@ -53,14 +53,21 @@ function peerOf(env: Envelope, direction: 'in' | 'out'): string {
 
 // Compiled once, run for every message stored (shared/statement.ts).
 const selectCase = statement(['id'], (db: Kysely<CasesTables>, p) => db.selectFrom('cases').selectAll().where('id', '=', p.id));
-const CASE_COLUMNS = ['id', 'channel', 'peer', 'kind', 'priority', 'opened_by', 'opened_at', 'updated_at', 'subject', 'last_message_id'] as const;
-const insertCase = statement(CASE_COLUMNS, (db: Kysely<CasesTables>, p) => db.insertInto('cases')
-  .values({ ...p, state: 'open', closed_by: null, closed_at: null }).onConflict((oc) => oc.column('id').doNothing()));
 const moveCase = statement(['state', 'at', 'last', 'id', 'from'], (db: Kysely<CasesTables>, p) => db.updateTable('cases')
   .set({ state: p.state, updated_at: p.at, last_message_id: p.last }).where('id', '=', p.id).where('state', '=', p.from));
 
+/**
+ * The cases opened in a storing transaction, kept back and written together when it flushes
+ * (federation.hooks.ts: one INSERT for a batch's cases, not one each). Until then they are read
+ * and moved here: a reply in the same batch finds the case it answers.
+ */
+const openedIn = new WeakMap<Trx, Map<string, CasesTable>>();
+
+/** Cases per INSERT (13 columns: within SQLite's and PostgreSQL's parameter limits). */
+const INSERT_ROWS = 500;
+
 async function caseRow(trx: Trx, id: string): Promise<CasesTable | undefined> {
-  return (await selectCase(trx, { id })).rows[0] as CasesTable | undefined;
+  return openedIn.get(trx)?.get(id) ?? (await selectCase(trx, { id })).rows[0] as CasesTable | undefined;
 }
 
 /** The case of a message this node holds (stored, or stored earlier in this transaction). */
@@ -173,11 +180,20 @@ export const casesHook: MessageHook = {
     const { env, direction, storedAt } = m;
     pendingOf(trx).set(env.id, { case_id: env.case, direction });
     const t = trx.withTables<CasesTables>();
+    const opened = openedIn.get(trx)?.get(env.case);
     if (env.case === env.id) {
-      await insertCase(trx, {
+      let kept = openedIn.get(trx);
+      if (kept === undefined) openedIn.set(trx, (kept = new Map()));
+      kept.set(env.id, {
         id: env.id, channel: env.channel, peer: peerOf(env, direction), kind: env.kind, priority: env.priority,
         opened_by: direction, opened_at: storedAt, updated_at: storedAt, subject: subjectOf(env), last_message_id: env.id,
+        state: 'open', closed_by: null, closed_at: null,
       });
+    } else if (opened !== undefined) {
+      // Opened in this transaction: moved where it is kept.
+      const state = moveOf(opened, env);
+      if (state === 'closed' && opened.state !== 'closed') Object.assign(opened, { closed_by: env.id, closed_at: storedAt });
+      Object.assign(opened, { state, updated_at: storedAt, last_message_id: env.id });
     } else {
       // Compare-and-set on the state read: on a store where two transactions may move the same
       // case at once (PostgreSQL), the one that lost re-reads it rather than moving it backwards.
@@ -200,5 +216,19 @@ export const casesHook: MessageHook = {
         message_id: env.in_reply_to, officer: typeof officer === 'string' ? officer : '', acked_at: parseIsoTime(env.sent_at), ack_message_id: env.id,
       }).onConflict((oc) => oc.column('message_id').doNothing()).execute();
     }
+  },
+
+  async flush(trx) {
+    const kept = openedIn.get(trx);
+    if (kept === undefined || kept.size === 0) return;
+    openedIn.delete(trx);
+    const rows = [...kept.values()];
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+      await trx.withTables<CasesTables>().insertInto('cases').values(rows.slice(i, i + INSERT_ROWS)).onConflict((oc) => oc.column('id').doNothing()).execute();
+    }
+  },
+
+  discard(trx) {
+    openedIn.delete(trx);
   },
 };

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { FederationTables } from '../federation/federation.tables.js';
 import { parseIsoTime } from '../../shared/clock.js';
 import { statement, type QueryRunner } from '../../shared/statement.js';
 import type { MessageHook } from '../federation/federation.hooks.js';
@@ -6,7 +7,7 @@ import { peerDeadlinesJson } from '../federation/federation.pinned.js';
 import { DEFAULT_ACK_DEADLINES_MIN, type Priority } from '../federation/federation.types.js';
 import type { AckPolicy } from '../templates/templates.types.js';
 import { needsAck } from './deadlines.policy.js';
-import type { DeadlinesTables } from './deadlines.tables.js';
+import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
 import { ESCALATION, OVERDUE_STEP } from './deadlines.types.js';
 
 const MINUTE_MS = 60_000;
@@ -16,9 +17,22 @@ const endEscalation = statement(['at', 'ack', 'of'], (db: Kysely<DeadlinesTables
   .set({ next_step: null, next_at: null, acked_at: p.at, ack_message_id: p.ack })
   .where('message_id', '=', p.of).where('acked_at', 'is', null));
 const peerPolicy = statement(['party'], (db: Kysely<DeadlinesTables>, p) => db.selectFrom('ack_policy_overrides').select(['kind', 'policy']).where('peer', '=', p.party));
-const COLUMNS = ['message_id', 'direction', 'peer', 'channel', 'case_id', 'kind', 'priority', 'sent_at', 'due_at', 'next_step', 'next_at', 'created_at'] as const;
-const insertDeadline = statement(COLUMNS, (db: Kysely<DeadlinesTables>, p) => db.insertInto('deadlines')
-  .values({ ...p, acked_at: null, ack_message_id: null }).onConflict((oc) => oc.column('message_id').doNothing()));
+
+/** Deadlines per INSERT (14 columns: within SQLite's and PostgreSQL's parameter limits). */
+const INSERT_ROWS = 500;
+
+/** The deadlines of a storing transaction's messages, written together when it flushes (federation.hooks.ts). */
+const keptBack = new WeakMap<object, DeadlinesTable[]>();
+
+async function writeKeptBack(trx: Transaction<FederationTables>): Promise<void> {
+  const rows = keptBack.get(trx);
+  if (rows === undefined || rows.length === 0) return;
+  keptBack.delete(trx);
+  const t = trx.withTables<DeadlinesTables>();
+  for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+    await t.insertInto('deadlines').values(rows.slice(i, i + INSERT_ROWS)).onConflict((oc) => oc.column('message_id').doNothing()).execute();
+  }
+}
 
 /** What was agreed with a peer: deadlines per priority and the kinds whose acknowledgement policy differs from ack-policy.json. */
 interface Agreed {
@@ -62,6 +76,8 @@ export const deadlinesHook: MessageHook = {
     const { env, direction, storedAt } = m;
     const t = trx.withTables<DeadlinesTables>();
     if ((env.kind === 'ack' || env.kind === 'pong') && env.in_reply_to !== null) {
+      // The deadline it ends may have been kept back in this transaction: written first.
+      await writeKeptBack(trx);
       await endEscalation(t, { at: storedAt, ack: env.id, of: env.in_reply_to });
       return;
     }
@@ -72,12 +88,22 @@ export const deadlinesHook: MessageHook = {
     const sentAt = parseIsoTime(env.sent_at);
     const start = Number.isNaN(sentAt) ? storedAt : sentAt;
     const dueAt = start + Math.round(minutes * MINUTE_MS);
-    await insertDeadline(t, {
+    let rows = keptBack.get(trx);
+    if (rows === undefined) keptBack.set(trx, (rows = []));
+    rows.push({
       message_id: env.id, direction, peer, channel: env.channel, case_id: env.case, kind: env.kind, priority: env.priority,
       sent_at: start, due_at: dueAt,
       next_step: direction === 'in' ? ESCALATION[0]!.step : OVERDUE_STEP,
       next_at: direction === 'in' ? start : dueAt,
-      created_at: storedAt,
+      created_at: storedAt, acked_at: null, ack_message_id: null,
     });
+  },
+
+  flush(trx) {
+    return writeKeptBack(trx);
+  },
+
+  discard(trx) {
+    keptBack.delete(trx);
   },
 };

@@ -47,7 +47,11 @@ function envelope(kind: string, fields: Partial<Envelope> = {}): Envelope {
 }
 
 async function store_(db: Store, env: Envelope, direction: 'in' | 'out' = 'in'): Promise<void> {
-  await db.transaction().execute((trx) => deadlinesHook.apply!(trx as unknown as Transaction<FederationTables>, { env, direction, hash: '', storedAt: Date.UTC(2026, 0, 1) }));
+  await db.transaction().execute(async (tx) => {
+    const trx = tx as unknown as Transaction<FederationTables>;
+    await deadlinesHook.apply!(trx, { env, direction, hash: '', storedAt: Date.UTC(2026, 0, 1) });
+    await deadlinesHook.flush!(trx);
+  });
 }
 
 describeEachDialect('deadlines', () => {

@@ -40,6 +40,16 @@ export interface MessageHook {
    * writes for it (the savepoint of {@link runHooks}).
    */
   apply?(trx: Transaction<FederationTables>, m: StoredMessage): Promise<void>;
+  /**
+   * Writes what `apply` kept back for this transaction to write in one statement (rows of many
+   * messages in one multi-row INSERT: on PostgreSQL every statement is a round trip). Called once
+   * the transaction has stored its last message, before its `messages` rows are inserted, and, in
+   * `savepoint` scope, after each message inside its savepoint. A hook that keeps rows back must
+   * read them where it would read its table within the same transaction.
+   */
+  flush?(trx: Transaction<FederationTables>): Promise<void>;
+  /** Forgets what `apply` kept back for this transaction: the message was refused (savepoint scope). */
+  discard?(trx: Transaction<FederationTables>): void;
 }
 
 /**
@@ -93,10 +103,21 @@ export async function runHooks(hooks: readonly MessageHook[] | undefined, trx: T
     }
     return;
   }
-  await inSavepoint(trx, async () => {
-    await checkHooks(hooks, trx, m.env, m.direction);
-    await applyHooks(hooks, trx, m);
-  });
+  try {
+    await inSavepoint(trx, async () => {
+      await checkHooks(hooks, trx, m.env, m.direction);
+      await applyHooks(hooks, trx, m);
+      await flushHooks(hooks, trx);
+    });
+  } catch (e) {
+    for (const h of hooks) h.discard?.(trx);
+    throw e;
+  }
+}
+
+/** Has every hook write what it kept back in this transaction (see {@link MessageHook.flush}): the storing code calls it after its last message. */
+export async function flushHooks(hooks: readonly MessageHook[] | undefined, trx: Transaction<FederationTables>): Promise<void> {
+  for (const h of hooks ?? []) await h.flush?.(trx);
 }
 
 /**

@@ -6,7 +6,7 @@ import { fail, isHotlineError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signEnvelope } from './federation.envelope.js';
-import { hookScoped, HookRefusal, inSavepoint, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
+import { flushHooks, hookScoped, HookRefusal, inSavepoint, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
 import { lockLink } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -184,6 +184,7 @@ async function appendIn(
       out.push(e);
     }
   }
+  await flushHooks(deps.hooks, trx);
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await trx.insertInto('messages').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }

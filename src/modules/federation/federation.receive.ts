@@ -5,7 +5,7 @@ import { fail, HotlineError, isHotlineError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { readEnvelope, signReceipt, verifyEnvelopeText } from './federation.envelope.js';
-import { hookScoped, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
+import { flushHooks, hookScoped, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
 import { epochGenesis, lockLinkIfAny, saveLinkHead } from './federation.links.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import { judgeFresh, parseKeyChangeBody } from './federation.keys.js';
@@ -75,6 +75,7 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
           results[c.index] = refusal(c.env.id, e);
         }
       }
+      await flushHooks(deps.hooks, trx);
       for (let i = 0; i < tx.rows.length; i += INSERT_CHUNK) {
         await trx.insertInto('messages').values(tx.rows.slice(i, i + INSERT_CHUNK)).execute();
       }
