@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prefixBounds, resolveUuid, shortIdsAmong } from '../../shared/shortid.js';
-import { statement } from '../../shared/statement.js';
+import { prefixBounds, resolveUuid, shortIds, shortIdsAmong } from '../../shared/shortid.js';
 import type { FederationTables } from './federation.tables.js';
 
 /**
@@ -25,13 +24,37 @@ export function resolveMessageId(db: Kysely<FederationTables>, input: string, ch
 }
 
 /** How a listing shows these message ids: the shortest prefix (at least 8 characters) that names one message on this node. */
-export function shortMessageIds(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
-  return shortIdsAmong(ids, async (id) => {
-    const found = [...(await idBefore(db, { id })).rows, ...(await idAfter(db, { id })).rows] as { id: string }[];
-    return found.map((r) => r.id);
-  });
+export async function shortMessageIds(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
+  const around = await messageNeighbours(db, ids);
+  return shortIdsAmong(ids, (id) => Promise.resolve(around.get(id) ?? []));
 }
 
-// Compiled once: every alert names its message by a short id (deadlines.alerts.ts).
-const idBefore = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select('id').where('id', '<', p.id).orderBy('id', 'desc').limit(1));
-const idAfter = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select('id').where('id', '>', p.id).orderBy('id').limit(1));
+/**
+ * Each id's short id as if it were shown alone (an alert names one message): the shortest prefix
+ * that no stored neighbour of it shares, whatever the other ids are. One read per 100 ids.
+ */
+export async function shortMessageIdEach(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
+  const around = await messageNeighbours(db, ids);
+  return new Map(ids.map((id) => [id, shortIds([id, ...(around.get(id) ?? [])]).get(id)!]));
+}
+
+/** Ids per read of {@link messageNeighbours}: two subqueries (result columns) and two parameters each. */
+const NEIGHBOURS_PER_READ = 100;
+
+/**
+ * The stored ids just before and just after each of `ids` (none at either end of the table): two
+ * reads of the primary key per id, as scalar subqueries of one statement per 100 ids.
+ */
+export async function messageNeighbours(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string[]>> {
+  const unique = [...new Set(ids)];
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < unique.length; i += NEIGHBOURS_PER_READ) {
+    const chunk = unique.slice(i, i + NEIGHBOURS_PER_READ);
+    const row = await db.selectNoFrom((eb) => chunk.flatMap((id, j) => [
+      eb.selectFrom('messages').select('id').where('id', '<', id).orderBy('id', 'desc').limit(1).as(`b${j}`),
+      eb.selectFrom('messages').select('id').where('id', '>', id).orderBy('id').limit(1).as(`a${j}`),
+    ])).executeTakeFirstOrThrow() as Record<string, string | null>;
+    chunk.forEach((id, j) => out.set(id, [row[`b${j}`], row[`a${j}`]].filter((n): n is string => typeof n === 'string')));
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+import type { Kysely, Transaction } from 'kysely';
+import { afterEach, expect, it } from 'vitest';
+import type { Store } from '../../adapters/storage/schema.js';
+import { notificationSinks } from '../../adapters/sinks/sinks.js';
+import { FakeClock, isoTime } from '../../shared/clock.js';
+import { uuidv7 } from '../../shared/ids.js';
+import { silentLogger } from '../../shared/logger.js';
+import { addContact, setRota } from '../directory/directory.service.js';
+import { shortMessageIds } from '../federation/federation.ids.js';
+import type { FederationTables } from '../federation/federation.tables.js';
+import type { Envelope, Self } from '../federation/federation.types.js';
+import { deadlinesHook } from './deadlines.hook.js';
+import { DeadlineProcessor } from './deadlines.processor.js';
+import { openTestStore } from '../../../test/helpers/pg.js';
+import { describeEachDialect, storeDialect } from '../../../test/helpers/stores.js';
+
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.destroy()));
+});
+
+const SENT = Date.UTC(2026, 0, 1, 12);
+let seq = 0;
+
+/** Stores `n` received FLASH inquiries on crisis (the message and its deadline, step 0 due at once); their ids. */
+async function received(db: Store, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = uuidv7();
+    seq++;
+    const env = {
+      v: 1, id, from: 'us', to: 'ru', seq, prev: '0'.repeat(64), sent_at: isoTime(SENT), kind: 'inquiry', channel: 'crisis', case: id,
+      in_reply_to: null, priority: 'flash', tlp: 'amber', body: { text: `inquiry ${i}` }, sig: '',
+    } as Envelope;
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('messages').values({
+        id, direction: 'in', from_party: 'us', to_party: 'ru', seq, hash: `h${id}`, kind: env.kind, channel: env.channel, case_id: id,
+        in_reply_to: null, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at, envelope: JSON.stringify(env), stored_at: SENT, receipt: null, receipted_at: null,
+      }).execute();
+      await deadlinesHook.apply!(trx as unknown as Transaction<FederationTables>, { env, direction: 'in', hash: '', storedAt: SENT });
+    });
+    ids.push(id);
+  }
+  return ids;
+}
+
+describeEachDialect('deadlines: a round of due steps', () => {
+  it('costs the same handful of statements for 2 due steps as for 20, and decides each once with its alert and deliveries', async () => {
+    const db = await openTestStore(storeDialect());
+    stores.push(db);
+    const clock = new FakeClock(SENT);
+    const self: Self = { party: 'ru', name: 'RU', url: 'http://127.0.0.1:1', channels: ['crisis'] };
+    const alice = await addContact({ db, self, clock }, { channel: 'crisis', function: 'Duty officer', name: 'Alice', email: 'alice@ru.example' });
+    await setRota({ db, self, clock }, { channel: 'crisis', primary: alice.id, notify: { primary: { webhook: 'https://hooks.ru.example/duty' } } });
+    // Every statement the processor runs, counted as its result comes back (compiled statements included).
+    let statements = 0;
+    const counted = (db as unknown as Kysely<never>).withPlugin({
+      transformQuery: (a) => a.node,
+      transformResult: (a) => {
+        statements++;
+        return Promise.resolve(a.result);
+      },
+    }) as unknown as Store;
+    const p = new DeadlineProcessor({ db: counted, clock, party: 'ru', notify: { webhook: { url: 'https://ops.ru.example/hook' } }, sinks: notificationSinks({}), log: silentLogger });
+    // Deciding only (runOnce would go on to deliver, a statement or two per delivery).
+    const decide = (): Promise<number> => (p as unknown as { decideDue(): Promise<number> }).decideDue();
+
+    const counts: number[] = [];
+    for (const n of [2, 20]) {
+      const ids = await received(db, n);
+      statements = 0;
+      expect(await decide()).toBe(n);
+      counts.push(statements);
+      const notes = await db.selectFrom('notifications').select(['id', 'message_id', 'step', 'payload']).where('message_id', 'in', ids).execute();
+      expect(notes.map((x) => [x.message_id, x.step]).sort()).toEqual(ids.map((id) => [id, '0']).sort());
+      const short = await shortMessageIds(db, ids);
+      for (const x of notes) {
+        const body = JSON.parse(x.payload) as Record<string, unknown>;
+        expect(body).toMatchObject({ id: x.id, type: 'hotline.escalation', message_id: x.message_id, step: 0, position: 'primary', contact: { name: 'Alice' }, tlp: 'amber' });
+        // Shown alone in its alert, an id needs no more characters than in a listing of the round's ids.
+        expect((body.short_id as string).length).toBeLessThanOrEqual(short.get(x.message_id)!.length);
+      }
+      const deliveries = await db.selectFrom('notification_deliveries').select(['target']).where('notification_id', 'in', notes.map((x) => x.id)).execute();
+      expect(deliveries.map((d) => d.target).sort()).toEqual(notes.flatMap(() => ['https://hooks.ru.example/duty', 'https://ops.ru.example/hook']).sort());
+      expect(new Set((await db.selectFrom('deadlines').select('next_step').where('message_id', 'in', ids).execute()).map((r) => r.next_step))).toEqual(new Set(['1']));
+      // Decided once: nothing more is due now.
+      expect(await decide()).toBe(0);
+    }
+    // One round: claim, move forward, messages, short ids, rota (3), notifications, sinks, deliveries; then an empty claim.
+    expect(counts[1]).toBe(counts[0]);
+    expect(counts[1]).toBeLessThanOrEqual(12);
+  });
+});
