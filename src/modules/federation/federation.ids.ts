@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
 import { prefixBounds, resolveUuid, shortIds, shortIdsAmong } from '../../shared/shortid.js';
 import type { FederationTables } from './federation.tables.js';
 
@@ -38,23 +39,20 @@ export async function shortMessageIdEach(db: Kysely<FederationTables>, ids: read
   return new Map(ids.map((id) => [id, shortIds([id, ...(around.get(id) ?? [])]).get(id)!]));
 }
 
-/** Ids per read of {@link messageNeighbours}: two subqueries (result columns) and two parameters each. */
-const NEIGHBOURS_PER_READ = 100;
-
 /**
  * The stored ids just before and just after each of `ids` (none at either end of the table): two
- * reads of the primary key per id, as scalar subqueries of one statement per 100 ids.
+ * reads of the primary key per id, in one statement whatever the number of ids (the ids one array
+ * parameter: `unnest` on PostgreSQL, `json_each` on SQLite), planned once for all of them.
  */
 export async function messageNeighbours(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string[]>> {
   const unique = [...new Set(ids)];
   const out = new Map<string, string[]>();
-  for (let i = 0; i < unique.length; i += NEIGHBOURS_PER_READ) {
-    const chunk = unique.slice(i, i + NEIGHBOURS_PER_READ);
-    const row = await db.selectNoFrom((eb) => chunk.flatMap((id, j) => [
-      eb.selectFrom('messages').select('id').where('id', '<', id).orderBy('id', 'desc').limit(1).as(`b${j}`),
-      eb.selectFrom('messages').select('id').where('id', '>', id).orderBy('id').limit(1).as(`a${j}`),
-    ])).executeTakeFirstOrThrow() as Record<string, string | null>;
-    chunk.forEach((id, j) => out.set(id, [row[`b${j}`], row[`a${j}`]].filter((n): n is string => typeof n === 'string')));
-  }
+  if (unique.length === 0) return out;
+  const given = dialectOf(db) === 'postgres' ? sql`unnest(${unique}::text[]) as n(id)` : sql`(select value as id from json_each(${JSON.stringify(unique)})) as n`;
+  const rows = await sql<{ id: string; before: string | null; after: string | null }>`select n.id as id,
+    (select m.id from messages m where m.id < n.id order by m.id desc limit 1) as before,
+    (select m.id from messages m where m.id > n.id order by m.id limit 1) as after
+    from ${given}`.execute(db);
+  for (const r of rows.rows) out.set(r.id, [r.before, r.after].filter((n): n is string => n !== null));
   return out;
 }
