@@ -6,7 +6,8 @@ import { FakeClock, isoTime } from '../../shared/clock.js';
 import { uuidv7 } from '../../shared/ids.js';
 import { silentLogger } from '../../shared/logger.js';
 import { addContact, setRota } from '../directory/directory.service.js';
-import { shortMessageIds } from '../federation/federation.ids.js';
+import { messageNeighbours, shortMessageIdEach, shortMessageIds } from '../federation/federation.ids.js';
+import { shortIds } from '../../shared/shortid.js';
 import type { FederationTables } from '../federation/federation.tables.js';
 import type { Envelope, Self } from '../federation/federation.types.js';
 import { deadlinesHook } from './deadlines.hook.js';
@@ -122,5 +123,26 @@ describeEachDialect('deadlines: notifyMany', () => {
       { notification_id: ids[1], target: 'http://127.0.0.1:9/m2', state: 'pending' },
       { notification_id: ids[3], target: 'http://127.0.0.1:9/hook', state: 'pending' },
     ].sort((a, b) => (a.notification_id! < b.notification_id! ? -1 : a.notification_id! > b.notification_id! ? 1 : a.target < b.target ? -1 : 1)));
+  });
+});
+
+describeEachDialect('deadlines: short ids of a round', () => {
+  it('each id is named as if alone: by its stored neighbours, read for all ids at once', async () => {
+    const db = await openTestStore(storeDialect());
+    stores.push(db);
+    await received(db, 5);
+    const stored = (await db.selectFrom('messages').select('id').orderBy('id').execute()).map((r) => r.id);
+    // Ids made in the same millisecond share all but their last characters.
+    const absent = `${stored[2]!.slice(0, 30)}ffffff`;
+    const around = await messageNeighbours(db, [stored[0]!, stored[2]!, stored[4]!, absent, stored[2]!]);
+    expect(around).toEqual(new Map([
+      [stored[0]!, [stored[1]!]], [stored[2]!, [stored[1]!, stored[3]!]], [stored[4]!, [stored[3]!]],
+      [absent, [...stored.filter((id) => id < absent).slice(-1), ...stored.filter((id) => id > absent).slice(0, 1)]],
+    ]));
+    expect(await messageNeighbours(db, [])).toEqual(new Map());
+    const each = await shortMessageIdEach(db, [stored[0]!, stored[2]!]);
+    expect(each).toEqual(new Map([[stored[0]!, shortIds(stored.slice(0, 2)).get(stored[0]!)], [stored[2]!, shortIds(stored.slice(1, 4)).get(stored[2]!)]]));
+    // A listing names its ids among each other too: the same as one read per id did.
+    expect(await shortMessageIds(db, stored)).toEqual(shortIds(stored));
   });
 });
