@@ -133,7 +133,9 @@ export class DeadlineProcessor {
   /**
    * Steps decided per transaction. Each renders an alert in the node's language (about 0.1-0.2 ms),
    * so 25 keep a round's hold on the event loop to a few ms while arrivals wait: p99 send→receipt at
-   * 200/s rose to ~100 ms with rounds of 100 (docs/benchmarks.md, issue 10).
+   * 200/s rose to ~100 ms with rounds of 100 (docs/benchmarks.md, issue 10). A round renders its
+   * alerts in one go between two statements (deadlines.round.ts), on PostgreSQL too, so this bounds
+   * that hold; the round's statements do not grow with it (about ten a round).
    */
   private static readonly STEPS_PER_ROUND = 25;
 
