@@ -4,9 +4,7 @@ import { escalationAlert, overdueAlert } from '../alerts/alerts.render.js';
 import { getSink } from '../alerts/alerts.sinks.js';
 import type { AlertsTables } from '../alerts/alerts.tables.js';
 import type { Alert, AlertMessage, AlertSettings } from '../alerts/alerts.types.js';
-import type { FederationTables } from '../federation/federation.tables.js';
-import { shortMessageIds } from '../federation/federation.ids.js';
-import { alertedMessage } from '../messaging/messaging.service.js';
+import type { AlertedMessage } from '../messaging/messaging.service.js';
 import type { NotificationSinks } from './deadlines.sinks.js';
 import type { DeadlinesTable } from './deadlines.tables.js';
 import { OVERDUE_STEP, type NotifiedContact } from './deadlines.types.js';
@@ -14,18 +12,19 @@ import { OVERDUE_STEP, type NotifiedContact } from './deadlines.types.js';
 /**
  * The alert of an escalation step or an overdue alert, in the node's language: the message's
  * sender, kind, rendered fields and text (for TLP:RED only whom it is for), due times, what to do.
- * Read in the deciding transaction, from the messaging module.
+ * `found` is the stored message as the messaging module reads it for the round (undefined when it
+ * is not stored: the deadline's own facts, marked TLP:RED), `shortId` how it is named.
  */
-export async function alertOf(
-  trx: Kysely<FederationTables>,
+export function alertOf(
   row: DeadlinesTable,
+  found: AlertedMessage | undefined,
+  shortId: string | undefined,
   o: { step: string; contact: NotifiedContact | null },
   settings: AlertSettings,
-): Promise<{ alert: Alert; short_id: string; tlp: string; sender: string | null }> {
-  const found = await alertedMessage(trx, row.message_id);
+): { alert: Alert; short_id: string; tlp: string; sender: string | null } {
   const m: AlertMessage = {
     id: row.message_id,
-    short_id: (await shortMessageIds(trx, [row.message_id])).get(row.message_id) ?? row.message_id,
+    short_id: shortId ?? row.message_id,
     direction: row.direction,
     from: found?.from ?? row.peer,
     to: found?.to ?? row.peer,

@@ -67,3 +67,46 @@ export async function notify(deps: NotifyDeps, n: Notification): Promise<string 
   if (rows.length > 0) await deps.db.insertInto('notification_deliveries').values(rows).execute();
   return id;
 }
+
+/** Rows per INSERT of {@link notifyMany}: 5 parameters a notification, 8 a delivery, well under SQLite's 32,766 and PostgreSQL's 65,535. */
+const NOTIFICATIONS_PER_INSERT = 1000;
+const DELIVERIES_PER_INSERT = 1000;
+
+/**
+ * {@link notify} for many notifications at once, with the same guarantees: a (message id, step)
+ * queued before (or twice in `ns`: the first counts) gets no new row and no new deliveries.
+ * Multi-row INSERTs (the notifications RETURNING the ids they inserted), the stored sinks read
+ * once. Returns each notification's new id, or undefined, in the order of `ns`.
+ */
+export async function notifyMany(deps: NotifyDeps, ns: readonly Notification[]): Promise<(string | undefined)[]> {
+  const now = deps.clock.now();
+  const seen = new Set<string>();
+  const rows = ns.map((n) => {
+    const key = JSON.stringify([n.message_id, n.step]);
+    if (seen.has(key)) return undefined;
+    seen.add(key);
+    const id = uuidv7(now);
+    const payload = { ...n.payload, id, ...(n.subject === undefined ? {} : { subject: n.subject }) };
+    return { id, message_id: n.message_id, step: n.step, payload: JSON.stringify(payload), created_at: now };
+  });
+  const values = rows.filter((r) => r !== undefined);
+  const inserted = new Set<string>();
+  for (let i = 0; i < values.length; i += NOTIFICATIONS_PER_INSERT) {
+    const r = await deps.db.insertInto('notifications').values(values.slice(i, i + NOTIFICATIONS_PER_INSERT))
+      .onConflict((oc) => oc.columns(['message_id', 'step']).doNothing()).returning('id').execute();
+    for (const { id } of r) inserted.add(id);
+  }
+  if (inserted.size === 0) return ns.map(() => undefined);
+  const stored = await sinkNames(deps.db);
+  const deliveries: NotificationDeliveriesTable[] = ns.flatMap((n, i) => {
+    const id = rows[i]?.id;
+    if (id === undefined || !inserted.has(id)) return [];
+    return targetsOf(deps.notify, n.targets, stored).map((t) => ({
+      notification_id: id, sink: t.sink, target: t.target, state: 'pending', attempts: 0, next_attempt_at: now, last_error: null, sent_at: null,
+    }));
+  });
+  for (let i = 0; i < deliveries.length; i += DELIVERIES_PER_INSERT) {
+    await deps.db.insertInto('notification_deliveries').values(deliveries.slice(i, i + DELIVERIES_PER_INSERT)).execute();
+  }
+  return rows.map((r) => (r !== undefined && inserted.has(r.id) ? r.id : undefined));
+}

@@ -1,5 +1,4 @@
-import type { Transaction } from 'kysely';
-import { isoTime, type Clock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { BackgroundLoop } from '../../shared/loop.js';
 import { KeyedPool } from '../../shared/pool.js';
 import { HotlineError, isHotlineError } from '../../shared/errors.js';
@@ -7,18 +6,11 @@ import type { Logger } from '../../shared/logger.js';
 import { dialectOf } from '../../shared/dialect.js';
 import { underLease, type Leases } from '../../shared/leases.js';
 import { redactUrls } from '../../shared/redact.js';
-import { contactsOfUsers, rotaFor } from '../directory/directory.service.js';
-import { redReadersOf } from '../messaging/messaging.service.js';
-import type { DirectoryTables } from '../directory/directory.tables.js';
-import type { RotaStep } from '../directory/directory.types.js';
-import type { AlertsTables } from '../alerts/alerts.tables.js';
-import type { FederationTables } from '../federation/federation.tables.js';
-import { DEFAULT_ALERT_SETTINGS, type AlertSettings } from '../alerts/alerts.types.js';
-import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
-import { notify } from './deadlines.notify.js';
-import { alertOf, deliverTo } from './deadlines.alerts.js';
+import type { AlertSettings } from '../alerts/alerts.types.js';
+import { deliverTo } from './deadlines.alerts.js';
+import { decideRound, type Trx } from './deadlines.round.js';
 import type { NotificationSinks } from './deadlines.sinks.js';
-import { ESCALATION, OVERDUE_STEP, type DeadlinesDb, type NotificationPayload, type NotifyConfig } from './deadlines.types.js';
+import type { DeadlinesDb, NotifyConfig } from './deadlines.types.js';
 
 /** How the processor paces itself; times in ms. */
 export interface DeadlineOptions {
@@ -67,23 +59,6 @@ export interface DeadlineRun {
   /** Sink deliveries that succeeded, and that failed (to be retried or given up). */
   sent: number;
   failed: number;
-}
-
-/** The deciding transaction, seen as each table set it touches (like the Store type in adapters/storage/schema.ts). */
-type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables> & Transaction<FederationTables> & Transaction<AlertsTables>;
-
-/** A step decided in a transaction, logged once it committed. */
-interface Decided {
-  log: { message: string; step: string; position: string | null; contact: string | null };
-  what: string;
-}
-
-/** The step after `step` of a received message's escalation, and when it is due; null after the last. */
-function following(row: DeadlinesTable, step: string): { step: string; at: number } | null {
-  const i = ESCALATION.findIndex((s) => s.step === step);
-  const next = i < 0 ? undefined : ESCALATION[i + 1];
-  if (next === undefined) return null;
-  return { step: next.step, at: Number(row.sent_at) + Math.round((Number(row.due_at) - Number(row.sent_at)) * next.at) };
 }
 
 /**
@@ -158,7 +133,9 @@ export class DeadlineProcessor {
   /**
    * Steps decided per transaction. Each renders an alert in the node's language (about 0.1-0.2 ms),
    * so 25 keep a round's hold on the event loop to a few ms while arrivals wait: p99 send→receipt at
-   * 200/s rose to ~100 ms with rounds of 100 (docs/benchmarks.md, issue 10).
+   * 200/s rose to ~100 ms with rounds of 100 (docs/benchmarks.md, issue 10). A round renders its
+   * alerts in one go between two statements (deadlines.round.ts), on PostgreSQL too, so this bounds
+   * that hold; the round's statements do not grow with it (about ten a round).
    */
   private static readonly STEPS_PER_ROUND = 25;
 
@@ -171,75 +148,24 @@ export class DeadlineProcessor {
     const { db, clock } = this.deps;
     const postgres = dialectOf(db) === 'postgres';
     let decided = 0;
-    // Bounded: each round moves every row it read forward (or finds it moved by another process).
+    // Bounded: each round moves every row it read forward (or finds it moved by another process);
+    // the rounds end with the first that was not full and left nothing due now (decideRound).
     for (let round = 0; round < 1000; round++) {
       const now = clock.now();
       // One transaction (one fsync) per round, then let the event loop serve requests: a burst of
       // arrivals (each needs its step 0, and each step writes its alert) must not stall the node's
       // HTTP for the whole pass. On PostgreSQL the round claims its rows (FOR UPDATE SKIP LOCKED):
       // several processes of the node decide disjoint deadlines instead of conflicting on the same
-      // ones; the compare-and-set in fire() and the notification's unique key still make a step
+      // ones; the compare-and-set in decideRound() and the notification's unique key still make a step
       // decided once whatever happens. Logged after the commit: a transaction run again after a
       // conflict logs nothing twice.
-      const round_ = await db.transaction().execute(async (trx) => {
-        let q = trx.selectFrom('deadlines').select('message_id').where('next_at', '<=', now)
-          .orderBy('next_at').orderBy('message_id').limit(DeadlineProcessor.STEPS_PER_ROUND);
-        if (postgres) q = q.forUpdate().skipLocked();
-        const due = await q.execute();
-        const fired: Decided[] = [];
-        for (const { message_id } of due) {
-          const d = await this.fire(trx as Trx, message_id, now);
-          if (d !== undefined) fired.push(d);
-        }
-        return { due: due.length, fired };
-      });
+      const round_ = await db.transaction().execute((trx) => decideRound(trx as Trx, this.deps, { now, limit: DeadlineProcessor.STEPS_PER_ROUND, postgres }));
       for (const d of round_.fired) this.deps.log.info(d.log, d.what);
       decided += round_.fired.length;
-      if (round_.due === 0) break;
+      if (!round_.more) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
     return decided;
-  }
-
-  /** Decides the next step of one deadline if it is due; undefined when it is not (any more). */
-  private async fire(trx: Trx, id: string, now: number): Promise<Decided | undefined> {
-    const row = await trx.selectFrom('deadlines').selectAll().where('message_id', '=', id).executeTakeFirst();
-    if (row === undefined || row.next_step === null || row.next_at === null || Number(row.next_at) > now) return undefined;
-    const step = row.next_step;
-    const next = row.direction === 'in' ? following(row, step) : null;
-    const moved = await trx.updateTable('deadlines').set({ next_step: next?.step ?? null, next_at: next?.at ?? null })
-      .where('message_id', '=', id).where('next_step', '=', step).executeTakeFirst();
-    if (moved.numUpdatedRows === 0n) return undefined;
-    const position = row.direction === 'in' ? ESCALATION.find((s) => s.step === step)?.position ?? null : 'primary';
-    // Who is paged: for TLP:RED only those who may read it (its recipients, or its writer), through
-    // their linked contacts, never an on-duty officer who cannot; else whoever holds the position now.
-    const readers = await redReadersOf(trx, id);
-    const rota = readers !== null ? [] : await rotaFor(trx, this.deps.party, row.channel, { at: now, timeZone: this.deps.timeZone ?? 'UTC' });
-    const holder: RotaStep | undefined = rota.find((r) => r.position === position);
-    const contact = holder === undefined ? null : {
-      id: holder.contact.id, name: holder.contact.name, function: holder.contact.function, phone: holder.contact.phone, email: holder.contact.email,
-    };
-    // What the alert says (in the node's language: deadlines.alerts.ts); the facts stay beside it for machines.
-    const { alert, short_id, tlp, sender } = await alertOf(trx, row, { step, contact }, this.deps.alerts ?? DEFAULT_ALERT_SETTINGS);
-    const paged = readers === null ? [] : await contactsOfUsers(trx, this.deps.party, row.channel, readers);
-    const payload: Omit<NotificationPayload, 'id'> = {
-      type: row.direction === 'in' ? 'hotline.escalation' : 'hotline.overdue',
-      node: this.deps.party, message_id: id, short_id, case: row.case_id, kind: row.kind, priority: row.priority, channel: row.channel, tlp,
-      from: row.direction === 'in' ? row.peer : this.deps.party, to: row.direction === 'in' ? this.deps.party : row.peer, sender,
-      sent_at: isoTime(Number(row.sent_at)), due_at: isoTime(Number(row.due_at)),
-      step: step === OVERDUE_STEP ? OVERDUE_STEP : Number(step), position: holder === undefined ? null : position,
-      contact, decided_at: isoTime(now), alert,
-      ...(readers === null ? {} : { recipients: readers }),
-    };
-    const subject = alert.subject;
-    await notify({ db: trx, clock: this.deps.clock, notify: this.deps.notify }, {
-      message_id: id, step, payload: payload as unknown as Record<string, unknown>, subject,
-      targets: {
-        webhook: holder?.notify?.webhook ?? null, email: holder?.notify?.email ?? holder?.contact.email ?? null,
-        emails: paged.flatMap((c) => (c.email === null ? [] : [c.email])),
-      },
-    });
-    return { log: { message: id, step, position, contact: holder?.contact.id ?? null }, what: row.direction === 'in' ? 'escalation step decided' : 'overdue alert decided' };
   }
 
   /** Targets with a delivery due at `upTo`, longest waiting first, as `<sink> <target>` keys. */

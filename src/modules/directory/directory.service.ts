@@ -217,10 +217,14 @@ export async function rotaIds(db: Kysely<DirectoryTables>, party: string): Promi
   return out;
 }
 
-/** This party's contacts on `channel` linked to these users (TLP:RED pages its recipients through them). */
-export async function contactsOfUsers(db: Kysely<DirectoryTables>, party: string, channel: string, users: readonly string[]): Promise<Contact[]> {
-  if (users.length === 0) return [];
-  const rows = await db.selectFrom('directory_contacts').selectAll().where('party', '=', party).where('channel', '=', channel)
-    .where('user_name', 'in', [...users]).orderBy('added_at').orderBy('id').execute();
+/**
+ * This party's contacts on any of `channels` linked to any of these users, oldest first (TLP:RED
+ * pages its recipients through them: a round of escalation reads them once and picks each
+ * message's by channel and user).
+ */
+export async function contactsOfUsers(db: Kysely<DirectoryTables>, party: string, channels: readonly string[], users: readonly string[]): Promise<Contact[]> {
+  if (users.length === 0 || channels.length === 0) return [];
+  const rows = await db.selectFrom('directory_contacts').selectAll().where('party', '=', party).where('channel', 'in', [...new Set(channels)])
+    .where('user_name', 'in', [...new Set(users)]).orderBy('added_at').orderBy('id').execute();
   return rows.map(toContact);
 }

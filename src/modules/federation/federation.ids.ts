@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
-import { prefixBounds, resolveUuid, shortIdsAmong } from '../../shared/shortid.js';
-import { statement } from '../../shared/statement.js';
+import { sql, type Kysely } from 'kysely';
+import { dialectOf } from '../../shared/dialect.js';
+import { prefixBounds, resolveUuid, shortIds, shortIdsAmong } from '../../shared/shortid.js';
 import type { FederationTables } from './federation.tables.js';
 
 /**
@@ -25,13 +25,34 @@ export function resolveMessageId(db: Kysely<FederationTables>, input: string, ch
 }
 
 /** How a listing shows these message ids: the shortest prefix (at least 8 characters) that names one message on this node. */
-export function shortMessageIds(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
-  return shortIdsAmong(ids, async (id) => {
-    const found = [...(await idBefore(db, { id })).rows, ...(await idAfter(db, { id })).rows] as { id: string }[];
-    return found.map((r) => r.id);
-  });
+export async function shortMessageIds(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
+  const around = await messageNeighbours(db, ids);
+  return shortIdsAmong(ids, (id) => Promise.resolve(around.get(id) ?? []));
 }
 
-// Compiled once: every alert names its message by a short id (deadlines.alerts.ts).
-const idBefore = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select('id').where('id', '<', p.id).orderBy('id', 'desc').limit(1));
-const idAfter = statement(['id'], (db: Kysely<FederationTables>, p) => db.selectFrom('messages').select('id').where('id', '>', p.id).orderBy('id').limit(1));
+/**
+ * Each id's short id as if it were shown alone (an alert names one message): the shortest prefix
+ * that no stored neighbour of it shares, whatever the other ids are. One read per 100 ids.
+ */
+export async function shortMessageIdEach(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string>> {
+  const around = await messageNeighbours(db, ids);
+  return new Map(ids.map((id) => [id, shortIds([id, ...(around.get(id) ?? [])]).get(id)!]));
+}
+
+/**
+ * The stored ids just before and just after each of `ids` (none at either end of the table): two
+ * reads of the primary key per id, in one statement whatever the number of ids (the ids one array
+ * parameter: `unnest` on PostgreSQL, `json_each` on SQLite), planned once for all of them.
+ */
+export async function messageNeighbours(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, string[]>> {
+  const unique = [...new Set(ids)];
+  const out = new Map<string, string[]>();
+  if (unique.length === 0) return out;
+  const given = dialectOf(db) === 'postgres' ? sql`unnest(${unique}::text[]) as n(id)` : sql`(select value as id from json_each(${JSON.stringify(unique)})) as n`;
+  const rows = await sql<{ id: string; before: string | null; after: string | null }>`select n.id as id,
+    (select m.id from messages m where m.id < n.id order by m.id desc limit 1) as before,
+    (select m.id from messages m where m.id > n.id order by m.id limit 1) as after
+    from ${given}`.execute(db);
+  for (const r of rows.rows) out.set(r.id, [r.before, r.after].filter((n): n is string => n !== null));
+  return out;
+}

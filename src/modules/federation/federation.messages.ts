@@ -92,14 +92,6 @@ export async function keyChangesAmong(db: Db, parties: readonly string[]): Promi
     .where('kind', '=', 'key-change').where('from_party', 'in', [...parties]).where('to_party', 'in', [...parties]).orderBy('sent_at').execute();
 }
 
-// Compiled once (shared/statement.ts): an alert reads one message per step.
-const alertedById = statement(['id'], (db: Db, p) => db.selectFrom('messages').select(['from_party', 'to_party', 'tlp', 'envelope']).where('id', '=', p.id));
-
-/** The parties, marking and envelope of one stored message (deadlines.alerts.ts through messaging), or undefined. */
-export async function alertedRow(db: QueryRunner, id: string): Promise<Pick<MessagesTable, 'from_party' | 'to_party' | 'tlp' | 'envelope'> | undefined> {
-  return (await alertedById(db, { id })).rows[0] as Pick<MessagesTable, 'from_party' | 'to_party' | 'tlp' | 'envelope'> | undefined;
-}
-
 /** The stored messages in the order they were stored (SQLite's rowid), for the search index (messaging.search.ts). */
 export interface StoredInOrder { rowid: number; id: string; kind: string; envelope: string }
 type Stored = { messages: StoredInOrder };

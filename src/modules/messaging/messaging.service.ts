@@ -4,7 +4,7 @@ import { fail } from '../../shared/errors.js';
 import { resolveMessageId } from '../federation/federation.ids.js';
 import { resolveCaseId } from '../cases/cases.ids.js';
 import { outboundLinks } from '../federation/federation.links.js';
-import { alertedRow, latestMessages, messageById, messageFields, messagesFields, messagesOfCase } from '../federation/federation.messages.js';
+import { latestMessages, messageById, messagesFields, messagesOfCase } from '../federation/federation.messages.js';
 import { enqueue, type Draft, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { FederationTables, LinksTable, MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, KINDS, PRIORITIES, TLPS, type Channel, type Envelope, type Kind, type Priority, type Receipt, type Tlp } from '../federation/federation.types.js';
@@ -16,7 +16,6 @@ import { composeBody } from '../templates/templates.service.js';
 import type { CasesTables } from '../cases/cases.tables.js';
 import type { Acknowledged } from '../cases/cases.types.js';
 import { recordAuditNow } from '../audit/audit.service.js';
-import type { QueryRunner } from '../../shared/statement.js';
 import { acksOf } from '../cases/cases.acks.js';
 
 /** What a person sends with `hotline send` or POST /api/v1/messages. */
@@ -274,22 +273,7 @@ async function linksFor(db: Kysely<FederationTables>, rows: readonly MessagesTab
   return out;
 }
 
-/**
- * Who may read a TLP:RED message's body on this node: its named recipients (received) or its
- * writer (sent); null when the message is not TLP:RED (or not here). Escalation pages only them.
- */
-export async function redReadersOf(db: Kysely<FederationTables>, id: string): Promise<string[] | null> {
-  const row = await messageFields(db, id, ['direction', 'tlp']);
-  if (row === undefined || row.tlp !== 'red') return null;
-  const env = await messageFields(db, id, ['envelope']);
-  if (env === undefined) fail('internal', `Message ${id} left the store while it was read`);
-  const body = (JSON.parse(env.envelope) as Envelope).body;
-  if (row.direction === 'in') return recipientsOf(body) ?? [];
-  const sender = senderOf(body);
-  return sender === null ? [] : [sender];
-}
-
-/** What an alert about a stored message says of it (deadlines.alerts.ts): one compiled read, no views. */
+/** What an alert about a stored message says of it (deadlines.alerts.ts), and whom a TLP:RED one pages. */
 export interface AlertedMessage {
   from: string;
   to: string;
@@ -297,12 +281,32 @@ export interface AlertedMessage {
   sender: string | null;
   recipients: string[] | null;
   body: Record<string, unknown>;
+  /**
+   * Who may read a TLP:RED message's body on this node: its named recipients (received) or its
+   * writer (sent); null when the message is not TLP:RED. Escalation pages only them.
+   */
+  redReaders: string[] | null;
 }
 
-/** The stored message an escalation step or overdue alert speaks of, or undefined when there is none. */
-export async function alertedMessage(db: QueryRunner, id: string): Promise<AlertedMessage | undefined> {
-  const row = await alertedRow(db, id);
-  if (row === undefined) return undefined;
-  const body = (JSON.parse(row.envelope) as Envelope).body;
-  return { from: row.from_party, to: row.to_party, tlp: row.tlp, sender: senderOf(body), recipients: recipientsOf(body), body };
+/** Messages per read of {@link alertedMessages}. */
+const ALERTED_PER_READ = 500;
+
+/**
+ * The stored messages a round of escalation steps and overdue alerts speaks of, by id (one read
+ * per 500 ids; a message not stored is absent: not TLP:RED as far as paging goes).
+ */
+export async function alertedMessages(db: Kysely<FederationTables>, ids: readonly string[]): Promise<Map<string, AlertedMessage>> {
+  const out = new Map<string, AlertedMessage>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += ALERTED_PER_READ) {
+    const rows = await messagesFields(db, unique.slice(i, i + ALERTED_PER_READ), ['id', 'direction', 'from_party', 'to_party', 'tlp', 'envelope']);
+    for (const row of rows) {
+      const body = (JSON.parse(row.envelope) as Envelope).body;
+      const sender = senderOf(body);
+      const recipients = recipientsOf(body);
+      const redReaders = row.tlp !== 'red' ? null : row.direction === 'in' ? recipients ?? [] : sender === null ? [] : [sender];
+      out.set(row.id, { from: row.from_party, to: row.to_party, tlp: row.tlp, sender, recipients, body, redReaders });
+    }
+  }
+  return out;
 }
