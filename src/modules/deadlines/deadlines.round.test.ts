@@ -40,6 +40,7 @@ async function received(db: Store, n: number): Promise<string[]> {
         in_reply_to: null, priority: env.priority, tlp: env.tlp, sent_at: env.sent_at, envelope: JSON.stringify(env), stored_at: SENT, receipt: null, receipted_at: null,
       }).execute();
       await deadlinesHook.apply!(trx as unknown as Transaction<FederationTables>, { env, direction: 'in', hash: '', storedAt: SENT });
+      await deadlinesHook.flush!(trx as unknown as Transaction<FederationTables>);
     });
     ids.push(id);
   }
