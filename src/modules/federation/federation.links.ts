@@ -1,3 +1,4 @@
+import { dialectOf } from '../../shared/dialect.js';
 import type { Kysely, Transaction } from 'kysely';
 import { sha256Hex } from '../../shared/canonical.js';
 import type { FederationTables, LinksTable } from './federation.tables.js';
@@ -14,9 +15,20 @@ export async function lockLink(trx: Transaction<FederationTables>, from: string,
   await trx.insertInto('links').values(newLink(from, to))
     .onConflict((oc) => oc.columns(['from_party', 'to_party']).doNothing())
     .execute();
-  await trx.updateTable('links').set((eb) => ({ attempts: eb.ref('attempts') })).where('from_party', '=', from).where('to_party', '=', to).execute();
-  const row = await trx.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to).executeTakeFirstOrThrow();
+  const row = await lockedRow(trx, from, to);
+  if (row === undefined) throw new Error(`the link ${from} → ${to} is missing after its insert`);
   return normaliseLink(row);
+}
+
+/**
+ * The link's row, locked for this transaction: SQLite by a write first (its write lock, taken
+ * before any read, so no stale snapshot), PostgreSQL by FOR UPDATE (one round trip).
+ */
+async function lockedRow(trx: Transaction<FederationTables>, from: string, to: string): Promise<LinksTable | undefined> {
+  const q = trx.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to);
+  if (dialectOf(trx) === 'postgres') return q.forUpdate().executeTakeFirst();
+  await trx.updateTable('links').set((eb) => ({ attempts: eb.ref('attempts') })).where('from_party', '=', from).where('to_party', '=', to).execute();
+  return q.executeTakeFirst();
 }
 
 /**
@@ -24,8 +36,7 @@ export async function lockLink(trx: Transaction<FederationTables>, from: string,
  * genesis state, unsaved, so that a refused first envelope leaves no trace. Save it with {@link saveLinkHead}.
  */
 export async function lockLinkIfAny(trx: Transaction<FederationTables>, from: string, to: string): Promise<LinksTable> {
-  await trx.updateTable('links').set((eb) => ({ attempts: eb.ref('attempts') })).where('from_party', '=', from).where('to_party', '=', to).execute();
-  const row = await trx.selectFrom('links').selectAll().where('from_party', '=', from).where('to_party', '=', to).executeTakeFirst();
+  const row = await lockedRow(trx, from, to);
   return row === undefined ? newLink(from, to) : normaliseLink(row);
 }
 

@@ -128,9 +128,11 @@ export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Pro
     // Several processes queueing on one link (PostgreSQL, serializable): its row is locked first,
     // so a conflict shows at once and the transaction runs again before doing the work, instead
     // of after (when every group of every process lost in turn, queueing failed with store_busy).
-    if (dialectOf(trx) === 'postgres') {
+    // One link: the first draft's lockLink does it. Several: all of them here, in one order.
+    const links = [...new Set(drafts.map((d) => d.to))];
+    if (dialectOf(trx) === 'postgres' && links.length > 1) {
       await trx.selectFrom('links').select('to_party').where('from_party', '=', deps.self.party)
-        .where('to_party', 'in', [...new Set(drafts.map((d) => d.to))]).orderBy('to_party').forUpdate().execute();
+        .where('to_party', 'in', links).orderBy('to_party').forUpdate().execute();
     }
     return appendIn(deps, trx, drafts, peers, scope);
   }));
