@@ -16,7 +16,8 @@ import { send } from '../src/modules/messaging/messaging.service.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { ensureBuilt, hl } from './helpers/cli.js';
 import { eventually, makeHome, peerAll, tempDir } from './helpers/nodes.js';
-import { LoadBalancer, makePgHome, startProcessesOf, type NodeOnPort } from './helpers/multiproc.js';
+import { LoadBalancer, startProcessesOf, type NodeOnPort } from './helpers/multiproc.js';
+import { makePgHome } from './helpers/pg-homes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { NodeProcess, readStore, sleep } from './helpers/processes.js';
 
@@ -53,7 +54,7 @@ describePg('three processes of one node on PostgreSQL, one killed with -9 every 
     const lbPort = await lb.listen();
     cleanup.push(() => lb.close());
     const fast = { delivery: { backoffBaseMs: 50, backoffMaxMs: 1000 } } as const;
-    const us = await makePgHome('us', dir, database.url, { url: `http://127.0.0.1:${lbPort}`, extra: fast });
+    const us = await makePgHome('us', database.url, { dir, url: `http://127.0.0.1:${lbPort}`, extra: fast });
     const ru = await makeHome('ru', fast, dir);
     await peerAll(us, ru);
     procs = await startProcessesOf(us.home, 3);

@@ -12,7 +12,8 @@ import { loadConfig } from '../src/config.js';
 import { openContext } from '../src/context.js';
 import { send } from '../src/modules/messaging/messaging.service.js';
 import { silentLogger } from '../src/shared/logger.js';
-import { makePgHome, NodeOnPort } from './helpers/multiproc.js';
+import { NodeOnPort } from './helpers/multiproc.js';
+import { makePgHome } from './helpers/pg-homes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { NodeProcess, readStore } from './helpers/processes.js';
 
@@ -65,7 +66,7 @@ describePg('several processes of one node on PostgreSQL', () => {
     const [port1, port2] = [await freePort(), await freePort()];
     // Peers deliver to process 1 only (the home's url): process 2 can hear of the FLASH only through PostgreSQL.
     // Delivery looks for work once an hour by itself: what is delivered sooner was woken by a notice.
-    const us = await makePgHome('us', dir, database.url, { url: `http://127.0.0.1:${port1}`, extra: { delivery: { pollMs: 3_600_000 } } });
+    const us = await makePgHome('us', database.url, { dir, url: `http://127.0.0.1:${port1}`, extra: { delivery: { pollMs: 3_600_000 } } });
     const ru = await makeHome('ru', {}, dir);
     await peerAll(us, ru);
     const p1 = new NodeOnPort(us.home, port1);

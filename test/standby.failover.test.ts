@@ -19,7 +19,8 @@ import { ensureBuilt, hl } from './helpers/cli.js';
 import { makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { readStore, sleep, startProcesses, type NodeProcess } from './helpers/processes.js';
 import { TcpProxy, type Exchange } from './helpers/proxy.js';
-import { describeStandby, makePgHome, pointStoreAt, StandbyDrill, STANDBY_NAME } from './helpers/standby.js';
+import { describeStandby, pointStoreAt, StandbyDrill, STANDBY_NAME } from './helpers/standby.js';
+import { makePgHome } from './helpers/pg-homes.js';
 
 /** Messages each way. */
 const TOTAL = 1500;
@@ -43,7 +44,7 @@ async function startNodes(d: StandbyDrill) {
   cleanup.push(() => proxy.close());
   const dir = tempDir();
   // us is pinned by ru at the proxy's URL: every delivery from ru to us passes through it.
-  const us = await makePgHome('us', d.url(d.primary), { ...DELIVERY, url: proxy.url }, dir);
+  const us = await makePgHome('us', d.url(d.primary), { dir, extra: { ...DELIVERY, url: proxy.url } });
   const ru = await makeHome('ru', DELIVERY, dir);
   await peerAll(us, ru);
   proxy.target = us.port;

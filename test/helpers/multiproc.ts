@@ -9,32 +9,10 @@ import { openSync, readFileSync } from 'node:fs';
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { ConfigFile } from '../../src/config.js';
 import { freePort } from '../../src/adapters/cli/commands/demo.js';
-import { initHome } from '../../src/adapters/cli/commands/init.js';
-import { withNode } from '../../src/adapters/cli/home.js';
-import { makeDescriptor } from '../../src/modules/federation/federation.peers.js';
-import type { TestHome } from './nodes.js';
 import { sleep } from './processes.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'hotline.js');
-
-/** A home on PostgreSQL (`hotline init --database URL`); its `url` (what peers deliver to) is given, e.g. a load balancer's. */
-export async function makePgHome(party: string, dir: string, database: string, o: { url?: string; extra?: Partial<ConfigFile> } = {}): Promise<TestHome> {
-  const port = await freePort();
-  const home = join(dir, party);
-  const r = await initHome({
-    home, party, name: `${party.toUpperCase()} test node`, listen: `127.0.0.1:${port}`, database, extra: o.extra ?? {},
-    ...(o.url === undefined ? {} : { url: o.url }),
-  });
-  const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
-  return {
-    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor, store: 'postgres',
-    start: () => Promise.reject(new Error('start a PostgreSQL home as processes (NodeOnPort)')),
-    // The database is the test's (createTestDatabase), dropped by it.
-    cleanup: () => Promise.resolve(),
-  };
-}
 
 /** One `hotline start --listen 127.0.0.1:PORT` process of a node; killed with -9 and started again by the test. */
 export class NodeOnPort {

@@ -18,14 +18,6 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe } from 'vitest';
 import type { ConfigFile } from '../../src/config.js';
-import { withNode } from '../../src/adapters/cli/home.js';
-import { freePort } from '../../src/adapters/cli/commands/demo.js';
-import { initHome } from '../../src/adapters/cli/commands/init.js';
-import { loadConfig } from '../../src/config.js';
-import { startNode } from '../../src/main.js';
-import { makeDescriptor } from '../../src/modules/federation/federation.peers.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { tempDir, type TestHome } from './nodes.js';
 
 const { Client } = createRequire(import.meta.url)('pg') as typeof import('pg');
 
@@ -381,20 +373,6 @@ async function sql<T>(url: string, text: string, params: readonly unknown[] = []
   } finally {
     await c.end().catch(() => undefined);
   }
-}
-
-/** A node home whose store is the PostgreSQL database at `database` (`hotline init --database URL`). */
-export async function makePgHome(party: string, database: string, extra: Partial<ConfigFile> = {}, dir = tempDir()): Promise<TestHome> {
-  const port = await freePort();
-  const home = join(dir, party);
-  const r = await initHome({ home, party, name: `${party.toUpperCase()} test node`, listen: `127.0.0.1:${port}`, extra, database });
-  const descriptor = await withNode(home, async (ctx) => makeDescriptor(ctx.self, ctx.keys));
-  return {
-    party, home, url: r.url, port, token: r.token, fingerprint: r.fingerprint, descriptor, store: 'postgres',
-    start: (opts = {}) => startNode(loadConfig(home), { log: silentLogger, ...opts }),
-    // The database lives in the drill's own cluster, dropped with it (StandbyDrill.close).
-    cleanup: () => Promise.resolve(),
-  };
 }
 
 /** What the operator does after a promotion: the home's store URL now names the promoted standby. */
