@@ -59,7 +59,8 @@ export async function spoolUpload(
     await write();
     if (bytes === 0) fail('feed_format', 'The upload is empty; send the feed as the request body');
     const o = options(bytes);
-    await db.updateTable('feed_runs').set({ state: 'queued', input: o.inputName, options: JSON.stringify(o), holder: null, pid: null })
+    // Queued, still held by the process that received it (it claims it at once), or by anyone once that process is gone.
+    await db.updateTable('feed_runs').set({ state: 'queued', input: o.inputName, options: JSON.stringify(o) })
       .where('id', '=', id).where('state', '=', 'receiving').execute();
   } catch (e) {
     await db.transaction().execute(async (trx) => {
@@ -102,7 +103,7 @@ export async function goneHolders(db: Kysely<FeedsTables>, self: string, now: nu
 
 /**
  * Claims a job for the process `holder`: `id` if given (the upload it just received), else the
- * oldest queued job or one whose holder is gone. A compare-and-set of the run's state and holder:
+ * oldest job queued for anyone (or for this process), or one whose holder is gone. A compare-and-set of the run's state and holder:
  * of two processes claiming one job, one gets it. Answers the run's id, or null.
  */
 export async function claimJob(db: Kysely<FeedsTables>, holder: string, now: number, id?: string): Promise<string | null> {
@@ -112,7 +113,9 @@ export async function claimJob(db: Kysely<FeedsTables>, holder: string, now: num
   if (candidates.length === 0) return null;
   const gone = await goneHolders(db, holder, now);
   for (const c of candidates) {
-    if (c.state === 'running' && (c.holder === holder || !gone(c.holder))) continue;
+    if (c.state === 'running' && c.holder === holder) continue;
+    // Running, or queued for the process that received it: left to its holder while it lives.
+    if (c.holder !== null && c.holder !== holder && !gone(c.holder)) continue;
     const taken = await db.transaction().execute(async (trx) => {
       let u = trx.updateTable('feed_runs').set({ state: 'running', holder, pid: process.pid, updated_at: now })
         .where('id', '=', c.id).where('state', '=', c.state);
