@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
-import type { RunView } from '../src/modules/feeds/feeds.run.js';
+import type { RunView } from '../src/modules/feeds/feeds.runs.js';
 import { ensureBuilt, ok } from './helpers/cli.js';
 import { makePgHome, NodeOnPort } from './helpers/multiproc.js';
 import { eventually, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { fail, isHotlineError } from '../../shared/errors.js';
+import { messageFields } from '../federation/federation.messages.js';
 import { enqueueIn, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { Tlp } from '../federation/federation.types.js';
 import type { StixObject } from '../stix/stix.types.js';
@@ -16,7 +17,7 @@ import { BatchReader, runStage } from './feeds.stage.js';
 import { BundleBuilder } from './feeds.stix.js';
 import type { FeedsTables } from './feeds.tables.js';
 import type { FeedReject } from './feeds.types.js';
-import { cliHolder, markInterrupted } from './feeds.jobs.js';
+import { cliHolder } from './feeds.jobs.js';
 
 /** What one destination received in a run. */
 export interface DestinationReport {
@@ -116,8 +117,10 @@ const REJECTS_KEPT = 100;
  * Every write is ONE short transaction per bundle: a destination's bundle when it is full (and
  * every destination's every 50,000 records and at the end), the deduplication keys of exactly
  * the records in it (claimed: a key another run reported meanwhile drops its record), and the
- * run's report. A crash loses only what was not written, and its keys with it, so running the
- * same file again sends exactly what had not been sent. Short transactions are what let the node
+ * run's report, and how far the run's committed work reaches (`resume_line`). A crash loses only
+ * what was not written, and its keys with it, so running the same file again sends exactly what
+ * had not been sent; a job (an upload, feeds.jobs.ts) is resumed from `resume_line` by whichever
+ * process takes it over, the records written after it found as duplicates. Short transactions are what let the node
  * and a CLI run share the store (each waits at most one bundle's write for the other).
  */
 export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{ id: string; report: RunReport }> {
@@ -142,6 +145,14 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
   // found as duplicates (their keys were written with their bundles), which a window under an
   // hour (0: no deduplication) would not do.
   const windowMinutes = resumed ? Math.max(60, o.windowMinutes) : o.windowMinutes;
+  // A resumed run's next parts to a peer go on in the case of its first part.
+  const cases = new Map<string, string>();
+  if (resumed) {
+    for (const p of report.peers) {
+      const first = p.messages[0] === undefined ? undefined : await messageFields(deps.outbox.db, p.messages[0], ['case_id']);
+      if (first !== undefined) cases.set(p.party, first.case_id);
+    }
+  }
   const holder = job?.holder ?? cliHolder();
   if (!dry && job === undefined) {
     await db.insertInto('feed_runs').values({
@@ -166,7 +177,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
       if (had === undefined) report.peers.push(r);
       d = {
         builder: new BundleBuilder({ producer: deps.self, tlp: o.tlp, source: o.source, maxBytes: budget }), keys: new PendingKeys(), report: r,
-        part: r.messages.length, first: null, ipsBefore: r.distinct_ips,
+        part: r.messages.length, first: null, ipsBefore: r.distinct_ips, ...(cases.has(party) ? { caseId: cases.get(party)! } : {}),
       };
       dest.set(party, d);
       families.set(party, new Set(r.families));
@@ -398,36 +409,4 @@ async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
     if (made !== undefined) return made;
     throw e;
   }
-}
-
-/** A run as listed and shown. */
-export interface RunView {
-  id: string;
-  source: string;
-  input: string;
-  state: string;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-  report: RunReport;
-}
-
-export async function listRuns(db: Kysely<FeedsTables>, now: number, limit = 50): Promise<RunView[]> {
-  await markInterrupted(db, now);
-  const rows = await db.selectFrom('feed_runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map(toView);
-}
-
-export async function showRun(db: Kysely<FeedsTables>, id: string, now: number): Promise<RunView> {
-  await markInterrupted(db, now);
-  const r = await db.selectFrom('feed_runs').selectAll().where('id', '=', id).executeTakeFirst();
-  if (r === undefined) fail('not_found', `No feed run ${id} on this node; see "hotline feed runs"`);
-  return toView(r);
-}
-
-function toView(r: Selectable<FeedsTables['feed_runs']>): RunView {
-  return {
-    id: r.id, source: r.source, input: r.input, state: r.state, started_at: new Date(Number(r.started_at)).toISOString(),
-    finished_at: r.finished_at === null ? null : new Date(Number(r.finished_at)).toISOString(), error: r.error, report: JSON.parse(r.report) as RunReport,
-  };
 }

@@ -8,7 +8,8 @@ import { fail } from '../../../shared/errors.js';
 import { TLPS } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
 import { spoolUpload } from '../../../modules/feeds/feeds.jobs.js';
-import { expectedRecords, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
+import { expectedRecords } from '../../../modules/feeds/feeds.run.js';
+import { listRuns, showRun } from '../../../modules/feeds/feeds.runs.js';
 import { FEED_FORMATS } from '../../../modules/feeds/feeds.types.js';
 import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
