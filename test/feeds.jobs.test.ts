@@ -74,23 +74,35 @@ async function sentSightings(home: string, to: string): Promise<number> {
 const domesticSightings = (home: string): Promise<number> => countIn(home,
   'select count(*) as n from stix_objects where type = ? and collection_id = (select id from taxii_collections where alias = ?)', 'sighting', 'domestic');
 
-/** Kills the run's process once part of the run is written; proves the kill landed mid-run. */
-async function killMidRun(home: string, address: string, token: string, id: string, kill: () => Promise<void>, pid: number): Promise<void> {
+/**
+ * Kills the run's process once part of the run is written (past its first checkpoint); proves the kill landed mid-run. Answers
+ * what was written by then and the checkpoint: every record before `line` is written.
+ */
+async function killMidRun(home: string, id: string, kill: () => Promise<void>, pid: number): Promise<{ written: number; line: number }> {
+  // Until the checkpoint moved past the first records (every destination has written once).
   await eventually(async () => {
-    const r = await run(address, token, id);
-    return r !== undefined && r.report.records > 0 ? r : undefined;
+    const [r] = await queryStore<{ resume_line: number }>(home, 'select resume_line from feed_runs where id = ?', id);
+    return r !== undefined && Number(r.resume_line) > 2 ? r : undefined;
   }, 20_000, 5);
   await kill();
   const [row] = await queryStore<{ state: string; holder: string; resume_line: number }>(home, 'select state, holder, resume_line from feed_runs where id = ?', id);
   expect(row!.state).toBe('running');
   expect(row!.holder).toContain(`:${pid}:`);
-  expect(Number(row!.resume_line)).toBeGreaterThan(0);
-  expect(await sentSightings(home, 'ru') + await domesticSightings(home)).toBeLessThan(N);
+  // Line 1 is the header: the checkpoint is past some records.
+  expect(Number(row!.resume_line)).toBeGreaterThan(2);
+  const written = await sentSightings(home, 'ru') + await domesticSightings(home);
+  expect(written).toBeLessThan(N);
+  return { written, line: Number(row!.resume_line) };
 }
 
-/** What must hold once the resumed run completed: each record once, the input gone. */
-async function exactlyOnce(us: TestHome, ru: TestHome, id: string, done: RunView): Promise<void> {
+/**
+ * What must hold once the resumed run completed: each record once, the input gone; and the resume
+ * skipped the records before the checkpoint (lines 2 to `line` - 1): of those written before the
+ * kill, exactly the others were read again, and found as duplicates.
+ */
+async function exactlyOnce(us: TestHome, ru: TestHome, id: string, done: RunView, killed: { written: number; line: number }): Promise<void> {
   expect(done.state).toBe('complete');
+  expect(done.report.duplicates).toBe(killed.written - (killed.line - 2));
   expect(done.report.lines).toBe(N + 1);
   expect(await sentSightings(us.home, 'ru')).toBe(N / 2);
   expect(await domesticSightings(us.home)).toBe(N / 2);
@@ -117,7 +129,7 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     await peer.start();
 
     const id = await upload(p1.address, us.token);
-    await killMidRun(us.home, p1.address, us.token, id, () => p1.kill9(), p1.child!.pid!);
+    const killed = await killMidRun(us.home, id, () => p1.kill9(), p1.child!.pid!);
     // Process 2 takes it over once process 1's lease lapsed, and resumes it.
     const done = await eventually(async () => {
       const r = await run(p2.address, us.token, id);
@@ -125,7 +137,7 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     }, 20_000, 50);
     const [row] = await queryStore<{ holder: string }>(us.home, 'select holder from feed_runs where id = ?', id);
     expect(row!.holder).toContain(`:${p2.child!.pid!}:`);
-    await exactlyOnce(us, ru, id, done);
+    await exactlyOnce(us, ru, id, done, killed);
   });
 });
 
@@ -143,12 +155,12 @@ describe('feed jobs on SQLite', () => {
     await peer.start();
 
     const id = await upload(us.url, us.token);
-    await killMidRun(us.home, us.url, us.token, id, () => node.kill9(), node.child!.pid!);
+    const killed = await killMidRun(us.home, id, () => node.kill9(), node.child!.pid!);
     await node.start();
     const done = await eventually(async () => {
       const r = await run(us.url, us.token, id);
       return r?.state === 'complete' || r?.state === 'failed' ? r : undefined;
     }, 20_000, 50);
-    await exactlyOnce(us, ru, id, done);
+    await exactlyOnce(us, ru, id, done, killed);
   });
 });
