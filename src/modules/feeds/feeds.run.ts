@@ -120,8 +120,9 @@ const REJECTS_KEPT = 100;
  * run's report, and how far the run's committed work reaches (`resume_line`). A crash loses only
  * what was not written, and its keys with it, so running the same file again sends exactly what
  * had not been sent; a job (an upload, feeds.jobs.ts) is resumed from `resume_line` by whichever
- * process takes it over, the records written after it found as duplicates. Short transactions are what let the node
- * and a CLI run share the store (each waits at most one bundle's write for the other).
+ * process takes it over, the records written after it found as duplicates. Short transactions
+ * are what let the node and a CLI run share the store (each waits at most one bundle's write for
+ * the other).
  */
 export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{ id: string; report: RunReport }> {
   const id = o.id ?? randomUUID();
@@ -349,8 +350,9 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
 
 /**
  * Marks a run `failed` with its reason (`[code] message`). The store may be what failed (busy):
- * the mark is tried a few times; a run whose mark never lands stays `running` until its process
- * is gone, and then shows as `interrupted` with the advice to run the input again.
+ * the mark is tried a few times; a CLI run whose mark never lands stays `running` until its
+ * process is gone, and then shows as `interrupted` with the advice to run the input again (a job
+ * is resumed instead). Only while `holder` still holds the run; a job's input goes with the mark.
  */
 async function recordFailure(db: Kysely<FeedsTables>, run: { id: string; holder: string; job: boolean }, e: unknown, report: () => string, now: number): Promise<void> {
   const message = isHotlineError(e) ? `[${e.code}] ${e.message}` : `[internal] ${e instanceof Error ? e.message : String(e)}`;
