@@ -186,7 +186,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     // Before listening: once the process answers, it hears every notice sent after.
     await listener.ready;
   }
-  const app = await buildApp(ctx, metrics, () => delivery.wake());
+  const app = await buildApp(ctx, metrics, () => delivery.wake(), leases === undefined ? {} : { holder: leases.holder });
   let address: string;
   try {
     address = await app.listen({ host: config.listen.host, port: config.listen.port });

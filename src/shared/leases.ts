@@ -168,3 +168,12 @@ export async function liveProcesses(db: Kysely<LeasesTables>, now: number, excep
     return m === null ? [] : [{ pid: Number(m[2]), address: m[3]!, host: m[1]! }];
   });
 }
+
+/** The holders ({@link processHolder}) of the node's processes whose `process:` lease is live at `now`. */
+export async function liveHolders(db: Kysely<LeasesTables>, now: number): Promise<Set<string>> {
+  const rows = await db.selectFrom('leases').select('name').where('name', 'like', 'process:%').where('expires_at', '>=', now).execute();
+  return new Set(rows.flatMap((r) => {
+    const m = /^process:(\S+) /.exec(r.name);
+    return m === null ? [] : [m[1]!];
+  }));
+}

@@ -34,7 +34,7 @@ import { eventsRoutes } from './routes/events.routes.js';
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
  * reference at /docs), /healthz, and /metrics (an administrator's bearer token).
  */
-export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () => void): Promise<FastifyInstance> {
+export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () => void, o: { holder?: string } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -85,7 +85,7 @@ export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () 
   auditRoutes(api, ctx);
   stixRoutes(api, ctx, onQueued);
   collectionsRoutes(api, ctx);
-  await feedsRoutes(api, ctx, onQueued);
+  await feedsRoutes(api, ctx, onQueued, o.holder);
   await taxiiRoutes(app, ctx);
   await webRoutes(app);
   return app;

@@ -1,8 +1,9 @@
-import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { NodeContext } from '../../context.js';
+import { claimJob, requeueJobs } from '../../modules/feeds/feeds.jobs.js';
 import { settleRun } from '../../modules/feeds/feeds.run.js';
 import { fail } from '../../shared/errors.js';
+import { processHolder } from '../../shared/leases.js';
 import { workerScript } from '../../shared/workers.js';
 import type { FeedWorkerData, FeedWorkerMessage } from './feeds.worker.js';
 
@@ -14,26 +15,44 @@ import type { FeedWorkerData, FeedWorkerMessage } from './feeds.worker.js';
  */
 const RUN_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 } as const;
 
+/** How often a process looks for a job to run (queued, or whose holder is gone) when it has a free slot (ms). */
+export const FEED_JOB_POLL_MS = 2_000;
+
 /**
- * The node's feed runs, each on a worker thread (feeds.worker.ts), at most
+ * The feed runs of this process, each on a worker thread (feeds.worker.ts), at most
  * `feeds.maxConcurrentRuns` at once: an upload beyond it is refused with `feeds_busy` before its
  * body is read. A slot is reserved when an upload starts (so that two uploads arriving together
  * cannot both take the last one) and released when its run ends, or when the upload fails.
+ *
+ * Runs are jobs in the store (feeds.jobs.ts): the upload this process received is claimed by it
+ * at once; with a slot free, it also looks for work every {@link FEED_JOB_POLL_MS}: a queued job,
+ * or one whose holder is gone (a process killed with -9 on any machine, on PostgreSQL when its
+ * `process:` lease lapsed), which it resumes.
  */
 export class FeedRunner {
   private reserved = 0;
   private readonly workers = new Map<string, Worker>();
+  private timer: NodeJS.Timeout | undefined;
+  private looking: Promise<void> = Promise.resolve();
+  private stopped = false;
+  readonly holder: string;
 
-  constructor(private readonly ctx: NodeContext, private readonly onQueued: () => void) {}
+  constructor(private readonly ctx: NodeContext, private readonly onQueued: () => void, holder?: string) {
+    this.holder = holder ?? processHolder();
+  }
 
   /** Runs now (or, before its upload is read, reserved); for tests and /metrics. */
   get active(): number {
     return this.reserved;
   }
 
+  private get max(): number {
+    return Math.max(1, Math.floor(this.ctx.config.feeds.maxConcurrentRuns));
+  }
+
   /** Takes a run slot, or refuses with `feeds_busy`; give it back with `release` if the run is not started. */
   reserve(): void {
-    const max = Math.max(1, Math.floor(this.ctx.config.feeds.maxConcurrentRuns));
+    const max = this.max;
     if (this.reserved >= max) {
       fail('feeds_busy', `This node runs ${max} feed run${max === 1 ? '' : 's'} at a time (config feeds.maxConcurrentRuns) and is running ${max === 1 ? 'one' : 'them'} now; upload again when it has finished (GET /api/v1/feed-runs)`);
     }
@@ -44,9 +63,47 @@ export class FeedRunner {
     this.reserved = Math.max(0, this.reserved - 1);
   }
 
-  /** Starts a reserved run on a worker; the spooled upload is removed when the run ends. */
-  start(data: FeedWorkerData & { options: { id: string } }): void {
-    const id = data.options.id;
+  /** Looks for jobs now and then every {@link FEED_JOB_POLL_MS} (the node's start: what a stopped or killed process left is resumed). */
+  start(): void {
+    if (this.timer !== undefined || this.stopped) return;
+    this.poke();
+    this.timer = setInterval(() => this.poke(), FEED_JOB_POLL_MS);
+    this.timer.unref();
+  }
+
+  /** Looks for jobs once (after the one before has finished looking). */
+  poke(): void {
+    this.looking = this.looking.then(() => this.lookForJobs()).catch((e: unknown) => this.ctx.log.warn({ err: e }, 'could not look for feed jobs'));
+  }
+
+  private async lookForJobs(): Promise<void> {
+    while (!this.stopped && this.reserved < this.max) {
+      this.reserved++;
+      let id: string | null = null;
+      try {
+        id = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now());
+      } finally {
+        if (id === null) this.release();
+      }
+      if (id === null || this.stopped) return;
+      this.ctx.log.info({ run: id }, 'feed run claimed');
+      this.run(id);
+    }
+  }
+
+  /**
+   * Runs the upload `id` this process just spooled, in the slot it reserved; if another process
+   * claimed it first (it was queued), the slot is given back and the run goes on there.
+   */
+  async startUpload(id: string): Promise<void> {
+    const got = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now(), id);
+    if (got === null) this.release();
+    else this.run(id);
+  }
+
+  /** Runs a claimed job on a worker, in a slot reserved for it. */
+  private run(id: string): void {
+    const data: FeedWorkerData = { home: this.ctx.config.home, id, holder: this.holder };
     const worker = new Worker(workerScript(import.meta.url, './feeds.worker.js'), { workerData: data, resourceLimits: RUN_LIMITS });
     this.workers.set(id, worker);
     let settled = false;
@@ -55,12 +112,14 @@ export class FeedRunner {
       settled = true;
       this.workers.delete(id);
       this.release();
-      rmSync(data.file, { force: true });
       if (failure !== undefined) {
         this.ctx.log.warn({ run: id, code: failure.code }, `feed run failed: ${failure.message}`);
-        void settleRun(this.ctx.db, { id, source: data.options.source, input: data.options.inputName }, `[${failure.code}] ${failure.message}`, 'failed', this.ctx.clock.now())
+        // Only while this process still holds it (a run taken over by another process goes on there).
+        void settleRun(this.ctx.db, { id, holder: this.holder }, `[${failure.code}] ${failure.message}`, 'failed', this.ctx.clock.now())
           .catch((e: unknown) => this.ctx.log.error({ err: e, run: id }, 'could not record the feed run\'s failure'));
       }
+      // A slot is free: a job may be waiting.
+      if (!this.stopped) this.poke();
     };
     worker.on('message', (m: FeedWorkerMessage) => {
       if (m.type === 'queued') this.onQueued();
@@ -71,16 +130,17 @@ export class FeedRunner {
     worker.on('exit', (code) => end(code === 0 ? undefined : { code: 'internal', message: `the feed run's worker stopped (exit code ${code})` }));
   }
 
-  /** Stops every run (the node is stopping): each is marked `interrupted`, to be run again. */
+  /** Stops every run (the node is stopping): each is queued again where it stopped, for the next process that looks for work. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.looking;
     const running = [...this.workers.entries()];
     for (const [, w] of running) w.removeAllListeners('exit');
     await Promise.all(running.map(([, w]) => w.terminate()));
-    for (const [id] of running) {
-      this.workers.delete(id);
-      await settleRun(this.ctx.db, { id }, 'The node stopped before the run finished; upload the same feed again: what was already sent is recognised and not sent twice', 'interrupted', this.ctx.clock.now())
-        .catch(() => undefined);
-    }
+    for (const [id] of running) this.workers.delete(id);
+    await requeueJobs(this.ctx.db, this.holder, running.map(([id]) => id), this.ctx.clock.now()).catch(() => undefined);
     this.reserved = 0;
   }
 }

@@ -5,19 +5,19 @@
  * answers the federation endpoint, does none of this work: it only waits, as for any other
  * writer, for the one bundle being written when it writes itself.
  */
-import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../../config.js';
 import { feedRunDeps, openContext } from '../../context.js';
-import { ingestFeed, type IngestOptions } from '../../modules/feeds/feeds.run.js';
+import { jobInput, loadJob } from '../../modules/feeds/feeds.jobs.js';
+import { ingestFeed } from '../../modules/feeds/feeds.run.js';
 import { isHotlineError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 
-/** What the runner hands the worker: the node's home, the spooled upload, and the run's options. */
+/** What the runner hands the worker: the node's home, the job it claimed (feeds.jobs.ts) and who holds it. */
 export interface FeedWorkerData {
   home: string;
-  file: string;
-  options: Omit<IngestOptions, 'input' | 'onProgress' | 'onQueued'>;
+  id: string;
+  holder: string;
 }
 
 /** What the worker tells the runner. */
@@ -29,7 +29,13 @@ try {
   const ctx = await openContext(loadConfig(data.home), { log: silentLogger });
   try {
     const deps = await feedRunDeps(ctx);
-    await ingestFeed(deps, { ...data.options, input: createReadStream(data.file, { highWaterMark: 1024 * 1024 }), onQueued: () => post({ type: 'queued' }) });
+    // The job's input is read from the store, where it was spooled (any process of the node can run it),
+    // from the start: a resumed run skips what its last write counted as done.
+    const job = await loadJob(ctx.db, data.id);
+    await ingestFeed(deps, {
+      ...job.options, id: job.id, input: jobInput(ctx.db, job.id), onQueued: () => post({ type: 'queued' }),
+      job: { holder: data.holder, resume: { report: job.report, line: job.resumeLine, startedAt: job.startedAt } },
+    });
     post({ type: 'done' });
   } finally {
     await ctx.close();

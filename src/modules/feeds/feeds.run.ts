@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { fail, isHotlineError } from '../../shared/errors.js';
+import { messageFields } from '../federation/federation.messages.js';
 import { enqueueIn, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { Tlp } from '../federation/federation.types.js';
 import type { StixObject } from '../stix/stix.types.js';
@@ -16,6 +17,7 @@ import { BatchReader, runStage } from './feeds.stage.js';
 import { BundleBuilder } from './feeds.stix.js';
 import type { FeedsTables } from './feeds.tables.js';
 import type { FeedReject } from './feeds.types.js';
+import { cliHolder } from './feeds.jobs.js';
 
 /** What one destination received in a run. */
 export interface DestinationReport {
@@ -83,6 +85,12 @@ export interface IngestOptions extends Pick<ParseOptions, 'format' | 'preset' | 
   onProgress?: (r: Readonly<RunReport>) => void;
   /** Called after a bundle was queued to a peer or stored (e.g. to wake the delivery loop). */
   onQueued?: () => void;
+  /**
+   * A job (feeds.jobs.ts): its run is recorded already and held by `holder` (every write checks
+   * that it still is: a process that lost it to another stops); it resumes from `resume` (the
+   * report and line of its last committed write) and its input chunks are deleted when it ends.
+   */
+  job?: { holder: string; resume: { report: RunReport; line: number; startedAt: number } };
 }
 
 /**
@@ -109,50 +117,94 @@ const REJECTS_KEPT = 100;
  * Every write is ONE short transaction per bundle: a destination's bundle when it is full (and
  * every destination's every 50,000 records and at the end), the deduplication keys of exactly
  * the records in it (claimed: a key another run reported meanwhile drops its record), and the
- * run's report. A crash loses only what was not written, and its keys with it, so running the
- * same file again sends exactly what had not been sent. Short transactions are what let the node
- * and a CLI run share the store (each waits at most one bundle's write for the other).
+ * run's report, and how far the run's committed work reaches (`resume_line`). A crash loses only
+ * what was not written, and its keys with it, so running the same file again sends exactly what
+ * had not been sent; a job (an upload, feeds.jobs.ts) is resumed from `resume_line` by whichever
+ * process takes it over, the records written after it found as duplicates. Short transactions
+ * are what let the node and a CLI run share the store (each waits at most one bundle's write for
+ * the other).
  */
 export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{ id: string; report: RunReport }> {
   const id = o.id ?? randomUUID();
-  const started = deps.clock.now();
+  const job = o.job;
+  const resume = job?.resume;
+  const started = resume?.startedAt ?? deps.clock.now();
   const db = deps.db;
   const dry = o.dryRun === true;
   const budget = bundleBudget(deps.outbox.limits.maxEnvelopeBytes) - 4096;
   const domestic = dry ? null : await domesticCollection(deps);
   const report = emptyReport(o.source, o.tlp, deps.self.party);
-  if (!dry) {
+  /** Where a resumed job starts reading: every record on a line before it was written. */
+  const skipBefore = resume?.line ?? 0;
+  const resumed = resume !== undefined && (skipBefore > 0 || resume.report.records > 0 || resume.report.peers.length > 0);
+  if (resumed) {
+    // Counters continue from the last write; bytes and lines are counted again from the start (the whole input is read again).
+    Object.assign(report, resume.report, { bytes: 0, lines: 0, source: o.source, tlp: o.tlp });
+    report.domestic = { ...resume.report.domestic, party: deps.self.party, collection: DOMESTIC };
+  }
+  // A resumed run reads again what was written after its last checkpoint: those records must be
+  // found as duplicates (their keys were written with their bundles), which a window under an
+  // hour (0: no deduplication) would not do.
+  const windowMinutes = resumed ? Math.max(60, o.windowMinutes) : o.windowMinutes;
+  // A resumed run's next parts to a peer go on in the case of its first part.
+  const cases = new Map<string, string>();
+  if (resumed) {
+    for (const p of report.peers) {
+      const first = p.messages[0] === undefined ? undefined : await messageFields(deps.outbox.db, p.messages[0], ['case_id']);
+      if (first !== undefined) cases.set(p.party, first.case_id);
+    }
+  }
+  const holder = job?.holder ?? cliHolder();
+  if (!dry && job === undefined) {
     await db.insertInto('feed_runs').values({
       id, source: o.source, input: o.inputName, state: 'running', pid: process.pid, started_at: started, updated_at: started, finished_at: null, report: JSON.stringify(report), error: null,
+      options: null, holder, resume_line: 0,
     }).execute();
   }
-  const keepSince = started - o.keepDays * 86_400_000;
+  const keepSince = deps.clock.now() - o.keepDays * 86_400_000;
   if (!dry) await forget(db, keepSince);
   const seen = dry ? new SeenKeys(o.expectedRecords ?? 0) : await loadSeen(db, keepSince, o.expectedRecords ?? 0);
   const ips = new Map<string, DistinctCounter>();
   const families = new Map<string, Set<string>>();
   /** Per destination: its bundle being built, and the keys of the records in it (written with it). */
-  type Destination = { builder: BundleBuilder; keys: PendingKeys; report: DestinationReport; caseId?: string; part: number };
+  type Destination = { builder: BundleBuilder; keys: PendingKeys; report: DestinationReport; caseId?: string; part: number; first: number | null; ipsBefore: number };
   const dest = new Map<string, Destination>();
   const destination = (party: string): Destination => {
     let d = dest.get(party);
     if (d === undefined) {
-      const r: DestinationReport = party === deps.self.party ? report.domestic : { party, records: 0, distinct_ips: 0, families: [], messages: [], objects: 0 };
-      if (party !== deps.self.party) report.peers.push(r);
-      d = { builder: new BundleBuilder({ producer: deps.self, tlp: o.tlp, source: o.source, maxBytes: budget }), keys: new PendingKeys(), report: r, part: 0 };
+      // A resumed run's destinations continue from its report (their messages are numbered on).
+      const had = party === deps.self.party ? report.domestic : report.peers.find((p) => p.party === party);
+      const r: DestinationReport = had ?? { party, records: 0, distinct_ips: 0, families: [], messages: [], objects: 0 };
+      if (had === undefined) report.peers.push(r);
+      d = {
+        builder: new BundleBuilder({ producer: deps.self, tlp: o.tlp, source: o.source, maxBytes: budget }), keys: new PendingKeys(), report: r,
+        part: r.messages.length, first: null, ipsBefore: r.distinct_ips, ...(cases.has(party) ? { caseId: cases.get(party)! } : {}),
+      };
       dest.set(party, d);
-      families.set(party, new Set());
+      families.set(party, new Set(r.families));
       ips.set(party, new DistinctCounter());
     }
     return d;
   };
   let waiting = 0;
+  /** The line of the record being read: every record before it is read. */
+  let line = skipBefore;
+  /** How far committed work reaches once `flushing` is written: the first line still waiting in another destination, or the line being read. */
+  const checkpoint = (flushing: Destination): number => {
+    let at = line;
+    for (const x of dest.values()) if (x !== flushing && x.first !== null && x.first < at) at = x.first;
+    return at;
+  };
+  /** The run's row, as this run's writes change it: while its holder is still this process (a job another process took over is not written). */
+  const ownRun = (trx: Kysely<FeedsTables>) => trx.updateTable('feed_runs').where('id', '=', id).where('holder', '=', holder);
+  const takenOver = (): never => fail('already_running', `Feed run ${id} was taken over by another process of the node (this one held it past its lease); it goes on there`);
 
   /** The run's report as stored: every destination's families and distinct addresses brought up to date. */
   const reportText = (now: number): string => {
     for (const [party, d] of dest) {
       d.report.families = [...families.get(party)!].sort();
-      d.report.distinct_ips = ips.get(party)!.estimate();
+      // After a resume: the estimate before it plus the one since (an upper bound).
+      d.report.distinct_ips = d.ipsBefore + ips.get(party)!.estimate();
     }
     report.elapsed_ms = now - started;
     return JSON.stringify(report);
@@ -177,6 +229,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     const peers = local ? null : new Map([[party, await deps.outbox.peers.get(party)]]);
     const now = deps.clock.now();
     const keys = d.keys.take(now);
+    const resumeLine = checkpoint(d);
     // The transaction may run more than once (PostgreSQL runs it again after a serialization
     // failure): the bundle is built once, by the first attempt (the builder starts over when it
     // builds), and every attempt starts from the report as it was before the flush.
@@ -189,7 +242,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
       d.report.messages.length = before.messages;
       d.part = before.part;
       d.caseId = before.caseId;
-      const taken = await claimSeen(trx, keys, o.windowMinutes, keepSince);
+      const taken = await claimSeen(trx, keys, windowMinutes, keepSince);
       // A key another run claimed between two attempts, after the bundle was built, stays in it: sent twice at worst, never lost.
       if (built === undefined) {
         let dropped = 0;
@@ -229,8 +282,11 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
           d.report.messages.push(env!.id);
         }
       }
-      await trx.updateTable('feed_runs').set({ report: reportText(now), updated_at: now }).where('id', '=', id).execute();
+      // The checkpoint is written with the work it counts: a crash after this transaction resumes at `resumeLine`.
+      const u = await ownRun(trx).set({ report: reportText(now), updated_at: now, resume_line: resumeLine }).executeTakeFirst();
+      if (Number(u.numUpdatedRows) !== 1) takenOver();
     });
+    d.first = null;
     waiting -= records;
     o.onQueued?.();
   };
@@ -244,7 +300,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
   try {
     const stage = runStage(o.input, {
       parse: { format: o.format, preset: o.preset, mapping: o.mapping, delimiter: o.delimiter, source: o.source },
-      ipdbDir: deps.ipdbDir, jurisdictions: deps.jurisdictions, windowMinutes: o.windowMinutes, seen: seen.export(),
+      ipdbDir: deps.ipdbDir, jurisdictions: deps.jurisdictions, windowMinutes, seen: seen.export(), skipBefore,
     });
     for await (const batch of stage) {
       report.bytes += batch.bytes;
@@ -257,6 +313,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
       const reader = new BatchReader(batch, o.source);
       for (let i = 0; i < batch.n; i++) {
         const r = reader.read(i);
+        line = r.line;
         const party = batch.parties[reader.party]!;
         const d = destination(party);
         // A bundle that would go over its budget is written first; the record starts the next one.
@@ -264,6 +321,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
           await flush(party);
           d.builder.add(r);
         }
+        d.first ??= r.line;
         if (!dry) d.keys.push(reader.hi, reader.lo, Math.floor(r.timestamp / 60_000));
         d.report.records++;
         ips.get(party)!.add(r.ip);
@@ -275,24 +333,36 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     }
     await flush();
     report.elapsed_ms = deps.clock.now() - started;
-    if (!dry) await db.updateTable('feed_runs').set({ state: 'complete', report: JSON.stringify(report), updated_at: deps.clock.now(), finished_at: deps.clock.now() }).where('id', '=', id).execute();
+    if (!dry) {
+      // A job's input goes with its end, in one transaction.
+      await db.transaction().execute(async (trx) => {
+        const u = await ownRun(trx).set({ state: 'complete', report: reportText(deps.clock.now()), updated_at: deps.clock.now(), finished_at: deps.clock.now() }).executeTakeFirst();
+        if (Number(u.numUpdatedRows) !== 1) takenOver();
+        if (job !== undefined) await trx.deleteFrom('feed_inputs').where('run_id', '=', id).execute();
+      });
+    }
     return { id, report };
   } catch (e) {
-    if (!dry) await recordFailure(db, id, e, () => JSON.stringify(report), deps.clock.now());
+    if (!dry && !(isHotlineError(e) && e.code === 'already_running')) await recordFailure(db, { id, holder, job: job !== undefined }, e, () => JSON.stringify(report), deps.clock.now());
     throw e;
   }
 }
 
 /**
  * Marks a run `failed` with its reason (`[code] message`). The store may be what failed (busy):
- * the mark is tried a few times; a run whose mark never lands stays `running` until its process
- * is gone, and then shows as `interrupted` with the advice to run the input again.
+ * the mark is tried a few times; a CLI run whose mark never lands stays `running` until its
+ * process is gone, and then shows as `interrupted` with the advice to run the input again (a job
+ * is resumed instead). Only while `holder` still holds the run; a job's input goes with the mark.
  */
-async function recordFailure(db: Kysely<FeedsTables>, id: string, e: unknown, report: () => string, now: number): Promise<void> {
+async function recordFailure(db: Kysely<FeedsTables>, run: { id: string; holder: string; job: boolean }, e: unknown, report: () => string, now: number): Promise<void> {
   const message = isHotlineError(e) ? `[${e.code}] ${e.message}` : `[internal] ${e instanceof Error ? e.message : String(e)}`;
   for (let i = 0; i < 3; i++) {
     try {
-      await db.updateTable('feed_runs').set({ state: 'failed', error: message, report: report(), updated_at: now, finished_at: now }).where('id', '=', id).execute();
+      await db.transaction().execute(async (trx) => {
+        const u = await trx.updateTable('feed_runs').set({ state: 'failed', error: message, report: report(), updated_at: now, finished_at: now })
+          .where('id', '=', run.id).where('holder', '=', run.holder).executeTakeFirst();
+        if (run.job && Number(u.numUpdatedRows) === 1) await trx.deleteFrom('feed_inputs').where('run_id', '=', run.id).execute();
+      });
       return;
     } catch {
       await new Promise((r) => setTimeout(r, 200 * (i + 1)));
@@ -314,12 +384,18 @@ function emptyReport(source: string, tlp: Tlp, party: string): RunReport {
  * still `running`; a run that ended by itself keeps what it recorded.
  */
 export async function settleRun(
-  db: Kysely<FeedsTables>, run: { id: string; source?: string; input?: string }, error: string, state: 'failed' | 'interrupted', now: number,
+  db: Kysely<FeedsTables>, run: { id: string; source?: string; input?: string; holder?: string }, error: string, state: 'failed' | 'interrupted', now: number,
 ): Promise<void> {
-  await db.insertInto('feed_runs').values({
-    id: run.id, source: run.source ?? '', input: run.input ?? '', state, pid: null, started_at: now, updated_at: now, finished_at: now,
-    report: JSON.stringify(emptyReport(run.source ?? '', 'amber', '')), error,
-  }).onConflict((oc) => oc.column('id').doUpdateSet({ state, error, updated_at: now, finished_at: now }).where('feed_runs.state', '=', 'running')).execute();
+  await db.transaction().execute(async (trx) => {
+    const settled = await trx.insertInto('feed_runs').values({
+      id: run.id, source: run.source ?? '', input: run.input ?? '', state, pid: null, started_at: now, updated_at: now, finished_at: now,
+      report: JSON.stringify(emptyReport(run.source ?? '', 'amber', '')), error, options: null, holder: run.holder ?? null, resume_line: 0,
+    }).onConflict((oc) => oc.column('id').doUpdateSet({ state, error, updated_at: now, finished_at: now })
+      // A job is settled only by its holder (another process may have taken it over).
+      .where((eb) => eb.and([eb('feed_runs.state', '=', 'running'), ...(run.holder === undefined ? [] : [eb('feed_runs.holder', '=', run.holder)])])))
+      .returning('id').executeTakeFirst();
+    if (settled !== undefined) await trx.deleteFrom('feed_inputs').where('run_id', '=', run.id).execute();
+  });
 }
 
 async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
@@ -335,55 +411,4 @@ async function domesticCollection(deps: FeedRunDeps): Promise<{ id: string }> {
     if (made !== undefined) return made;
     throw e;
   }
-}
-
-/** Marks runs left `running` by a process that is gone as `interrupted`. */
-export async function markInterrupted(db: Kysely<FeedsTables>, now: number): Promise<void> {
-  const running = await db.selectFrom('feed_runs').select(['id', 'pid']).where('state', '=', 'running').execute();
-  for (const r of running) {
-    if (r.pid !== null && alive(Number(r.pid))) continue;
-    await db.updateTable('feed_runs').set({ state: 'interrupted', updated_at: now, error: 'The process running it stopped before it finished; ingest the same input again: what was already sent is recognised and not sent twice' })
-      .where('id', '=', r.id).where('state', '=', 'running').execute();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A run as listed and shown. */
-export interface RunView {
-  id: string;
-  source: string;
-  input: string;
-  state: string;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-  report: RunReport;
-}
-
-export async function listRuns(db: Kysely<FeedsTables>, now: number, limit = 50): Promise<RunView[]> {
-  await markInterrupted(db, now);
-  const rows = await db.selectFrom('feed_runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-  return rows.map(toView);
-}
-
-export async function showRun(db: Kysely<FeedsTables>, id: string, now: number): Promise<RunView> {
-  await markInterrupted(db, now);
-  const r = await db.selectFrom('feed_runs').selectAll().where('id', '=', id).executeTakeFirst();
-  if (r === undefined) fail('not_found', `No feed run ${id} on this node; see "hotline feed runs"`);
-  return toView(r);
-}
-
-function toView(r: FeedsTables['feed_runs']): RunView {
-  return {
-    id: r.id, source: r.source, input: r.input, state: r.state, started_at: new Date(Number(r.started_at)).toISOString(),
-    finished_at: r.finished_at === null ? null : new Date(Number(r.finished_at)).toISOString(), error: r.error, report: JSON.parse(r.report) as RunReport,
-  };
 }

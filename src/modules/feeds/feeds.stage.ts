@@ -23,6 +23,8 @@ export interface StageData {
   jurisdictions: readonly Jurisdiction[];
   windowMinutes: number;
   seen: SeenExport;
+  /** Records (and rejects) on a line before this one are skipped, not counted: a resumed run wrote them already (feeds.jobs.ts). */
+  skipBefore?: number;
 }
 
 /** Numbers per record: line, timestamp, port, asn, c2_port, party, type, key hi, key lo, then 6 string lengths. */

@@ -75,10 +75,16 @@ try {
   const key = new Int32Array(2);
   const scratch = new Uint32Array(4);
   const out = new BatchWriter();
+  const skipBefore = data.skipBefore ?? 0;
   for await (const batch of parseFeed(input(), { ...data.parse, scanChars: SCAN_CHARS })) {
     let duplicates = 0;
     let unrouted = 0;
+    let skipped = 0;
     for (const r of batch.records) {
+      if (r.line < skipBefore) {
+        skipped++;
+        continue;
+      }
       enrich(ipdb, r, scratch);
       keyOf(r, key);
       if (seen.seen(key[0]!, key[1]!, Math.floor(r.timestamp / 60_000), data.windowMinutes)) {
@@ -100,7 +106,8 @@ try {
     }
     const packed = out.take();
     post({
-      type: 'batch', ...packed, parties: [...parties], records: batch.records.length, duplicates, unrouted, rejects: batch.rejects, bytes: batch.bytes, lines: batch.lines,
+      type: 'batch', ...packed, parties: [...parties], records: batch.records.length - skipped, duplicates, unrouted,
+      rejects: skipBefore === 0 ? batch.rejects : batch.rejects.filter((x) => x.line >= skipBefore), bytes: batch.bytes, lines: batch.lines,
     }, [packed.nums.buffer as ArrayBuffer]);
     if (++untaken > 2) await new Promise<void>((r) => (onTaken = r));
   }

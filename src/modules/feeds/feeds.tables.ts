@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The tables of the feed pipeline, as Kysely sees them; created by the migration `0008_feeds`.
  * Times are integer milliseconds since the epoch, except `seen_min` (minutes).
@@ -33,15 +35,31 @@ export interface FeedRunsTable {
   source: string;
   /** The file, URL or `-` it read. */
   input: string;
-  /** running | complete | failed | interrupted */
+  /**
+   * receiving (an upload being spooled) | queued (a job waiting for a process) | running |
+   * complete | failed | interrupted
+   */
   state: string;
-  /** The process running it (a run left `running` by a dead process is `interrupted`). */
+  /** The process running it (a CLI run left `running` by a dead process is `interrupted`). */
   pid: number | null;
   started_at: number;
   updated_at: number;
   finished_at: number | null;
   report: string;
   error: string | null;
+  /** A job's options (JSON: feeds.jobs.ts `JobOptions`); null for a run of the CLI (not a job). */
+  options: string | null;
+  /** The process holding it (leases.ts `processHolder`; for a CLI run, `host:pid`). */
+  holder: string | null;
+  /** Every input record on a line before this one is written (a resumed job skips them). */
+  resume_line: Generated<number>;
+}
+
+/** An uploaded feed's bytes, in chunks (`seq` from 0), until its run ends. */
+export interface FeedInputsTable {
+  run_id: string;
+  seq: number;
+  data: Buffer;
 }
 
 /** A type alias (not an interface) so that it fits Kysely's `withTables<T>()`. */
@@ -49,4 +67,5 @@ export type FeedsTables = {
   feed_jurisdictions: FeedJurisdictionsTable;
   feed_seen: FeedSeenTable;
   feed_runs: FeedRunsTable;
+  feed_inputs: FeedInputsTable;
 };

@@ -65,7 +65,7 @@ export async function nodeStatus(deps: StatusDeps): Promise<NodeStatus> {
   const links = await linkHealth(db, deps.self.party);
   const q = await queueHealth(db, now);
   const sinks = await sinkFailures(db);
-  const { listRuns } = await import('../feeds/feeds.run.js');
+  const { listRuns } = await import('../feeds/feeds.runs.js');
   const run = (await listRuns(db, now, 1))[0];
   return {
     party: deps.self.party, name: deps.self.name, at: isoTime(now),

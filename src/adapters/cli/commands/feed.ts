@@ -5,7 +5,8 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { fail } from '../../../shared/errors.js';
 import { TLPS, type Tlp } from '../../../modules/federation/federation.types.js';
-import type { RunReport, RunView } from '../../../modules/feeds/feeds.run.js';
+import type { RunReport } from '../../../modules/feeds/feeds.run.js';
+import type { RunView } from '../../../modules/feeds/feeds.runs.js';
 import { FEED_FORMATS, formatReject, type FeedFormat } from '../../../modules/feeds/feeds.types.js';
 import { table } from '../output.js';
 import { withNode } from '../home.js';
@@ -103,7 +104,7 @@ export function register(program: Command, cli: Cli): void {
     .description('past feed runs, newest first')
     .option('--limit <n>', 'how many', '20')
     .action((o: { limit: string }) => withNode(cli.home(), async (ctx) => {
-      const { listRuns } = await import('../../../modules/feeds/feeds.run.js');
+      const { listRuns } = await import('../../../modules/feeds/feeds.runs.js');
       const runs = await listRuns(ctx.db, ctx.clock.now(), Number(o.limit) || 20);
       cli.out.print(() => table(['ID', 'STARTED', 'STATE', 'SOURCE', 'RECORDS', 'REJECTED', 'DUPLICATES', 'ROUTED'], runs.map((r: RunView) => [
         r.id, r.started_at, r.state, r.source, String(r.report.records), String(r.report.rejected), String(r.report.duplicates),
@@ -115,7 +116,7 @@ export function register(program: Command, cli: Cli): void {
     .description('one feed run: what it read and what went where')
     .argument('<id>')
     .action((id: string) => withNode(cli.home(), async (ctx) => {
-      const { showRun } = await import('../../../modules/feeds/feeds.run.js');
+      const { showRun } = await import('../../../modules/feeds/feeds.runs.js');
       const r = await showRun(ctx.db, id, ctx.clock.now());
       cli.out.print(`${describeRun(r.id, r.report, r.state)}${r.error === null ? '' : `\n\n${r.error}`}`, r);
     }));

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, rmSync } from 'node:fs';
-import { makePrivateDir, PRIVATE_FILE } from '../../../shared/files.js';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { oneOf, typed, type Api } from '../typed.js';
 import type { NodeContext } from '../../../context.js';
 import { FeedRunner } from '../feeds.runner.js';
-import { fail, HotlineError } from '../../../shared/errors.js';
+import { fail } from '../../../shared/errors.js';
 import { TLPS } from '../../../modules/federation/federation.types.js';
 import { checkJurisdiction } from '../../../modules/feeds/feeds.route.js';
-import { expectedRecords, listRuns, showRun } from '../../../modules/feeds/feeds.run.js';
+import { spoolUpload } from '../../../modules/feeds/feeds.jobs.js';
+import { expectedRecords } from '../../../modules/feeds/feeds.run.js';
+import { listRuns, showRun } from '../../../modules/feeds/feeds.runs.js';
 import { FEED_FORMATS } from '../../../modules/feeds/feeds.types.js';
 import { auditRequest, authenticate, principalOf, requireChannel, requireRole } from '../auth.js';
 
@@ -42,13 +40,16 @@ function uploadOf(body: unknown): Readable {
 }
 
 /**
- * Feed runs over REST: an upload is spooled to `<home>/feeds/uploads/` as it arrives (at most
- * `feeds.maxUploadBytes`), answered 202 with the run's id, and run on a worker thread
- * (feeds.runner.ts; at most `feeds.maxConcurrentRuns` at once, else `feeds_busy` before the body
- * is read); GET shows its progress (updated at every write) and, once done, what went where.
+ * Feed runs over REST: an upload is spooled into the store as it arrives (at most
+ * `feeds.maxUploadBytes`; feeds.jobs.ts: a job any process of the node can run and resume),
+ * answered 202 with the run's id, and run on a worker thread (feeds.runner.ts; at most
+ * `feeds.maxConcurrentRuns` at once per process, else `feeds_busy` before the body is read); GET
+ * shows its progress (updated at every write) and, once done, what went where.
  */
-export async function feedsRoutes(app: Api, ctx: NodeContext, onQueued: () => void): Promise<void> {
-  const runner = new FeedRunner(ctx, onQueued);
+export async function feedsRoutes(app: Api, ctx: NodeContext, onQueued: () => void, holder?: string): Promise<void> {
+  const runner = new FeedRunner(ctx, onQueued, holder);
+  // Once listening (and, on PostgreSQL, with this process's lease taken soon after), it looks for jobs to run or resume.
+  app.addHook('onListen', async () => runner.start());
   app.addHook('onClose', async () => runner.stop());
   const maxUpload = ctx.config.feeds.maxUploadBytes;
   const onRequest = authenticate(ctx);
@@ -68,41 +69,21 @@ export async function feedsRoutes(app: Api, ctx: NodeContext, onQueued: () => vo
       if (Number(req.headers['content-length'] ?? 0) > maxUpload) tooLarge();
       runner.reserve();
       const id = randomUUID();
-      const dir = join(ctx.config.home, 'feeds', 'uploads');
-      const file = join(dir, `${id}.feed`);
       let bytes = 0;
       try {
-        makePrivateDir(dir);
-        try {
-          await pipeline(uploadOf(req.body), new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              bytes += chunk.length;
-              if (bytes <= maxUpload) cb(null, chunk);
-              else {
-                try {
-                  tooLarge();
-                } catch (e) {
-                  cb(e as HotlineError);
-                }
-              }
-            },
-          }), createWriteStream(file, { mode: PRIVATE_FILE }));
-        } catch (e) {
-          rmSync(file, { force: true });
-          throw e;
+        async function* counted(body: Readable): AsyncGenerator<Buffer> {
+          for await (const chunk of body) {
+            bytes += (chunk as Buffer).length;
+            if (bytes > maxUpload) tooLarge();
+            yield chunk as Buffer;
+          }
         }
-        if (bytes === 0) {
-          rmSync(file, { force: true });
-          fail('feed_format', 'The upload is empty; send the feed as the request body');
-        }
-        runner.start({
-          home: ctx.config.home, file,
-          options: {
-            id, inputName: `upload (${bytes} bytes)`, source: q.source ?? 'upload',
-            format: q.format ?? 'auto', preset: q.preset, mapping: q.map, tlp: q.tlp ?? 'amber',
-            windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(bytes),
-          },
-        });
+        const source = q.source ?? 'upload';
+        await spoolUpload(ctx.db, { id, holder: runner.holder, source, now: ctx.clock.now() }, counted(uploadOf(req.body)), (n) => ({
+          inputName: `upload (${n} bytes)`, source, format: q.format ?? 'auto', preset: q.preset, mapping: q.map, tlp: q.tlp ?? 'amber',
+          windowMinutes: (q.window_hours ?? 24) * 60, keepDays: 2, expectedRecords: expectedRecords(n),
+        }));
+        await runner.startUpload(id);
       } catch (e) {
         runner.release();
         throw e;

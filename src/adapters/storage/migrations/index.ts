@@ -21,6 +21,8 @@ import { migration as m0017 } from './0017_console.js';
 import { migration as m0018 } from './0018_key_history.js';
 import { migration as m0019 } from './0019_peer_lifecycle.js';
 import { migration as m0020 } from './0020_leases.js';
+import { migration as m0021 } from './0021_feed_jobs.js';
+import { migration as m0021pg } from './0021_feed_jobs.pg.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -59,12 +61,14 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0018_key_history': m0018,
   '0019_peer_lifecycle': m0019,
   '0020_leases': m0020,
+  '0021_feed_jobs': m0021,
 };
 
 /** PostgreSQL's own version of the changes that cannot be written once for both dialects. */
 export const postgresMigrations: Readonly<Record<string, Migration>> = {
   '0012_message_search': m0012pg,
   '0013_rota': m0013pg,
+  '0021_feed_jobs': m0021pg,
 };
 
 /** The migrations for Kysely's Migrator in a dialect (migrate.ts). */

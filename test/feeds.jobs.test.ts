@@ -1,0 +1,166 @@
+/**
+ * Feed runs as jobs in the store (issue 13: "feed runs are jobs any process can claim and
+ * resume"): an upload is spooled into the store; the process running it is killed with -9 mid-run;
+ * another process of the node (PostgreSQL), or the node started again (SQLite), resumes it from its
+ * last checkpoint and completes it; every record goes out (or into the domestic collection) exactly
+ * once, and the run's input is deleted with its end. No clocks: waits are bounded by tries, and the
+ * kill is proved to have landed mid-run (the run was `running`, with part of its work written).
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../src/adapters/cli/commands/demo.js';
+import type { RunView } from '../src/modules/feeds/feeds.runs.js';
+import { ensureBuilt, ok } from './helpers/cli.js';
+import { makePgHome, NodeOnPort } from './helpers/multiproc.js';
+import { eventually, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
+import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
+import { countIn, NodeProcess, queryStore } from './helpers/processes.js';
+
+const running: { kill9(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.kill9()));
+});
+let database: TestDatabase | undefined;
+afterAll(async () => {
+  await database?.drop();
+});
+
+const ts = '2026-11-30T10:00:00Z';
+
+/** `n` distinct records: the odd ones in ru's prefix, the even ones in us's (domestic). */
+function feed(n: number): string {
+  const lines = ['ip,port,timestamp,family,type,asn,country'];
+  for (let i = 0; i < n; i++) {
+    const j = i >> 1;
+    lines.push(`${i % 2 === 1 ? '198.51.100' : '192.0.2'}.${j % 256},${1024 + (j >> 8)},${ts},mirai,infected,,`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const N = 120_000;
+
+async function homes(us: TestHome, ru: TestHome): Promise<void> {
+  await peerAll(us, ru);
+  await ok(us.home, 'feed', 'jurisdiction', 'set', 'us', '--prefixes', '192.0.2.0/24');
+  await ok(us.home, 'feed', 'jurisdiction', 'set', 'ru', '--prefixes', '198.51.100.0/24');
+}
+
+async function upload(address: string, token: string): Promise<string> {
+  const res = await fetch(`${address}/api/v1/feed-runs?source=jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: feed(N) });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function run(address: string, token: string, id: string): Promise<RunView | undefined> {
+  try {
+    const res = await fetch(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    return res.ok ? (await res.json()) as RunView : undefined;
+  } catch {
+    return undefined; // the process is starting again
+  }
+}
+
+/** The sightings (one per record) in every indicators message us queued to `to`, repeats included. */
+async function sentSightings(home: string, to: string): Promise<number> {
+  const rows = await queryStore<{ envelope: string }>(home, 'select envelope from messages where direction = ? and kind = ? and to_party = ?', 'out', 'indicators', to);
+  let n = 0;
+  for (const r of rows) {
+    const env = JSON.parse(r.envelope) as { attachments: { content: string }[] };
+    const bundle = JSON.parse(Buffer.from(env.attachments[0]!.content, 'base64').toString('utf8')) as { objects: { type: string }[] };
+    n += bundle.objects.filter((o) => o.type === 'sighting').length;
+  }
+  return n;
+}
+
+const domesticSightings = (home: string): Promise<number> => countIn(home,
+  'select count(*) as n from stix_objects where type = ? and collection_id = (select id from taxii_collections where alias = ?)', 'sighting', 'domestic');
+
+/**
+ * Kills the run's process once part of the run is written (past its first checkpoint); proves the kill landed mid-run. Answers
+ * what was written by then and the checkpoint: every record before `line` is written.
+ */
+async function killMidRun(home: string, id: string, kill: () => Promise<void>, pid: number): Promise<{ written: number; line: number }> {
+  // Until the checkpoint moved past the first records (every destination has written once).
+  await eventually(async () => {
+    const [r] = await queryStore<{ resume_line: number }>(home, 'select resume_line from feed_runs where id = ?', id);
+    return r !== undefined && Number(r.resume_line) > 2 ? r : undefined;
+  }, 20_000, 5);
+  await kill();
+  const [row] = await queryStore<{ state: string; holder: string; resume_line: number }>(home, 'select state, holder, resume_line from feed_runs where id = ?', id);
+  expect(row!.state).toBe('running');
+  expect(row!.holder).toContain(`:${pid}:`);
+  // Line 1 is the header: the checkpoint is past some records.
+  expect(Number(row!.resume_line)).toBeGreaterThan(2);
+  const written = await sentSightings(home, 'ru') + await domesticSightings(home);
+  expect(written).toBeLessThan(N);
+  return { written, line: Number(row!.resume_line) };
+}
+
+/**
+ * What must hold once the resumed run completed: each record once, the input gone; and the resume
+ * skipped the records before the checkpoint (lines 2 to `line` - 1): of those written before the
+ * kill, exactly the others were read again, and found as duplicates.
+ */
+async function exactlyOnce(us: TestHome, ru: TestHome, id: string, done: RunView, killed: { written: number; line: number }): Promise<void> {
+  expect(done.state).toBe('complete');
+  expect(done.report.duplicates).toBe(killed.written - (killed.line - 2));
+  expect(done.report.lines).toBe(N + 1);
+  expect(await sentSightings(us.home, 'ru')).toBe(N / 2);
+  expect(await domesticSightings(us.home)).toBe(N / 2);
+  expect(await countIn(us.home, 'select count(*) as n from feed_inputs where run_id = ?', id)).toBe(0);
+  // ru received every one of them.
+  await eventually(async () => (await countIn(ru.home, 'select count(*) as n from stix_objects where type = ?', 'sighting')) === N / 2 || undefined, 20_000, 50);
+}
+
+describePg('feed jobs on a node of two processes on PostgreSQL', () => {
+  it('a run uploaded to process 1, which is killed with -9 mid-run, is resumed by process 2 and completes; every record once', async () => {
+    ensureBuilt();
+    database = await createTestDatabase();
+    const dir = tempDir('hotline-feedjobs-');
+    const [port1, port2] = [await freePort(), await freePort()];
+    const us = await makePgHome('us', dir, database.url, { url: `http://127.0.0.1:${port1}` });
+    const ru = await makeHome('ru', {}, dir);
+    await homes(us, ru);
+    const p1 = new NodeOnPort(us.home, port1);
+    const p2 = new NodeOnPort(us.home, port2);
+    const peer = new NodeProcess(ru.home, ru.url);
+    running.push(p1, p2, peer);
+    await p1.start();
+    await p2.start();
+    await peer.start();
+
+    const id = await upload(p1.address, us.token);
+    const killed = await killMidRun(us.home, id, () => p1.kill9(), p1.child!.pid!);
+    // Process 2 takes it over once process 1's lease lapsed, and resumes it.
+    const done = await eventually(async () => {
+      const r = await run(p2.address, us.token, id);
+      return r?.state === 'complete' || r?.state === 'failed' ? r : undefined;
+    }, 20_000, 50);
+    const [row] = await queryStore<{ holder: string }>(us.home, 'select holder from feed_runs where id = ?', id);
+    expect(row!.holder).toContain(`:${p2.child!.pid!}:`);
+    await exactlyOnce(us, ru, id, done, killed);
+  });
+});
+
+describe('feed jobs on SQLite', () => {
+  it('a run killed with -9 mid-run completes by itself when the node starts again; every record once', async () => {
+    ensureBuilt();
+    const dir = tempDir('hotline-feedjobs-');
+    const us = await makeHome('us', {}, dir);
+    const ru = await makeHome('ru', {}, dir);
+    await homes(us, ru);
+    const node = new NodeProcess(us.home, us.url);
+    const peer = new NodeProcess(ru.home, ru.url);
+    running.push(node, peer);
+    await node.start();
+    await peer.start();
+
+    const id = await upload(us.url, us.token);
+    const killed = await killMidRun(us.home, id, () => node.kill9(), node.child!.pid!);
+    await node.start();
+    const done = await eventually(async () => {
+      const r = await run(us.url, us.token, id);
+      return r?.state === 'complete' || r?.state === 'failed' ? r : undefined;
+    }, 20_000, 50);
+    await exactlyOnce(us, ru, id, done, killed);
+  });
+});
