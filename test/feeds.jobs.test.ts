@@ -10,7 +10,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
 import type { RunView } from '../src/modules/feeds/feeds.runs.js';
 import { ensureBuilt, ok } from './helpers/cli.js';
-import { makePgHome, NodeOnPort } from './helpers/multiproc.js';
+import { NodeOnPort } from './helpers/multiproc.js';
+import { makePgHome } from './helpers/pg-homes.js';
 import { eventually, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { countIn, NodeProcess, queryStore } from './helpers/processes.js';
@@ -117,7 +118,7 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     database = await createTestDatabase();
     const dir = tempDir('hotline-feedjobs-');
     const [port1, port2] = [await freePort(), await freePort()];
-    const us = await makePgHome('us', dir, database.url, { url: `http://127.0.0.1:${port1}` });
+    const us = await makePgHome('us', database.url, { dir, url: `http://127.0.0.1:${port1}` });
     const ru = await makeHome('ru', {}, dir);
     await homes(us, ru);
     const p1 = new NodeOnPort(us.home, port1);
