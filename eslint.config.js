@@ -59,6 +59,17 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': noImport(['**/adapters/**', '**/config.js', '**/context.js', '**/main.js', 'fastify', 'better-sqlite3', 'pg'], 'modules/ hold the domain: no HTTP, no SQL driver, no adapters') },
   },
   {
+    // Kysely's values come through require (its CommonJS build, as the store opens it: federation.hooks.ts).
+    // An ES import of them loads the bundled CommonJS file as an ES module: a 10M-row feed run peaked
+    // ~25 MB higher for it (docs/benchmarks.md, feeds). Types are free.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'kysely', allowTypeImports: true,
+        message: "Import Kysely's types only; take its values through require: const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely')" }] }],
+    },
+  },
+  {
     files: ['bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },

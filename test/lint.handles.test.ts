@@ -39,3 +39,15 @@ describe('ESLint: no default, optional or fallback store handle', () => {
 export function g(limit = 10, name: string | undefined = undefined): string { return String(limit) + String(name); }`)).toEqual([]);
   });
 });
+
+describe("ESLint: Kysely's values through require only", () => {
+  it('refuses an ES import of a value from kysely in src, accepts types', async () => {
+    const eslint = new ESLint({ cwd: root });
+    const lint = async (code: string): Promise<string[]> => {
+      const [r] = await eslint.lintText(code, { filePath: join(root, 'src/modules/taxii/lint-sample.ts') });
+      return r!.messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+    };
+    expect(await lint(`import { sql, type Kysely } from 'kysely';\nexport const q = (db: Kysely<object>): unknown => sql\`select 1\`.execute(db);\n`)).toHaveLength(1);
+    expect(await lint(`import type { Kysely } from 'kysely';\nexport const q = (db: Kysely<object>): unknown => db;\n`)).toEqual([]);
+  });
+});

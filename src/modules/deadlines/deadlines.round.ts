@@ -1,4 +1,5 @@
-import { sql, type Transaction } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Transaction } from 'kysely';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { contactsOfUsers, rotaFor } from '../directory/directory.service.js';
 import { alertedMessages } from '../messaging/messaging.service.js';
@@ -12,6 +13,9 @@ import type { DeadlinesTable, DeadlinesTables } from './deadlines.tables.js';
 import { notifyMany, type Notification } from './deadlines.notify.js';
 import { alertOf } from './deadlines.alerts.js';
 import { ESCALATION, OVERDUE_STEP, type NotificationPayload, type NotifyConfig } from './deadlines.types.js';
+
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** The deciding transaction, seen as each table set it touches (like the Store type in adapters/storage/schema.ts). */
 export type Trx = Transaction<DeadlinesTables> & Transaction<DirectoryTables> & Transaction<FederationTables> & Transaction<AlertsTables>;

@@ -1,7 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Kysely } from 'kysely';
 import { dialectOf } from '../../shared/dialect.js';
 import { prefixBounds, resolveUuid, shortIds, shortIdsAmong } from '../../shared/shortid.js';
 import type { FederationTables } from './federation.tables.js';
+
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /**
  * The ids of stored messages that start with `prefix` (at most `limit`), on `channels` when

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachStore } from '../../../test/helpers/pg.js';
-import { claimSeen, forget, loadSeen } from './feeds.dedupe.js';
+import { claimSeen, forget, loadSeen } from './feeds.seen.js';
 import type { FeedsTables } from './feeds.tables.js';
 
 /**

@@ -1,7 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import { createRequire } from 'node:module';
+import type { Kysely } from 'kysely';
 import { dialectOf } from '../../shared/dialect.js';
 import type { ObjectFilter } from './taxii.filters.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
+
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** A stored version as the read path needs it. */
 export type StoredVersion = Pick<StixObjectsTable, 'date_added' | 'object_id' | 'version' | 'has_version' | 'object' | 'tlp' | 'source' | 'added_by' | 'recipients'>;

@@ -1,4 +1,5 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { createRequire } from 'node:module';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { dialectOf } from '../../shared/dialect.js';
 import type { Tlp } from '../federation/federation.types.js';
@@ -6,6 +7,9 @@ import { sameJson } from '../stix/stix.tlp.js';
 import type { StixObject } from '../stix/stix.types.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
 import { formatMicros, parseMicros } from './taxii.time.js';
+
+// Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
+const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** A validated object on its way into a collection, with the TLP the node will enforce on it. */
 export interface Incoming {
