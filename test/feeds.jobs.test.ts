@@ -7,11 +7,9 @@
  * kill is proved to have landed mid-run (the run was `running`, with part of its work written).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../src/adapters/cli/commands/demo.js';
 import type { RunView } from '../src/modules/feeds/feeds.runs.js';
 import { ensureBuilt, ok } from './helpers/cli.js';
-import { NodeOnPort } from './helpers/multiproc.js';
-import { makePgHome } from './helpers/pg-homes.js';
+import { twoProcessNode } from './helpers/multiproc.js';
 import { eventually, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { countIn, NodeProcess, queryStore } from './helpers/processes.js';
@@ -116,18 +114,7 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
   it('a run uploaded to process 1, which is killed with -9 mid-run, is resumed by process 2 and completes; every record once', async () => {
     ensureBuilt();
     database = await createTestDatabase();
-    const dir = tempDir('hotline-feedjobs-');
-    const [port1, port2] = [await freePort(), await freePort()];
-    const us = await makePgHome('us', database.url, { dir, url: `http://127.0.0.1:${port1}` });
-    const ru = await makeHome('ru', {}, dir);
-    await homes(us, ru);
-    const p1 = new NodeOnPort(us.home, port1);
-    const p2 = new NodeOnPort(us.home, port2);
-    const peer = new NodeProcess(ru.home, ru.url);
-    running.push(p1, p2, peer);
-    await p1.start();
-    await p2.start();
-    await peer.start();
+    const { us, ru, p1, p2 } = await twoProcessNode(database.url, tempDir('hotline-feedjobs-'), { setup: homes, running });
 
     const id = await upload(p1.address, us.token);
     const killed = await killMidRun(us.home, id, () => p1.kill9(), p1.child!.pid!);

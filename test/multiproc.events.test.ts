@@ -12,8 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { openContext } from '../src/context.js';
 import { send } from '../src/modules/messaging/messaging.service.js';
 import { silentLogger } from '../src/shared/logger.js';
-import { NodeOnPort } from './helpers/multiproc.js';
-import { makePgHome } from './helpers/pg-homes.js';
+import { twoProcessNode } from './helpers/multiproc.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { NodeProcess, readStore } from './helpers/processes.js';
 
@@ -62,20 +61,10 @@ describePg('several processes of one node on PostgreSQL', () => {
   it('a FLASH received by process 1 appears on a console connected to process 2; per-address pid files; status lists both', async () => {
     ensureBuilt();
     database = await createTestDatabase();
-    const dir = tempDir();
-    const [port1, port2] = [await freePort(), await freePort()];
     // Peers deliver to process 1 only (the home's url): process 2 can hear of the FLASH only through PostgreSQL.
     // Delivery looks for work once an hour by itself: what is delivered sooner was woken by a notice.
-    const us = await makePgHome('us', database.url, { dir, url: `http://127.0.0.1:${port1}`, extra: { delivery: { pollMs: 3_600_000 } } });
-    const ru = await makeHome('ru', {}, dir);
-    await peerAll(us, ru);
-    const p1 = new NodeOnPort(us.home, port1);
-    const p2 = new NodeOnPort(us.home, port2);
-    const peer = new NodeProcess(ru.home, ru.url);
-    running.push(p1, p2, peer);
-    await p1.start();
-    await p2.start();
-    await peer.start();
+    const { us, ru, p1, p2 } = await twoProcessNode(database.url, tempDir(), { extra: { delivery: { pollMs: 3_600_000 } }, setup: peerAll, running });
+    const port1 = p1.port;
 
     // A second process on an address already claimed is refused; one on another address is what --listen is for.
     const same = await hlBinary(us.home, 'start', '--listen', `127.0.0.1:${port1}`);

@@ -10,7 +10,10 @@ import { request as httpRequest, createServer, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../src/adapters/cli/commands/demo.js';
-import { sleep } from './processes.js';
+import type { ConfigFile } from '../../src/config.js';
+import { makeHome, type TestHome } from './nodes.js';
+import { makePgHome } from './pg-homes.js';
+import { NodeProcess, sleep } from './processes.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'hotline.js');
 
@@ -158,4 +161,27 @@ export class LoadBalancer {
       out.end(body);
     });
   }
+}
+
+/**
+ * A node `us` on PostgreSQL as two `hotline start --listen` processes, and its SQLite peer `ru`, in
+ * `dir`. Peers deliver to process 1 (the home's url). `setup` runs once both homes exist (peering,
+ * and whatever else the test needs); then the three processes start, each added to `running` for
+ * the test's cleanup.
+ */
+export async function twoProcessNode(databaseUrl: string, dir: string, o: {
+  extra?: Partial<ConfigFile>; setup: (us: TestHome, ru: TestHome) => Promise<void>; running: { kill9(): Promise<void> }[];
+}): Promise<{ us: TestHome; ru: TestHome; p1: NodeOnPort; p2: NodeOnPort; peer: NodeProcess }> {
+  const [port1, port2] = [await freePort(), await freePort()];
+  const us = await makePgHome('us', databaseUrl, { dir, url: `http://127.0.0.1:${port1}`, ...(o.extra === undefined ? {} : { extra: o.extra }) });
+  const ru = await makeHome('ru', {}, dir);
+  await o.setup(us, ru);
+  const p1 = new NodeOnPort(us.home, port1);
+  const p2 = new NodeOnPort(us.home, port2);
+  const peer = new NodeProcess(ru.home, ru.url);
+  o.running.push(p1, p2, peer);
+  await p1.start();
+  await p2.start();
+  await peer.start();
+  return { us, ru, p1, p2, peer };
 }
