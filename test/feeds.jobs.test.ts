@@ -120,9 +120,14 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     const killed = await killMidRun(us.home, id, () => p1.kill9(), p1.child!.pid!);
     // Process 2 takes it over once process 1's lease lapsed, and resumes it.
     const done = await eventually(async () => {
+      p2.assertRunning();
       const r = await run(p2.address, us.token, id);
       return r?.state === 'complete' || r?.state === 'failed' ? r : undefined;
-    }, 20_000, 50);
+    }, 20_000, 50).catch(async (e: unknown) => {
+      // What the run was left as, for the failure's message.
+      const [r] = await queryStore(us.home, 'select state, holder, resume_line, error, updated_at from feed_runs where id = ?', id);
+      throw new Error(`${(e as Error).message}; the run: ${JSON.stringify(r)}; process 2's log:\n${p2.logLines().slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
+    });
     const [row] = await queryStore<{ holder: string }>(us.home, 'select holder from feed_runs where id = ?', id);
     expect(row!.holder).toContain(`:${p2.child!.pid!}:`);
     await exactlyOnce(us, ru, id, done, killed);

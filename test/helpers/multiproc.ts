@@ -68,6 +68,22 @@ export class NodeOnPort {
     await exited;
   }
 
+  /**
+   * Throws if the process has ended (a wait on it would never end): with how it ended and the
+   * last lines of its log, so that a failure says what happened to it.
+   */
+  assertRunning(): void {
+    if (this.running) return;
+    const c = this.child;
+    let tail = '';
+    try {
+      tail = readFileSync(this.log, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      // no log
+    }
+    throw new Error(`process on ${this.port} ended (exit code ${String(c?.exitCode)}, signal ${String(c?.signalCode)}); the last lines of ${this.log}:\n${tail}`);
+  }
+
   /** The process's JSON log lines. */
   logLines(): Record<string, unknown>[] {
     let text = '';

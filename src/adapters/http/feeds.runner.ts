@@ -27,11 +27,17 @@ export const FEED_JOB_POLL_MS = 2_000;
  * Runs are jobs in the store (feeds.jobs.ts): the upload this process received is claimed by it
  * at once; with a slot free, it also looks for work every {@link FEED_JOB_POLL_MS}: a queued job,
  * or one whose holder is gone (a process killed with -9 on any machine, on PostgreSQL when its
- * `process:` lease lapsed), which it resumes.
+ * `process:` lease lapsed), which it resumes; or one it holds itself but no longer runs (its
+ * worker ended and the store could not record how: the run would otherwise stay `running` for as
+ * long as this process lives).
  */
 export class FeedRunner {
   private reserved = 0;
   private readonly workers = new Map<string, Worker>();
+  /** Uploads this process is claiming (startUpload): with {@link workers}, the jobs it runs. */
+  private readonly claiming = new Set<string>();
+  /** Whether this process runs (or is claiming) the job: one it holds and does not run is resumed (claimJob). */
+  private readonly runs = { has: (id: string): boolean => this.workers.has(id) || this.claiming.has(id) };
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -81,7 +87,7 @@ export class FeedRunner {
       this.reserved++;
       let id: string | null = null;
       try {
-        id = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now());
+        id = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now(), { running: this.runs });
       } finally {
         if (id === null) this.release();
       }
@@ -96,7 +102,13 @@ export class FeedRunner {
    * claimed it first (it was queued), the slot is given back and the run goes on there.
    */
   async startUpload(id: string): Promise<void> {
-    const got = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now(), id);
+    this.claiming.add(id);
+    let got: string | null;
+    try {
+      got = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now(), { id });
+    } finally {
+      this.claiming.delete(id);
+    }
     if (got === null) this.release();
     else this.run(id);
   }

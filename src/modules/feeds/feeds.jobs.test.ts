@@ -45,7 +45,7 @@ describeEachStore('feed jobs in the store', (open, dialect) => {
     expect(Buffer.concat(back).toString()).toBe(text);
     expect(await row(db, 'j1')).toMatchObject({ state: 'queued', holder: 'h:1:a' });
     // Its receiver claims it; a second claim finds nothing left.
-    expect(await claimJob(db, 'h:1:a', T0, 'j1')).toBe('j1');
+    expect(await claimJob(db, 'h:1:a', T0, { id: 'j1' })).toBe('j1');
     expect(await claimJob(db, 'h:1:a', T0)).toBeNull();
     // Given back (a clean stop): anyone takes it; of two live processes (PostgreSQL) claiming it together, one.
     await requeueJobs(db, 'h:1:a', ['j1'], T0);
@@ -76,6 +76,15 @@ describeEachStore('feed jobs in the store', (open, dialect) => {
     // A running job is never marked interrupted: it is resumed.
     await markInterrupted(db, T0 + 20_000);
     expect((await row(db, 'j2')).state).toBe('running');
+  });
+
+  it('a job its own process holds as running but no longer runs (its end was not recorded) is claimed again by it; one it runs is not', async () => {
+    const db = (await open()) as unknown as Db;
+    await spool(db, 'j3', 'h:1:a', 'ip\n198.51.100.1\n');
+    expect(await claimJob(db, 'h:1:a', T0, { running: new Set() })).toBe('j3');
+    expect(await claimJob(db, 'h:1:a', T0, { running: new Set(['j3']) })).toBeNull();
+    expect(await claimJob(db, 'h:1:a', T0, { running: new Set() })).toBe('j3');
+    expect(await row(db, 'j3')).toMatchObject({ state: 'running', holder: 'h:1:a' });
   });
 
   it('markInterrupted: a CLI run by a dead pid on this machine, not one on another machine; an upload cut off, its chunks deleted', async () => {

@@ -102,18 +102,21 @@ export async function goneHolders(db: Kysely<FeedsTables>, self: string, now: nu
 }
 
 /**
- * Claims a job for the process `holder`: `id` if given (the upload it just received), else the
- * oldest job queued for anyone (or for this process), or one whose holder is gone. A compare-and-set of the run's state and holder:
- * of two processes claiming one job, one gets it. Answers the run's id, or null.
+ * Claims a job for the process `holder`: `o.id` if given (the upload it just received), else the
+ * oldest job queued for anyone (or for this process), or one whose holder is gone, or one this
+ * process holds as running but does not run (`o.running`: the jobs it runs or is claiming; its
+ * worker ended and the end could not be recorded, the store being unreachable then). A
+ * compare-and-set of the run's state and holder: of two processes claiming one job, one gets it.
+ * Answers the run's id, or null.
  */
-export async function claimJob(db: Kysely<FeedsTables>, holder: string, now: number, id?: string): Promise<string | null> {
+export async function claimJob(db: Kysely<FeedsTables>, holder: string, now: number, o: { id?: string; running?: { has(id: string): boolean } } = {}): Promise<string | null> {
   let q = db.selectFrom('feed_runs').select(['id', 'state', 'holder']).where('options', 'is not', null).where('state', 'in', ['queued', 'running']);
-  if (id !== undefined) q = q.where('id', '=', id);
+  if (o.id !== undefined) q = q.where('id', '=', o.id);
   const candidates = await q.orderBy('started_at').orderBy('id').limit(20).execute();
   if (candidates.length === 0) return null;
   const gone = await goneHolders(db, holder, now);
   for (const c of candidates) {
-    if (c.state === 'running' && c.holder === holder) continue;
+    if (c.state === 'running' && c.holder === holder && (o.running === undefined || o.running.has(c.id))) continue;
     // Running, or queued for the process that received it: left to its holder while it lives.
     if (c.holder !== null && c.holder !== holder && !gone(c.holder)) continue;
     const taken = await db.transaction().execute(async (trx) => {
