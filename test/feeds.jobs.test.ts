@@ -49,13 +49,11 @@ async function upload(address: string, token: string): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-async function run(address: string, token: string, id: string): Promise<RunView | undefined> {
-  try {
-    const res = await fetch(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
-    return res.ok ? (await res.json()) as RunView : undefined;
-  } catch {
-    return undefined; // the process is starting again
-  }
+/** The run as the node shows it; any answer but 200 fails the test, with the answer (a wait on it would never end). */
+async function run(address: string, token: string, id: string): Promise<RunView> {
+  const res = await fetch(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /api/v1/feed-runs/${id}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as RunView;
 }
 
 /** The sightings (one per record) in every indicators message us queued to `to`, repeats included. */
@@ -122,7 +120,7 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     const done = await eventually(async () => {
       p2.assertRunning();
       const r = await run(p2.address, us.token, id);
-      return r?.state === 'complete' || r?.state === 'failed' ? r : undefined;
+      return r.state === 'complete' || r.state === 'failed' ? r : undefined;
     }, 20_000, 50).catch(async (e: unknown) => {
       // What the run was left as, for the failure's message.
       const [r] = await queryStore(us.home, 'select state, holder, resume_line, error, updated_at from feed_runs where id = ?', id);
@@ -152,7 +150,7 @@ describe('feed jobs on SQLite', () => {
     await node.start();
     const done = await eventually(async () => {
       const r = await run(us.url, us.token, id);
-      return r?.state === 'complete' || r?.state === 'failed' ? r : undefined;
+      return r.state === 'complete' || r.state === 'failed' ? r : undefined;
     }, 20_000, 50);
     await exactlyOnce(us, ru, id, done, killed);
   });
