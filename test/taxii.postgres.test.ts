@@ -143,7 +143,7 @@ describePg('TAXII and feeds on PostgreSQL give what SQLite gives', () => {
     for (const d of dbs) await d.drop();
   });
 
-  it('POST: the same status (2,000 a batch: two parts), one object already stored, one refused', () => {
+  it('POST: the same status (SQLite commits it in two batches of 2,000, PostgreSQL in one), one object already stored, one refused', () => {
     expect(pg.status).toEqual(sqlite.status);
     expect(pg.status).toMatchObject({ status: 'complete', total_count: 2605, success_count: 2604, failure_count: 1, pending_count: 0 });
   });

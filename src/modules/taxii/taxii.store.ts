@@ -9,7 +9,7 @@ import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
 import { formatMicros, parseMicros } from './taxii.time.js';
 
 // Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
-const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+const { sql, CompiledQuery: Compiled } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
 
 /** A validated object on its way into a collection, with the TLP the node will enforce on it. */
 export interface Incoming {
@@ -46,11 +46,24 @@ type Trx = Kysely<TaxiiTables>;
 /** Ids looked up per query (SQLite's default limit on bound parameters is far above this). */
 const ID_CHUNK = 512;
 /**
- * Rows per multi-row INSERT (15 columns each); a smaller rest goes in power-of-two pieces. SQLite
- * runs statements in this process, where 128 was fastest; PostgreSQL pays a round trip per
- * statement, so it takes 1,024 (15,360 bound values, under its 65,535 a statement).
+ * Rows per multi-row INSERT on SQLite (15 columns each; a smaller rest goes in power-of-two
+ * pieces): it runs statements in this process, where 128 was fastest. PostgreSQL takes a batch's
+ * rows in one statement, a column per array parameter ({@link PG_INSERT}).
  */
-const INSERT_CHUNK = { sqlite: 128, postgres: 1024 } as const;
+const INSERT_CHUNK = { sqlite: 128 } as const;
+
+/**
+ * A batch's rows into `stix_objects` on PostgreSQL in one statement: the provenance columns, the
+ * same for every row, as five values, and each other column as one array, unnested into rows.
+ * Against multi-row VALUES of 1,024 rows (15,360 bound values, planned at every execution: see
+ * plan_cache_mode in postgres.ts) the server parses and plans one small statement, and the
+ * client binds 15 values, not 15 a row (docs/benchmarks.md, issue 13).
+ */
+const PG_INSERT = `insert into stix_objects (collection_id, source, added_by, recipients, message_id, date_added, object_id, type, version, has_version, spec_version, is_first, is_last, tlp, object)
+select $1::text, $2::text, $3::text, $4::text, $5::text, u.* from unnest($6::int8[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::text[], $12::int4[], $13::int4[], $14::text[], $15::text[]) as u`;
+
+/** The stored versions of a batch's ids on PostgreSQL, in one statement (the ids as one array). */
+const PG_LOOKUP = 'select object_id, version from stix_objects where collection_id = $1 and object_id = any($2::text[])';
 
 /** The columns of `stix_objects` in the order the compiled INSERT binds them. */
 const COLUMNS = [
@@ -184,7 +197,12 @@ export class StixStore {
     }
     if (rows.length === 0) return result;
     await this.settleFlags(trx, collectionId, byId, rows);
-    const chunk = INSERT_CHUNK[dialectOf(trx)];
+    if (dialectOf(trx) === 'postgres') {
+      await this.insertArrays(trx, rows, prov, collectionId);
+      await this.writeMark(trx);
+      return result;
+    }
+    const chunk = INSERT_CHUNK.sqlite;
     for (let i = 0; i < rows.length;) {
       const n = pieceOf(rows.length - i, chunk);
       const parameters: unknown[] = [];
@@ -264,6 +282,16 @@ export class StixStore {
     }
   }
 
+  /** A batch's rows, one statement (PostgreSQL: {@link PG_INSERT}). */
+  private async insertArrays(trx: Trx, rows: readonly StixObjectsTable[], prov: Provenance, collectionId: string): Promise<void> {
+    const col = <K extends keyof StixObjectsTable>(k: K): StixObjectsTable[K][] => rows.map((r) => r[k]);
+    const recipients = prov.recipients === null ? null : JSON.stringify(prov.recipients);
+    await trx.executeQuery(Compiled.raw(PG_INSERT, [
+      collectionId, prov.source, prov.added_by, recipients, prov.message_id,
+      col('date_added'), col('object_id'), col('type'), col('version'), col('has_version'), col('spec_version'), col('is_first'), col('is_last'), col('tlp'), col('object'),
+    ]));
+  }
+
   /** `INSERT INTO stix_objects` of `n` rows, compiled once. */
   private insertOf(trx: Trx, n: number): CompiledQuery {
     const key = `insert:${n}`;
@@ -292,17 +320,23 @@ export class StixStore {
 
   private async versionsOf(trx: Trx, collectionId: string, ids: readonly string[]): Promise<Map<string, Map<number, VersionRow>>> {
     const out = new Map<string, Map<number, VersionRow>>();
-    for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const chunk = ids.slice(i, i + ID_CHUNK);
-      // Padded to a power of two with its last id (a repeated id in IN changes nothing): few shapes.
-      const n = pieceOf(chunk.length, ID_CHUNK) === chunk.length ? chunk.length : 2 * pieceOf(chunk.length, ID_CHUNK);
-      while (chunk.length < n) chunk.push(chunk[chunk.length - 1]!);
-      const { rows } = await trx.executeQuery<{ object_id: string; version: number }>({ ...this.lookupOf(trx, n), parameters: [collectionId, ...chunk] });
+    const add = (rows: readonly { object_id: string; version: number }[]): void => {
       for (const r of rows) {
         let m = out.get(r.object_id);
         if (m === undefined) out.set(r.object_id, (m = new Map()));
         m.set(Number(r.version), { version: Number(r.version), fresh: false });
       }
+    };
+    if (dialectOf(trx) === 'postgres') {
+      add((await trx.executeQuery<{ object_id: string; version: number }>(Compiled.raw(PG_LOOKUP, [collectionId, ids]))).rows);
+      return out;
+    }
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      const chunk = ids.slice(i, i + ID_CHUNK);
+      // Padded to a power of two with its last id (a repeated id in IN changes nothing): few shapes.
+      const n = pieceOf(chunk.length, ID_CHUNK) === chunk.length ? chunk.length : 2 * pieceOf(chunk.length, ID_CHUNK);
+      while (chunk.length < n) chunk.push(chunk[chunk.length - 1]!);
+      add((await trx.executeQuery<{ object_id: string; version: number }>({ ...this.lookupOf(trx, n), parameters: [collectionId, ...chunk] })).rows);
     }
     return out;
   }
