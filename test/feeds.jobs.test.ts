@@ -6,21 +6,27 @@
  * once, and the run's input is deleted with its end. No clocks: waits are bounded by tries, and the
  * kill is proved to have landed mid-run (the run was `running`, with part of its work written).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunView } from '../src/modules/feeds/feeds.runs.js';
 import { ensureBuilt, ok } from './helpers/cli.js';
 import { twoProcessNode } from './helpers/multiproc.js';
 import { eventually, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
+import { makePgHome } from './helpers/pg-homes.js';
 import { countIn, NodeProcess, queryStore } from './helpers/processes.js';
+import { TcpProxy } from './helpers/proxy.js';
 
 const running: { kill9(): Promise<void> }[] = [];
+const proxies: TcpProxy[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.kill9()));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
-let database: TestDatabase | undefined;
+const databases: TestDatabase[] = [];
 afterAll(async () => {
-  await database?.drop();
+  for (const d of databases.splice(0)) await d.drop();
 });
 
 const ts = '2026-11-30T10:00:00Z';
@@ -111,7 +117,8 @@ async function exactlyOnce(us: TestHome, ru: TestHome, id: string, done: RunView
 describePg('feed jobs on a node of two processes on PostgreSQL', () => {
   it('a run uploaded to process 1, which is killed with -9 mid-run, is resumed by process 2 and completes; every record once', async () => {
     ensureBuilt();
-    database = await createTestDatabase();
+    const database = await createTestDatabase();
+    databases.push(database);
     const { us, ru, p1, p2 } = await twoProcessNode(database.url, tempDir('hotline-feedjobs-'), { setup: homes, running });
 
     const id = await upload(p1.address, us.token);
@@ -129,6 +136,54 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     const [row] = await queryStore<{ holder: string }>(us.home, 'select holder from feed_runs where id = ?', id);
     expect(row!.holder).toContain(`:${p2.child!.pid!}:`);
     await exactlyOnce(us, ru, id, done, killed);
+  });
+});
+
+describePg('feed jobs when the PostgreSQL server goes away mid-run', () => {
+  it('the run stopped by the lost store is not failed: it is resumed once the server answers again, and completes; every record once', async () => {
+    ensureBuilt();
+    const database = await createTestDatabase();
+    databases.push(database);
+    // The node reaches PostgreSQL through a proxy that the test cuts: every connection dropped, new ones refused.
+    const proxy = await TcpProxy.start(Number(new URL(database.url).port || 5432));
+    proxies.push(proxy);
+    const through = new URL(database.url);
+    through.port = String(proxy.port);
+    const dir = tempDir('hotline-feedjobs-');
+    const us = await makePgHome('us', through.toString(), { dir });
+    const ru = await makeHome('ru', {}, dir);
+    await homes(us, ru);
+    const node = new NodeProcess(us.home, us.url);
+    const peer = new NodeProcess(ru.home, ru.url);
+    running.push(node, peer);
+    await node.start();
+    await peer.start();
+
+    const id = await upload(us.url, us.token);
+    await eventually(async () => {
+      const [r] = await queryStore<{ resume_line: number }>(us.home, 'select resume_line from feed_runs where id = ?', id);
+      return r !== undefined && Number(r.resume_line) > 2 ? r : undefined;
+    }, 20_000, 5);
+    proxy.outage();
+    // Until the run's worker met the lost store (its next write) and the node said so.
+    const log = join(us.home, 'node.log');
+    await eventually(async () => {
+      expect(node.child!.exitCode).toBeNull();
+      return readFileSync(log, 'utf8').includes('the store being unavailable') || undefined;
+    }, 20_000, 20);
+    proxy.restore();
+    const done = await eventually(async () => {
+      expect(node.child!.exitCode).toBeNull();
+      const r = await run(us.url, us.token, id);
+      return r.state === 'complete' || r.state === 'failed' ? r : undefined;
+    }, 20_000, 50);
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('complete');
+    expect(done.report.lines).toBe(N + 1);
+    expect(await sentSightings(us.home, 'ru')).toBe(N / 2);
+    expect(await domesticSightings(us.home)).toBe(N / 2);
+    expect(await countIn(us.home, 'select count(*) as n from feed_inputs where run_id = ?', id)).toBe(0);
+    await eventually(async () => (await countIn(ru.home, 'select count(*) as n from stix_objects where type = ?', 'sighting')) === N / 2 || undefined, 20_000, 50);
   });
 });
 

@@ -97,6 +97,8 @@ export const ERROR_CODES = [
   'store_not_empty',
   // feed runs: as many run as the node allows (`feeds.maxConcurrentRuns`): retry later
   'feeds_busy',
+  // a feed job whose process stopped each time it was resumed (feeds.jobs.ts MAX_TAKEOVERS): not tried again
+  'feed_abandoned',
   'internal',
   // who may do what (issue 9): a kind only the node emits, sent through the generic send
   'reserved_kind',
@@ -158,4 +160,18 @@ export function fail(code: ErrorCode, message: string, details?: Record<string, 
 
 export function isHotlineError(e: unknown): e is HotlineError {
   return e instanceof HotlineError;
+}
+
+/**
+ * Whether `e` says the store could not be used for now, not that the work was wrong: the server
+ * unreachable or restarting, the connection lost, out of connections or memory, busy past the
+ * retries (PostgreSQL classes 08 and 53, 57P01-57P03; the node's `store_unreachable` and
+ * `store_busy`, SQLite's busy included; a refused or reset connection; pg's "Connection
+ * terminated"). Work that stopped on it is worth doing again later.
+ */
+export function isStoreUnavailable(e: unknown): boolean {
+  if (isHotlineError(e)) return e.code === 'store_unreachable' || e.code === 'store_busy';
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (/^(08|53)/.test(code) || /^57P0[123]$/.test(code) || /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH)$/.test(code))) return true;
+  return e instanceof Error && /^Connection terminated/.test(e.message);
 }

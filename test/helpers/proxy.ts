@@ -48,6 +48,7 @@ export class TcpProxy {
   readonly cuts: Cut[] = [];
   decide: (phase: 'request' | 'response', x: Exchange) => Decision = () => 'forward';
   private readonly conns = new Set<Conn>();
+  private refusing = false;
 
   /** `target`: the port forwarded to (may be set after start, once the server's port is known). */
   private constructor(private readonly server: Server, readonly port: number, public target: number) {}
@@ -85,7 +86,24 @@ export class TcpProxy {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
+  /** Drops every connection and refuses new ones (closed as soon as accepted) until {@link restore}: the server looks gone. */
+  outage(): void {
+    this.refusing = true;
+    for (const c of this.conns) {
+      c.client.destroy();
+      c.server.destroy();
+    }
+  }
+
+  restore(): void {
+    this.refusing = false;
+  }
+
   private accept(client: Socket): void {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
     const server = connect(this.target, '127.0.0.1');
     const c: Conn = { client, server, current: undefined, frozen: false };
     this.conns.add(c);

@@ -36,8 +36,10 @@ export class FeedRunner {
   private readonly workers = new Map<string, Worker>();
   /** Uploads this process is claiming (startUpload): with {@link workers}, the jobs it runs. */
   private readonly claiming = new Set<string>();
-  /** Whether this process runs (or is claiming) the job: one it holds and does not run is resumed (claimJob). */
-  private readonly runs = { has: (id: string): boolean => this.workers.has(id) || this.claiming.has(id) };
+  /** Runs whose worker ended and whose end (failed, or back to the queue) is being recorded. */
+  private readonly ending = new Set<string>();
+  /** Whether this process runs the job (or is claiming it, or recording its end): one it holds and does not run is resumed (claimJob). */
+  private readonly runs = { has: (id: string): boolean => this.workers.has(id) || this.claiming.has(id) || this.ending.has(id) };
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -119,24 +121,36 @@ export class FeedRunner {
     const worker = new Worker(workerScript(import.meta.url, './feeds.worker.js'), { workerData: data, resourceLimits: RUN_LIMITS });
     this.workers.set(id, worker);
     let settled = false;
-    const end = (failure?: { code: string; message: string }): void => {
+    const end = (failure?: { code: string; message: string; unavailable?: boolean }): void => {
       if (settled) return;
       settled = true;
       this.workers.delete(id);
-      this.release();
-      if (failure !== undefined) {
+      // Until its end is recorded, the run is still this process's (claimJob leaves it alone).
+      this.ending.add(id);
+      let recorded: Promise<unknown> = Promise.resolve();
+      if (failure?.unavailable === true) {
+        // The store failed, not the run: back to the queue, resumed from its checkpoint by whichever
+        // process claims it next (this one, at its next look, once the store answers). If even that
+        // write fails, the run stays held by this process, which resumes it (claimJob, `running`).
+        this.ctx.log.warn({ run: id, code: failure.code }, `feed run stopped, the store being unavailable (${failure.message}); it is resumed when the store answers`);
+        recorded = requeueJobs(this.ctx.db, this.holder, [id], this.ctx.clock.now()).catch(() => undefined);
+      } else if (failure !== undefined) {
         this.ctx.log.warn({ run: id, code: failure.code }, `feed run failed: ${failure.message}`);
         // Only while this process still holds it (a run taken over by another process goes on there).
-        void settleRun(this.ctx.db, { id, holder: this.holder }, `[${failure.code}] ${failure.message}`, 'failed', this.ctx.clock.now())
-          .catch((e: unknown) => this.ctx.log.error({ err: e, run: id }, 'could not record the feed run\'s failure'));
+        recorded = settleRun(this.ctx.db, { id, holder: this.holder }, `[${failure.code}] ${failure.message}`, 'failed', this.ctx.clock.now())
+          .catch((e: unknown) => this.ctx.log.error({ err: e, run: id }, 'could not record the feed run\'s failure; it is resumed'));
       }
-      // A slot is free: a job may be waiting.
-      if (!this.stopped) this.poke();
+      void recorded.then(() => {
+        this.ending.delete(id);
+        this.release();
+        // A slot is free: a job may be waiting.
+        if (!this.stopped) this.poke();
+      });
     };
     worker.on('message', (m: FeedWorkerMessage) => {
       if (m.type === 'queued') this.onQueued();
       else if (m.type === 'done') end();
-      else end({ code: m.code, message: m.message });
+      else end({ code: m.code, message: m.message, unavailable: m.unavailable });
     });
     worker.on('error', (e) => end({ code: 'internal', message: e.message }));
     worker.on('exit', (code) => end(code === 0 ? undefined : { code: 'internal', message: `the feed run's worker stopped (exit code ${code})` }));

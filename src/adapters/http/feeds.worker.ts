@@ -10,7 +10,7 @@ import { loadConfig } from '../../config.js';
 import { feedRunDeps, openContext } from '../../context.js';
 import { jobInput, loadJob } from '../../modules/feeds/feeds.jobs.js';
 import { ingestFeed } from '../../modules/feeds/feeds.run.js';
-import { isHotlineError } from '../../shared/errors.js';
+import { isHotlineError, isStoreUnavailable } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 
 /** What the runner hands the worker: the node's home, the job it claimed (feeds.jobs.ts) and who holds it. */
@@ -21,7 +21,7 @@ export interface FeedWorkerData {
 }
 
 /** What the worker tells the runner. */
-export type FeedWorkerMessage = { type: 'queued' } | { type: 'done' } | { type: 'failed'; code: string; message: string };
+export type FeedWorkerMessage = { type: 'queued' } | { type: 'done' } | { type: 'failed'; code: string; message: string; unavailable: boolean };
 
 const data = workerData as FeedWorkerData;
 const post = (m: FeedWorkerMessage): void => parentPort!.postMessage(m);
@@ -41,5 +41,6 @@ try {
     await ctx.close();
   }
 } catch (e) {
-  post({ type: 'failed', code: isHotlineError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) });
+  // `unavailable`: the store failed, not the run (it is given back to the queue and resumed, feeds.runner.ts).
+  post({ type: 'failed', code: isHotlineError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e), unavailable: isStoreUnavailable(e) });
 }

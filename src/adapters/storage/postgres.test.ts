@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { createTestDatabase, describePg, openTestStore, PG_ADMIN_URL, type TestDatabase } from '../../../test/helpers/pg.js';
-import { HotlineError } from '../../shared/errors.js';
+import { HotlineError, isStoreUnavailable } from '../../shared/errors.js';
 import { statement } from '../../shared/statement.js';
 import { openSqlite } from './sqlite.js';
 import { openStore } from './store.js';
@@ -104,5 +104,33 @@ describePg('opening a PostgreSQL store', () => {
     expect(e).toBeInstanceOf(HotlineError);
     expect((e as HotlineError).code).toBe('store_unreachable');
     expect((e as Error).message).toContain('hotline_no_such_database');
+  });
+});
+
+describePg('isStoreUnavailable: the store failed, not the work', () => {
+  const { Client } = createRequire(import.meta.url)('pg') as typeof import('pg');
+
+  it('a refused connection, a terminated session and the node\'s own store_busy/store_unreachable are; a statement error or another refusal is not', async () => {
+    // Nothing listens on port 1.
+    const refused = await new Client({ connectionString: 'postgres://postgres@127.0.0.1:1/test' }).connect().then(() => undefined, (e: unknown) => e);
+    expect(isStoreUnavailable(refused)).toBe(true);
+    const c = new Client({ connectionString: PG_ADMIN_URL });
+    c.on('error', () => {});
+    await c.connect();
+    const wrong = await c.query('select from no_such_table_here').then(() => undefined, (e: unknown) => e);
+    expect((wrong as { code?: string }).code).toBe('42P01');
+    expect(isStoreUnavailable(wrong)).toBe(false);
+    // The server ends the session (an administrator, a failover): 57P01.
+    const ended = await c.query('select pg_terminate_backend(pg_backend_pid())').then(() => undefined, (e: unknown) => e);
+    expect(isStoreUnavailable(ended)).toBe(true);
+    // Its next query: the connection is gone.
+    const after = await c.query('select 1').then(() => undefined, (e: unknown) => e);
+    expect(after).toBeInstanceOf(Error);
+    expect(isStoreUnavailable(after)).toBe(true);
+    await c.end().catch(() => undefined);
+    expect(isStoreUnavailable(new HotlineError('store_busy', 'busy'))).toBe(true);
+    expect(isStoreUnavailable(new HotlineError('store_unreachable', 'down'))).toBe(true);
+    expect(isStoreUnavailable(new HotlineError('stix_invalid', 'bad'))).toBe(false);
+    expect(isStoreUnavailable(new Error('anything else'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachStore } from '../../../test/helpers/pg.js';
 import type { LeasesTables } from '../../shared/leases.js';
-import { claimJob, jobInput, markInterrupted, requeueJobs, spoolUpload } from './feeds.jobs.js';
+import { claimJob, jobInput, markInterrupted, MAX_TAKEOVERS, requeueJobs, spoolUpload } from './feeds.jobs.js';
 import { feedRunRetention } from './feeds.retention.js';
 import type { FeedsTables } from './feeds.tables.js';
 
@@ -85,6 +85,23 @@ describeEachStore('feed jobs in the store', (open, dialect) => {
     expect(await claimJob(db, 'h:1:a', T0, { running: new Set(['j3']) })).toBeNull();
     expect(await claimJob(db, 'h:1:a', T0, { running: new Set() })).toBe('j3');
     expect(await row(db, 'j3')).toMatchObject({ state: 'running', holder: 'h:1:a' });
+  });
+
+  it(`a job taken over from stopped processes ${MAX_TAKEOVERS} times is failed at the next (feed_abandoned), its input deleted; a clean stop does not count`, async () => {
+    const db = (await open()) as unknown as Db;
+    await spool(db, 'j4', 'h:0:z', 'ip\n198.51.100.1\n');
+    expect(await claimJob(db, 'h:0:z', T0, { id: 'j4' })).toBe('j4');
+    // Given back by a clean stop and claimed again: not a takeover.
+    await requeueJobs(db, 'h:0:z', ['j4'], T0);
+    expect(await claimJob(db, 'h:1:a', T0)).toBe('j4');
+    // No process lease is live (PostgreSQL) and each claimer is another process (SQLite): each holder before is gone.
+    for (let i = 2; i < 2 + MAX_TAKEOVERS; i++) expect(await claimJob(db, `h:${i}:x`, T0)).toBe('j4');
+    expect(await db.selectFrom('feed_runs').select('attempts').where('id', '=', 'j4').executeTakeFirstOrThrow()).toEqual({ attempts: MAX_TAKEOVERS });
+    expect(await claimJob(db, 'h:9:y', T0)).toBeNull();
+    const r = await db.selectFrom('feed_runs').select(['state', 'holder', 'error']).where('id', '=', 'j4').executeTakeFirstOrThrow();
+    expect(r).toMatchObject({ state: 'failed', holder: null });
+    expect(r.error).toContain('[feed_abandoned]');
+    expect(await chunks(db, 'j4')).toBe(0);
   });
 
   it('markInterrupted: a CLI run by a dead pid on this machine, not one on another machine; an upload cut off, its chunks deleted', async () => {

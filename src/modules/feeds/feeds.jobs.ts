@@ -102,15 +102,23 @@ export async function goneHolders(db: Kysely<FeedsTables>, self: string, now: nu
 }
 
 /**
+ * How many times a job is taken over from a process that stopped while running it; the next time
+ * it is failed instead: a job that ends every process that runs it (out of memory, a crash) must
+ * not go from process to process for ever. A clean stop (requeueJobs) is not counted.
+ */
+export const MAX_TAKEOVERS = 3;
+
+/**
  * Claims a job for the process `holder`: `o.id` if given (the upload it just received), else the
  * oldest job queued for anyone (or for this process), or one whose holder is gone, or one this
  * process holds as running but does not run (`o.running`: the jobs it runs or is claiming; its
  * worker ended and the end could not be recorded, the store being unreachable then). A
  * compare-and-set of the run's state and holder: of two processes claiming one job, one gets it.
- * Answers the run's id, or null.
+ * Taking over a running job counts an attempt; past {@link MAX_TAKEOVERS} the job is failed
+ * (`feed_abandoned`) and its input deleted. Answers the run's id, or null.
  */
 export async function claimJob(db: Kysely<FeedsTables>, holder: string, now: number, o: { id?: string; running?: { has(id: string): boolean } } = {}): Promise<string | null> {
-  let q = db.selectFrom('feed_runs').select(['id', 'state', 'holder']).where('options', 'is not', null).where('state', 'in', ['queued', 'running']);
+  let q = db.selectFrom('feed_runs').select(['id', 'state', 'holder', 'attempts']).where('options', 'is not', null).where('state', 'in', ['queued', 'running']);
   if (o.id !== undefined) q = q.where('id', '=', o.id);
   const candidates = await q.orderBy('started_at').orderBy('id').limit(20).execute();
   if (candidates.length === 0) return null;
@@ -119,13 +127,22 @@ export async function claimJob(db: Kysely<FeedsTables>, holder: string, now: num
     if (c.state === 'running' && c.holder === holder && (o.running === undefined || o.running.has(c.id))) continue;
     // Running, or queued for the process that received it: left to its holder while it lives.
     if (c.holder !== null && c.holder !== holder && !gone(c.holder)) continue;
+    const takeover = c.state === 'running';
+    const abandon = takeover && Number(c.attempts) >= MAX_TAKEOVERS;
     const taken = await db.transaction().execute(async (trx) => {
-      let u = trx.updateTable('feed_runs').set({ state: 'running', holder, pid: process.pid, updated_at: now })
-        .where('id', '=', c.id).where('state', '=', c.state);
+      let u = abandon
+        ? trx.updateTable('feed_runs').set({
+          state: 'failed', holder: null, pid: null, updated_at: now, finished_at: now,
+          error: `[feed_abandoned] The run was resumed ${MAX_TAKEOVERS} times and each time the process running it stopped before it finished (killed, or out of memory); it is not tried again. See the node's log, then upload the feed again, or in smaller parts`,
+        })
+        : trx.updateTable('feed_runs').set({ state: 'running', holder, pid: process.pid, updated_at: now, attempts: Number(c.attempts) + (takeover ? 1 : 0) });
+      u = u.where('id', '=', c.id).where('state', '=', c.state).where('attempts', '=', Number(c.attempts));
       u = c.holder === null ? u.where('holder', 'is', null) : u.where('holder', '=', c.holder);
-      return Number((await u.executeTakeFirst()).numUpdatedRows);
+      const n = Number((await u.executeTakeFirst()).numUpdatedRows);
+      if (n === 1 && abandon) await trx.deleteFrom('feed_inputs').where('run_id', '=', c.id).execute();
+      return n;
     });
-    if (taken === 1) return c.id;
+    if (taken === 1 && !abandon) return c.id;
   }
   return null;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
-import { fail, isHotlineError } from '../../shared/errors.js';
+import { fail, isHotlineError, isStoreUnavailable } from '../../shared/errors.js';
 import { messageFields } from '../federation/federation.messages.js';
 import { enqueueIn, type OutboxDeps } from '../federation/federation.outbox.js';
 import type { Tlp } from '../federation/federation.types.js';
@@ -344,7 +344,9 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     }
     return { id, report };
   } catch (e) {
-    if (!dry && !(isHotlineError(e) && e.code === 'already_running')) await recordFailure(db, { id, holder, job: job !== undefined }, e, () => JSON.stringify(report), deps.clock.now());
+    // A job stopped by the store (unreachable, restarting, busy) is not failed: it is resumed (feeds.runner.ts).
+    const resumable = job !== undefined && isStoreUnavailable(e);
+    if (!dry && !resumable && !(isHotlineError(e) && e.code === 'already_running')) await recordFailure(db, { id, holder, job: job !== undefined }, e, () => JSON.stringify(report), deps.clock.now());
     throw e;
   }
 }

@@ -53,6 +53,8 @@ export interface FeedRunsTable {
   holder: string | null;
   /** Every input record on a line before this one is written (a resumed job skips them). */
   resume_line: Generated<number>;
+  /** How many times a process took the job over from one that stopped while running it (feeds.jobs.ts `claimJob`). */
+  attempts: Generated<number>;
 }
 
 /** An uploaded feed's bytes, in chunks (`seq` from 0), until its run ends. */

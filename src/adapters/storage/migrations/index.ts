@@ -23,6 +23,7 @@ import { migration as m0019 } from './0019_peer_lifecycle.js';
 import { migration as m0020 } from './0020_leases.js';
 import { migration as m0021 } from './0021_feed_jobs.js';
 import { migration as m0021pg } from './0021_feed_jobs.pg.js';
+import { migration as m0022 } from './0022_feed_job_attempts.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -62,6 +63,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0019_peer_lifecycle': m0019,
   '0020_leases': m0020,
   '0021_feed_jobs': m0021,
+  '0022_feed_job_attempts': m0022,
 };
 
 /** PostgreSQL's own version of the changes that cannot be written once for both dialects. */
