@@ -36,7 +36,7 @@ import { postAll } from './post.js';
 import { measure } from './proc.js';
 import { firstPage, walk, type Probe, type ProbeResult } from './read.js';
 import { marks, resultJson, section, type Memory, type Report } from './report.js';
-import { BENCH_PG_URL, createBenchDatabase, makePostgresNode, type BenchDatabase } from './store.js';
+import { BENCH_PG_URL, createBenchDatabase, makePostgresNode, serverSettings, type BenchDatabase } from './store.js';
 
 const SEED = 20261201;
 const PAGE = 1000;
@@ -201,9 +201,12 @@ async function main(): Promise<void> {
   let database: BenchDatabase | undefined;
   let node: BenchNode | undefined;
   let measured: Omit<Report, 'm' | 'command' | 'store'>;
+  let server: string | undefined;
   try {
     if (o.store === 'postgres') {
       database = await createBenchDatabase();
+      server = await serverSettings();
+      say(server);
       say(`PostgreSQL database ${database.name} on ${new URL(BENCH_PG_URL).host} (C.UTF-8)${o.keep ? ', kept at the end' : ', dropped at the end'}`);
       node = await makePostgresNode(dir, 'taxii', database.url);
     } else {
@@ -227,7 +230,7 @@ async function main(): Promise<void> {
   ].filter(Boolean).join(' ');
   const args = [o.store === 'postgres' ? '--store postgres' : '', o.objects !== 1_000_000 && o.store === 'postgres' ? `--objects ${o.objects}` : ''].filter(Boolean).join(' ');
   const shownEnv = o.store === 'postgres' ? env.replace(/TAXII_BENCH_OBJECTS=\d+ ?/, '').trim() : env;
-  const report: Report = { m, command: `${shownEnv === '' ? '' : `${shownEnv} `}npm run bench:taxii${args === '' ? '' : ` -- ${args}`}`, store: o.store, ...measured };
+  const report: Report = { m, command: `${shownEnv === '' ? '' : `${shownEnv} `}npm run bench:taxii${args === '' ? '' : ` -- ${args}`}`, store: o.store, ...(server === undefined ? {} : { server }), ...measured };
   const text = section(report);
   say(`\n${text.split('\n').filter((l) => !l.startsWith('<!--')).join('\n')}\n`);
   if (o.docs) {

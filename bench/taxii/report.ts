@@ -27,6 +27,8 @@ export interface Report {
   m: Machine;
   command: string;
   store: 'sqlite' | 'postgres';
+  /** PostgreSQL: the server's version and bulk-load settings (store.ts serverSettings). */
+  server?: string;
   /** Requests per first-page probe. */
   samples: number;
   counts: GeneratedCounts;
@@ -67,7 +69,7 @@ export function section(r: Report): string {
     '',
     r.store === 'sqlite'
       ? `\`${r.command}\`. One node (\`hotline start\`, its own process, SQLite in WAL with \`synchronous=FULL\`), a fresh home;`
-      : `\`${r.command}\`. One node (\`hotline start\`, its own process) on PostgreSQL (a fresh database on this machine, \`synchronous_commit=on\`, serializable transactions), a fresh home;`,
+      : `\`${r.command}\`. One node (\`hotline start\`, its own process) on ${r.server ?? 'PostgreSQL'}: a fresh database on this machine, \`synchronous_commit=on\`, serializable transactions; a fresh home;`,
     'the bench client is this process (node:http, keep-alive) on the same machine, over loopback, with the admin token.',
     `Objects from \`bench/taxii/generate.ts\` (seeded, deterministic): ${types}; ${fmt(r.counts.distinct)} distinct ids`,
     '(the malware objects are successive versions of 48 families), each with a TLP 2.0 marking, mostly GREEN and AMBER.',

@@ -35,6 +35,16 @@ async function admin<T>(f: (c: InstanceType<typeof Client>) => Promise<T>): Prom
   }
 }
 
+/** The server's version and the settings that decide bulk loading (shared_buffers, WAL and checkpoints), as printed in the report. */
+export async function serverSettings(): Promise<string> {
+  return admin(async (c) => {
+    const names = ['server_version', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression', 'max_pred_locks_per_transaction'];
+    const r = await c.query<{ name: string; setting: string }>('select name, current_setting(name) as setting from unnest($1::text[]) as name', [names]);
+    const v = new Map(r.rows.map((x) => [x.name, x.setting]));
+    return `PostgreSQL ${v.get('server_version')!.split(' ')[0]} (${names.slice(1).map((n) => `${n}=${v.get(n)!}`).join(', ')})`;
+  });
+}
+
 /** A new database for the bench (UTF-8, C.UTF-8 collation). */
 export async function createBenchDatabase(): Promise<BenchDatabase> {
   const name = `hotline_bench_taxii_${randomBytes(4).toString('hex')}`;
