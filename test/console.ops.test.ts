@@ -6,9 +6,12 @@
  * with fingerprints, a test alert that reaches a webhook, the sign-in found in the audit trail);
  * an officer gets no administration link and the page refuses. axe in en and ar on each page.
  */
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningNode } from '../src/main.js';
+import type { FeedsTables } from '../src/modules/feeds/feeds.tables.js';
 import { api, type Api } from './helpers/api.js';
 import { axeViolations, describeBrowser, launchBrowser, newPage, screenshot, signIn } from './helpers/browser.js';
 import { addConsoleUser, TEST_PASSWORD } from './helpers/console.js';
@@ -144,6 +147,37 @@ describeBrowser('the console: reachability, feeds, TAXII, administration', () =>
     expect(object.type).toBe('indicator');
     expect(object.pattern).toContain('192.0.2.9');
     await axeEnAr(olga, (p) => p.locator('pre.stix-json').waitFor());
+  });
+
+  it('feeds: a run not started yet is labelled (receiving, then queued) and the page follows it to its end by itself', async () => {
+    // An upload another process of the node is receiving (its holder, this live test process, on this machine).
+    const id = 'b7d3c1e2-0000-4000-8000-00000000feed';
+    const report = { source: 'arriving', tlp: 'amber', bytes: 0, lines: 0, records: 0, rejected: 0, rejects: [], duplicates: 0, unrouted: 0, peers: [], domestic: { party: '', collection: '', records: 0, distinct_ips: 0, families: [], messages: [], objects: 0 }, elapsed_ms: 0 };
+    const now = Date.now();
+    const runs = a.ctx.db as unknown as Kysely<FeedsTables>;
+    await runs.insertInto('feed_runs').values({
+      id, source: 'arriving', input: 'upload', state: 'receiving', pid: process.pid, started_at: now, updated_at: now, finished_at: null,
+      report: JSON.stringify(report), error: null, options: '{}', holder: `${hostname()}:${process.pid}:test`, resume_line: 0,
+    }).execute();
+    const olga = await newPage(browser);
+    await signIn(olga, us.url, 'olga', PASSWORD);
+    await olga.getByRole('link', { name: 'Feeds' }).click();
+    const row = olga.locator('tr', { has: olga.getByRole('rowheader', { name: 'arriving' }) });
+    expect(await row.locator('.run-state').textContent()).toContain('Receiving the upload');
+    await row.getByRole('button').click();
+    const detail = olga.locator(`.run-detail[data-run="${id}"]`);
+    expect(await detail.getByRole('status').textContent()).toBe('Receiving the upload');
+    // Arrived; no process is free yet.
+    await runs.updateTable('feed_runs').set({ state: 'queued', options: null }).where('id', '=', id).execute();
+    await olga.locator(`.run-detail[data-run="${id}"][data-state="queued"]`).waitFor();
+    expect(await detail.getByRole('status').textContent()).toBe('Waiting for a free run slot on the node; it starts by itself.');
+    await row.locator('.run-state', { hasText: 'Queued' }).waitFor();
+    expect(await axeViolations(olga)).toEqual([]);
+    // It ran and ended: the page shows it without being told to.
+    await runs.updateTable('feed_runs').set({ state: 'complete', finished_at: Date.now(), report: JSON.stringify({ ...report, records: 7, lines: 8, bytes: 300 }) }).where('id', '=', id).execute();
+    await olga.locator(`.run-detail[data-run="${id}"][data-state="complete"]`).waitFor();
+    expect(await detail.locator('.run-totals').textContent()).toMatch(/^7 records/);
+    await olga.close();
   });
 
   it('administration: peers with fingerprints, a test alert reaches the webhook, the sign-in is in the audit trail', async () => {

@@ -26,10 +26,12 @@ const FORMATS = ['auto', 'csv', 'jsonl', 'stix'] as const;
 /** The layouts in presets/ (the node recognises them from the header when none is chosen). */
 const PRESETS = ['shadowserver-infected', 'feodo-c2', 'generic'] as const;
 const TLPS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
-const STATE_ICON: Record<string, string> = { running: '⏳', complete: '✔', failed: '✖', interrupted: '⚠' };
+const STATE_ICON: Record<string, string> = { receiving: '⇣', queued: '⏸', running: '⏳', complete: '✔', failed: '✖', interrupted: '⚠' };
 
-type StateKey = 'running' | 'complete' | 'failed' | 'interrupted';
+type StateKey = 'receiving' | 'queued' | 'running' | 'complete' | 'failed' | 'interrupted';
 const isState = (s: string): s is StateKey => s in STATE_ICON;
+/** A run that is not over yet (an upload arriving, waiting for a slot, or running): its page refreshes every second. */
+const isActive = (s: string): boolean => s === 'receiving' || s === 'queued' || s === 'running';
 
 export function RunState({ state }: { state: string }) {
   const t = useT(feedsMessages);
@@ -41,7 +43,7 @@ export default function FeedsPage(_props: PageProps) {
   const [selected, setSelected] = useState<string | null>(null);
   const runs = useQuery({
     queryKey: ['feed-runs'], queryFn: () => get<{ runs: Run[] }>('/api/v1/feed-runs', { limit: 50 }),
-    refetchInterval: (q) => (q.state.data?.runs.some((r) => r.state === 'running') === true ? 1000 : false),
+    refetchInterval: (q) => (q.state.data?.runs.some((r) => isActive(r.state)) === true ? 1000 : false),
   });
   const shown = selected ?? runs.data?.runs[0]?.id ?? null;
   return (
@@ -149,11 +151,11 @@ function RunDetail({ id }: { id: string }) {
   const q = useQuery({
     queryKey: ['feed-runs', id], queryFn: async () => {
       const r = await get<Run>(`/api/v1/feed-runs/${encodeURIComponent(id)}`);
-      if (r.state !== 'running') void qc.invalidateQueries({ queryKey: ['feed-runs'], exact: true });
+      if (!isActive(r.state)) void qc.invalidateQueries({ queryKey: ['feed-runs'], exact: true });
       return r;
     },
-    // Progress: every second while the run is running.
-    refetchInterval: (query) => (query.state.data === undefined || query.state.data.state === 'running' ? 1000 : false),
+    // Progress: every second until the run is over.
+    refetchInterval: (query) => (query.state.data === undefined || isActive(query.state.data.state) ? 1000 : false),
   });
   if (q.isPending) return <Loading />;
   if (q.error !== null) return <ErrorBox error={q.error} retry={() => void q.refetch()} />;
@@ -163,7 +165,9 @@ function RunDetail({ id }: { id: string }) {
   return (
     <section aria-labelledby="run-h" className="run-detail" data-run={run.id} data-state={run.state}>
       <h2 id="run-h">{t('runTitle', { source: run.source })} · <RunState state={run.state} /></h2>
-      {run.state === 'running' ? (
+      {run.state === 'queued' || run.state === 'receiving' ? (
+        <p role="status" className="muted">{run.state === 'queued' ? t('waitingLine') : t('receiving')}</p>
+      ) : run.state === 'running' ? (
         <div role="status" aria-live="polite">
           <label htmlFor="run-progress">{t('progress')}</label>
           <progress id="run-progress" />
