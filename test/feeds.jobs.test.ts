@@ -77,16 +77,40 @@ async function sentSightings(home: string, to: string): Promise<number> {
 const domesticSightings = (home: string): Promise<number> => countIn(home,
   'select count(*) as n from stix_objects where type = ? and collection_id = (select id from taxii_collections where alias = ?)', 'sighting', 'domestic');
 
+/** Until the run's checkpoint moved past its first records (every destination has written once). */
+async function pastFirstCheckpoint(home: string, id: string): Promise<void> {
+  await eventually(async () => {
+    const [r] = await queryStore<{ resume_line: number }>(home, 'select resume_line from feed_runs where id = ?', id);
+    return r !== undefined && Number(r.resume_line) > 2 ? r : undefined;
+  }, 20_000, 5);
+}
+
+/** Until the run ended (complete or failed), as the process at `address` shows it; `check` runs at every try (a process that ended fails the wait at once). */
+async function ended(address: string, token: string, id: string, check: () => void = () => undefined): Promise<RunView> {
+  return eventually(async () => {
+    check();
+    const r = await run(address, token, id);
+    return r.state === 'complete' || r.state === 'failed' ? r : undefined;
+  }, 20_000, 50);
+}
+
+/** us and ru set up (homes), each started as a process of its own: us's. */
+async function startedPair(us: TestHome, ru: TestHome): Promise<NodeProcess> {
+  await homes(us, ru);
+  const node = new NodeProcess(us.home, us.url);
+  const peer = new NodeProcess(ru.home, ru.url);
+  running.push(node, peer);
+  await node.start();
+  await peer.start();
+  return node;
+}
+
 /**
  * Kills the run's process once part of the run is written (past its first checkpoint); proves the kill landed mid-run. Answers
  * what was written by then and the checkpoint: every record before `line` is written.
  */
 async function killMidRun(home: string, id: string, kill: () => Promise<void>, pid: number): Promise<{ written: number; line: number }> {
-  // Until the checkpoint moved past the first records (every destination has written once).
-  await eventually(async () => {
-    const [r] = await queryStore<{ resume_line: number }>(home, 'select resume_line from feed_runs where id = ?', id);
-    return r !== undefined && Number(r.resume_line) > 2 ? r : undefined;
-  }, 20_000, 5);
+  await pastFirstCheckpoint(home, id);
   await kill();
   const [row] = await queryStore<{ state: string; holder: string; resume_line: number }>(home, 'select state, holder, resume_line from feed_runs where id = ?', id);
   expect(row!.state).toBe('running');
@@ -106,11 +130,15 @@ async function killMidRun(home: string, id: string, kill: () => Promise<void>, p
 async function exactlyOnce(us: TestHome, ru: TestHome, id: string, done: RunView, killed: { written: number; line: number }): Promise<void> {
   expect(done.state).toBe('complete');
   expect(done.report.duplicates).toBe(killed.written - (killed.line - 2));
+  await eachRecordOnce(us, ru, id, done);
+}
+
+/** The run read the whole input, and sent (or stored) each record once; its input is gone; ru received every one. */
+async function eachRecordOnce(us: TestHome, ru: TestHome, id: string, done: RunView): Promise<void> {
   expect(done.report.lines).toBe(N + 1);
   expect(await sentSightings(us.home, 'ru')).toBe(N / 2);
   expect(await domesticSightings(us.home)).toBe(N / 2);
   expect(await countIn(us.home, 'select count(*) as n from feed_inputs where run_id = ?', id)).toBe(0);
-  // ru received every one of them.
   await eventually(async () => (await countIn(ru.home, 'select count(*) as n from stix_objects where type = ?', 'sighting')) === N / 2 || undefined, 20_000, 50);
 }
 
@@ -124,11 +152,7 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     const id = await upload(p1.address, us.token);
     const killed = await killMidRun(us.home, id, () => p1.kill9(), p1.child!.pid!);
     // Process 2 takes it over once process 1's lease lapsed, and resumes it.
-    const done = await eventually(async () => {
-      p2.assertRunning();
-      const r = await run(p2.address, us.token, id);
-      return r.state === 'complete' || r.state === 'failed' ? r : undefined;
-    }, 20_000, 50).catch(async (e: unknown) => {
+    const done = await ended(p2.address, us.token, id, () => p2.assertRunning()).catch(async (e: unknown) => {
       // What the run was left as, for the failure's message.
       const [r] = await queryStore(us.home, 'select state, holder, resume_line, error, updated_at from feed_runs where id = ?', id);
       throw new Error(`${(e as Error).message}; the run: ${JSON.stringify(r)}; process 2's log:\n${p2.logLines().slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
@@ -152,18 +176,10 @@ describePg('feed jobs when the PostgreSQL server goes away mid-run', () => {
     const dir = tempDir('hotline-feedjobs-');
     const us = await makePgHome('us', through.toString(), { dir });
     const ru = await makeHome('ru', {}, dir);
-    await homes(us, ru);
-    const node = new NodeProcess(us.home, us.url);
-    const peer = new NodeProcess(ru.home, ru.url);
-    running.push(node, peer);
-    await node.start();
-    await peer.start();
+    const node = await startedPair(us, ru);
 
     const id = await upload(us.url, us.token);
-    await eventually(async () => {
-      const [r] = await queryStore<{ resume_line: number }>(us.home, 'select resume_line from feed_runs where id = ?', id);
-      return r !== undefined && Number(r.resume_line) > 2 ? r : undefined;
-    }, 20_000, 5);
+    await pastFirstCheckpoint(us.home, id);
     proxy.outage();
     // Until the run's worker met the lost store (its next write) and the node said so.
     const log = join(us.home, 'node.log');
@@ -172,18 +188,10 @@ describePg('feed jobs when the PostgreSQL server goes away mid-run', () => {
       return readFileSync(log, 'utf8').includes('the store being unavailable') || undefined;
     }, 20_000, 20);
     proxy.restore();
-    const done = await eventually(async () => {
-      expect(node.child!.exitCode).toBeNull();
-      const r = await run(us.url, us.token, id);
-      return r.state === 'complete' || r.state === 'failed' ? r : undefined;
-    }, 20_000, 50);
+    const done = await ended(us.url, us.token, id, () => expect(node.child!.exitCode).toBeNull());
     expect(done.error).toBeNull();
     expect(done.state).toBe('complete');
-    expect(done.report.lines).toBe(N + 1);
-    expect(await sentSightings(us.home, 'ru')).toBe(N / 2);
-    expect(await domesticSightings(us.home)).toBe(N / 2);
-    expect(await countIn(us.home, 'select count(*) as n from feed_inputs where run_id = ?', id)).toBe(0);
-    await eventually(async () => (await countIn(ru.home, 'select count(*) as n from stix_objects where type = ?', 'sighting')) === N / 2 || undefined, 20_000, 50);
+    await eachRecordOnce(us, ru, id, done);
   });
 });
 
@@ -193,20 +201,12 @@ describe('feed jobs on SQLite', () => {
     const dir = tempDir('hotline-feedjobs-');
     const us = await makeHome('us', {}, dir);
     const ru = await makeHome('ru', {}, dir);
-    await homes(us, ru);
-    const node = new NodeProcess(us.home, us.url);
-    const peer = new NodeProcess(ru.home, ru.url);
-    running.push(node, peer);
-    await node.start();
-    await peer.start();
+    const node = await startedPair(us, ru);
 
     const id = await upload(us.url, us.token);
     const killed = await killMidRun(us.home, id, () => node.kill9(), node.child!.pid!);
     await node.start();
-    const done = await eventually(async () => {
-      const r = await run(us.url, us.token, id);
-      return r.state === 'complete' || r.state === 'failed' ? r : undefined;
-    }, 20_000, 50);
+    const done = await ended(us.url, us.token, id);
     await exactlyOnce(us, ru, id, done, killed);
   });
 });

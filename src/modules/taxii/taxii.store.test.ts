@@ -107,6 +107,41 @@ describeEachStore('the STIX object store', (open, dialect) => {
     expect(Number(n.n)).toBe(2);
   });
 
+  it('adds to an object with hundreds of versions by reading a few of them, not its history: flags, repeats and conflicts stay right', async () => {
+    const { db, store, collection } = await setup(open);
+    const base = indicator(1);
+    const at = (m: number): string => new Date(Date.UTC(2026, 10, 1) + m * 60_000).toISOString();
+    const v = (m: number, over: Record<string, unknown> = {}): StixObject => ({ ...base, modified: at(m), ...over });
+    // Versions 1..300 (every minute), in batches of 50.
+    for (let b = 0; b < 6; b++) {
+      await db.transaction().execute((trx) => store.add(trx, collection, Array.from({ length: 50 }, (_, i) => incoming(v(1 + b * 50 + i))), PROV));
+    }
+    let rows = 0;
+    const counted = db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: (args) => {
+        rows += args.result.rows.length;
+        return Promise.resolve(args.result);
+      },
+    });
+    // A newer version, an older one than all, one already stored (the same), one stored and different, and a new object.
+    const fresh = indicator(2);
+    const r = await counted.transaction().execute((trx) => store.add(trx, collection, [
+      incoming(v(400)), incoming(v(0)), incoming(v(150)), incoming(v(151, { name: 'changed' })), incoming(fresh),
+    ], PROV));
+    expect(r.successes.map((x) => [x.version, x.message ?? '']).sort()).toEqual([[at(400), ''], [at(0), ''], [at(150), 'already stored'], [fresh.modified, '']].sort());
+    expect(r.failures.map((x) => x.version)).toEqual([at(151)]);
+    // The lookups read the latest and earliest stored versions and the two stored ones the batch names; the texts of those two.
+    expect(rows).toBeGreaterThanOrEqual(6);
+    expect(rows).toBeLessThanOrEqual(12);
+    const flags = await db.selectFrom('stix_objects').select(['version', 'is_first', 'is_last']).where('collection_id', '=', collection)
+      .where('object_id', '=', base.id).where((eb) => eb.or([eb('is_first', '=', 1), eb('is_last', '=', 1)])).execute();
+    expect(flags.map((f) => [Number(f.version), f.is_first, f.is_last]).sort((a, b) => a[0]! - b[0]!)).toEqual([
+      [Date.parse(at(0)) * 1000, 1, 0], [Date.parse(at(400)) * 1000, 0, 1],
+    ]);
+    expect(Number((await db.selectFrom('stix_objects').select((e) => e.fn.countAll<number>().as('n')).where('object_id', '=', base.id).executeTakeFirstOrThrow()).n)).toBe(302);
+  });
+
   it('keeps date_added growing across a restart, even when the clock goes back', async () => {
     const { db, clock, store, collection } = await setup(open);
     await db.transaction().execute((trx) => store.add(trx, collection, [incoming(indicator(1)), incoming(indicator(2))], PROV));

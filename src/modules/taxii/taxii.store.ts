@@ -43,8 +43,6 @@ export interface AddResult {
 
 type Trx = Kysely<TaxiiTables>;
 
-/** Ids looked up per query (SQLite's default limit on bound parameters is far above this). */
-const ID_CHUNK = 512;
 /**
  * Rows per multi-row INSERT on SQLite (15 columns each; a smaller rest goes in power-of-two
  * pieces): it runs statements in this process, where 128 was fastest. PostgreSQL takes a batch's
@@ -62,8 +60,33 @@ const INSERT_CHUNK = { sqlite: 128 } as const;
 const PG_INSERT = `insert into stix_objects (collection_id, source, added_by, recipients, message_id, date_added, object_id, type, version, has_version, spec_version, is_first, is_last, tlp, object)
 select $1::text, $2::text, $3::text, $4::text, $5::text, u.* from unnest($6::int8[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::text[], $12::int4[], $13::int4[], $14::text[], $15::text[]) as u`;
 
-/** The stored versions of a batch's ids on PostgreSQL, in one statement (the ids as one array). */
-const PG_LOOKUP = 'select object_id, version from stix_objects where collection_id = $1 and object_id = any($2::text[])';
+/**
+ * The statements of {@link StixStore.versionsOf}, per dialect: a batch's ids (or id and version
+ * pairs) as one value, an array on PostgreSQL, JSON on SQLite (json_each); each id's latest or
+ * earliest stored version by one index probe (a subquery with one min/max, or ORDER BY ... LIMIT 1).
+ */
+const LOOKUPS = {
+  postgres: {
+    latest: 'select i.id as object_id, (select s.version from stix_objects s where s.collection_id = $1 and s.object_id = i.id order by s.version desc limit 1) as version from unnest($2::text[]) as i(id)',
+    earliest: 'select i.id as object_id, (select s.version from stix_objects s where s.collection_id = $1 and s.object_id = i.id order by s.version limit 1) as version from unnest($2::text[]) as i(id)',
+    exact: 'select s.object_id, s.version from unnest($2::text[], $3::int8[]) as p(id, v) join stix_objects s on s.collection_id = $1 and s.object_id = p.id and s.version = p.v',
+    idsParams: (collection: string, ids: readonly string[]): unknown[] => [collection, ids],
+    pairsParams: (collection: string, pairs: readonly [string, number][]): unknown[] => [collection, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  },
+  sqlite: {
+    latest: 'select j.value as object_id, (select max(s.version) from stix_objects s where s.collection_id = ? and s.object_id = j.value) as version from json_each(?) as j',
+    earliest: 'select j.value as object_id, (select min(s.version) from stix_objects s where s.collection_id = ? and s.object_id = j.value) as version from json_each(?) as j',
+    exact: 'select s.object_id, s.version from json_each(?) as p cross join stix_objects s on s.collection_id = ? and s.object_id = json_extract(p.value, \'$[0]\') and s.version = json_extract(p.value, \'$[1]\')',
+    idsParams: (collection: string, ids: readonly string[]): unknown[] => [collection, JSON.stringify(ids)],
+    pairsParams: (collection: string, pairs: readonly [string, number][]): unknown[] => [JSON.stringify(pairs), collection],
+  },
+} as const;
+
+/** An object's version as stored (µs): its `modified`, else its `created`; null for one with neither (SCOs). */
+function stampOf(o: StixObject): number | null {
+  const stamp = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : null;
+  return stamp === null ? null : parseMicros(stamp);
+}
 
 /** The columns of `stix_objects` in the order the compiled INSERT binds them. */
 const COLUMNS = [
@@ -154,7 +177,7 @@ export class StixStore {
     // transaction holds its row, so on PostgreSQL a writer that overlaps with another waits for it
     // and is run again (40001) rather than hand out the same date_added.
     await this.holdMark(trx);
-    const byId = await this.versionsOf(trx, collectionId, [...new Set(items.map((i) => i.object.id))]);
+    const byId = await this.versionsOf(trx, collectionId, items);
     const rows: StixObjectsTable[] = [];
     const pendingCompare: { item: Incoming; version: number; detail: StatusDetail }[] = [];
     for (const item of items) {
@@ -306,38 +329,37 @@ export class StixStore {
     return q;
   }
 
-  /** The stored versions of `n` ids of one collection (the collection, then the ids), compiled once. */
-  private lookupOf(trx: Trx, n: number): CompiledQuery {
-    const key = `versions:${n}`;
-    let q = this.compiled.get(key);
-    if (q === undefined) {
-      q = trx.selectFrom('stix_objects').select(['object_id', 'version']).where('collection_id', '=', '')
-        .where('object_id', 'in', Array.from({ length: n }, () => '')).compile();
-      this.compiled.set(key, q);
-    }
-    return q;
-  }
-
-  private async versionsOf(trx: Trx, collectionId: string, ids: readonly string[]): Promise<Map<string, Map<number, VersionRow>>> {
+  /**
+   * What a batch needs of the stored versions of its objects: for each id already stored, its
+   * latest and earliest stored versions (the ones that carry the flags) and any stored version
+   * equal to one the batch brings. Not every version: an object with thousands of versions (a
+   * malware family revised for years) costs a few index probes, not a read of its history in every
+   * batch that revises it (which made ingest slow down as such objects grew). Three statements at
+   * most; the second and third only for ids already stored.
+   */
+  private async versionsOf(trx: Trx, collectionId: string, items: readonly Incoming[]): Promise<Map<string, Map<number, VersionRow>>> {
     const out = new Map<string, Map<number, VersionRow>>();
-    const add = (rows: readonly { object_id: string; version: number }[]): void => {
+    const q = LOOKUPS[dialectOf(trx)];
+    const add = (rows: readonly { object_id: string; version: number | null }[]): void => {
       for (const r of rows) {
+        if (r.version === null) continue;
         let m = out.get(r.object_id);
         if (m === undefined) out.set(r.object_id, (m = new Map()));
         m.set(Number(r.version), { version: Number(r.version), fresh: false });
       }
     };
-    if (dialectOf(trx) === 'postgres') {
-      add((await trx.executeQuery<{ object_id: string; version: number }>(Compiled.raw(PG_LOOKUP, [collectionId, ids]))).rows);
-      return out;
+    type Row = { object_id: string; version: number | null };
+    const ids = [...new Set(items.map((i) => i.object.id))];
+    add((await trx.executeQuery<Row>(Compiled.raw(q.latest, q.idsParams(collectionId, ids)))).rows);
+    if (out.size === 0) return out;
+    const stored = [...out.keys()];
+    add((await trx.executeQuery<Row>(Compiled.raw(q.earliest, q.idsParams(collectionId, stored)))).rows);
+    const pairs: [string, number][] = [];
+    for (const i of items) {
+      const v = stampOf(i.object);
+      if (v !== null && out.has(i.object.id)) pairs.push([i.object.id, v]);
     }
-    for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const chunk = ids.slice(i, i + ID_CHUNK);
-      // Padded to a power of two with its last id (a repeated id in IN changes nothing): few shapes.
-      const n = pieceOf(chunk.length, ID_CHUNK) === chunk.length ? chunk.length : 2 * pieceOf(chunk.length, ID_CHUNK);
-      while (chunk.length < n) chunk.push(chunk[chunk.length - 1]!);
-      add((await trx.executeQuery<{ object_id: string; version: number }>({ ...this.lookupOf(trx, n), parameters: [collectionId, ...chunk] })).rows);
-    }
+    if (pairs.length > 0) add((await trx.executeQuery<Row>(Compiled.raw(q.exact, q.pairsParams(collectionId, pairs)))).rows);
     return out;
   }
 
