@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { NodeContext } from '../../context.js';
 import { claimJob, requeueJobs } from '../../modules/feeds/feeds.jobs.js';
 import { settleRun } from '../../modules/feeds/feeds.run.js';
-import { fail } from '../../shared/errors.js';
+import { fail, isStoreUnavailable } from '../../shared/errors.js';
 import { processHolder } from '../../shared/leases.js';
 import { workerScript } from '../../shared/workers.js';
 import type { FeedWorkerData, FeedWorkerMessage } from './feeds.worker.js';
@@ -152,7 +152,7 @@ export class FeedRunner {
       else if (m.type === 'done') end();
       else end({ code: m.code, message: m.message, unavailable: m.unavailable });
     });
-    worker.on('error', (e) => end({ code: 'internal', message: e.message }));
+    worker.on('error', (e) => end({ code: 'internal', message: e.message, unavailable: isStoreUnavailable(e) }));
     worker.on('exit', (code) => end(code === 0 ? undefined : { code: 'internal', message: `the feed run's worker stopped (exit code ${code})` }));
   }
 
