@@ -166,12 +166,13 @@ export function isHotlineError(e: unknown): e is HotlineError {
  * Whether `e` says the store could not be used for now, not that the work was wrong: the server
  * unreachable or restarting, the connection lost, out of connections or memory, busy past the
  * retries (PostgreSQL classes 08 and 53, 57P01-57P03; the node's `store_unreachable` and
- * `store_busy`, SQLite's busy included; a refused or reset connection; pg's "Connection
- * terminated"). Work that stopped on it is worth doing again later.
+ * `store_busy`, SQLite's busy included; a refused or reset connection; pg's messages for a
+ * connection it lost or closed). Work that stopped on it is worth doing again later.
  */
 export function isStoreUnavailable(e: unknown): boolean {
   if (isHotlineError(e)) return e.code === 'store_unreachable' || e.code === 'store_busy';
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (/^(08|53)/.test(code) || /^57P0[123]$/.test(code) || /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH)$/.test(code))) return true;
-  return e instanceof Error && /^Connection terminated/.test(e.message);
+  // pg's own messages for a lost connection (they carry no code).
+  return e instanceof Error && /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable)/.test(e.message);
 }

@@ -128,6 +128,24 @@ describePg('isStoreUnavailable: the store failed, not the work', () => {
     expect(after).toBeInstanceOf(Error);
     expect(isStoreUnavailable(after)).toBe(true);
     await c.end().catch(() => undefined);
+    // Closed: pg says so without a code.
+    const closed = await c.query('select 1').then(() => undefined, (e: unknown) => e);
+    expect(isStoreUnavailable(closed)).toBe(true);
+    // Ended by the server while idle (another session terminates it): pg's next query says the client met a connection error.
+    const idle = new Client({ connectionString: PG_ADMIN_URL });
+    idle.on('error', () => {});
+    await idle.connect();
+    const pid = (await idle.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+    const admin = new Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    const errored = new Promise((r) => idle.once('error', r));
+    await admin.query('select pg_terminate_backend($1)', [pid]);
+    await admin.end();
+    await errored;
+    const lost = await idle.query('select 1').then(() => undefined, (e: unknown) => e);
+    expect(lost).toBeInstanceOf(Error);
+    expect(isStoreUnavailable(lost)).toBe(true);
+    await idle.end().catch(() => undefined);
     expect(isStoreUnavailable(new HotlineError('store_busy', 'busy'))).toBe(true);
     expect(isStoreUnavailable(new HotlineError('store_unreachable', 'down'))).toBe(true);
     expect(isStoreUnavailable(new HotlineError('stix_invalid', 'bad'))).toBe(false);
