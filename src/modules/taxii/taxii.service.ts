@@ -15,8 +15,8 @@ import { canSee } from './taxii.visibility.js';
 /**
  * Objects stored per transaction. On SQLite the transaction runs on the event loop, so between
  * batches it serves other requests; on PostgreSQL the loop is free while the server works, and a
- * whole envelope (up to the TAXII limit of this node) in one transaction saves its round trips
- * and commit.
+ * whole envelope in one transaction (up to 10,000 objects; a larger one takes several) saves
+ * round trips and commits.
  */
 export const INGEST_BATCH = { sqlite: 2000, postgres: 10_000 } as const;
 

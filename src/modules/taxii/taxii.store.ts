@@ -48,7 +48,7 @@ type Trx = Kysely<TaxiiTables>;
  * pieces): it runs statements in this process, where 128 was fastest. PostgreSQL takes a batch's
  * rows in one statement, a column per array parameter ({@link PG_INSERT}).
  */
-const INSERT_CHUNK = { sqlite: 128 } as const;
+const SQLITE_INSERT_CHUNK = 128;
 
 /**
  * A batch's rows into `stix_objects` on PostgreSQL in one statement: the provenance columns, the
@@ -225,9 +225,8 @@ export class StixStore {
       await this.writeMark(trx);
       return result;
     }
-    const chunk = INSERT_CHUNK.sqlite;
     for (let i = 0; i < rows.length;) {
-      const n = pieceOf(rows.length - i, chunk);
+      const n = pieceOf(rows.length - i, SQLITE_INSERT_CHUNK);
       const parameters: unknown[] = [];
       for (let k = i; k < i + n; k++) for (const c of COLUMNS) parameters.push(rows[k]![c]);
       await trx.executeQuery({ ...this.insertOf(trx, n), parameters });
