@@ -166,7 +166,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     const { listenNotices } = await import('./adapters/storage/notices.js');
     const wake = (n: Notice | undefined): void => {
       if (n === undefined || !('wake' in n)) return;
-      if (n.wake === 'delivery') delivery.wake();
+      if (n.wake === 'delivery') delivery.wake(n.to);
       else deadlines.wake();
     };
     listener = listenNotices(pg, {
@@ -186,7 +186,7 @@ async function assemble(config: Config, ctx: NodeContext, sinks: ReturnType<type
     // Before listening: once the process answers, it hears every notice sent after.
     await listener.ready;
   }
-  const app = await buildApp(ctx, metrics, () => delivery.wake(), leases === undefined ? {} : { holder: leases.holder });
+  const app = await buildApp(ctx, metrics, (to) => delivery.wake(to), leases === undefined ? {} : { holder: leases.holder });
   let address: string;
   try {
     address = await app.listen({ host: config.listen.host, port: config.listen.port });

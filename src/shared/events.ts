@@ -78,7 +78,7 @@ export type EventListener = (e: NodeEvent) => void;
 export const transactionNotices = new AsyncLocalStorage<string[]>();
 
 /** What travels in one notice: an event for the consoles, or a wake-up for the background work. */
-export type Notice = { event: NodeEvent } | { wake: 'delivery' | 'deadlines' };
+export type Notice = { event: NodeEvent } | { wake: 'delivery' | 'deadlines'; to?: string };
 
 /** Most bytes of one notice's payload (PostgreSQL refuses 8000 and more). */
 export const MAX_NOTICE_BYTES = 7900;
@@ -93,7 +93,8 @@ export function noticeText(n: Notice): string {
 /** The background work an event implies in every process: an outbound message to deliver, an inbound one whose deadline may be due. */
 export function wakeOf(e: NodeEvent): Notice | undefined {
   if (e.name !== 'message') return undefined;
-  return { wake: e.data.direction === 'out' ? 'delivery' : 'deadlines' };
+  if (e.data.direction !== 'out') return { wake: 'deadlines' };
+  return typeof e.data.peer === 'string' ? { wake: 'delivery', to: e.data.peer } : { wake: 'delivery' };
 }
 
 export class EventBus {

@@ -83,11 +83,11 @@ export class Leases {
     return until !== undefined && until > this.deps.clock.now();
   }
 
-  /** The names starting with `prefix` whose lease another process holds live at `now` (work to leave to it). */
-  async heldByOthers(prefix: string, now: number): Promise<Set<string>> {
-    const rows = await this.deps.db.selectFrom('leases').select('name').where('name', 'like', `${prefix}%`)
+  /** The names starting with `prefix` whose lease another process holds live at `now` (work to leave to it), with when each expires. */
+  async heldByOthers(prefix: string, now: number): Promise<Map<string, number>> {
+    const rows = await this.deps.db.selectFrom('leases').select(['name', 'expires_at']).where('name', 'like', `${prefix}%`)
       .where('holder', '<>', this.deps.holder).where('expires_at', '>=', now).execute();
-    return new Set(rows.map((r) => r.name));
+    return new Map(rows.map((r) => [r.name, Number(r.expires_at)]));
   }
 
   /** Gives `name` up (the work is done for now): another process may take it at once. */

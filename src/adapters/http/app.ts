@@ -34,7 +34,7 @@ import { eventsRoutes } from './routes/events.routes.js';
  * The node's HTTP surface: federation endpoint, REST API (OpenAPI 3.1 at /openapi.json,
  * reference at /docs), /healthz, and /metrics (an administrator's bearer token).
  */
-export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: () => void, o: { holder?: string } = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: NodeContext, metrics: Metrics, onQueued: (to?: string) => void, o: { holder?: string } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { createTestDatabase, describePg, openTestStore, PG_ADMIN_URL, type TestDatabase } from '../../../test/helpers/pg.js';
 import { HotlineError, isStoreUnavailable } from '../../shared/errors.js';
+import { lockedTransaction } from '../../shared/serial.js';
 import { statement } from '../../shared/statement.js';
 import { openSqlite } from './sqlite.js';
 import { openStore } from './store.js';
@@ -67,6 +68,39 @@ describePg('the PostgreSQL store', () => {
     const r = await sql<{ n: number }>`select n from counter where id = 1`.execute(db);
     expect(r.rows[0]!.n).toBe(8);
     expect(attempts).toBeGreaterThan(8);
+  });
+
+  it('begins a transaction under named locks only once it holds them, across stores (processes): the same read-then-write runs once each, never refused', async () => {
+    await sql`create table locked_counter (id int primary key, n int not null)`.execute(db);
+    await sql`insert into locked_counter values (1, 0)`.execute(db);
+    // A second pool on the same schema: what another process of the node is.
+    const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s;
+    const url = (await sql<{ d: string }>`select current_database() as d`.execute(db)).rows[0]!.d;
+    const u = new URL(PG_ADMIN_URL);
+    u.pathname = `/${url}`;
+    const other = await openStore({ driver: 'postgres', url: u.toString(), passwordFile: null, maxConnections: 4, schema });
+    try {
+      let attempts = 0;
+      // The test above, under one lock (named twice by some callers, and with a second name by others).
+      await Promise.all(Array.from({ length: 8 }, (_, i) => lockedTransaction(i % 2 === 0 ? db : other, i % 3 === 0 ? ['c', 'c', 'd'] : ['c'], async (trx) => {
+        attempts++;
+        const r = await sql<{ n: number }>`select n from locked_counter where id = 1`.execute(trx);
+        await new Promise((res) => setTimeout(res, 5));
+        await sql`update locked_counter set n = ${r.rows[0]!.n + 1} where id = 1`.execute(trx);
+      })));
+      expect((await sql<{ n: number }>`select n from locked_counter where id = 1`.execute(db)).rows[0]!.n).toBe(8);
+      expect(attempts).toBe(8);
+      // A body that fails releases its locks too: the other store takes the same lock at once after.
+      const failed = await lockedTransaction(db, ['c'], () => Promise.reject(new Error('refused'))).catch((e: unknown) => e);
+      expect((failed as Error).message).toBe('refused');
+      await lockedTransaction(other, ['c'], async (trx) => sql`update locked_counter set n = n + 1 where id = 1`.execute(trx));
+      const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory'`.execute(db);
+      expect(held.rows[0]!.n).toBe(0);
+      // No lock named: a plain transaction.
+      expect(await lockedTransaction(db, [], async (trx) => (await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(trx)).rows[0]!.l)).toBe('serializable');
+    } finally {
+      await other.destroy();
+    }
   });
 });
 

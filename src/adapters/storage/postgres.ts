@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import type { Kysely as KyselyType, KyselyConfig, TransactionBuilder } from 'kysely';
+import type { Kysely as KyselyType, KyselyConfig, Transaction, TransactionBuilder } from 'kysely';
 import type { Pool as PgPool, PoolConfig } from 'pg';
 import { HotlineError } from '../../shared/errors.js';
 import { transactionNotices } from '../../shared/events.js';
+import { LOCKED_TRANSACTION } from '../../shared/serial.js';
 import { migrate } from './migrate.js';
 import type { Database, Store } from './schema.js';
 import type { PostgresLocation } from './store.js';
@@ -163,38 +164,62 @@ export async function sendNotices(db: KyselyType<Database>, channel: string, not
  * Kysely whose `transaction().execute(f)` runs `f` again when PostgreSQL refuses the transaction
  * as a serialization failure or a deadlock (see openPostgres). `f` must be safe to run again: what
  * it does outside the store happens after the commit (events are staged, published at the commit).
+ * It also begins transactions under named locks (shared/serial.ts): session advisory locks taken
+ * on the transaction's connection before BEGIN, so its snapshot is taken after every other
+ * holder's commit, and released after its end.
  */
 function retryingKysely(channel: string): new (args: KyselyConfig) => KyselyType<Database> {
-  const { Kysely } = requireCjs('kysely') as typeof import('kysely');
+  const { Kysely, sql } = requireCjs('kysely') as typeof import('kysely');
   return class RetryingKysely extends Kysely<Database> {
     constructor(args: KyselyConfig) {
       super(args);
     }
 
     override transaction(): TransactionBuilder<Database> {
-      const builder = super.transaction().setIsolationLevel('serializable');
-      const execute = builder.execute.bind(builder);
-      return Object.assign(Object.create(builder) as TransactionBuilder<Database>, {
-        async execute<T>(f: (trx: Parameters<Parameters<TransactionBuilder<Database>['execute']>[0]>[0]) => Promise<T>): Promise<T> {
-          for (let attempt = 1; ; attempt++) {
-            try {
-              // Each run of the body stages its own notices (shared/events.ts), sent before the commit.
-              return await execute(async (trx) => {
-                const notices: string[] = [];
-                const r = await transactionNotices.run(notices, () => f(trx));
-                await sendNotices(trx as unknown as KyselyType<Database>, channel, notices);
-                return r;
-              });
-            } catch (e) {
-              if (!isRetryable(e)) throw e;
-              if (attempt >= MAX_TRANSACTION_ATTEMPTS) {
-                throw new HotlineError('store_busy', `The store is busy: PostgreSQL refused a transaction ${attempt} times as conflicting with others (${(e as { code?: string }).code}). Retry`);
-              }
-              await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
-            }
-          }
-        },
+      return retrying(super.transaction(), channel);
+    }
+
+    async [LOCKED_TRANSACTION]<T>(locks: readonly string[], f: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+      // In one order everywhere, so two callers wanting the same two links never wait for each other.
+      const names = [...new Set(locks)].sort();
+      if (names.length === 0) return this.transaction().execute(f);
+      return this.connection().execute(async (conn) => {
+        try {
+          for (const name of names) await sql`select pg_advisory_lock(hashtextextended(${name}, 0))`.execute(conn);
+          return await retrying(conn.transaction(), channel).execute(f);
+        } finally {
+          // Every lock of the session (a name taken twice, or two names of one hash, counts twice).
+          // A connection that failed here is broken: the pool discards it, and its locks ended with it.
+          await sql`select pg_advisory_unlock_all()`.execute(conn).catch(() => {});
+        }
       });
     }
   };
+}
+
+/** A serializable transaction builder whose `execute(f)` runs `f` again after 40001 or 40P01, and sends the notices `f` staged before the commit. */
+function retrying(base: TransactionBuilder<Database>, channel: string): TransactionBuilder<Database> {
+  const builder = base.setIsolationLevel('serializable');
+  const execute = builder.execute.bind(builder);
+  return Object.assign(Object.create(builder) as TransactionBuilder<Database>, {
+    async execute<T>(f: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // Each run of the body stages its own notices (shared/events.ts), sent before the commit.
+          return await execute(async (trx) => {
+            const notices: string[] = [];
+            const r = await transactionNotices.run(notices, () => f(trx));
+            await sendNotices(trx as unknown as KyselyType<Database>, channel, notices);
+            return r;
+          });
+        } catch (e) {
+          if (!isRetryable(e)) throw e;
+          if (attempt >= MAX_TRANSACTION_ATTEMPTS) {
+            throw new HotlineError('store_busy', `The store is busy: PostgreSQL refused a transaction ${attempt} times as conflicting with others (${(e as { code?: string }).code}). Retry`);
+          }
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
+        }
+      }
+    },
+  });
 }

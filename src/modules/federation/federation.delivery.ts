@@ -7,7 +7,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { EventBus, EventMarking } from '../../shared/events.js';
 import { underLease, type Leases } from '../../shared/leases.js';
 import { receiptCheck } from './federation.envelope.js';
-import { getLink } from './federation.links.js';
+import { getLink, linkLock } from './federation.links.js';
+import { lockedTransaction } from '../../shared/serial.js';
 import { storeReceipts } from './federation.messages.js';
 import { lastErrorCode } from './federation.types.js';
 import { keysHeldNow, validKeys, type Peer, type PeerRepository } from './federation.peers.js';
@@ -120,6 +121,8 @@ export class DeliveryProcessor {
    * URL change no longer matches. While it matches, batches go without a challenge.
    */
   private readonly proven = new Map<string, string>();
+  /** Links another process delivered at the last pass, and until when its lease runs: their wake-ups are its to act on. */
+  private othersHold = new Map<string, number>();
 
   constructor(private readonly deps: DeliveryDeps) {
     this.random = deps.random ?? Math.random;
@@ -152,8 +155,17 @@ export class DeliveryProcessor {
     await this.drains.idle();
   }
 
-  /** Something was queued: look now instead of at the next poll. */
-  wake(): void {
+  /**
+   * Something was queued (to `to`, when the caller knows): look now instead of at the next poll.
+   * Every pass a wake-up starts costs two queries, in every process of a node, so some need none:
+   * - a link a drain here delivers: the drain reads the link again after each batch, and its end
+   *   starts a pass;
+   * - a link another process delivered at the last pass: that process hears the same wake-up; if it
+   *   gave the lease up, it took no note of its own link and looks; if it died, its lease lapses by
+   *   the time noted, and the loop's poll looks.
+   */
+  wake(to?: string): void {
+    if (to !== undefined && (this.drains.has(to) || (this.othersHold.get(to) ?? 0) > this.deps.clock.now())) return;
     this.loop.wake();
   }
 
@@ -170,6 +182,7 @@ export class DeliveryProcessor {
     if (leases === undefined) return due.map((l) => l.to_party);
     // Not the links another process delivers now (its lease is live): it hears the same wake-ups.
     const busy = await leases.heldByOthers(linkLease(''), now);
+    this.othersHold = new Map([...busy].map(([name, until]) => [name.slice(linkLease('').length), until]));
     return due.filter((l) => !busy.has(linkLease(l.to_party))).map((l) => l.to_party);
   }
 
@@ -331,10 +344,9 @@ export class DeliveryProcessor {
     if (failed) this.deps.log.warn({ to: link.to_party, attempts, error: o.error }, 'delivery failed; will retry');
     const newIncident = lastErrorCode(o.error) === 'key_mismatch' && lastErrorCode(link.last_error) !== 'key_mismatch';
     // The receipts and the link's progress commit together: one transaction, one fsync per batch.
-    // The link's row first: on PostgreSQL (serializable, several processes queueing on the link)
-    // the transaction's snapshot and its update of that busy row are then one statement apart, so
-    // the queueing transactions wait for it instead of making it fail again and again.
-    const moved = await this.deps.db.transaction().execute(async (trx) => {
+    // On PostgreSQL it begins once no one else writes the link (its lock, shared/serial.ts): the
+    // processes queueing on the link wait for it, and it for them, instead of conflicting.
+    const moved = await lockedTransaction(this.deps.db, [linkLock(link.from_party, link.to_party)], async (trx) => {
       const r = await trx.updateTable('links')
         .set({
           send_from_seq: o.nextSeq,

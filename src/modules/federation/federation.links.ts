@@ -7,6 +7,14 @@ import { GENESIS_HASH } from './federation.types.js';
 type Db = Kysely<FederationTables> | Transaction<FederationTables>;
 
 /**
+ * The name of the lock ({@link lockedTransaction}, shared/serial.ts) that every transaction writing
+ * the link from → to takes before it begins: queueing, recording a delivery, receiving.
+ */
+export function linkLock(from: string, to: string): string {
+  return `hotline link\n${from}\n${to}`;
+}
+
+/**
  * Takes the write lock on a link's row inside a transaction, creating the row if it is new, and
  * returns its state. The first statement is a write so that SQLite takes its write lock before
  * reading (no stale snapshot) and PostgreSQL locks the row: concurrent writers on one link queue.

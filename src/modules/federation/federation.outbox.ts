@@ -7,7 +7,8 @@ import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { parseEnvelope, signEnvelope } from './federation.envelope.js';
 import { flushHooks, hookScoped, HookRefusal, inSavepoint, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
-import { lockLink } from './federation.links.js';
+import { linkLock, lockLink } from './federation.links.js';
+import { lockedTransaction } from '../../shared/serial.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
 import type { Actor } from '../audit/audit.types.js';
@@ -102,7 +103,7 @@ class GroupCommit {
       while (this.waiting.length > 0) {
         const group = this.waiting.splice(0, GROUP_MAX);
         try {
-          const results = await appendAll(this.deps, group.map((w) => w.draft));
+          const results = await appendAll(this.deps, group.map((w) => w.draft), (links) => this.join(group, links));
           group.forEach((w, i) => {
             const r = results[i]!;
             if (r instanceof Error) w.reject(r);
@@ -116,25 +117,51 @@ class GroupCommit {
       this.flushing = false;
     }
   }
+
+  /**
+   * Moves the drafts queued since `group` was taken, to links it writes, into it (in their order,
+   * up to GROUP_MAX), and returns them: while a group waits for its links' locks (another process
+   * is writing them), what queues meanwhile commits with it instead of waiting a turn of its own.
+   */
+  private join(group: Waiting[], links: ReadonlySet<string>): Draft[] {
+    const joined: Draft[] = [];
+    const rest: Waiting[] = [];
+    for (const w of this.waiting) {
+      if (group.length < GROUP_MAX && links.has(w.draft.to)) {
+        group.push(w);
+        joined.push(w.draft);
+      } else rest.push(w);
+    }
+    this.waiting.splice(0, this.waiting.length, ...rest);
+    return joined;
+  }
 }
 
 /**
  * Appends drafts in order in one transaction. A draft that is invalid (unknown peer, channel not
- * agreed, over a limit) gets its error and takes no seq; the others are stored.
+ * agreed, over a limit) gets its error and takes no seq; the others are stored. `more`, asked once
+ * the transaction may begin, gives drafts to the same links to append after them (results follow
+ * in the same order).
  */
-export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[]): Promise<(Envelope | Error)[]> {
+export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[], more?: (links: ReadonlySet<string>) => readonly Draft[]): Promise<(Envelope | Error)[]> {
   const peers = await peersOf(deps, drafts);
-  return hookScoped((scope) => deps.db.transaction().execute(async (trx) => {
-    // Several processes queueing on one link (PostgreSQL, serializable): its row is locked first,
-    // so a conflict shows at once and the transaction runs again before doing the work, instead
-    // of after (when every group of every process lost in turn, queueing failed with store_busy).
+  const links = [...new Set(drafts.map((d) => d.to))];
+  let all = drafts;
+  let asked = false;
+  // Several processes, or the deliverer, writing the same link (PostgreSQL): they wait for each
+  // other before the transaction begins, instead of conflicting in it (shared/serial.ts).
+  return hookScoped((scope) => lockedTransaction(deps.db, links.map((to) => linkLock(deps.self.party, to)), async (trx) => {
+    // Once: a run again (a conflict, or the hooks' second run after a refusal) keeps the same drafts.
+    if (!asked && more !== undefined) all = [...drafts, ...more(new Set(links))];
+    asked = true;
+    // Writers that take no such lock (carriage, re-pinning): the link's row is locked first, so a
+    // conflict shows at once and the transaction runs again before doing the work, instead of after.
     // One link: the first draft's lockLink does it. Several: all of them here, in one order.
-    const links = [...new Set(drafts.map((d) => d.to))];
     if (dialectOf(trx) === 'postgres' && links.length > 1) {
       await trx.selectFrom('links').select('to_party').where('from_party', '=', deps.self.party)
         .where('to_party', 'in', links).orderBy('to_party').forUpdate().execute();
     }
-    return appendIn(deps, trx, drafts, peers, scope);
+    return appendIn(deps, trx, all, peers, scope);
   }));
 }
 

@@ -6,7 +6,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
 import { readEnvelope, signReceipt, verifyEnvelopeText } from './federation.envelope.js';
 import { flushHooks, hookScoped, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
-import { epochGenesis, lockLinkIfAny, saveLinkHead } from './federation.links.js';
+import { epochGenesis, linkLock, lockLinkIfAny, saveLinkHead } from './federation.links.js';
+import { lockedTransaction } from '../../shared/serial.js';
 import type { Peer, PeerRepository } from './federation.peers.js';
 import { judgeFresh, parseKeyChangeBody } from './federation.keys.js';
 import type { FederationTables, LinksTable, MessagesTable } from './federation.tables.js';
@@ -59,7 +60,8 @@ export async function receiveBatch(deps: ReceiveDeps, items: readonly unknown[])
   }
   if (checked.length > 0) {
     // Hooks in batch scope, again with a savepoint per message if one refused (federation.hooks.ts).
-    await hookScoped((scope) => deps.db.transaction().execute(async (trx) => {
+    const locks = [...new Set(checked.map((c) => linkLock(c.env.from, deps.self.party)))];
+    await hookScoped((scope) => lockedTransaction(deps.db, locks, async (trx) => {
       // Lock the links first: in SQLite the first statement must write, or a concurrent writer
       // (the CLI in another process) could leave this transaction on a stale snapshot.
       const links = new Map<string, LinksTable & { stored?: boolean }>();

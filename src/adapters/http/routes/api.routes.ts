@@ -104,7 +104,7 @@ const AddPeerBody = Type.Object({
  * The REST API for operators and scripts. Every route needs a bearer token (auth.ts): peers are
  * the administrator's; messages are filtered by the token's channels, TLP:RED bodies by recipient.
  */
-export function apiRoutes(app: Api, ctx: NodeContext, onQueued: () => void): void {
+export function apiRoutes(app: Api, ctx: NodeContext, onQueued: (to?: string) => void): void {
   const auth = { onRequest: authenticate(ctx) };
   const security = [{ bearer: [] }];
   const deps = { db: ctx.db, keys: ctx.keys, self: ctx.self, clock: ctx.clock, limits: ctx.limits, peers: ctx.peers, hooks: ctx.hooks };
@@ -145,7 +145,7 @@ export function apiRoutes(app: Api, ctx: NodeContext, onQueued: () => void): voi
       const p = principalOf(req);
       requireChannel(p, b.channel);
       const env = await send(deps, b, p);
-      onQueued();
+      onQueued(env.to);
       return reply.status(202).send({ id: env.id, seq: env.seq, case: env.case, to: env.to, state: 'queued' });
     });
 
