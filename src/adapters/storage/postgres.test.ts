@@ -82,7 +82,7 @@ describePg('the PostgreSQL store', () => {
     try {
       let attempts = 0;
       // The test above, under one lock (named twice by some callers, and with a second name by others).
-      await Promise.all(Array.from({ length: 8 }, (_, i) => lockedTransaction(i % 2 === 0 ? db : other, i % 3 === 0 ? ['c', 'c', 'd'] : ['c'], async (trx) => {
+      await Promise.all(Array.from({ length: 8 }, (_, i) => lockedTransaction<Database, void>(i % 2 === 0 ? db : other, i % 3 === 0 ? ['c', 'c', 'd'] : ['c'], async (trx) => {
         attempts++;
         const r = await sql<{ n: number }>`select n from locked_counter where id = 1`.execute(trx);
         await new Promise((res) => setTimeout(res, 5));
@@ -91,13 +91,13 @@ describePg('the PostgreSQL store', () => {
       expect((await sql<{ n: number }>`select n from locked_counter where id = 1`.execute(db)).rows[0]!.n).toBe(8);
       expect(attempts).toBe(8);
       // A body that fails releases its locks too: the other store takes the same lock at once after.
-      const failed = await lockedTransaction(db, ['c'], () => Promise.reject(new Error('refused'))).catch((e: unknown) => e);
+      const failed = await lockedTransaction<Database, never>(db, ['c'], () => Promise.reject(new Error('refused'))).catch((e: unknown) => e);
       expect((failed as Error).message).toBe('refused');
-      await lockedTransaction(other, ['c'], async (trx) => sql`update locked_counter set n = n + 1 where id = 1`.execute(trx));
+      await lockedTransaction<Database, unknown>(other, ['c'], async (trx) => sql`update locked_counter set n = n + 1 where id = 1`.execute(trx));
       const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory'`.execute(db);
       expect(held.rows[0]!.n).toBe(0);
       // No lock named: a plain transaction.
-      expect(await lockedTransaction(db, [], async (trx) => (await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(trx)).rows[0]!.l)).toBe('serializable');
+      expect(await lockedTransaction<Database, string>(db, [], async (trx) => (await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(trx)).rows[0]!.l)).toBe('serializable');
     } finally {
       await other.destroy();
     }
