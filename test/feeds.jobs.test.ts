@@ -51,7 +51,8 @@ async function homes(us: TestHome, ru: TestHome): Promise<void> {
 
 async function upload(address: string, token: string): Promise<string> {
   const res = await fetch(`${address}/api/v1/feed-runs?source=jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: feed(N) });
-  expect(res.status).toBe(202);
+  // Anything else: fail with the node's answer (its code and message say why).
+  if (res.status !== 202) expect(`${res.status} ${await res.text()}`).toBe('202');
   return ((await res.json()) as { id: string }).id;
 }
 

@@ -42,6 +42,8 @@ export class FeedRunner {
   private readonly runs = { has: (id: string): boolean => this.workers.has(id) || this.claiming.has(id) || this.ending.has(id) };
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> = Promise.resolve();
+  /** Slots held by looks for queued jobs, while they claim (0 or 1). */
+  private looks = 0;
   private stopped = false;
   readonly holder: string;
 
@@ -58,9 +60,14 @@ export class FeedRunner {
     return Math.max(1, Math.floor(this.ctx.config.feeds.maxConcurrentRuns));
   }
 
-  /** Takes a run slot, or refuses with `feeds_busy`; give it back with `release` if the run is not started. */
-  reserve(): void {
+  /**
+   * Takes a run slot, or refuses with `feeds_busy`; give it back with `release` if the run is not
+   * started. A slot held by a look for queued jobs (which may find none) is waited for, not
+   * refused: an upload that came while the node looked was told it was busy with nothing running.
+   */
+  async reserve(): Promise<void> {
     const max = this.max;
+    while (this.reserved >= max && this.looks > 0) await this.looking;
     if (this.reserved >= max) {
       fail('feeds_busy', `This node runs ${max} feed run${max === 1 ? '' : 's'} at a time (config feeds.maxConcurrentRuns) and is running ${max === 1 ? 'one' : 'them'} now; upload again when it has finished (GET /api/v1/feed-runs)`);
     }
@@ -87,10 +94,12 @@ export class FeedRunner {
   private async lookForJobs(): Promise<void> {
     while (!this.stopped && this.reserved < this.max) {
       this.reserved++;
+      this.looks++;
       let id: string | null = null;
       try {
         id = await claimJob(this.ctx.db, this.holder, this.ctx.clock.now(), { running: this.runs });
       } finally {
+        this.looks--;
         if (id === null) this.release();
       }
       if (id === null || this.stopped) return;

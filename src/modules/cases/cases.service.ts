@@ -7,7 +7,8 @@ import type { MessagesTable } from '../federation/federation.tables.js';
 import { CHANNELS, type Envelope } from '../federation/federation.types.js';
 import { compose, draftOf, thread, type MessageView, type SendInput } from '../messaging/messaging.service.js';
 import { refuseNodeKind } from '../messaging/messaging.kinds.js';
-import { enqueueIn, peersOf, type Draft } from '../federation/federation.outbox.js';
+import { enqueueIn, peersOf, queueLocks, type Draft } from '../federation/federation.outbox.js';
+import { lockedTransaction } from '../../shared/serial.js';
 import { agreedPolicy, needsAck } from '../deadlines/deadlines.policy.js';
 import type { DeadlinesTables } from '../deadlines/deadlines.tables.js';
 import { canRead, markedOf, recipientsOf, senderOf } from '../messaging/messaging.visibility.js';
@@ -146,7 +147,7 @@ export async function replyTo(deps: CasesDeps, input: ReplyInput, as?: Principal
 /** Queues drafts in one transaction, in order: all are stored, or none (the first refusal is thrown). */
 async function queueTogether(deps: CasesDeps, drafts: readonly Draft[]): Promise<Envelope[]> {
   const peers = await peersOf(deps, drafts);
-  return deps.db.transaction().execute((trx) => enqueueIn(deps, trx, drafts, peers));
+  return lockedTransaction(deps.db, queueLocks(deps, drafts.map((d) => d.to)), (trx) => enqueueIn(deps, trx, drafts, peers));
 }
 
 /** What `hotline close` and POST /api/v1/cases/:id/close take. */

@@ -150,7 +150,7 @@ export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[], more
   let asked = false;
   // Several processes, or the deliverer, writing the same link (PostgreSQL): they wait for each
   // other before the transaction begins, instead of conflicting in it (shared/serial.ts).
-  return hookScoped((scope) => lockedTransaction(deps.db, links.map((to) => linkLock(deps.self.party, to)), async (trx) => {
+  return hookScoped((scope) => lockedTransaction(deps.db, queueLocks(deps, links), async (trx) => {
     // Once: a run again (a conflict, or the hooks' second run after a refusal) keeps the same drafts.
     if (!asked && more !== undefined) all = [...drafts, ...more(new Set(links))];
     asked = true;
@@ -166,6 +166,14 @@ export async function appendAll(deps: OutboxDeps, drafts: readonly Draft[], more
 }
 
 /**
+ * The locks ({@link lockedTransaction}) of a transaction that queues to these peers, e.g. with
+ * {@link enqueueIn}: their links' (federation.links.ts linkLock).
+ */
+export function queueLocks(deps: Pick<OutboxDeps, 'self'>, to: Iterable<string>): string[] {
+  return [...new Set(to)].map((party) => linkLock(deps.self.party, party));
+}
+
+/**
  * The pinned peers the drafts go to, read before a transaction opens: the store has one
  * connection, so reading them through `deps` inside the transaction would wait for itself.
  */
@@ -178,7 +186,7 @@ export async function peersOf(deps: OutboxDeps, drafts: readonly Draft[]): Promi
 /**
  * Queues drafts inside the caller's transaction (what another module needs when queueing must
  * commit or roll back with its own writes, e.g. a feed run's batch and its deduplication keys),
- * with their peers read beforehand ({@link peersOf}). Unlike {@link enqueue}, any refusal throws
+ * with their peers read beforehand ({@link peersOf}); begin that transaction under {@link queueLocks}. Unlike {@link enqueue}, any refusal throws
  * (rolling the caller's transaction back).
  */
 export async function enqueueIn(deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>): Promise<Envelope[]> {

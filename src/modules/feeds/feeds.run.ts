@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { fail, isHotlineError, isStoreUnavailable } from '../../shared/errors.js';
 import { messageFields } from '../federation/federation.messages.js';
-import { enqueueIn, type OutboxDeps } from '../federation/federation.outbox.js';
+import { enqueueIn, queueLocks, type OutboxDeps } from '../federation/federation.outbox.js';
+import { lockedTransaction } from '../../shared/serial.js';
 import type { Tlp } from '../federation/federation.types.js';
 import type { StixObject } from '../stix/stix.types.js';
 import type { CollectionRepository } from '../taxii/taxii.collections.js';
@@ -236,7 +237,7 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
     // builds), and every attempt starts from the report as it was before the flush.
     const before = { duplicates: report.duplicates, records: d.report.records, objects: d.report.objects, messages: d.report.messages.length, part: d.part, caseId: d.caseId };
     let built: { text: string | null; bytes: Buffer | null; objects: number; dropped: number } | undefined;
-    await db.transaction().execute(async (trx) => {
+    await lockedTransaction(db, local ? [] : queueLocks(deps.outbox, [party]), async (trx) => {
       report.duplicates = before.duplicates;
       d.report.records = before.records;
       d.report.objects = before.objects;

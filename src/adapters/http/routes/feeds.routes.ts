@@ -67,7 +67,7 @@ export async function feedsRoutes(app: Api, ctx: NodeContext, onQueued: () => vo
       const q = req.query;
       const tooLarge = (): never => fail('body_too_large', `Uploads are limited to ${maxUpload} bytes (config feeds.maxUploadBytes); split the feed, or run it with "hotline feed ingest" on the node's machine`);
       if (Number(req.headers['content-length'] ?? 0) > maxUpload) tooLarge();
-      runner.reserve();
+      await runner.reserve();
       const id = randomUUID();
       let bytes = 0;
       try {
