@@ -76,7 +76,7 @@ async function sentSightings(home: string, to: string): Promise<number> {
 }
 
 const domesticSightings = (home: string): Promise<number> => countIn(home,
-  'select count(*) as n from stix_objects where type = ? and collection_id = (select id from taxii_collections where alias = ?)', 'sighting', 'domestic');
+  'select count(*) as n from stix_objects where type = ? and collection_key = (select key from taxii_collections where alias = ?)', 'sighting', 'domestic');
 
 /** Until the run's checkpoint moved past its first records (every destination has written once). */
 async function pastFirstCheckpoint(home: string, id: string): Promise<void> {

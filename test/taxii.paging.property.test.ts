@@ -35,7 +35,7 @@ interface Stored { id: string; date_added: string; type: string }
 
 async function everything(alias: string): Promise<Stored[]> {
   const c = await ctx.taxii.collections.require(alias);
-  const rows = await ctx.db.selectFrom('stix_objects').select(['object_id', 'date_added', 'type']).where('collection_id', '=', c.id).orderBy('date_added').execute();
+  const rows = await ctx.db.selectFrom('stix_objects').select(['object_id', 'date_added', 'type']).where('collection_key', '=', await ctx.taxii.store.keyOf(ctx.db, c.id)).orderBy('date_added').execute();
   return rows.map((r) => ({ id: r.object_id, date_added: String(r.date_added), type: r.type }));
 }
 

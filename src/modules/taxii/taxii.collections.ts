@@ -104,12 +104,14 @@ export class CollectionRepository {
     if (!(CHANNELS as readonly string[]).includes(channel)) fail('unknown_channel', `Unknown channel "${channel}"; use one of: ${CHANNELS.join(', ')}`);
     const tlp = input.tlp ?? 'amber';
     if (!(TLPS as readonly string[]).includes(tlp)) fail('unknown_tlp', `Unknown TLP "${tlp}"; use one of: ${TLPS.join(', ')}`);
-    const row: TaxiiCollectionsTable = {
-      id: randomUUID(), alias, title: input.title ?? alias, description: input.description ?? null, channel, default_tlp: tlp, peer,
-      created_at: this.deps.clock.now(),
-    };
     const taken = await trx.selectFrom('taxii_collections').select('id').where('alias', '=', alias).executeTakeFirst();
     if (taken !== undefined) fail('collection_exists', `A collection "${alias}" already exists (id ${taken.id})`);
+    // The next key (migration 0023); on PostgreSQL two processes adding at once conflict, and the later is run again (store.ts).
+    const last = await trx.selectFrom('taxii_collections').select((e) => e.fn.max('key').as('key')).executeTakeFirst();
+    const row: TaxiiCollectionsTable = {
+      id: randomUUID(), alias, title: input.title ?? alias, description: input.description ?? null, channel, default_tlp: tlp, peer,
+      created_at: this.deps.clock.now(), key: Number(last?.key ?? 0) + 1,
+    };
     await trx.insertInto('taxii_collections').values(row).execute();
     return toCollection(row);
   }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Kysely } from 'kysely';
 import { dialectOf } from '../../shared/dialect.js';
 import type { ObjectFilter } from './taxii.filters.js';
+import { idHash } from './taxii.store.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
 
 // Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
@@ -38,17 +39,17 @@ const COLUMNS = ['date_added', 'object_id', 'version', 'has_version', 'object', 
 
 /**
  * One page of a collection in `date_added` order, by cursor over indexes, never by offset: the
- * filters choose index walks (taxii.query.ts planStreams; the indexes of migration 0007), the walks
+ * filters choose index walks (taxii.query.ts planStreams; the indexes of migration 0023), the walks
  * are merged, and a page examines at most `limit` matching versions plus a bounded number it
  * passes over (versions the reader may not see, or a walk reads but the filter does not keep), so
  * that the cost of a page does not grow with the collection. When that bound is reached before
  * the page is full, the page is shorter and `more` is true (TAXII 2.1 section 3.5 allows both).
  */
 export async function queryPage(
-  db: Kysely<TaxiiTables>, collectionId: string, filter: ObjectFilter, after: number, limit: number,
+  db: Kysely<TaxiiTables>, collectionKey: number, filter: ObjectFilter, after: number, limit: number,
   visible: (r: StoredVersion) => boolean,
 ): Promise<Page> {
-  if (dialectOf(db) === 'sqlite') return walkPage(db, collectionId, filter, after, limit, visible);
+  if (dialectOf(db) === 'sqlite') return walkPage(db, collectionKey, filter, after, limit, visible);
   // PostgreSQL: a page is one read-only snapshot (repeatable read: no predicate locks, which a
   // serializable read would take on every index page it walks), and each walk is the index scan
   // in date_added order, never a scan of the collection then a sort: the planner's estimates can
@@ -57,15 +58,15 @@ export async function queryPage(
   return db.transaction().execute(async (trx) => {
     await sql`set transaction isolation level repeatable read, read only`.execute(trx);
     await sql`select set_config('enable_sort', 'off', true)`.execute(trx);
-    return walkPage(trx, collectionId, filter, after, limit, visible);
+    return walkPage(trx, collectionKey, filter, after, limit, visible);
   });
 }
 
 async function walkPage(
-  db: Kysely<TaxiiTables>, collectionId: string, filter: ObjectFilter, after: number, limit: number,
+  db: Kysely<TaxiiTables>, collectionKey: number, filter: ObjectFilter, after: number, limit: number,
   visible: (r: StoredVersion) => boolean,
 ): Promise<Page> {
-  const streams = planStreams(db, collectionId, filter);
+  const streams = planStreams(db, collectionKey, filter);
   const maxExamined = Math.max(2000, limit * 4);
   const heads: { rows: WalkRow[]; at: number; pos: number; done: boolean }[] = streams.map(() => ({ rows: [], at: 0, pos: after, done: false }));
   const chunk = limit + 1;
@@ -116,21 +117,21 @@ async function walkPage(
 }
 
 /**
- * The walks for a filter. `match[id]`: one per id over the unique index (an object's versions are
+ * The walks for a filter. `match[id]`: one per id over the index of lookups by object (an object's versions are
  * few). Otherwise per `match[type]` value (or none): the latest versions alone walk
  * `(collection, [type,] is_last, date_added)`; any other `match[version]` walks every version —
  * `(collection, date_added)`, or both halves of the type index — and keeps those it names.
  */
-function planStreams(db: Kysely<TaxiiTables>, collectionId: string, f: ObjectFilter): Stream[] {
+function planStreams(db: Kysely<TaxiiTables>, collectionKey: number, f: ObjectFilter): Stream[] {
   if (f.specVersions !== null && !f.specVersions.some((v) => STORED_SPEC_VERSIONS.includes(v))) return [];
   const v = f.versions;
   const keep = (r: WalkRow): boolean => v.all || (v.first && r.is_first === 1) || (v.last && r.is_last === 1) || (v.at.length > 0 && v.at.includes(Number(r.version)));
   if (f.ids !== null) {
-    // Read by (collection, object id) — the unique index, which SQLite would not choose if the
-    // query also ordered by date_added — and ordered here.
+    // Read by (collection, id hash) — the index of lookups by object, which SQLite would not
+    // choose if the query also ordered by date_added — and ordered here.
     return f.ids.filter((id) => f.types === null || f.types.includes(id.slice(0, id.indexOf('--')))).map((id) => ({
       keep,
-      fetch: async (after, n) => (await db.selectFrom('stix_objects').select(COLUMNS).where('collection_id', '=', collectionId).where('object_id', '=', id).execute())
+      fetch: async (after, n) => (await db.selectFrom('stix_objects').select(COLUMNS).where('collection_key', '=', collectionKey).where('id_hash', '=', idHash(id)).where('object_id', '=', id).execute())
         .filter((r) => Number(r.date_added) > after).sort((x, y) => Number(x.date_added) - Number(y.date_added)).slice(0, n),
     }));
   }
@@ -138,7 +139,7 @@ function planStreams(db: Kysely<TaxiiTables>, collectionId: string, f: ObjectFil
   const walk = (type: string | null, isLast: number | null): Stream => ({
     keep: onlyLast ? () => true : keep,
     fetch: (after, n) => {
-      let q = db.selectFrom('stix_objects').select(COLUMNS).where('collection_id', '=', collectionId);
+      let q = db.selectFrom('stix_objects').select(COLUMNS).where('collection_key', '=', collectionKey);
       if (type !== null) q = q.where('type', '=', type);
       if (isLast !== null) q = q.where('is_last', '=', isLast);
       return q.where('date_added', '>', after).orderBy('date_added').limit(n).execute();

@@ -8,7 +8,7 @@ import { CursorCodec } from './taxii.cursor.js';
 import { isStixId, parsePageRequest, type Endpoint, type ObjectFilter } from './taxii.filters.js';
 import { queryPage, type StoredVersion } from './taxii.query.js';
 import { statuses, type StatusResource } from './taxii.status.js';
-import type { AddResult, Provenance, StixStore } from './taxii.store.js';
+import { idHash, type AddResult, type Provenance, type StixStore } from './taxii.store.js';
 import type { TaxiiTables } from './taxii.tables.js';
 import { canSee } from './taxii.visibility.js';
 
@@ -91,7 +91,7 @@ export class TaxiiService {
       filter = c.f;
       after = Math.max(c.p, filter.addedAfter ?? 0);
     }
-    const page = await queryPage(this.deps.db, collection.id, filter, after, req.limit, (r) => canSee(p, r));
+    const page = await queryPage(this.deps.db, await this.deps.store.keyOf(this.deps.db, collection.id), filter, after, req.limit, (r) => canSee(p, r));
     const next = page.more ? this.deps.cursors.encode({ c: collection.id, e: key, f: filter, p: page.position }) : null;
     if (objectId !== undefined && page.rows.length === 0 && !page.more && req.next === null) {
       fail('not_found', `No object ${objectId} in collection "${collection.alias}" matches (or you may not see it)`);
@@ -137,7 +137,7 @@ export class TaxiiService {
     const filter: ObjectFilter = { ...req.filter, ids: [objectId], types: null };
     return this.deps.store.transaction(this.deps.db, async (trx) => {
       const rows = await trx.selectFrom('stix_objects').select(['date_added', 'version', 'is_first', 'is_last', 'tlp', 'source', 'added_by', 'recipients', 'spec_version'])
-        .where('collection_id', '=', collection.id).where('object_id', '=', objectId).execute();
+        .where('collection_key', '=', await this.deps.store.keyOf(trx, collection.id)).where('id_hash', '=', idHash(objectId)).where('object_id', '=', objectId).execute();
       const v = filter.versions;
       const specOk = (s: string): boolean => filter.specVersions === null || filter.specVersions.includes(s);
       const targets = rows.filter((r) => canSee(p, r) && specOk(r.spec_version)

@@ -45,8 +45,9 @@ async function walkAll(db: Kysely<TaxiiTables>, collection: string, filter: Obje
   const rows: StoredVersion[] = [];
   let after = 0;
   let pages = 0;
+  const key = Number((await db.selectFrom('taxii_collections').select('key').where('id', '=', collection).executeTakeFirstOrThrow()).key);
   for (;;) {
-    const page = await queryPage(db, collection, filter, after, limit, () => true);
+    const page = await queryPage(db, key, filter, after, limit, () => true);
     pages++;
     rows.push(...page.rows);
     if (!page.more) return { rows, pages };
@@ -134,7 +135,7 @@ describeEachStore('the STIX object store', (open, dialect) => {
     // The lookups read the latest and earliest stored versions and the two stored ones the batch names; the texts of those two.
     expect(rows).toBeGreaterThanOrEqual(6);
     expect(rows).toBeLessThanOrEqual(12);
-    const flags = await db.selectFrom('stix_objects').select(['version', 'is_first', 'is_last']).where('collection_id', '=', collection)
+    const flags = await db.selectFrom('stix_objects').select(['version', 'is_first', 'is_last']).where('collection_key', '=', await store.keyOf(db, collection))
       .where('object_id', '=', base.id).where((eb) => eb.or([eb('is_first', '=', 1), eb('is_last', '=', 1)])).execute();
     expect(flags.map((f) => [Number(f.version), f.is_first, f.is_last]).sort((a, b) => a[0]! - b[0]!)).toEqual([
       [Date.parse(at(0)) * 1000, 1, 0], [Date.parse(at(400)) * 1000, 0, 1],
@@ -207,10 +208,10 @@ describeEachStore('the STIX object store', (open, dialect) => {
     const shown = incoming(indicator(9999), 'green');
     await db.transaction().execute((trx) => store.add(trx, collection, [...hidden, shown], PROV));
     const see = (r: StoredVersion): boolean => r.tlp !== 'red';
-    const first = await queryPage(db, collection, LAST, 0, 10, see);
+    const first = await queryPage(db, await store.keyOf(db, collection), LAST, 0, 10, see);
     expect(first.rows).toEqual([]);
     expect(first.more).toBe(true);
-    const second = await queryPage(db, collection, LAST, first.position, 10, see);
+    const second = await queryPage(db, await store.keyOf(db, collection), LAST, first.position, 10, see);
     expect(second.rows.map((r) => r.object_id)).toEqual([shown.object.id]);
     expect(second.more).toBe(false);
   });

@@ -20,6 +20,8 @@ export interface TaxiiCollectionsTable {
   /** For `inbound-<party>`: the peer whose `indicators` messages land here. Null for local ones. */
   peer: string | null;
   created_at: number;
+  /** A small number, unique, in creation order: what `stix_objects` rows name their collection by (migration 0023). */
+  key: number;
 }
 
 /**
@@ -36,10 +38,13 @@ export interface TaxiiGrantsTable {
 
 /** One version of one STIX object in one collection. */
 export interface StixObjectsTable {
-  collection_id: string;
+  /** taxii_collections.key of the collection. */
+  collection_key: number;
   /** When this node stored this version, in µs; unique across the store and increasing: the paging key. */
   date_added: number;
   object_id: string;
+  /** 48 bits of `object_id` (taxii.store.ts idHash): what the lookup by object is indexed by. */
+  id_hash: number;
   type: string;
   /** The version in µs: `modified`, else `created`, else (objects without versions, e.g. SCOs) `date_added`. */
   version: number;

@@ -24,6 +24,8 @@ import { migration as m0020 } from './0020_leases.js';
 import { migration as m0021 } from './0021_feed_jobs.js';
 import { migration as m0021pg } from './0021_feed_jobs.pg.js';
 import { migration as m0022 } from './0022_feed_job_attempts.js';
+import { migration as m0023 } from './0023_stix_keys.js';
+import { migration as m0023pg } from './0023_stix_keys.pg.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -64,6 +66,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0020_leases': m0020,
   '0021_feed_jobs': m0021,
   '0022_feed_job_attempts': m0022,
+  '0023_stix_keys': m0023,
 };
 
 /** PostgreSQL's own version of the changes that cannot be written once for both dialects. */
@@ -71,6 +74,7 @@ export const postgresMigrations: Readonly<Record<string, Migration>> = {
   '0012_message_search': m0012pg,
   '0013_rota': m0013pg,
   '0021_feed_jobs': m0021pg,
+  '0023_stix_keys': m0023pg,
 };
 
 /** The migrations for Kysely's Migrator in a dialect (migrate.ts). */
