@@ -1,8 +1,9 @@
 /**
  * The tables of the STIX object store and the TAXII 2.1 server, as Kysely sees them; created by
- * the migration `0007_taxii` in `adapters/storage/migrations/`. Times of creation are integer
- * milliseconds; `date_added`, `version` and `request_timestamp` are integer MICROseconds since
- * the epoch, because TAXII timestamps carry microseconds and `date_added` is the paging key.
+ * the migration `0007_taxii` in `adapters/storage/migrations/` (`stix_objects` as rebuilt by
+ * `0023_stix_keys`). Times of creation are integer milliseconds; `date_added`, `version` and
+ * `request_timestamp` are integer MICROseconds since the epoch, because TAXII timestamps carry
+ * microseconds and `date_added` is the paging key.
  */
 
 /** A TAXII collection. */
