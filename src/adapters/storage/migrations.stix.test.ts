@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, describePg, type TestDatabase } from '../../../test/helpers/pg.js';
 import { FakeClock } from '../../shared/clock.js';
 import type { Dialect } from '../../shared/dialect.js';
-import { idHash, StixStore } from '../../modules/taxii/taxii.store.js';
+import { idHash } from '../../modules/taxii/taxii.lookups.js';
+import { StixStore } from '../../modules/taxii/taxii.store.js';
 import type { StixObject } from '../../modules/stix/stix.types.js';
 import type { TaxiiTables } from '../../modules/taxii/taxii.tables.js';
 import { migrationProvider } from './migrations/index.js';
@@ -19,7 +20,7 @@ import { openStore } from './store.js';
 /**
  * Migration 0023 (stix_objects by collection key and id hash) on a store that holds objects: every
  * row is kept as it was, each collection gets its key in creation order, and the 48 bits the SQL
- * computed for each row are what taxii.store.ts idHash computes, so the store finds the rows the
+ * computed for each row are what taxii.lookups.ts idHash computes, so the store finds the rows the
  * migration copied (a new version of a copied object re-marks the copied latest one).
  */
 const BEFORE = '0022_feed_job_attempts';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Kysely } from 'kysely';
 import { dialectOf } from '../../shared/dialect.js';
 import type { ObjectFilter } from './taxii.filters.js';
-import { idHash } from './taxii.store.js';
+import { idHash } from './taxii.lookups.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
 
 // Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).

@@ -8,7 +8,8 @@ import { CursorCodec } from './taxii.cursor.js';
 import { isStixId, parsePageRequest, type Endpoint, type ObjectFilter } from './taxii.filters.js';
 import { queryPage, type StoredVersion } from './taxii.query.js';
 import { statuses, type StatusResource } from './taxii.status.js';
-import { idHash, type AddResult, type Provenance, type StixStore } from './taxii.store.js';
+import { idHash } from './taxii.lookups.js';
+import type { AddResult, Provenance, StixStore } from './taxii.store.js';
 import type { TaxiiTables } from './taxii.tables.js';
 import { canSee } from './taxii.visibility.js';
 

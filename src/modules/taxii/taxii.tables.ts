@@ -44,7 +44,7 @@ export interface StixObjectsTable {
   /** When this node stored this version, in µs; unique across the store and increasing: the paging key. */
   date_added: number;
   object_id: string;
-  /** 48 bits of `object_id` (taxii.store.ts idHash): what the lookup by object is indexed by. */
+  /** 48 bits of `object_id` (taxii.lookups.ts idHash): what the lookup by object is indexed by. */
   id_hash: number;
   type: string;
   /** The version in µs: `modified`, else `created`, else (objects without versions, e.g. SCOs) `date_added`. */

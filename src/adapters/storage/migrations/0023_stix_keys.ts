@@ -12,7 +12,7 @@ const { sql } = createRequire(import.meta.url)('kysely') as typeof import('kysel
  *     and `stix_objects.collection_key` replaces `collection_id`;
  *   - `id_hash` is 48 bits of the object id (its last 12 hex digits: random in the UUIDs of STIX
  *     ids), and the lookup index is (collection_key, id_hash, version); a lookup also compares
- *     `object_id` on the row, so ids that share the bits are told apart (taxii.store.ts idHash).
+ *     `object_id` on the row, so ids that share the bits are told apart (taxii.lookups.ts idHash).
  * The table is rebuilt (SQLite cannot change a primary key in place): rows are copied with their
  * `date_added`, so cursors and paging are unchanged. On a large store this migration takes a while
  * once (minutes at millions of objects). PostgreSQL's version, 0023_stix_keys.pg.ts, differs only
@@ -24,7 +24,7 @@ export const migration: Migration = {
   },
 };
 
-/** The SQL of taxii.store.ts `idHash` on SQLite (no hex parsing there): the last 12 characters, each its hex digit's value, base 16. */
+/** The SQL of taxii.lookups.ts `idHash` on SQLite (no hex parsing there): the last 12 characters, each its hex digit's value, base 16. */
 function sqliteIdHash(column: string): string {
   const digits = Array.from({ length: 12 }, (_, i) => `(instr('0123456789abcdef', lower(substr(${column}, -${12 - i}, 1))) - 1) * ${16 ** (11 - i)}`);
   return digits.join(' + ');
