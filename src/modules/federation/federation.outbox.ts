@@ -186,8 +186,9 @@ export async function peersOf(deps: OutboxDeps, drafts: readonly Draft[]): Promi
 /**
  * Queues drafts inside the caller's transaction (what another module needs when queueing must
  * commit or roll back with its own writes, e.g. a feed run's batch and its deduplication keys),
- * with their peers read beforehand ({@link peersOf}); begin that transaction under {@link queueLocks}. Unlike {@link enqueue}, any refusal throws
- * (rolling the caller's transaction back).
+ * with their peers read beforehand ({@link peersOf}); begin that transaction under
+ * {@link queueLocks}. Unlike {@link enqueue}, any refusal throws (rolling the caller's transaction
+ * back).
  */
 export async function enqueueIn(deps: OutboxDeps, trx: Transaction<FederationTables>, drafts: readonly Draft[], peers: ReadonlyMap<string, Peer | undefined>): Promise<Envelope[]> {
   // One savepoint for the whole group, its hooks in batch scope: any refusal undoes every write of

@@ -85,7 +85,8 @@ export class CollectionRepository {
 
   /** Adds a collection; refuses a taken or malformed alias, an unknown channel or TLP. */
   add(input: NewCollection): Promise<Collection> {
-    return this.insert(this.deps.db, input, null);
+    // One transaction: the alias check, the next key and the insert must see the same collections.
+    return this.deps.db.transaction().execute((trx) => this.insert(trx, input, null));
   }
 
   /**
@@ -106,7 +107,8 @@ export class CollectionRepository {
     if (!(TLPS as readonly string[]).includes(tlp)) fail('unknown_tlp', `Unknown TLP "${tlp}"; use one of: ${TLPS.join(', ')}`);
     const taken = await trx.selectFrom('taxii_collections').select('id').where('alias', '=', alias).executeTakeFirst();
     if (taken !== undefined) fail('collection_exists', `A collection "${alias}" already exists (id ${taken.id})`);
-    // The next key (migration 0023); on PostgreSQL two processes adding at once conflict, and the later is run again (store.ts).
+    // The next key (migration 0023), in the caller's transaction: on PostgreSQL two that add at once
+    // conflict, and the later is run again (serializable, postgres.ts); SQLite runs one at a time.
     const last = await trx.selectFrom('taxii_collections').select((e) => e.fn.max('key').as('key')).executeTakeFirst();
     const row: TaxiiCollectionsTable = {
       id: randomUUID(), alias, title: input.title ?? alias, description: input.description ?? null, channel, default_tlp: tlp, peer,

@@ -233,4 +233,14 @@ describeEachStore('collections', (open) => {
     await expect(collections.add({ alias: 'mine' })).rejects.toMatchObject({ code: 'collection_exists' });
     expect((await collections.list()).map((c) => c.alias)).toEqual(['inbound-ru', 'mine']);
   });
+
+  it('numbers collections added at once (several connections, inbound ones in their own transactions) each with a key of its own', async () => {
+    const db = (await open()) as unknown as Kysely<TaxiiTables>;
+    const collections = new CollectionRepository({ db, clock: new FakeClock() });
+    await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0
+      ? collections.add({ alias: `c${i}` })
+      : db.transaction().execute((trx) => collections.inbound(trx, `p${i}`)))));
+    const keys = (await db.selectFrom('taxii_collections').select('key').execute()).map((r) => Number(r.key)).sort((a, b) => a - b);
+    expect(keys).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
 });
