@@ -1,5 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import sodium from 'sodium-native';
 import { fail, isHotlineError } from '../../shared/errors.js';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
@@ -56,8 +57,20 @@ export function loadKeys(privatePem: string, passphrase?: string): NodeKeys {
 }
 
 function rawPublicKey(publicKey: KeyObject): string {
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  return der.subarray(SPKI_ED25519_PREFIX.length).toString('base64url');
+  return rawBytes(publicKey).toString('base64url');
+}
+
+/** The raw 32 bytes of each public KeyObject that has verified or been made here, kept as long as the KeyObject. */
+const raws = new WeakMap<KeyObject, Buffer>();
+
+function rawBytes(publicKey: KeyObject): Buffer {
+  let raw = raws.get(publicKey);
+  if (raw === undefined) {
+    if (publicKey.type !== 'public' || publicKey.asymmetricKeyType !== 'ed25519') throw new Error('verifyText needs an Ed25519 public key');
+    raw = publicKey.export({ type: 'spki', format: 'der' }).subarray(SPKI_ED25519_PREFIX.length);
+    raws.set(publicKey, raw);
+  }
+  return raw;
 }
 
 const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
@@ -67,7 +80,12 @@ export function publicKeyFromB64(b64: string): KeyObject {
   if (!B64URL_32.test(b64)) fail('invalid_argument', 'A public key must be 32 bytes of base64url (43 characters)');
   const raw = Buffer.from(b64, 'base64url');
   if (raw.length !== 32 || raw.toString('base64url') !== b64) fail('invalid_argument', 'A public key must be 32 bytes in canonical base64url');
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+  // A small-order key (or one off the prime-order subgroup) is never made by key generation; under one, a
+  // signature can be forged for any text, so a key like that proves nothing and is refused.
+  if (!sodium.crypto_core_ed25519_is_valid_point(raw)) fail('invalid_argument', 'This is not a usable Ed25519 public key: it is not a point of the curve\'s prime-order subgroup (under a small-order key anyone can sign anything)');
+  const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+  raws.set(key, raw);
+  return key;
 }
 
 /** Ed25519 signature over UTF-8 text, as base64url. */
@@ -75,12 +93,18 @@ export function signText(privateKey: KeyObject, text: string): string {
   return sign(null, Buffer.from(text, 'utf8'), privateKey).toString('base64url');
 }
 
+/**
+ * Whether `sigB64` is `publicKey`'s Ed25519 signature of the UTF-8 text. Checked by libsodium
+ * (docs/decisions/0008): twice as fast as OpenSSL 3.0 here, and stricter. It also refuses
+ * small-order and non-canonical keys and R values, so every signature it accepts, OpenSSL and
+ * other RFC 8032 verifiers accept too.
+ */
 export function verifyText(publicKey: KeyObject, text: string, sigB64: string): boolean {
   if (typeof sigB64 !== 'string' || sigB64.length !== 86) return false;
   const sig = Buffer.from(sigB64, 'base64url');
   // Only the one canonical spelling verifies: a re-spelt signature would change the envelope's hash.
   if (sig.length !== 64 || sig.toString('base64url') !== sigB64) return false;
-  return verify(null, Buffer.from(text, 'utf8'), publicKey, sig);
+  return sodium.crypto_sign_verify_detached(sig, Buffer.from(text, 'utf8'), rawBytes(publicKey));
 }
 
 /**
