@@ -1,6 +1,7 @@
 /**
  * A TAXII POST costs one durable commit per batch, its status included: a small POST (up to
- * INGEST_BATCH objects) is one commit, not one for the status and one for the objects. Counted at
+ * INGEST_BATCH objects) is one commit, not one for the status and one for the objects; POSTs that
+ * arrive together share one (StixStore.transaction, shared/grouped.ts). Counted at
  * the SQLite connection: every COMMIT, and every write run outside a transaction (autocommit).
  */
 import { generateKeyPairSync } from 'node:crypto';
@@ -13,7 +14,8 @@ import { FakeClock } from '../src/shared/clock.js';
 import { NODE_ADMIN } from '../src/modules/users/users.types.js';
 import { CollectionRepository } from '../src/modules/taxii/taxii.collections.js';
 import { CursorCodec } from '../src/modules/taxii/taxii.cursor.js';
-import { INGEST_BATCH, TaxiiService } from '../src/modules/taxii/taxii.service.js';
+import { TaxiiService } from '../src/modules/taxii/taxii.service.js';
+import { INGEST_BATCH } from '../src/modules/taxii/taxii.store.js';
 import { StixStore } from '../src/modules/taxii/taxii.store.js';
 import { indicator, ipv4 } from './helpers/taxii.js';
 
@@ -78,6 +80,18 @@ describe('TAXII POST commits', () => {
     expect(commits).toBe(2);
     expect(s).toMatchObject({ status: 'complete', total_count: INGEST_BATCH.sqlite + 5, success_count: INGEST_BATCH.sqlite + 5, failure_count: 0 });
     expect(s.successes).toHaveLength(INGEST_BATCH.sqlite + 5);
+  });
+
+  it('POSTs that arrive together share one commit, each with its own status and outcome', async () => {
+    const sent = Array.from({ length: 8 }, (_, i) => ({ objects: [...Array.from({ length: 50 }, () => indicator()), ...(i === 3 ? [{ type: 'indicator', id: 'not-an-id' }] : [])] }));
+    const statuses = await Promise.all(sent.map((e) => taxii.add(NODE_ADMIN, 'c', e)));
+    expect(commits).toBe(1);
+    statuses.forEach((s, i) => {
+      expect(s).toMatchObject({ status: 'complete', total_count: i === 3 ? 51 : 50, success_count: 50, failure_count: i === 3 ? 1 : 0 });
+      expect(s.successes?.map((o) => o.id)).toEqual(sent[i]!.objects.slice(0, 50).map((o) => o.id));
+    });
+    expect(new Set(statuses.map((s) => s.id)).size).toBe(8);
+    expect((raw.prepare('select count(*) as n from stix_objects').get() as { n: number }).n).toBe(400);
   });
 
   it('objects stored in one POST are recognised in the next (the compiled lookups and inserts), versions flagged', async () => {

@@ -15,3 +15,9 @@ export function dialectOf(db: Kysely<never> | HasExecutor): Dialect {
   const name = (db as HasExecutor).getExecutor().adapter.constructor.name;
   return name === 'PostgresAdapter' ? 'postgres' : 'sqlite';
 }
+
+/** Whether PostgreSQL refused a transaction that may succeed when run again (serialization failure, deadlock). */
+export function isRetryable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === '40001' || code === '40P01';
+}

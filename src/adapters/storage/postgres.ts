@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { Kysely as KyselyType, KyselyConfig, Transaction, TransactionBuilder } from 'kysely';
 import type { Pool as PgPool, PoolConfig } from 'pg';
+import { isRetryable } from '../../shared/dialect.js';
 import { HotlineError } from '../../shared/errors.js';
 import { transactionNotices } from '../../shared/events.js';
 import { LOCKED_TRANSACTION } from '../../shared/serial.js';
@@ -139,11 +140,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Whether PostgreSQL refused a transaction that may succeed when run again. */
-export function isRetryable(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === '40001' || code === '40P01';
-}
 
 /**
  * The channel a store's notices travel on (LISTEN/NOTIFY, adapters/storage/notices.ts): one per

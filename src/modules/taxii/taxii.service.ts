@@ -9,17 +9,9 @@ import { isStixId, parsePageRequest, type Endpoint, type ObjectFilter } from './
 import { queryPage, type StoredVersion } from './taxii.query.js';
 import { statuses, type StatusResource } from './taxii.status.js';
 import { idHash } from './taxii.lookups.js';
-import type { AddResult, Provenance, StixStore } from './taxii.store.js';
+import { INGEST_BATCH, type AddResult, type Provenance, type StixStore } from './taxii.store.js';
 import type { TaxiiTables } from './taxii.tables.js';
 import { canSee } from './taxii.visibility.js';
-
-/**
- * Objects stored per transaction. On SQLite the transaction runs on the event loop, so between
- * batches it serves other requests; on PostgreSQL the loop is free while the server works, and a
- * whole envelope in one transaction (up to 10,000 objects; a larger one takes several) saves
- * round trips and commits.
- */
-export const INGEST_BATCH = { sqlite: 2000, postgres: 10_000 } as const;
 
 export interface TaxiiLimits {
   /** Largest page a client can ask for (a larger `limit` is lowered to it). */
@@ -118,13 +110,14 @@ export class TaxiiService {
     for (let i = 0, part = 0; i < objects.length; i += batch, part++) {
       const { valid, failures } = prepare(objects.slice(i, i + batch), collection.default_tlp);
       // One durable commit per batch, the status included: it is created in the first batch's
-      // transaction, so a POST of up to one batch of objects costs one fsync, not two.
+      // transaction, so a POST of up to one batch of objects costs one fsync, not two; and POSTs
+      // that arrive while another is stored share the next commit (StixStore.transaction).
       // The transaction may run again (PostgreSQL, serialization failure): it assigns `id` afresh each time.
       await this.deps.store.transaction(db, async (trx) => {
         if (part === 0) id = await statuses.create(trx, { collectionId: collection.id, principal: p.user, total: objects.length, requestedAt });
         const r: AddResult = await this.deps.store.add(trx, collection.id, valid, prov);
         await statuses.addPart(trx, id, part, { successes: r.successes, failures: [...failures, ...r.failures] }, i + batch >= objects.length);
-      });
+      }, valid.length);
       if (i + batch < objects.length) await new Promise((resolve) => setImmediate(resolve));
     }
     return (await statuses.get(db, id))!.resource;

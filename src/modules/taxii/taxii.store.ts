@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import { dialectOf } from '../../shared/dialect.js';
+import { GroupedTransactions } from '../../shared/grouped.js';
 import type { Tlp } from '../federation/federation.types.js';
 import { sameJson } from '../stix/stix.tlp.js';
 import type { StixObject } from '../stix/stix.types.js';
@@ -11,6 +12,15 @@ import { formatMicros, parseMicros } from './taxii.time.js';
 
 // Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
 const { sql, CompiledQuery: Compiled } = createRequire(import.meta.url)('kysely') as typeof import('kysely');
+
+/**
+ * Objects stored per transaction, and at most in one group of writers' transactions
+ * ({@link StixStore.transaction}). On SQLite the transaction runs on the event loop, so between
+ * batches it serves other requests; on PostgreSQL the loop is free while the server works, and a
+ * whole envelope in one transaction (up to 10,000 objects; a larger one takes several) saves
+ * round trips and commits.
+ */
+export const INGEST_BATCH = { sqlite: 2000, postgres: 10_000 } as const;
 
 /** A validated object on its way into a collection, with the TLP the node will enforce on it. */
 export interface Incoming {
@@ -105,8 +115,13 @@ export class StixStore {
    * statements are reused too (sqlite.ts).
    */
   private readonly compiled = new Map<string, CompiledQuery>();
-  /** The tail of {@link transaction}'s queue. */
-  private writing: Promise<unknown> = Promise.resolve();
+  /** The writers' transactions, in order; those that queue while one runs share the next ({@link transaction}). */
+  private readonly writers = new GroupedTransactions<TaxiiTables>(
+    (db) => INGEST_BATCH[dialectOf(db)],
+    async (trx) => {
+      if (dialectOf(trx) === 'postgres') await sql`set transaction isolation level repeatable read`.execute(trx);
+    },
+  );
   /** Each collection's key by its id: keys never change, and ids are never reused. */
   private readonly keys = new Map<string, number>();
 
@@ -121,23 +136,20 @@ export class StixStore {
   }
 
   /**
-   * Runs `f` in a transaction of its own, after the ones this store started before it (TAXII POST
-   * and DELETE). `date_added` must grow in commit order, or a reader paging meanwhile would pass
-   * over a version committed late with an earlier `date_added`: on SQLite the one connection gives
-   * that order; on PostgreSQL every writer of `stix_objects` writes the high-water mark row, so two
-   * that overlap cannot both commit (the later is run again, store.ts), and this queue keeps a
-   * process's own writers from colliding so. There the transaction is REPEATABLE READ: that
-   * write-write conflict is the one it needs, and a serializable one would hold a predicate lock
-   * for every index page its lookups read (PostgreSQL runs out of them under a long transaction).
+   * Runs `f` in a transaction after the ones this store started before it (TAXII POST and DELETE);
+   * those asked for while one runs share the next, each in a savepoint of its own, up to
+   * {@link INGEST_BATCH} objects (`weight`): eight clients posting small envelopes pay for one
+   * commit, not eight (shared/grouped.ts). `date_added` must grow in commit order, or a reader
+   * paging meanwhile would pass over a version committed late with an earlier `date_added`: on
+   * SQLite the one connection gives that order; on PostgreSQL every writer of `stix_objects` writes
+   * the high-water mark row, so two that overlap cannot both commit (the later is run again,
+   * store.ts), and this queue keeps a process's own writers from colliding so. There the
+   * transaction is REPEATABLE READ: that write-write conflict is the one it needs, and a
+   * serializable one would hold a predicate lock for every index page its lookups read
+   * (PostgreSQL runs out of them under a long transaction).
    */
-  transaction<T>(db: Trx, f: (trx: Trx) => Promise<T>): Promise<T> {
-    const pg = dialectOf(db) === 'postgres';
-    const run = this.writing.then(() => db.transaction().execute(async (trx) => {
-      if (pg) await sql`set transaction isolation level repeatable read`.execute(trx);
-      return f(trx);
-    }));
-    this.writing = run.catch(() => undefined);
-    return run;
+  transaction<T>(db: Trx, f: (trx: Trx) => Promise<T>, weight = 1): Promise<T> {
+    return this.writers.run(db, f, weight);
   }
 
   /** The key `stix_objects` rows name the collection `collectionId` by (migration 0023). */
