@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Config } from './config.js';
+import { CONFIG_FILE, type Config } from './config.js';
 import { openStore } from './adapters/storage/store.js';
 import type { Store } from './adapters/storage/schema.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { fail } from './shared/errors.js';
+import { closeHome } from './shared/files.js';
 import type { Logger } from './shared/logger.js';
 import { KeyFile } from './modules/identity/identity.keys.js';
 import { recordOwnKey, settlePendingKey } from './modules/federation/federation.ownkeys.js';
@@ -90,6 +91,7 @@ export async function openContext(config: Config, opts: ContextOptions = {}): Pr
 /** Opens a node's store (applying migrations) and keys, and no more: what a read-only verb needs. */
 export async function openNodeBase(config: Config, opts: ContextOptions = {}): Promise<NodeBase> {
   if (!existsSync(config.keyFile) && !existsSync(`${config.keyFile}.next`)) fail('config_invalid', `Cannot read the node key ${config.keyFile}`);
+  closeHome(config.home, [config.keyFile, `${config.keyFile}.next`, join(config.home, 'admin.token'), join(config.home, CONFIG_FILE)]);
   // Loads and checks the message templates (a broken file stops the node here) and the node's language.
   checkNodeLanguage(config.language);
   const events = new EventBus();

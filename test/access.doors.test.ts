@@ -4,7 +4,7 @@
  * carriage files) 0600; and a caller without valid credentials gets one answer whatever the
  * reason (unknown, malformed, revoked, a disabled user's, another user's token).
  */
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/main.js';
@@ -57,6 +57,15 @@ describe('the home', () => {
       expect(existsSync(file), f).toBe(true);
       expect([f, mode(file)]).toEqual([f, '600']);
     }
+  });
+
+  it('left open by an older version or a copy (0755, files 0644), is closed again the next time it is opened', async () => {
+    const files = ['node.key', 'admin.token', 'hotline.json', 'hotline.db'];
+    chmodSync(us.home, 0o755);
+    for (const f of files) chmodSync(join(us.home, f), 0o644);
+    await ok(us.home, 'inbox');
+    expect(mode(us.home)).toBe('700');
+    expect(files.map((f) => [f, mode(join(us.home, f))])).toEqual(files.map((f) => [f, '600']));
   });
 
   it('transcripts and carriage files are written 0600', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 
 /**
  * A node home holds its key, its admin token, its store and what it exports: only the account
@@ -21,4 +21,22 @@ export function makePrivateDir(dir: string): void {
 export function makePrivateFiles(create: string, ...others: string[]): void {
   if (!existsSync(create)) closeSync(openSync(create, 'a', PRIVATE_FILE));
   for (const f of [create, ...others]) if (existsSync(f)) chmodSync(f, PRIVATE_FILE);
+}
+
+/**
+ * Closes a home that an older version, a restore or a hand-made copy left open: the directory
+ * back to 0700 and each of `files` that exists to 0600, when group or others had any access. What
+ * another account opens (it cannot chmod what is not its own) is left as it is.
+ */
+export function closeHome(home: string, files: readonly string[]): void {
+  const close = (path: string, mode: number): void => {
+    try {
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, mode);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EPERM' && code !== 'EACCES') throw e;
+    }
+  };
+  close(home, PRIVATE_DIR);
+  for (const f of files) close(f, PRIVATE_FILE);
 }
