@@ -1,7 +1,11 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import sodium from 'sodium-native';
+import { createRequire } from 'node:module';
 import { fail, isHotlineError } from '../../shared/errors.js';
+
+// libsodium (docs/decisions/0008), through require: as an ES import, Node would parse the CommonJS
+// package for its exports at every start of every command (test/cli.startup.test.ts).
+const sodium = createRequire(import.meta.url)('sodium-native') as typeof import('sodium-native').default;
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
