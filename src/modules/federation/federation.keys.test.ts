@@ -65,6 +65,16 @@ describe('the key-change body', () => {
     expect(() => parseKeyChangeBody({ ...b, key_sig: signText(k1.privateKey, canonicalJson(rest)) }, 'us')).toThrow(/does not verify/);
   });
 
+  it('refuses a small-order new key, under which one forged key_sig would vouch for any body', () => {
+    const identity = Buffer.alloc(32);
+    identity[0] = 1;
+    const forged = Buffer.alloc(64);
+    forged[0] = 1; // R = the neutral point, S = 0: OpenSSL takes it as a signature of every text under that key
+    const weak = identity.toString('base64url');
+    const b = { ...body(), public_key: weak, fingerprint: fingerprint(weak), key_sig: forged.toString('base64url') };
+    expect(() => parseKeyChangeBody(b, 'us')).toThrow(expect.objectContaining({ code: 'key_change_invalid', message: expect.stringMatching(/"public_key" is not a public key/) }));
+  });
+
   it('refuses a malformed body: members, party, fingerprint, times', () => {
     expect(() => parseKeyChangeBody({ ...body(), extra: 1 }, 'us')).toThrow(/exactly the members/);
     expect(() => parseKeyChangeBody(body(), 'ru')).toThrow(/not the sender/);
