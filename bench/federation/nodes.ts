@@ -68,11 +68,12 @@ export async function stopNodes(nodes: readonly BenchNode[]): Promise<void> {
 
 function startNode(n: BenchNode, cpuProfDir: string | undefined): void {
   const fd = openSync(n.log, 'a');
-  const prof = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `node-${n.party}.cpuprofile`];
+  const prof = (i: number): string[] => cpuProfDir === undefined ? []
+    : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `node-${n.party}${i === 0 ? '' : `-${i + 1}`}.cpuprofile`];
   try {
     // The first process on the home's address; more (PostgreSQL) each on its own (hotline start --listen).
     n.children = n.addresses.map((a, i) => track(spawn(process.execPath,
-      [...prof, BIN, 'start', '--home', n.home, ...(i === 0 ? [] : ['--listen', new URL(a).host])], { stdio: ['ignore', fd, fd] })));
+      [...prof(i), BIN, 'start', '--home', n.home, ...(i === 0 ? [] : ['--listen', new URL(a).host])], { stdio: ['ignore', fd, fd] })));
     n.child = n.children[0];
   } finally {
     closeSync(fd);

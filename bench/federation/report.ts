@@ -16,12 +16,20 @@ export interface Report {
   latency: Latency;
 }
 
-/** The bars the design sets (design.md §10). */
+/** The bars the design sets (design.md §10), on SQLite. */
 export const BAR_MSGS_PER_S = 2000;
 export const BAR_P99_MS = 50;
+/** On PostgreSQL (issue 13): a throughput bar only. */
+export const BAR_PG_MSGS_PER_S = 1500;
+
+/** The bars of a run's store. */
+export function bars(o: Pick<Options, 'store'>): { msgsPerS: number; p99Ms: number | undefined } {
+  return o.store === 'postgres' ? { msgsPerS: BAR_PG_MSGS_PER_S, p99Ms: undefined } : { msgsPerS: BAR_MSGS_PER_S, p99Ms: BAR_P99_MS };
+}
 
 export function barsMet(r: Report): { throughput: boolean; latency: boolean } {
-  return { throughput: r.throughput.msgsPerS >= BAR_MSGS_PER_S, latency: r.latency.total.p99 < BAR_P99_MS };
+  const b = bars(r.o);
+  return { throughput: r.throughput.msgsPerS >= b.msgsPerS, latency: b.p99Ms === undefined || r.latency.total.p99 < b.p99Ms };
 }
 
 export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
@@ -35,6 +43,7 @@ export function coreShare(cpu: number, t: Throughput): string {
 export function summary(r: Report): string {
   const { o, m, micro: u, base, throughput: t, latency: l } = r;
   const met = barsMet(r);
+  const bar = bars(o);
   const d = (x: Dist): string => `p50 ${fmt(x.p50)}  p99 ${fmt(x.p99)}  max ${fmt(x.max)} ms`;
   const share = (cpu: number): string => `${fmt(cpu, 1)} s (${coreShare(cpu, t)} of one core)`;
   return [
@@ -42,13 +51,13 @@ export function summary(r: Report): string {
     `Federation bench: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB, Node ${m.node}`,
     '',
     `Throughput  ${fmt(o.messages)} messages A→B, ${o.concurrency} POSTs in flight (${o.client} client), after ${fmt(t.warmup)} warm-up`,
-    `  signed, durable, receipted   ${fmt(t.msgsPerS)} msgs/s  (${fmt(t.seconds, 2)} s)   bar ≥ ${fmt(BAR_MSGS_PER_S)}: ${met.throughput ? 'met' : 'NOT met'}`,
+    `  signed, durable, receipted   ${fmt(t.msgsPerS)} msgs/s  (${fmt(t.seconds, 2)} s)   bar ≥ ${fmt(bar.msgsPerS)}${o.store === 'postgres' ? ' (PostgreSQL)' : ''}: ${met.throughput ? 'met' : 'NOT met'}`,
     `  accepted by A's API          ${fmt(t.enqueuePerS)} msgs/s`,
-    `  CPU during the run           A ${share(t.cpu.a)}, B ${share(t.cpu.b)}, bench client ${share(t.cpu.bench)}`,
+    `  CPU during the run           A ${share(t.cpu.a)}${t.cpu.aEach.length > 1 ? ` (${t.cpu.aEach.map((x) => fmt(x, 1)).join(' + ')} s)` : ''}, B ${share(t.cpu.b)}, bench client ${share(t.cpu.bench)}`,
     `  other processes              ${share(t.cpu.others)}; load average ${fmt(m.load1, 2)} at start`,
     '',
     `Latency     ${fmt(o.latencyMessages)} messages at ${fmt(o.rate)}/s (${fmt(l.seconds, 1)} s; worst schedule lag ${fmt(l.maxScheduleLagMs, 1)} ms)`,
-    `  send → receipt               ${d(l.total)}   bar p99 < ${BAR_P99_MS} ms: ${met.latency ? 'met' : 'NOT met'}`,
+    `  send → receipt               ${d(l.total)}${bar.p99Ms === undefined ? '' : `   bar p99 < ${bar.p99Ms} ms: ${met.latency ? 'met' : 'NOT met'}`}`,
     `    send → stored on A         ${d(l.toStoredA)}`,
     `    stored on A → on B         ${d(l.aToB)}`,
     `    stored on B → receipted    ${d(l.bToReceipt)}`,

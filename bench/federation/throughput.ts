@@ -12,6 +12,8 @@ import { postMessage, waitReceipted } from './traffic.js';
 /** CPU seconds per process during the run. */
 export interface ProcCpu {
   a: number;
+  /** A's CPU seconds per process, when it runs several (PostgreSQL). */
+  aEach: number[];
   b: number;
   bench: number;
   /** Everything else running on the machine meanwhile. */
@@ -28,17 +30,18 @@ export interface Throughput {
 }
 
 /** CPU seconds used so far by each process, and (`all`) by the whole machine. */
-type CpuSnapshot = Omit<ProcCpu, 'others'> & { all: number };
+type CpuSnapshot = Omit<ProcCpu, 'others' | 'a'> & { all: number };
 
 function cpuNow(a: BenchNode, b: BenchNode): CpuSnapshot {
-  return { a: a.children.reduce((s, c) => s + (cpuSeconds(c.pid) ?? Number.NaN), 0), b: cpuSeconds(b.child?.pid) ?? Number.NaN, bench: selfCpuSeconds(), all: machineBusySeconds() };
+  return { aEach: a.children.map((c) => cpuSeconds(c.pid) ?? Number.NaN), b: cpuSeconds(b.child?.pid) ?? Number.NaN, bench: selfCpuSeconds(), all: machineBusySeconds() };
 }
 
 function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): ProcCpu {
-  const a = after.a - before.a;
+  const aEach = after.aEach.map((x, i) => x - (before.aEach[i] ?? Number.NaN));
+  const a = aEach.reduce((s, x) => s + x, 0);
   const b = after.b - before.b;
   const bench = after.bench - before.bench;
-  return { a, b, bench, others: Math.max(0, (after.all - before.all) - a - b - bench) };
+  return { a, aEach, b, bench, others: Math.max(0, (after.all - before.all) - a - b - bench) };
 }
 
 export async function throughput(o: Options, a: BenchNode, b: BenchNode, store: StoreReader, poster: JsonPoster): Promise<Throughput> {

@@ -13,6 +13,9 @@ import type { PostgresLocation } from './store.js';
 // Kysely's and pg's CommonJS builds, through require as the SQLite opener does (sqlite.ts): a
 // one-shot CLI verb starts faster, and pg is loaded only by a node whose store is PostgreSQL.
 const requireCjs = createRequire(import.meta.url);
+// Once, here: a require in a function runs Node's module resolution (file system calls) on every
+// call, and sendNotices is called by every transaction.
+const { Kysely, PostgresDialect, sql } = requireCjs('kysely') as typeof import('kysely');
 
 /** How often a transaction is retried after PostgreSQL refused it as a serialization failure or a deadlock. */
 const MAX_TRANSACTION_ATTEMPTS = 100;
@@ -36,7 +39,6 @@ const MAX_TRANSACTION_ATTEMPTS = 100;
  */
 export async function openPostgres(location: PostgresLocation): Promise<Store> {
   const { Pool, types } = requireCjs('pg') as typeof import('pg');
-  const { PostgresDialect } = requireCjs('kysely') as typeof import('kysely');
   const password = location.passwordFile === null ? undefined : readPassword(location.passwordFile);
   // int8 (bigint) as a number: times in ms, seq numbers and counts all fit in 2^53.
   const int8 = (v: string): number => Number(v);
@@ -106,7 +108,6 @@ function readPassword(file: string): string {
 }
 
 async function checkServer(db: KyselyType<Database>): Promise<void> {
-  const { sql } = requireCjs('kysely') as typeof import('kysely');
   // The whole pg_database row as JSON: its columns differ between versions (15 added the ICU provider's).
   const r = await sql<{ d: Record<string, unknown>; version: number }>`select to_jsonb(d) as d, current_setting('server_version_num')::int as version from pg_database d where datname = current_database()`.execute(db);
   const row = r.rows[0];
@@ -152,7 +153,6 @@ export function noticeChannel(location: Pick<PostgresLocation, 'schema'>): strin
 /** Sends notices on the store's channel (inside a transaction: delivered at its commit; else at once). */
 export async function sendNotices(db: KyselyType<Database>, channel: string, notices: readonly string[]): Promise<void> {
   if (notices.length === 0) return;
-  const { sql } = requireCjs('kysely') as typeof import('kysely');
   await sql`select pg_notify(${channel}, n) from unnest(${[...notices]}::text[]) as n`.execute(db);
 }
 
@@ -165,7 +165,6 @@ export async function sendNotices(db: KyselyType<Database>, channel: string, not
  * holder's commit, and released after its end.
  */
 function retryingKysely(channel: string): new (args: KyselyConfig) => KyselyType<Database> {
-  const { Kysely, sql } = requireCjs('kysely') as typeof import('kysely');
   return class RetryingKysely extends Kysely<Database> {
     constructor(args: KyselyConfig) {
       super(args);

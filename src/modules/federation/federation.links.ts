@@ -16,10 +16,14 @@ export function linkLock(from: string, to: string): string {
 
 /**
  * Takes the write lock on a link's row inside a transaction, creating the row if it is new, and
- * returns its state. The first statement is a write so that SQLite takes its write lock before
- * reading (no stale snapshot) and PostgreSQL locks the row: concurrent writers on one link queue.
+ * returns its state. SQLite: the first statement is a write, so that SQLite takes its write lock
+ * before reading (no stale snapshot). PostgreSQL: the row is locked (FOR UPDATE), and inserted
+ * first only when it is not there yet: one round trip for a link that exists, as every link does
+ * after its first message. Concurrent writers on one link queue.
  */
 export async function lockLink(trx: Transaction<FederationTables>, from: string, to: string): Promise<LinksTable> {
+  const existing = dialectOf(trx) === 'postgres' ? await lockedRow(trx, from, to) : undefined;
+  if (existing !== undefined) return normaliseLink(existing);
   await trx.insertInto('links').values(newLink(from, to))
     .onConflict((oc) => oc.columns(['from_party', 'to_party']).doNothing())
     .execute();
