@@ -8,7 +8,7 @@
  *
  * On PostgreSQL several processes of one node share the store (issue 13), and a console connected to
  * one must hear what another stored. There the bus is {@link EventBus.share}d: staging adds the event
- * to the notices of the transaction in progress ({@link transactionNotices}), which the store sends
+ * to the notices of the transaction it is staged in ({@link stageNoticesOf}), which the store sends
  * with `pg_notify` inside that same transaction (NOTIFY is transactional: delivered at the commit,
  * never after a rollback; a transaction run again after a conflict stages afresh). Every running
  * process LISTENs (adapters/storage/notices.ts) and hands what it hears to {@link EventBus.deliver}:
@@ -19,8 +19,6 @@
  * can pass it through the same visibility rule as the API (messaging.visibility.ts canRead) before
  * sending it to a subscriber; `marked` itself is never sent.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /** What the visibility rule needs about the message an event concerns (messaging.visibility.ts Marked). */
 export interface EventMarking {
   direction: 'in' | 'out';
@@ -70,12 +68,18 @@ export type NodeEvent = {
 
 export type EventListener = (e: NodeEvent) => void;
 
+/** The notices (JSON texts) staged in each transaction in progress on a PostgreSQL store, by its transaction object. */
+const noticesOf = new WeakMap<object, string[]>();
+
 /**
- * The notices (JSON texts) staged by the transaction in progress on a PostgreSQL store: the store
- * runs each transaction's body inside its own list and sends them with pg_notify before the commit
- * (adapters/storage/postgres.ts). Outside a transaction there is no list.
+ * Where the events staged in `trx` go: the PostgreSQL store gives each run of a transaction's body
+ * a list of its own and sends it with pg_notify before the commit (adapters/storage/postgres.ts).
+ * Keyed by the transaction object, which the storing code hands to the hooks as it got it, not by
+ * an AsyncLocalStorage: that would turn on Node's promise hooks, a cost on every promise of the process.
  */
-export const transactionNotices = new AsyncLocalStorage<string[]>();
+export function stageNoticesOf(trx: object, notices: string[]): void {
+  noticesOf.set(trx, notices);
+}
 
 /** What travels in one notice: an event for the consoles, or a wake-up for the background work. */
 export type Notice = { event: NodeEvent } | { wake: 'delivery' | 'deadlines'; to?: string };
@@ -130,10 +134,11 @@ export class EventBus {
     return () => { this.listeners.delete(f); };
   }
 
-  /** Stages an event of the transaction in progress: published at its commit, dropped at its rollback. */
-  stage(e: NodeEvent): void {
+  /** Stages an event of the transaction `trx`, in progress: published at its commit, dropped at its rollback. */
+  stage(trx: object, e: NodeEvent): void {
     if (this.send !== undefined) {
-      const notices = transactionNotices.getStore();
+      const notices = noticesOf.get(trx);
+      // Not a transaction the store began (none does that today): sent at once, as a change already made.
       if (notices !== undefined) notices.push(noticeText({ event: e }));
       else this.publish(e);
       return;

@@ -4,7 +4,7 @@ import type { Kysely as KyselyType, KyselyConfig, Transaction, TransactionBuilde
 import type { Pool as PgPool, PoolConfig } from 'pg';
 import { isRetryable } from '../../shared/dialect.js';
 import { HotlineError } from '../../shared/errors.js';
-import { transactionNotices } from '../../shared/events.js';
+import { stageNoticesOf } from '../../shared/events.js';
 import { LOCKED_TRANSACTION } from '../../shared/serial.js';
 import { migrate } from './migrate.js';
 import type { Database, Store } from './schema.js';
@@ -203,7 +203,8 @@ function retrying(base: TransactionBuilder<Database>, channel: string): Transact
           // Each run of the body stages its own notices (shared/events.ts), sent before the commit.
           return await execute(async (trx) => {
             const notices: string[] = [];
-            const r = await transactionNotices.run(notices, () => f(trx));
+            stageNoticesOf(trx, notices);
+            const r = await f(trx);
             await sendNotices(trx as unknown as KyselyType<Database>, channel, notices);
             return r;
           });

@@ -11,18 +11,18 @@ import { markedOf } from './messaging.visibility.js';
 export function eventsHook(bus: EventBus): MessageHook {
   return {
     name: 'events',
-    apply(_trx, m) {
+    apply(trx, m) {
       if (!bus.listening) return Promise.resolve();
       const { env, direction } = m;
       const marked = markedOf({ direction, channel: env.channel, tlp: env.tlp }, env.body);
-      bus.stage({
+      bus.stage(trx, {
         name: 'message', marked,
         data: { id: env.id, direction, kind: env.kind, priority: env.priority, channel: env.channel, peer: direction === 'in' ? env.from : env.to, case_id: env.case },
       });
       if (env.kind === 'ack') {
         const f = (env.body.fields ?? {}) as { acknowledges?: unknown; officer?: unknown };
         const of = typeof f.acknowledges === 'string' ? f.acknowledges : env.in_reply_to;
-        if (of !== null) bus.stage({ name: 'ack', marked, data: { message_id: of, by: typeof f.officer === 'string' ? f.officer : '', at: env.sent_at } });
+        if (of !== null) bus.stage(trx, { name: 'ack', marked, data: { message_id: of, by: typeof f.officer === 'string' ? f.officer : '', at: env.sent_at } });
       }
       return Promise.resolve();
     },
