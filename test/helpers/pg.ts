@@ -96,7 +96,7 @@ afterAll(async () => {
  * A fresh, migrated store in a dialect: SQLite in memory, or PostgreSQL in a new schema of this
  * test file's database (made on first use, dropped after the file's tests).
  */
-export async function openTestStore(dialect: Dialect): Promise<Store> {
+export async function openTestStore(dialect: Dialect, opts: { sessionTimeoutMs?: number } = {}): Promise<Store> {
   if (dialect === 'sqlite') return openSqlite(':memory:');
   workerDb ??= createTestDatabase();
   const db = await workerDb;
@@ -109,7 +109,7 @@ export async function openTestStore(dialect: Dialect): Promise<Store> {
   } finally {
     await c.end();
   }
-  const store = await openStore({ driver: 'postgres', url: u.toString(), passwordFile: null, maxConnections: 4, schema });
+  const store = await openStore({ driver: 'postgres', url: u.toString(), passwordFile: null, maxConnections: 4, schema, ...opts });
   opened.push(store);
   return store;
 }

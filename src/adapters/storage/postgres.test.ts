@@ -94,12 +94,53 @@ describePg('the PostgreSQL store', () => {
       const failed = await lockedTransaction<Database, never>(db, ['c'], () => Promise.reject(new Error('refused'))).catch((e: unknown) => e);
       expect((failed as Error).message).toBe('refused');
       await lockedTransaction<Database, unknown>(other, ['c'], async (trx) => sql`update locked_counter set n = n + 1 where id = 1`.execute(trx));
-      const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory'`.execute(db);
+      const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory'`.execute(db);
       expect(held.rows[0]!.n).toBe(0);
       // No lock named: a plain transaction.
       expect(await lockedTransaction<Database, string>(db, [], async (trx) => (await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(trx)).rows[0]!.l)).toBe('serializable');
     } finally {
       await other.destroy();
+    }
+  });
+});
+
+describePg('a process that hangs holding a link\'s lock', () => {
+  it('holds it only until the server ends its idle session: the other writers of the link go on', async () => {
+    // A session between its lock and its BEGIN (or its COMMIT and its unlock) is idle and in no
+    // transaction: idle_in_transaction_session_timeout never ends it, idle_session_timeout does.
+    const db = await openTestStore('postgres', { sessionTimeoutMs: 1000 });
+    const lock = 'hotline link\nus\nru';
+    const advisoryLocks = async (): Promise<number> => (await sql<{ n: number }>`select count(*)::int as n from pg_locks
+      where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted`.execute(db)).rows[0]!.n;
+    let hung: () => void = () => {};
+    let took: (pid: number) => void = () => {};
+    const taken = new Promise<number>((res) => { took = res; });
+    const hanging = db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(hashtextextended(${lock}, 0))`.execute(conn);
+      took((await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn)).rows[0]!.pid);
+      // Hung: never BEGINs, never unlocks, keeps its connection.
+      await new Promise<void>((res) => { hung = res; });
+    }).catch(() => undefined);
+    const pid = await taken;
+    expect(await advisoryLocks()).toBe(1);
+    // Another writer of the link waits for the lock, and runs once the server has ended the hung
+    // session. Without that it would wait for ever: after a minute (the server is told one second)
+    // the test ends the session itself, so that it fails instead of hanging.
+    let waitedTooLong = false;
+    const guard = setTimeout(() => {
+      waitedTooLong = true;
+      void sql`select pg_terminate_backend(${pid})`.execute(db);
+    }, 60_000);
+    try {
+      const r = await lockedTransaction<Database, string>(db, [lock], async (trx) => (await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(trx)).rows[0]!.l);
+      expect(r).toBe('serializable');
+      expect(waitedTooLong).toBe(false);
+      // The hung session is gone, and with it its lock.
+      expect(await advisoryLocks()).toBe(0);
+    } finally {
+      clearTimeout(guard);
+      hung();
+      await hanging;
     }
   });
 });

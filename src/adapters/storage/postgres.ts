@@ -8,7 +8,7 @@ import { stageNoticesOf } from '../../shared/events.js';
 import { LOCKED_TRANSACTION } from '../../shared/serial.js';
 import { migrate } from './migrate.js';
 import type { Database, Store } from './schema.js';
-import type { PostgresLocation } from './store.js';
+import { PG_SESSION_TIMEOUT_MS, type PostgresLocation } from './store.js';
 
 // Kysely's and pg's CommonJS builds, through require as the SQLite opener does (sqlite.ts): a
 // one-shot CLI verb starts faster, and pg is loaded only by a node whose store is PostgreSQL.
@@ -42,15 +42,20 @@ export async function openPostgres(location: PostgresLocation): Promise<Store> {
   const password = location.passwordFile === null ? undefined : readPassword(location.passwordFile);
   // int8 (bigint) as a number: times in ms, seq numbers and counts all fit in 2^53.
   const int8 = (v: string): number => Number(v);
+  const timeout = Math.max(1, Math.round(location.sessionTimeoutMs ?? PG_SESSION_TIMEOUT_MS));
   const config: PoolConfig = {
     connectionString: location.url,
     max: location.maxConnections,
     // idle_in_transaction_session_timeout: a transaction left open (a bug, a hung process) would keep its
     // serializable predicate locks and, in time, make every other transaction on the server fail.
+    // idle_session_timeout (PostgreSQL 14): a session holds a link's advisory lock (shared/serial.ts)
+    // from before its BEGIN to after its COMMIT, idle, not in a transaction, between them; a process
+    // hung there would hold the link in every other process for ever. The pool closes its idle
+    // connections after 10 s (pg's default), so no healthy session sits idle that long.
     // plan_cache_mode: statements are prepared once per connection (prepareOnce) but planned for each
     // execution's values: a generic plan for `collection_id = $1 and object_id in ($2, ...)` scanned
     // the whole collection (335 ms a lookup in a TAXII POST, against well under 1 ms planned per call).
-    options: `-c default_transaction_isolation=read\\ committed -c synchronous_commit=on -c timezone=UTC -c idle_in_transaction_session_timeout=60000 -c plan_cache_mode=force_custom_plan${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
+    options: `-c default_transaction_isolation=read\\ committed -c synchronous_commit=on -c timezone=UTC -c idle_in_transaction_session_timeout=${timeout} -c idle_session_timeout=${timeout} -c plan_cache_mode=force_custom_plan${location.schema === undefined ? '' : ` -c search_path=${location.schema}`}`,
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? int8 : types.getTypeParser(oid, format ?? 'text'))) as typeof types.getTypeParser },
   };
   if (password !== undefined) config.password = password;
@@ -112,7 +117,7 @@ async function checkServer(db: KyselyType<Database>): Promise<void> {
   const r = await sql<{ d: Record<string, unknown>; version: number }>`select to_jsonb(d) as d, current_setting('server_version_num')::int as version from pg_database d where datname = current_database()`.execute(db);
   const row = r.rows[0];
   if (row === undefined) throw new HotlineError('storage_error', 'Could not read the database\'s collation');
-  if (row.version < 130000) throw new HotlineError('storage_error', `PostgreSQL ${Math.floor(row.version / 10000)} is too old: Hotline needs 13 or later`);
+  if (row.version < 140000) throw new HotlineError('storage_error', `PostgreSQL ${Math.floor(row.version / 10000)} is too old: Hotline needs 14 or later`);
   const icu = row.d.datlocprovider === 'i';
   const collation = icu ? `ICU ${String(row.d.daticulocale ?? row.d.datlocale)}` : String(row.d.datcollate);
   if (icu || !/^(C|POSIX|C\.UTF-?8|C\.utf-?8)$/.test(collation)) {
@@ -124,6 +129,10 @@ async function checkServer(db: KyselyType<Database>): Promise<void> {
 function storeUnreachable(e: unknown, url: string): unknown {
   if (e instanceof HotlineError) return e;
   const code = (e as { code?: unknown } | null)?.code;
+  // PostgreSQL 13 and older refuse the session's idle_session_timeout (openPostgres) before any query can ask the version.
+  if (code === '42704' && /idle_session_timeout/.test((e as Error).message)) {
+    return new HotlineError('storage_error', `PostgreSQL at ${redactUrl(url)} is too old: Hotline needs 14 or later (${(e as Error).message})`);
+  }
   if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|28P01|28000|3D000|57P03)$/.test(code)) {
     return new HotlineError('store_unreachable', `Cannot open the PostgreSQL store ${redactUrl(url)}: ${(e as Error).message} (${code}). Check that the server runs, the database exists and this user may connect`);
   }

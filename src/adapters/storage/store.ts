@@ -11,7 +11,16 @@ export interface PostgresLocation {
   readonly maxConnections: number;
   /** The schema the store's tables are in (`store.schema`; default: the user's search_path, normally `public`). */
   readonly schema?: string;
+  /**
+   * How long the server lets one of this process's sessions sit idle, in a transaction or not,
+   * before it ends it (default {@link PG_SESSION_TIMEOUT_MS}; tests shorten it): a hung process
+   * never holds a transaction's locks, or a link's, for longer.
+   */
+  readonly sessionTimeoutMs?: number;
 }
+
+/** What `sessionTimeoutMs` is unless a caller says otherwise: a minute. */
+export const PG_SESSION_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_PG_CONNECTIONS = 10;
 
