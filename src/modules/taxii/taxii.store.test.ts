@@ -70,6 +70,19 @@ describeEachStore('the STIX object store', (open, dialect) => {
     expect(JSON.parse(rows[5]!.object)).toEqual(objects[5]);
   });
 
+  it('keeps each object\'s text byte for byte, whatever it holds, on the row of its own id', async () => {
+    const { db, store, collection } = await setup(open);
+    const odd = ['"quoted"', 'back\\slash \\" \\\\', '\u0001\u001f\t\n\r', 'Кириллица', 'عربي', '中文', '😀 \u{1F1FA}\u{1F1F8}', '{"a":[1,2]}', '\u2028\u2029', 'NULL', ''];
+    const objects = Array.from({ length: 1500 }, (_, i) => indicator(i, undefined, { description: `${odd[i % odd.length]!}${i}${odd[(i * 7) % odd.length]!}` }));
+    // The text as a client sent it (spaced, members in its own order), not as we would write it.
+    const texts = objects.map((o, i) => (i % 2 === 0 ? JSON.stringify(o) : JSON.stringify(o, null, 1)));
+    const r = await db.transaction().execute((trx) => store.add(trx, collection, objects.map((o, i) => ({ object: o, text: texts[i]!, tlp: 'green' as const })), PROV));
+    expect(r.failures).toEqual([]);
+    const { rows } = await walkAll(db, collection, LAST, 1000);
+    expect(rows.map((x) => x.object_id)).toEqual(objects.map((o) => o.id));
+    expect(rows.map((x) => x.object)).toEqual(texts);
+  });
+
   it('keeps versions: the earliest and latest are marked whatever order they arrive in, and each filter walks what it names', async () => {
     const { db, store, collection } = await setup(open);
     const base = indicator(1, '2026-11-30T12:00:00.000Z');
