@@ -156,6 +156,36 @@ describeEachStore('the STIX object store', (open, dialect) => {
     expect(Number((await db.selectFrom('stix_objects').select((e) => e.fn.countAll<number>().as('n')).where('object_id', '=', base.id).executeTakeFirstOrThrow()).n)).toBe(302);
   });
 
+  it('pages over the versions of one object (match[id]) in date_added order, reading only a page of their texts', async () => {
+    const { db, store, collection } = await setup(open);
+    const base = indicator(1);
+    const at = (m: number): string => new Date(Date.UTC(2026, 10, 1) + m * 60_000).toISOString();
+    // 2,500 versions, in batches that arrive out of order, between versions of other objects.
+    for (const b of [3, 0, 4, 1, 2]) {
+      await db.transaction().execute((trx) => store.add(trx, collection, [
+        ...Array.from({ length: 500 }, (_, i) => incoming({ ...base, modified: at(b * 500 + i) } as StixObject)), incoming(indicator(10 + b)),
+      ], PROV));
+    }
+    let texts = 0;
+    const counted = db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: (args) => {
+        texts += args.result.rows.filter((r) => typeof (r as { object?: unknown }).object === 'string').length;
+        return Promise.resolve(args.result);
+      },
+    }) as Kysely<TaxiiTables>;
+    const all: ObjectFilter = { ...LAST, ids: [base.id], versions: { all: true, first: false, last: false, at: [] } };
+    const { rows, pages } = await walkAll(counted, collection, all, 1000);
+    expect(pages).toBe(3);
+    expect(rows).toHaveLength(2500);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.date_added).toBeGreaterThan(rows[i - 1]!.date_added);
+    expect(new Set(rows.map((r) => Number(r.version))).size).toBe(2500);
+    expect(rows.every((r) => r.object_id === base.id)).toBe(true);
+    // Each page read the texts of its own versions (and one more, to know there are more), and of
+    // the 65 it reads first to see whether the object has few versions: not all 2,500 (7,500 in all).
+    expect(texts).toBeLessThanOrEqual(2500 + 3 + 3 * 65);
+  });
+
   it('keeps date_added growing across a restart, even when the clock goes back', async () => {
     const { db, clock, store, collection } = await setup(open);
     await db.transaction().execute((trx) => store.add(trx, collection, [incoming(indicator(1)), incoming(indicator(2))], PROV));
