@@ -109,13 +109,15 @@ export class TaxiiService {
     const batch = INGEST_BATCH[dialectOf(db)];
     for (let i = 0, part = 0; i < objects.length; i += batch, part++) {
       const { valid, failures } = prepare(objects.slice(i, i + batch), collection.default_tlp);
+      // The lookups of stored versions, before this batch's turn among the store's writers.
+      const prefetched = await this.deps.store.prefetch(db, collection.id, valid);
       // One durable commit per batch, the status included: it is created in the first batch's
       // transaction, so a POST of up to one batch of objects costs one fsync, not two; and POSTs
       // that arrive while another is stored share the next commit (StixStore.transaction).
       // The transaction may run again (PostgreSQL, serialization failure): it assigns `id` afresh each time.
       await this.deps.store.transaction(db, async (trx) => {
         if (part === 0) id = await statuses.create(trx, { collectionId: collection.id, principal: p.user, total: objects.length, requestedAt });
-        const r: AddResult = await this.deps.store.add(trx, collection.id, valid, prov);
+        const r: AddResult = await this.deps.store.add(trx, collection.id, valid, prov, prefetched);
         await statuses.addPart(trx, id, part, { successes: r.successes, failures: [...failures, ...r.failures] }, i + batch >= objects.length);
       }, valid.length);
       if (i + batch < objects.length) await new Promise((resolve) => setImmediate(resolve));

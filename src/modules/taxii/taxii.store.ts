@@ -7,7 +7,7 @@ import type { Tlp } from '../federation/federation.types.js';
 import { sameJson } from '../stix/stix.tlp.js';
 import type { StixObject } from '../stix/stix.types.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
-import { BITMAP_OFF, BITMAP_RESTORE, idHash, LOOKUPS } from './taxii.lookups.js';
+import { idHash, MARKS, prefetchVersions, versionsNow, type Prefetched, type VersionRow } from './taxii.lookups.js';
 import { formatMicros, parseMicros } from './taxii.time.js';
 
 // Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
@@ -75,12 +75,6 @@ const PG_INSERT = `insert into stix_objects (collection_key, source, added_by, r
 select $1::int4, $2::text, $3::text, $4::text, $5::text, u.* from unnest($6::int8[], $7::text[], $8::int8[], $9::text[], $10::int8[], $11::int4[], $12::text[], $13::int4[], $14::int4[], $15::text[],
   array(select e.t from json_array_elements_text($16::json) with ordinality as e(t, i) order by e.i)) as u`;
 
-/** An object's version as stored (µs): its `modified`, else its `created`; null for one with neither (SCOs). */
-function stampOf(o: StixObject): number | null {
-  const stamp = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : null;
-  return stamp === null ? null : parseMicros(stamp);
-}
-
 /** The columns of `stix_objects` in the order the compiled INSERT binds them. */
 const COLUMNS = [
   'collection_key', 'date_added', 'object_id', 'id_hash', 'type', 'version', 'has_version', 'spec_version', 'is_first', 'is_last',
@@ -95,13 +89,6 @@ function pieceOf(n: number, max: number): number {
   while (p * 2 <= n && p * 2 <= max) p *= 2;
   return p;
 }
-
-/**
- * One version of an object as a batch sees it. Stored versions are read from the unique index
- * alone (collection, object id, version: no table lookups); the earliest and latest of them carry
- * the flags (an invariant), so `is_first`/`is_last` of stored ones are derived, not read.
- */
-interface VersionRow { version: number; fresh: boolean; date_added?: number; text?: string }
 
 /**
  * The STIX object store: versions of objects per collection, each with a `date_added` (µs) that
@@ -135,7 +122,7 @@ export class StixStore {
 
   /** Reads the store's high-water mark of `date_added` (so times never repeat across restarts). */
   static async open(db: Kysely<TaxiiTables>, clock: Clock): Promise<StixStore> {
-    const r = await db.selectFrom('taxii_meta').select('value').where('key', '=', 'date_added_hwm').executeTakeFirst();
+    const r = await db.selectFrom('taxii_meta').select('value').where('key', '=', MARKS.hwm).executeTakeFirst();
     return new StixStore(clock, r === undefined ? 0 : Number(r.value));
   }
 
@@ -177,16 +164,16 @@ export class StixStore {
    * Stores a batch in one transaction (the caller's). Returns each object's outcome in input
    * order; nothing is written for a failure.
    */
-  async add(trx: Trx, collectionId: string, items: readonly Incoming[], prov: Provenance): Promise<AddResult> {
+  async add(trx: Trx, collectionId: string, items: readonly Incoming[], prov: Provenance, prefetched?: Prefetched): Promise<AddResult> {
     const result: AddResult = { successes: [], failures: [] };
     if (items.length === 0) return result;
     // Another process on the same store (a CLI verb beside the running node, another node process)
     // may have added since. The mark is read by writing it: from here to the commit this
     // transaction holds its row, so on PostgreSQL a writer that overlaps with another waits for it
     // and is run again (40001) rather than hand out the same date_added.
-    await this.holdMark(trx);
+    const stored = await this.holdMark(trx);
     const key = await this.keyOf(trx, collectionId);
-    const byId = await this.versionsOf(trx, key, items);
+    const byId = await versionsNow(trx, key, items, stored, prefetched);
     const rows: StixObjectsTable[] = [];
     const pendingCompare: { item: Incoming; version: number; detail: StatusDetail }[] = [];
     for (const item of items) {
@@ -245,18 +232,32 @@ export class StixStore {
     return result;
   }
 
-  /** Reads the stored high-water mark by writing its row (unchanged): the transaction holds the row to its commit. */
-  private async holdMark(trx: Trx): Promise<void> {
-    const stored = await trx.insertInto('taxii_meta').values({ key: 'date_added_hwm', value: '0' })
+  /**
+   * Reads the stored high-water mark by writing its row (unchanged): the transaction holds the row
+   * to its commit. Returns it.
+   */
+  private async holdMark(trx: Trx): Promise<number> {
+    const stored = await trx.insertInto('taxii_meta').values({ key: MARKS.hwm, value: '0' })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: (eb) => eb.ref('taxii_meta.value') }))
       .returning('value').executeTakeFirstOrThrow();
     this.hwm = Math.max(this.hwm, Number(stored.value));
+    return Number(stored.value);
   }
 
-  /** Stores the high-water mark of `date_added` (after {@link holdMark}: never lower than the stored one). */
-  private async writeMark(trx: Trx): Promise<void> {
-    await trx.insertInto('taxii_meta').values({ key: 'date_added_hwm', value: String(this.hwm) })
+  /** Stores the high-water mark of `date_added` (after {@link holdMark}: never lower than the stored one), or another mark at it. */
+  private async writeMark(trx: Trx, name: string = MARKS.hwm): Promise<void> {
+    await trx.insertInto('taxii_meta').values({ key: name, value: String(this.hwm) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(this.hwm) })).execute();
+  }
+
+  /**
+   * A batch's lookups of stored versions, done before its {@link transaction} so that they overlap
+   * the writer before it (PostgreSQL; undefined on SQLite): pass the result to {@link add} with the
+   * same `items`. Never wrong, only sometimes wasted: `add` reads what changed since (taxii.lookups.ts).
+   */
+  async prefetch(db: Trx, collectionId: string, items: readonly Incoming[]): Promise<Prefetched | undefined> {
+    if (dialectOf(db) !== 'postgres' || items.length === 0) return undefined;
+    return prefetchVersions(db, await this.keyOf(db, collectionId), items);
   }
 
   /**
@@ -266,7 +267,12 @@ export class StixStore {
   async remove(trx: Trx, collectionId: string, objectId: string, dateAdded: readonly number[]): Promise<void> {
     if (dateAdded.length === 0) return;
     // Every writer of stix_objects writes this row: on PostgreSQL, overlapping writers conflict (see transaction()).
+    // A removal moves the mark on, and sets removed_mark to it: a batch's lookups made before then
+    // are read afresh (taxii.lookups.ts versionsNow).
     await this.holdMark(trx);
+    this.nextDateAdded();
+    await this.writeMark(trx);
+    await this.writeMark(trx, MARKS.removed);
     const key = await this.keyOf(trx, collectionId);
     await trx.deleteFrom('stix_objects').where('collection_key', '=', key).where('date_added', 'in', [...dateAdded]).execute();
     const left = await trx.selectFrom('stix_objects').select(['version']).where('collection_key', '=', key)
@@ -336,49 +342,6 @@ export class StixStore {
       this.compiled.set(key, q);
     }
     return q;
-  }
-
-  /**
-   * What a batch needs of the stored versions of its objects: for each id already stored, its
-   * latest and earliest stored versions (the ones that carry the flags) and any stored version
-   * equal to one the batch brings. Not every version: an object with thousands of versions (a
-   * malware family revised for years) costs a few index probes, not a read of its history in every
-   * batch that revises it (which made ingest slow down as such objects grew). Three statements at
-   * most; the second and third only for ids already stored.
-   */
-  private async versionsOf(trx: Trx, collectionKey: number, items: readonly Incoming[]): Promise<Map<string, Map<number, VersionRow>>> {
-    const out = new Map<string, Map<number, VersionRow>>();
-    const q = LOOKUPS[dialectOf(trx)];
-    const add = (rows: readonly { object_id: string; version: number | null }[]): void => {
-      for (const r of rows) {
-        if (r.version === null) continue;
-        let m = out.get(r.object_id);
-        if (m === undefined) out.set(r.object_id, (m = new Map()));
-        m.set(Number(r.version), { version: Number(r.version), fresh: false });
-      }
-    };
-    type Row = { object_id: string; version: number | null };
-    const ids = [...new Set(items.map((i) => i.object.id))];
-    // PostgreSQL plans each probe (rows estimated: a few) as a bitmap scan and a sort, which costs
-    // ~3x a plain index walk in version order that stops at its first row (13 against 35 ms for
-    // 5,000 probes): bitmap scans are off for the lookups, and set back as they were after them.
-    const pg = dialectOf(trx) === 'postgres';
-    const was = pg ? (await trx.executeQuery<{ was: string }>(Compiled.raw(BITMAP_OFF))).rows[0]!.was : '';
-    try {
-      add((await trx.executeQuery<Row>(Compiled.raw(q.latest, q.idsParams(collectionKey, ids)))).rows);
-      if (out.size === 0) return out;
-      const stored = [...out.keys()];
-      add((await trx.executeQuery<Row>(Compiled.raw(q.earliest, q.idsParams(collectionKey, stored)))).rows);
-      const pairs: [string, number][] = [];
-      for (const i of items) {
-        const v = stampOf(i.object);
-        if (v !== null && out.has(i.object.id)) pairs.push([i.object.id, v]);
-      }
-      if (pairs.length > 0) add((await trx.executeQuery<Row>(Compiled.raw(q.exact, q.pairsParams(collectionKey, pairs)))).rows);
-      return out;
-    } finally {
-      if (pg) await trx.executeQuery(Compiled.raw(BITMAP_RESTORE, [was]));
-    }
   }
 
   private async textOf(trx: Trx, collectionKey: number, objectId: string, version: number): Promise<string | undefined> {
