@@ -39,6 +39,12 @@ describePg('the PostgreSQL store', () => {
     expect((await sql<{ l: string }>`select current_setting($$transaction_isolation$$) as l`.execute(db)).rows[0]!.l).toBe('read committed');
   });
 
+  it('runs every session with the settings the node relies on: durable commits, plans per execution, no JIT compiling', async () => {
+    const r = await sql<{ s: string; j: string; p: string }>`select current_setting('synchronous_commit') as s, current_setting('jit') as j, current_setting('plan_cache_mode') as p`.execute(db);
+    // The server's default is jit on (PostgreSQL 12+): a statement estimated past jit_above_cost is compiled first.
+    expect(r.rows[0]).toEqual({ s: 'on', j: 'off', p: 'force_custom_plan' });
+  });
+
   it('reads bigint columns as numbers', async () => {
     const r = await sql<{ n: number }>`select 9007199254740991::bigint as n`.execute(db);
     expect(r.rows[0]!.n).toBe(9007199254740991);
