@@ -58,7 +58,16 @@ async function upload(address: string, token: string): Promise<string> {
 
 /** The run as the node shows it; any answer but 200 fails the test, with the answer (a wait on it would never end). */
 async function run(address: string, token: string, id: string): Promise<RunView> {
-  const res = await fetch(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  const get = (): Promise<Response> => fetch(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  let res: Response;
+  try {
+    res = await get();
+  } catch (e) {
+    // A kept-alive connection to the process killed before the node started again on the same
+    // address is reset when it is next used (seen once in a full run): once more, on a new one.
+    if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
+    res = await get();
+  }
   if (!res.ok) throw new Error(`GET /api/v1/feed-runs/${id}: ${res.status} ${await res.text()}`);
   return (await res.json()) as RunView;
 }
