@@ -120,14 +120,14 @@ export async function versionsOf(trx: Db, collectionKey: number, items: readonly
   }
 }
 
+/** PostgreSQL: the versions of these ids stored after a mark (prefetches are made only there). */
+const STORED_SINCE = 'select s.object_id, s.version from stix_objects s join unnest($3::text[]) as i(id) on s.object_id = i.id where s.collection_key = $1 and s.date_added > $2';
+
 /**
  * The store's marks (taxii_meta): `date_added_hwm`, the highest `date_added` handed out, which
  * every writer of `stix_objects` writes in its transaction (so it is at least every stored
  * version's); `removed_mark`, the high-water mark a removal of versions set it to (0 before any).
  */
-/** PostgreSQL: the versions of these ids stored after a mark (prefetches are made only there). */
-const STORED_SINCE = 'select s.object_id, s.version from stix_objects s join unnest($3::text[]) as i(id) on s.object_id = i.id where s.collection_key = $1 and s.date_added > $2';
-
 export const MARKS = { hwm: 'date_added_hwm', removed: 'removed_mark' } as const;
 
 /**
@@ -147,8 +147,10 @@ export interface Prefetched {
  * in a read-only snapshot with the high-water mark it saw. On PostgreSQL a store's writers take
  * turns (taxii.store.ts `transaction`) and the lookups were a third of a batch's turn (5,000
  * index probes); done before it, they overlap the batch before, and the turn only reads what
- * was stored since the snapshot ({@link versionsNow}). SQLite runs its one writer in this
- * process: nothing to overlap there, so undefined.
+ * was stored since the snapshot ({@link versionsNow}). That gained ~8% for envelopes of 5,000
+ * with the server's default shared_buffers, where the probes read pages from the OS, and nothing
+ * with 4 GB (docs/benchmarks.md). SQLite runs its one writer in this process: nothing to overlap
+ * there, so undefined.
  */
 export async function prefetchVersions(db: Db, key: number, items: readonly { object: StixObject }[]): Promise<Prefetched | undefined> {
   if (dialectOf(db) !== 'postgres' || items.length === 0) return undefined;
