@@ -377,12 +377,16 @@ export class DeliveryProcessor {
   private async publish(link: LinksTable, o: Outcome): Promise<void> {
     const bus = this.deps.events!;
     const ids = (o.accepted ?? []).map((a) => a.id);
-    let q = this.deps.db.selectFrom('messages').select(['id', 'seq', 'channel', 'tlp', 'envelope'])
-      .where('from_party', '=', link.from_party).where('to_party', '=', link.to_party);
-    q = o.error === undefined
-      ? q.where('id', 'in', ids.length === 0 ? [''] : ids)
-      : q.where((eb) => eb.or([eb('id', 'in', ids.length === 0 ? [''] : ids), eb('seq', '=', o.nextSeq)]));
-    for (const r of await q.execute()) {
+    // Two lookups, each by a whole key (the ids are this link's: the batch's receipts named them).
+    // One statement with `from_party = … and to_party = … and (id in … or seq = …)` was planned on
+    // PostgreSQL as a walk of the link's index filtering every message it ever sent (17 ms a batch
+    // at 20,000 messages, growing with the link) while the table's statistics were young.
+    const q = this.deps.db.selectFrom('messages').select(['id', 'seq', 'channel', 'tlp', 'envelope']);
+    const rows = ids.length === 0 ? [] : await q.where('id', 'in', ids).execute();
+    if (o.error !== undefined) {
+      rows.push(...await q.where('from_party', '=', link.from_party).where('to_party', '=', link.to_party).where('seq', '=', o.nextSeq).execute());
+    }
+    for (const r of rows) {
       const body = (JSON.parse(r.envelope) as { body?: Record<string, unknown> }).body ?? {};
       const recipients = Array.isArray(body.recipients) && body.recipients.every((x) => typeof x === 'string') ? (body.recipients as string[]) : null;
       const marked: EventMarking = { direction: 'out', channel: r.channel, tlp: r.tlp, sender: typeof body.sender === 'string' ? body.sender : null, recipients };

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Store } from '../../adapters/storage/schema.js';
 import type { MessagesTable } from '../federation/federation.tables.js';
 import { HotlineError } from '../../shared/errors.js';
-import { ftsQuery, indexAll, indexPending, INDEX_BATCH, searchableText, searchMatches, searchWords, tsQuery } from './messaging.search.js';
+import { ftsQuery, indexAll, indexedFloor, indexPending, INDEX_BATCH, searchableText, searchMatches, searchWords, tsQuery } from './messaging.search.js';
 import { summaryOf } from './messaging.summary.js';
 
 const alert = {
@@ -134,5 +134,36 @@ describePg('the search index on PostgreSQL', () => {
     for (let i = 0; i < 3; i++) await indexPending(db);
     await db.insertInto('messages').values(message(3, 'notification', { text: 'third writer' })).execute();
     expect(await found(db, 'writer')).toEqual(['m-00001', 'm-00002', 'm-00003']);
+  });
+
+  it('behind a flood, each full batch moves the floor on (a walk starts where the last one ended), never past a transaction still open', async () => {
+    const db = await openTestStore('postgres');
+    stores.push(db);
+    let commit!: () => void;
+    const held = new Promise<void>((r) => (commit = r));
+    let inserted!: () => void;
+    const drawn = new Promise<void>((r) => (inserted = r));
+    // Message 1 draws rowid 1 and stays uncommitted while 2..11 commit.
+    const slow = db.transaction().execute(async (trx) => {
+      await trx.insertInto('messages').values(message(1, 'notification', { text: 'slow writer' })).execute();
+      inserted();
+      await held;
+    });
+    const floors: number[] = [];
+    try {
+      await drawn;
+      for (let i = 2; i <= 11; i++) await db.insertInto('messages').values(message(i, 'notification', { text: `writer ${i}` })).execute();
+      for (let i = 0; i < 3; i++) floors.push((await indexPending(db, 2), indexedFloor(db)));
+    } finally {
+      commit();
+      await slow;
+    }
+    // While rowid 1 could still commit, the floor stays below it.
+    expect(floors).toEqual([0, 0, 0]);
+    // Then full batches of 2 (rowids 1 and 8 to 11 are left) move it batch by batch: to the last
+    // rowid each took, and past the rest once a batch is not full.
+    for (let i = 0; i < 3; i++) floors.push((await indexPending(db, 2), indexedFloor(db)));
+    expect(floors.slice(3)).toEqual([8, 10, 11]);
+    expect(await found(db, 'writer')).toEqual(Array.from({ length: 11 }, (_, i) => `m-${String(i + 1).padStart(5, '0')}`));
   });
 });
