@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CONFIG_FILE, type Config } from './config.js';
 import { openStore } from './adapters/storage/store.js';
 import type { Store } from './adapters/storage/schema.js';
+import type { GateTurn, WriterGate } from './adapters/storage/gate.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { fail } from './shared/errors.js';
 import { closeHome } from './shared/files.js';
@@ -41,6 +42,8 @@ export interface NodeBase {
   users: UserRepository;
   /** Live events of what the store commits (messages, acks, deliveries): GET /api/v1/events. */
   events: EventBus;
+  /** A running node on SQLite: the gate its feed workers give way at (adapters/storage/gate.ts). */
+  writerGate?: WriterGate;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,8 @@ export interface ContextOptions {
   log?: Logger;
   /** Opens an encrypted node key; else the systemd credential hotline-passphrase, when there is one. */
   passphrase?: string;
+  /** SQLite: this connection's place at the write lock beside the node's feed worker (adapters/storage/gate.ts). */
+  writerTurn?: GateTurn;
 }
 
 /** The passphrase of an encrypted node key: given, or the systemd credential ($CREDENTIALS_DIRECTORY/hotline-passphrase). */
@@ -95,7 +100,7 @@ export async function openNodeBase(config: Config, opts: ContextOptions = {}): P
   // Loads and checks the message templates (a broken file stops the node here) and the node's language.
   checkNodeLanguage(config.language);
   const events = new EventBus();
-  const db = await openStore(config.store, { committed: () => events.committed(), rolledBack: () => events.rolledBack() });
+  const db = await openStore(config.store, { committed: () => events.committed(), rolledBack: () => events.rolledBack() }, opts.writerTurn);
   const clock = opts.clock ?? systemClock;
   if (config.store.driver === 'postgres') {
     // Several processes may share this store (issue 13): events and wake-ups travel as notices to all of them.
@@ -115,7 +120,7 @@ export async function openNodeBase(config: Config, opts: ContextOptions = {}): P
   }
   const self: Self = { party: config.party, name: config.name, url: config.url, channels: config.channels };
   return {
-    config, db, keys, self, clock, limits: config.limits, events,
+    config, db, keys, self, clock, limits: config.limits, events, ...(opts.writerTurn?.first === true ? { writerGate: opts.writerTurn.gate } : {}),
     peers: new PeerRepository({ db, clock, self }),
     users: new UserRepository({ db, clock, adminTokenSha256: config.adminTokenSha256 }),
     close: () => db.destroy(),

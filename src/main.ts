@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config.js';
 import { openContext, type ContextOptions, type NodeContext } from './context.js';
+import { WriterGate } from './adapters/storage/gate.js';
 import { buildApp } from './adapters/http/app.js';
 import { createMetrics } from './adapters/http/metrics.js';
 import { httpTransport } from './adapters/http/transport.js';
@@ -66,7 +67,8 @@ export async function startNode(configOrHome: Config | string, opts: StartOption
   const claim = await claimHome(config.home, config.party, config.store.driver === 'postgres' ? { listen: config.listen } : {});
   let ctx: NodeContext;
   try {
-    ctx = await openContext(config, opts);
+    // SQLite: the node's transactions go before its feed workers' at the write lock (gate.ts).
+    ctx = await openContext(config, config.store.driver === 'sqlite' ? { ...opts, writerTurn: { gate: new WriterGate(), first: true } } : opts);
   } catch (e) {
     claim.release();
     throw e;

@@ -20,7 +20,7 @@ import { appendAll } from '../src/modules/federation/federation.outbox.js';
 import { ingestFeed, type RunReport } from '../src/modules/feeds/feeds.run.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { BIN, ensureBuilt, ok, ROOT } from './helpers/cli.js';
-import { eventually, makeHome, peerAll, tempDir } from './helpers/nodes.js';
+import { eventually, fetchIdempotent, makeHome, peerAll, tempDir } from './helpers/nodes.js';
 import { readStore, sleep, startProcesses, type NodeProcess } from './helpers/processes.js';
 
 const ts = '2026-11-30T10:00:00Z';
@@ -125,7 +125,7 @@ describe('feed runs on a worker thread of the node', () => {
     const { id } = (await up.json()) as { id: string };
     // 404 until the worker has recorded the run.
     const run = async (): Promise<{ state: string; report: RunReport }> => {
-      const r = await fetch(`${a.address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      const r = await fetchIdempotent(`${a.address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
       return r.status === 404 ? { state: 'starting', report: { records: 0 } as RunReport } : ((await r.json()) as { state: string; report: RunReport });
     };
     // The run is under way: it has written part of the feed, not all.

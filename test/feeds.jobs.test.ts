@@ -12,7 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunView } from '../src/modules/feeds/feeds.runs.js';
 import { ensureBuilt, ok } from './helpers/cli.js';
 import { twoProcessNode } from './helpers/multiproc.js';
-import { eventually, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
+import { eventually, fetchIdempotent, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { makePgHome } from './helpers/pg-homes.js';
 import { countIn, NodeProcess, queryStore } from './helpers/processes.js';
@@ -58,16 +58,9 @@ async function upload(address: string, token: string): Promise<string> {
 
 /** The run as the node shows it; any answer but 200 fails the test, with the answer (a wait on it would never end). */
 async function run(address: string, token: string, id: string): Promise<RunView> {
-  const get = (): Promise<Response> => fetch(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
-  let res: Response;
-  try {
-    res = await get();
-  } catch (e) {
-    // A kept-alive connection to the process killed before the node started again on the same
-    // address is reset when it is next used (seen once in a full run): once more, on a new one.
-    if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
-    res = await get();
-  }
+  // A kept-alive connection to the process killed before the node started again on the same
+  // address is reset when it is next used (seen once in a full run): once more, on a new one.
+  const res = await fetchIdempotent(`${address}/api/v1/feed-runs/${id}`, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET /api/v1/feed-runs/${id}: ${res.status} ${await res.text()}`);
   return (await res.json()) as RunView;
 }

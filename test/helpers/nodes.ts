@@ -112,3 +112,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, tries =
   }
   throw new Error(`condition not met after ${tries} tries`);
 }
+
+/**
+ * A request that may safely be sent twice (a GET), sent once more on a new connection when the
+ * kept-alive one it reused was reset. The other end may have closed that connection just as the
+ * request was written: a process killed with -9 and started again on the same address, or a
+ * server closing a connection idle for its keep-alive timeout (5 s) while this process's event
+ * loop stalled (seen in full runs on a busy machine, where the test's process also runs nodes).
+ * Browsers retry such a request by themselves; fetch does not.
+ */
+export async function fetchIdempotent(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
+    return fetch(url, init);
+  }
+}

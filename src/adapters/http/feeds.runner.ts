@@ -126,7 +126,8 @@ export class FeedRunner {
 
   /** Runs a claimed job on a worker, in a slot reserved for it. */
   private run(id: string): void {
-    const data: FeedWorkerData = { home: this.ctx.config.home, id, holder: this.holder };
+    const gate = this.ctx.writerGate;
+    const data: FeedWorkerData = { home: this.ctx.config.home, id, holder: this.holder, ...(gate === undefined ? {} : { gate: gate.shared }) };
     const worker = new Worker(workerScript(import.meta.url, './feeds.worker.js'), { workerData: data, resourceLimits: RUN_LIMITS });
     this.workers.set(id, worker);
     let settled = false;

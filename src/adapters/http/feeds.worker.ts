@@ -2,11 +2,12 @@
  * A feed run on a worker thread of the node (feeds.runner.ts starts it): the whole pipeline —
  * parse, normalise, enrich, deduplicate, route, STIX bundles — and its writes, over a store
  * connection of its own, in short transactions (feeds.run.ts). The node's main thread, which
- * answers the federation endpoint, does none of this work: it only waits, as for any other
- * writer, for the one bundle being written when it writes itself.
+ * answers the federation endpoint, does none of this work: it only waits for the one bundle being
+ * written when it writes itself (on SQLite the worker gives way to it before each, gate.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadConfig } from '../../config.js';
+import { WriterGate } from '../storage/gate.js';
 import { feedRunDeps, openContext } from '../../context.js';
 import { jobInput, loadJob } from '../../modules/feeds/feeds.jobs.js';
 import { ingestFeed } from '../../modules/feeds/feeds.run.js';
@@ -18,6 +19,8 @@ export interface FeedWorkerData {
   home: string;
   id: string;
   holder: string;
+  /** SQLite: the node's writer gate, where this worker gives way to the main thread (adapters/storage/gate.ts). */
+  gate?: SharedArrayBuffer;
 }
 
 /** What the worker tells the runner. */
@@ -26,7 +29,7 @@ export type FeedWorkerMessage = { type: 'queued' } | { type: 'done' } | { type: 
 const data = workerData as FeedWorkerData;
 const post = (m: FeedWorkerMessage): void => parentPort!.postMessage(m);
 try {
-  const ctx = await openContext(loadConfig(data.home), { log: silentLogger });
+  const ctx = await openContext(loadConfig(data.home), { log: silentLogger, ...(data.gate === undefined ? {} : { writerTurn: { gate: new WriterGate(data.gate), first: false } }) });
   try {
     const deps = await feedRunDeps(ctx);
     // The job's input is read from the store, where it was spooled (any process of the node can run it),

@@ -3,6 +3,7 @@ import type BetterSqlite from 'better-sqlite3';
 import type { SqliteDatabase as KyselySqlite, SqliteStatement } from 'kysely';
 import { HotlineError } from '../../shared/errors.js';
 import { makePrivateFiles } from '../../shared/files.js';
+import type { GateTurn } from './gate.js';
 import { migrate } from './migrate.js';
 import type { Database, Store } from './schema.js';
 
@@ -19,7 +20,7 @@ const SqliteDatabase = createRequire(import.meta.url)('better-sqlite3') as typeo
  * Opens (creating if needed) a SQLite store in WAL mode with full fsync on commit, and applies
  * pending migrations. `:memory:` works for unit tests.
  */
-export async function openSqlite(path: string, tx: TransactionObserver = {}): Promise<Store> {
+export async function openSqlite(path: string, tx: TransactionObserver = {}, turn?: GateTurn): Promise<Store> {
   // The store is private (0600), and so are its -wal and -shm files, which SQLite creates with the database file's mode.
   if (path !== ':memory:') makePrivateFiles(path, `${path}-wal`, `${path}-shm`);
   const raw = new SqliteDatabase(path);
@@ -38,7 +39,7 @@ export async function openSqlite(path: string, tx: TransactionObserver = {}): Pr
   // savepoint's sub-journal in a temporary file past 64 KB unless temporary storage is in memory:
   // receiving 256 envelopes cost 20% more with files, 4% with memory (docs/benchmarks.md).
   raw.pragma('temp_store = MEMORY');
-  const db = new KyselyDb<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw, tx) }) });
+  const db = new KyselyDb<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw, tx, turn) }) });
   await migrate(db);
   // One handle, typed as the whole database and as each module's view of it (schema.ts).
   return db as Store;
@@ -71,11 +72,29 @@ const STATEMENT_CACHE_MAX = 256;
  *   timeout. So `begin` becomes `begin immediate`: the write lock is taken (waiting for it) first.
  * - A lock that is still held after the busy timeout (SQLITE_BUSY, SQLITE_LOCKED) becomes a
  *   `store_busy` error with advice, never a bare "database is locked".
+ * - With `turn` (a node and its feed worker, gate.ts), the main thread's transactions go first:
+ *   it marks its own from before `begin` to their end, and the worker gives way before its `begin`.
  */
-function cachingStatements(raw: BetterSqlite.Database, tx: TransactionObserver): KyselySqlite {
+function cachingStatements(raw: BetterSqlite.Database, tx: TransactionObserver, turn?: GateTurn): KyselySqlite {
   const cache = new Map<string, SqliteStatement>();
-  const ending = (sql: string): (() => void) | undefined =>
-    (sql === 'commit' ? tx.committed : sql === 'rollback' ? tx.rolledBack : undefined);
+  // The main thread's place at the gate (gate.ts): taken before its begin, given back when its transaction ends.
+  let entered = false;
+  const leave = (): void => {
+    if (!entered) return;
+    entered = false;
+    turn!.gate.leave();
+  };
+  const around = (sql: string): { before?: () => void; after?: () => void; failed?: () => void } => {
+    if (sql === 'begin immediate') {
+      if (turn === undefined) return {};
+      if (!turn.first) return { before: () => turn.gate.giveWay(WORKER_GIVES_WAY_MS) };
+      return { before: () => { if (!entered) { entered = true; turn.gate.enter(); } }, failed: leave };
+    }
+    if (sql !== 'commit' && sql !== 'rollback') return {};
+    const ended = sql === 'commit' ? tx.committed : tx.rolledBack;
+    // A failed commit is followed by Kysely's rollback, which gives the place back then.
+    return { after: () => { leave(); ended?.(); }, ...(sql === 'rollback' ? { failed: leave } : {}) };
+  };
   return {
     close: () => raw.close(),
     prepare(text: string): SqliteStatement {
@@ -83,13 +102,16 @@ function cachingStatements(raw: BetterSqlite.Database, tx: TransactionObserver):
       let stmt = cache.get(sql);
       if (stmt === undefined) {
         if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-        stmt = busyAware(prepareOrThrow(raw, sql), ending(sql));
+        stmt = busyAware(prepareOrThrow(raw, sql), around(sql));
         cache.set(sql, stmt);
       }
       return stmt;
     },
   };
 }
+
+/** How long a feed worker waits at the gate for the main thread before each transaction, at most (gate.ts). */
+const WORKER_GIVES_WAY_MS = 2_000;
 
 function prepareOrThrow(raw: BetterSqlite.Database, sql: string): BetterSqlite.Statement {
   try {
@@ -99,8 +121,12 @@ function prepareOrThrow(raw: BetterSqlite.Database, sql: string): BetterSqlite.S
   }
 }
 
-/** The statement, with SQLITE_BUSY/SQLITE_LOCKED turned into `store_busy` (what Kysely calls: reader, all, run, iterate). */
-function busyAware(stmt: BetterSqlite.Statement, after?: () => void): SqliteStatement {
+/**
+ * The statement, with SQLITE_BUSY/SQLITE_LOCKED turned into `store_busy` (what Kysely calls: reader,
+ * all, run, iterate), and what happens around `run` for the statements that begin and end transactions.
+ */
+function busyAware(stmt: BetterSqlite.Statement, hooks: { before?: () => void; after?: () => void; failed?: () => void } = {}): SqliteStatement {
+  const { before, after, failed } = hooks;
   return {
     get reader() {
       return stmt.reader;
@@ -114,9 +140,11 @@ function busyAware(stmt: BetterSqlite.Statement, after?: () => void): SqliteStat
     },
     run(parameters: ReadonlyArray<unknown>) {
       let r: BetterSqlite.RunResult;
+      before?.();
       try {
         r = stmt.run(parameters);
       } catch (e) {
+        failed?.();
         throw storeBusy(e);
       }
       // Kysely's commit and rollback (only those statements have `after`): tell the observer.

@@ -1,3 +1,4 @@
+import type { GateTurn } from './gate.js';
 import type { Store } from './schema.js';
 import type { TransactionObserver } from './sqlite.js';
 
@@ -31,15 +32,16 @@ export type StoreLocation =
 
 /**
  * Opens the store a node's configuration names, applying pending migrations. Each driver is
- * loaded only when used: a node on SQLite never loads pg.
+ * loaded only when used: a node on SQLite never loads pg. `turn`: SQLite, a node's main thread or
+ * its feed worker, which give way to each other at the write lock (gate.ts).
  */
-export async function openStore(location: StoreLocation, tx: TransactionObserver = {}): Promise<Store> {
+export async function openStore(location: StoreLocation, tx: TransactionObserver = {}, turn?: GateTurn): Promise<Store> {
   if (location.driver === 'postgres') {
     const { openPostgres } = await import('./postgres.js');
     return openPostgres(location);
   }
   const { openSqlite } = await import('./sqlite.js');
-  return openSqlite(location.path, tx);
+  return openSqlite(location.path, tx, turn);
 }
 
 /** The store as a person reads it: the SQLite file, or the PostgreSQL URL (which never holds the password). */

@@ -103,30 +103,38 @@ describeEachStore('the search index', (open) => {
   });
 });
 
+/** Runs `meanwhile` while message 1's transaction, which drew rowid 1, is still open; then commits it. */
+async function whileMessage1Uncommitted(db: Store, meanwhile: () => Promise<void>): Promise<void> {
+  let commit!: () => void;
+  const held = new Promise<void>((r) => (commit = r));
+  let inserted!: () => void;
+  const drawn = new Promise<void>((r) => (inserted = r));
+  const slow = db.transaction().execute(async (trx) => {
+    await trx.insertInto('messages').values(message(1, 'notification', { text: 'slow writer' })).execute();
+    inserted();
+    await held;
+  });
+  try {
+    // A failed insert ends the wait too (it would otherwise never be drawn).
+    await Promise.race([drawn, slow]);
+    await meanwhile();
+  } finally {
+    commit();
+    await slow;
+  }
+}
+
 describePg('the search index on PostgreSQL', () => {
   it('indexes a message whose transaction drew its rowid before a later message was indexed and committed after (rowids are not in commit order)', async () => {
     const db = await openTestStore('postgres');
     stores.push(db);
-    let commit!: () => void;
-    const held = new Promise<void>((r) => (commit = r));
-    let inserted!: () => void;
-    const drawn = new Promise<void>((r) => (inserted = r));
-    // The first message's transaction draws rowid 1 and stays open...
-    const slow = db.transaction().execute(async (trx) => {
-      await trx.insertInto('messages').values(message(1, 'notification', { text: 'slow writer' })).execute();
-      inserted();
-      await held;
-    });
-    try {
-      await drawn;
-      // ...while the second (rowid 2) commits and is indexed, in several passes.
+    // The first message's transaction draws rowid 1 and stays open while the second (rowid 2)
+    // commits and is indexed, in several passes.
+    await whileMessage1Uncommitted(db, async () => {
       await db.insertInto('messages').values(message(2, 'notification', { text: 'fast writer' })).execute();
       for (let i = 0; i < 3; i++) await indexPending(db);
       expect(await found(db, 'writer')).toEqual(['m-00002']);
-    } finally {
-      commit();
-      await slow;
-    }
+    });
     const rowids = await sql<{ rowid: number }>`select rowid from messages order by id`.execute(db);
     expect(rowids.rows.map((r) => Number(r.rowid))).toEqual([1, 2]);
     expect(await found(db, 'writer')).toEqual(['m-00001', 'm-00002']);
@@ -139,25 +147,12 @@ describePg('the search index on PostgreSQL', () => {
   it('behind a flood, each full batch moves the floor on (a walk starts where the last one ended), never past a transaction still open', async () => {
     const db = await openTestStore('postgres');
     stores.push(db);
-    let commit!: () => void;
-    const held = new Promise<void>((r) => (commit = r));
-    let inserted!: () => void;
-    const drawn = new Promise<void>((r) => (inserted = r));
-    // Message 1 draws rowid 1 and stays uncommitted while 2..11 commit.
-    const slow = db.transaction().execute(async (trx) => {
-      await trx.insertInto('messages').values(message(1, 'notification', { text: 'slow writer' })).execute();
-      inserted();
-      await held;
-    });
     const floors: number[] = [];
-    try {
-      await drawn;
+    // Message 1 draws rowid 1 and stays uncommitted while 2..11 commit.
+    await whileMessage1Uncommitted(db, async () => {
       for (let i = 2; i <= 11; i++) await db.insertInto('messages').values(message(i, 'notification', { text: `writer ${i}` })).execute();
       for (let i = 0; i < 3; i++) floors.push((await indexPending(db, 2), indexedFloor(db)));
-    } finally {
-      commit();
-      await slow;
-    }
+    });
     // While rowid 1 could still commit, the floor stays below it.
     expect(floors).toEqual([0, 0, 0]);
     // Then full batches of 2 (rowids 1 and 8 to 11 are left) move it batch by batch: to the last
