@@ -24,7 +24,7 @@ const { workerData, parentPort } = require('node:worker_threads');
   const turn = workerData.shared === undefined ? undefined : { gate: new WriterGate(workerData.shared), first: false };
   const db = await openSqlite(workerData.path, {}, turn);
   const counts = new Int32Array(workerData.counts);
-  const insert = CompiledQuery.raw('with recursive c(i) as (select 1 union all select i + 1 from c where i < 5000) insert into bulk (x) select i from c');
+  const insert = CompiledQuery.raw('with recursive c(i) as (select 1 union all select i + 1 from c where i < 50000) insert into bulk (x) select i from c');
   parentPort.postMessage('ready');
   while (Atomics.load(counts, 1) === 0) {
     await db.transaction().execute((trx) => trx.executeQuery(insert));
@@ -42,7 +42,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Main-thread transactions while the writer writes: for each, how many of the writer's transactions committed between asking for it and being in it. */
+/**
+ * Main-thread transactions while the writer writes: for each, how many of the writer's
+ * transactions committed between asking for it (reading the count, just before its `begin`) and
+ * being in it.
+ */
 async function waitsThrough(gated: boolean): Promise<number[]> {
   ensureBuilt('src/adapters/storage/gate.js');
   const dir = mkdtempSync(join(tmpdir(), 'hotline-gate-'));
@@ -102,11 +106,14 @@ describe('the writer gate (SQLite: a node and its feed worker)', () => {
   it('the main thread waits for at most the transaction the worker is in, never through several of them', async () => {
     const waits = await waitsThrough(true);
     expect(waits).toHaveLength(5);
-    for (const w of waits) expect(w).toBeLessThanOrEqual(1);
+    // The one in flight when the main thread began, and at most one more that the worker may
+    // commit between the test reading the count and the main thread's begin (a busy machine can
+    // pause a thread there; seen once in a full run with transactions of 5,000 rows).
+    for (const w of waits) expect(w).toBeLessThanOrEqual(2);
   }, 120_000);
 
-  it('without it, SQLite\'s busy handler lets a worker that writes without a pause go on and on before the main thread gets in (what the gate is for: hundreds of transactions here)', async () => {
+  it('without it, SQLite\'s busy handler lets a worker that writes without a pause go on and on before the main thread gets in (what the gate is for)', async () => {
     const waits = await waitsThrough(false);
-    expect(Math.max(...waits)).toBeGreaterThan(1);
+    expect(Math.max(...waits)).toBeGreaterThan(2);
   }, 120_000);
 });
