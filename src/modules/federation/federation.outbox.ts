@@ -1,11 +1,11 @@
 import { dialectOf } from '../../shared/dialect.js';
 import type { Kysely, Transaction } from 'kysely';
-import { canonicalJson, sha256Hex } from '../../shared/canonical.js';
+import { sha256Hex } from '../../shared/canonical.js';
 import { isoTime, type Clock } from '../../shared/clock.js';
 import { fail, isHotlineError } from '../../shared/errors.js';
 import { uuidv7 } from '../../shared/ids.js';
 import type { NodeKeys } from '../identity/identity.keys.js';
-import { parseEnvelope, signEnvelope } from './federation.envelope.js';
+import { readEnvelope, signEnvelope } from './federation.envelope.js';
 import { flushHooks, hookScoped, HookRefusal, inSavepoint, runHooks, type HookScope, type MessageHook } from './federation.hooks.js';
 import { linkLock, lockLink } from './federation.links.js';
 import { lockedTransaction } from '../../shared/serial.js';
@@ -262,8 +262,8 @@ async function append(
     priority: draft.priority, tlp: draft.tlp, body: draft.body,
     ...(draft.attachments === undefined || draft.attachments.length === 0 ? {} : { attachments: draft.attachments }),
   };
-  const env = parseEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
-  const text = canonicalJson(env);
+  // Checked as a peer will check it, and its canonical text (stored, sent, hashed) read in the same pass.
+  const { env, text } = readEnvelope(signEnvelope(unsigned, deps.keys.privateKey), deps.limits);
   const hash = sha256Hex(text);
   // The hooks' check and apply (federation.hooks.ts): a refusal undoes what they wrote and takes no seq.
   await runHooks(deps.hooks, trx, { env, direction: 'out', hash, storedAt: now, ...(draft.actor === undefined ? {} : { actor: draft.actor }) }, scope);

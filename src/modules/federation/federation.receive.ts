@@ -110,15 +110,15 @@ async function checkFresh(deps: ReceiveDeps, env: Envelope, text: string, peers:
   // A removed peer's envelopes are refused; a suspended one's are still received (section 3.3): evidence is never lost.
   if (peer.lifecycle === 'removed') fail('peer_removed', `"${env.from}" was removed as a peer of "${deps.self.party}"; nothing from it is accepted until its administrator pins it again`);
   const now = deps.clock.now();
+  const sentAt = parseIsoTime(env.sent_at);
   // The peer's key history, read once per batch: the key valid when the envelope was signed (not
   // past its rotation overlap, not compromised at sent_at), federation.keys.ts.
-  const verdict = judgeFresh(peer.keys, (k) => verifyEnvelopeText(env, text, [k]), parseIsoTime(env.sent_at), now, env.from);
+  const verdict = judgeFresh(peer.keys, (k) => verifyEnvelopeText(env, text, [k]), sentAt, now, env.from);
   if (!verdict.ok) fail(verdict.code === 'key_not_yet_valid' ? 'bad_signature' : verdict.code, verdict.message);
   if (env.kind === 'key-change') announceInBatch(peers, peer, env, verdict.key.key, now);
   if (!peer.channels.includes(env.channel)) {
     fail('channel_not_agreed', `Channel "${env.channel}" is not agreed with "${env.from}" (agreed: ${peer.channels.join(', ')})`);
   }
-  const sentAt = parseIsoTime(env.sent_at);
   if (sentAt > now + deps.limits.maxClockSkewMs) {
     fail('clock_skew', `sent_at ${env.sent_at} is ahead of this node's clock (${isoTime(now)}) by more than ${deps.limits.maxClockSkewMs / 1000} s; check the sender's clock`);
   }
