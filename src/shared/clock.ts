@@ -28,12 +28,38 @@ export function isoTime(ms: number): string {
 }
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Parses an RFC 3339 UTC timestamp ("...Z"); returns NaN when it is not one. */
+/** The number written by the `len` ASCII digits of `s` at `at` (the caller's pattern made them digits). */
+function digitsAt(s: string, at: number, len: number): number {
+  let v = 0;
+  for (let i = at; i < at + len; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  return v;
+}
+
+/**
+ * Parses an RFC 3339 UTC timestamp ("...Z"); returns NaN when it is not one (no such day, hour 24,
+ * a leap second). Fractions of a millisecond are dropped, as Date.parse drops them. Read field by
+ * field: every received envelope's times pass here, and Date.parse with a round trip through
+ * toISOString to refuse what it rolls over (2026-02-30 into March) cost ten times as much
+ * (clock.test.ts holds that version as the oracle).
+ */
 export function parseIsoTime(s: string): number {
   if (!RFC3339_UTC.test(s)) return Number.NaN;
-  const ms = Date.parse(s);
-  // Date.parse rolls 2026-02-30 over to March and accepts 24:00; only real instants pass.
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== s.slice(0, 19)) return Number.NaN;
-  return ms;
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 2);
+  const day = digitsAt(s, 8, 2);
+  const hour = digitsAt(s, 11, 2);
+  const minute = digitsAt(s, 14, 2);
+  const second = digitsAt(s, 17, 2);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1] ?? 0;
+  if (day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  const fraction = s.length - 21; // digits after the point (none: the string ends at index 19 with 'Z')
+  const ms = fraction <= 0 ? 0 : digitsAt(s, 20, Math.min(fraction, 3)) * (fraction >= 3 ? 1 : fraction === 2 ? 10 : 100);
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC reads years 0-99 as 1900-1999; set the year itself (2000, a leap year, holds any day).
+  const early = new Date(Date.UTC(2000, month - 1, day, hour, minute, second, ms));
+  early.setUTCFullYear(year);
+  return early.getTime();
 }
