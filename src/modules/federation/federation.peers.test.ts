@@ -3,7 +3,7 @@ import { describeEachDialect, makeStorePair, type StorePair } from '../../../tes
 import { canonicalJson } from '../../shared/canonical.js';
 import { HotlineError } from '../../shared/errors.js';
 import { generateKeys, signText } from '../identity/identity.keys.js';
-import { makeDescriptor, parseDescriptor } from './federation.peers.js';
+import { checkFingerprint, makeDescriptor, parseDescriptor } from './federation.peers.js';
 import type { Self } from './federation.types.js';
 
 const { keys } = generateKeys();
@@ -68,6 +68,35 @@ describe('a descriptor (protocol section 3.1)', () => {
     const r = refusal(signed({ name }));
     expect(r).toMatch(/^invalid_argument: /);
     expect(r).toMatch(message);
+  });
+});
+
+describe('the fingerprint a person was given (peer add, peer repin)', () => {
+  const d = parseDescriptor(signed({}));
+  const check = (given: string): string => {
+    try {
+      checkFingerprint(d, given);
+      return 'pinned';
+    } catch (e) {
+      if (e instanceof HotlineError) return `${e.code}: ${e.message}`;
+      throw e;
+    }
+  };
+
+  it('matches as read aloud, however spaced, and as `hotline fingerprint` prints it (party first)', () => {
+    expect(check(d.fingerprint)).toBe('pinned');
+    expect(check(d.fingerprint.replace(/ /g, ''))).toBe('pinned');
+    expect(check(`  ${d.fingerprint.replace(/ /g, '\t')}\n`)).toBe('pinned');
+    expect(check(`cn  ${d.fingerprint}`)).toBe('pinned');
+  });
+
+  it('refuses other digits, and the right digits named for another party, saying which', () => {
+    const wrong = '11111 22222 33333 44444 55555 66666 77777 88888';
+    expect(check(wrong)).toBe(`invalid_argument: The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${wrong}); do not pin it`);
+    expect(check(`cn  ${wrong}`)).toMatch(/^invalid_argument: .*is not the one you were given \(cn {2}11111/);
+    expect(check(`ru  ${d.fingerprint}`)).toBe('invalid_argument: The fingerprint you were given is named for "ru", but the descriptor is "cn"\'s; do not pin it');
+    expect(check(`${d.fingerprint} 1`)).toMatch(/is not the one you were given/);
+    expect(check('')).toMatch(/is not the one you were given/);
   });
 });
 

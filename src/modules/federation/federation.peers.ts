@@ -169,6 +169,23 @@ export function keysHeldNow(peer: Peer, now: number): PinnedKey[] {
   return peer.keys.filter((k) => (k.valid_until === null || k.valid_until > now) && (k.revoked_since === null || k.revoked_since > now));
 }
 
+/**
+ * Refuses a descriptor whose key is not the one whose fingerprint a person was given out of band.
+ * Spacing does not count, and the line `hotline fingerprint` prints ("<party>  <digits>") may be
+ * passed whole: its party must then be the descriptor's.
+ */
+export function checkFingerprint(d: Descriptor, given: string): void {
+  const digits = (s: string): string => s.replace(/\s+/g, '');
+  const expected = digits(d.fingerprint);
+  if (digits(given) === expected) return;
+  const named = /^\s*(\S+)\s+([\d\s]+)$/.exec(given);
+  if (named !== null && digits(named[2]!) === expected) {
+    if (named[1] === d.party) return;
+    fail('invalid_argument', `The fingerprint you were given is named for "${named[1]}", but the descriptor is "${d.party}"'s; do not pin it`);
+  }
+  fail('invalid_argument', `The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${given.trim()}); do not pin it`);
+}
+
 /** The agreed channels for a descriptor: those it offers that this node serves, narrowed to `wanted` if given; at least one. */
 function agreeChannels(d: Descriptor, self: Self, wanted: readonly Channel[] | undefined): Channel[] {
   const channels = (wanted ?? d.channels).filter((c) => d.channels.includes(c) && self.channels.includes(c));
@@ -183,9 +200,7 @@ export class PeerRepository {
   async add(d: Descriptor, opts: { channels?: Channel[]; expectFingerprint?: string } = {}): Promise<Peer> {
     const { db, clock, self } = this.deps;
     if (d.party === self.party) fail('invalid_argument', `"${d.party}" is this node's own party; a node does not peer with itself`);
-    if (opts.expectFingerprint !== undefined && opts.expectFingerprint.replace(/\s+/g, '') !== d.fingerprint.replace(/\s+/g, '')) {
-      fail('invalid_argument', `The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${opts.expectFingerprint}); do not pin it`);
-    }
+    if (opts.expectFingerprint !== undefined) checkFingerprint(d, opts.expectFingerprint);
     const channels = agreeChannels(d, self, opts.channels);
     const now = clock.now();
     const removed = await this.get(d.party);

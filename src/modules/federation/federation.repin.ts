@@ -4,7 +4,7 @@ import { fail } from '../../shared/errors.js';
 import { recordAudit } from '../audit/audit.service.js';
 import type { Actor } from '../audit/audit.types.js';
 import { insertKey, keyHistory } from './federation.keys.js';
-import type { Descriptor } from './federation.peers.js';
+import { checkFingerprint, type Descriptor } from './federation.peers.js';
 import type { FederationTables } from './federation.tables.js';
 
 export interface RepinResult {
@@ -27,9 +27,7 @@ export async function repinPeer(
   d: Descriptor, o: { expectFingerprint: string; since?: number; actor: Actor },
 ): Promise<RepinResult> {
   const now = deps.clock.now();
-  if (o.expectFingerprint.replace(/\s+/g, '') !== d.fingerprint.replace(/\s+/g, '')) {
-    fail('invalid_argument', `The descriptor's fingerprint ${d.fingerprint} is not the one you were given (${o.expectFingerprint}); do not pin it`);
-  }
+  checkFingerprint(d, o.expectFingerprint);
   const since = o.since ?? now;
   if (Number.isNaN(since) || since > now) fail('invalid_argument', '--since must be a time in the past (RFC 3339): when the old key may first have been in other hands');
   return deps.db.transaction().execute(async (trx) => {

@@ -98,7 +98,7 @@ export function register(program: Command, cli: Cli): void {
   peer.command('add')
     .description('pin a peer from its descriptor (compare its fingerprint out of band first)')
     .requiredOption('--descriptor <file|->', 'the peer\'s descriptor JSON, or - for standard input')
-    .option('--fingerprint <digits>', 'the fingerprint the peer read to you; refuse if it differs')
+    .option('--fingerprint <digits>', 'the fingerprint the peer read to you (what hotline fingerprint prints on its node, with or without the party); refused if it differs')
     .option('--trust-on-first-use', 'pin without a fingerprint read out of band (the key is trusted as received)')
     .option('--channels <list>', 'channels agreed with this peer (default: all in common)')
     .action((o: { descriptor: string; fingerprint?: string; trustOnFirstUse?: boolean; channels?: string }) => withNode(cli.home(), async (ctx) => {
