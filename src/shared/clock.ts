@@ -30,10 +30,20 @@ export function isoTime(ms: number): string {
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** The number written by the `len` ASCII digits of `s` at `at` (the caller's pattern made them digits). */
-function digitsAt(s: string, at: number, len: number): number {
+/** Days in a month (1-12) of the proleptic Gregorian calendar; 0 for a month outside 1-12. */
+export function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1] ?? 0;
+}
+
+/** The number written by the `len` characters of `s` at `at`, or -1 if one is not an ASCII digit (the caller checks that `s` is that long). */
+export function digitsAt(s: string, at: number, len: number): number {
   let v = 0;
-  for (let i = at; i < at + len; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  for (let i = at; i < at + len; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
   return v;
 }
 
@@ -52,9 +62,7 @@ export function parseIsoTime(s: string): number {
   const hour = digitsAt(s, 11, 2);
   const minute = digitsAt(s, 14, 2);
   const second = digitsAt(s, 17, 2);
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1] ?? 0;
-  if (day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  if (day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return Number.NaN;
   const fraction = s.length - 21; // digits after the point (none: the string ends at index 19 with 'Z')
   const ms = fraction <= 0 ? 0 : digitsAt(s, 20, Math.min(fraction, 3)) * (fraction >= 3 ? 1 : fraction === 2 ? 10 : 100);
   if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);

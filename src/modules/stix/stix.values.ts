@@ -4,6 +4,7 @@
  * scanners where it pays (timestamps, IPs: no allocation); regular expressions compiled once.
  */
 import { parseIPv4At, parseIPv6Into } from '../../shared/ip.js';
+import { daysInMonth, digitsAt } from '../../shared/clock.js';
 
 /** Custom property names: ASCII a-z 0-9 _, beginning with a letter, 3 to 250 characters (Customizing STIX). */
 const PROPERTY_NAME = /^[a-z][a-z0-9_]{2,249}$/;
@@ -68,18 +69,6 @@ export function isIdentifierOf(s: string, type: string): boolean {
   return s.length === type.length + ID_SUFFIX && s.startsWith(type) && uuidSuffix(s, type.length);
 }
 
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function digits(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
 /**
  * The STIX `timestamp` type: RFC 3339 `YYYY-MM-DDTHH:MM:SS[.s+]Z`, UTC only, on a real calendar
  * day (no 30 February), seconds 00-59 or 60 at 23:59 (a leap second). With `millis`, at least
@@ -90,16 +79,14 @@ export function isTimestamp(s: string, millis = false): boolean {
   if (n < 20 || s.charCodeAt(n - 1) !== 90 /* Z */) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */
     || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  const second = digits(s, 17, 2);
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 2);
+  const day = digitsAt(s, 8, 2);
+  const hour = digitsAt(s, 11, 2);
+  const minute = digitsAt(s, 14, 2);
+  const second = digitsAt(s, 17, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const maxDay = month === 2 && leap ? 29 : (DAYS[month - 1] ?? 0);
-  if (day > maxDay) return false;
+  if (day > daysInMonth(year, month)) return false;
   if (second > 60 || (second === 60 && (hour !== 23 || minute !== 59))) return false;
   if (n === 20) return !millis;
   if (s.charCodeAt(19) !== 46 /* . */ || n - 21 < (millis ? 3 : 1)) return false;
@@ -130,7 +117,7 @@ export function compareTimestamps(a: string, b: string): number {
 /** Decimal integer 0..max written without sign or leading zeros, from `s[at]` to `s[end]`. */
 function decimal(s: string, at: number, end: number, max: number): boolean {
   if (end <= at || end - at > 3 || (end - at > 1 && s.charCodeAt(at) === 48)) return false;
-  const v = digits(s, at, end - at);
+  const v = digitsAt(s, at, end - at);
   return v >= 0 && v <= max;
 }
 
