@@ -31,7 +31,7 @@ const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Days in a month (1-12) of the proleptic Gregorian calendar; 0 for a month outside 1-12. */
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1] ?? 0;
 }
@@ -47,6 +47,32 @@ export function digitsAt(s: string, at: number, len: number): number {
   return v;
 }
 
+/** The fields of a date and time written `YYYY-MM-DDTHH:MM:SS` (separators not checked here). */
+export interface DateTimeFields {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/**
+ * The fields of `s`'s first 19 characters, if they are digits where digits go and name a real
+ * calendar day and a time from 00:00:00 to 23:59:60 (what a second of 60 may be is the caller's
+ * rule); else undefined. The caller checks the separators and that `s` is long enough.
+ */
+export function dateTimeFields(s: string): DateTimeFields | undefined {
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 2);
+  const day = digitsAt(s, 8, 2);
+  const hour = digitsAt(s, 11, 2);
+  const minute = digitsAt(s, 14, 2);
+  const second = digitsAt(s, 17, 2);
+  if (year < 0 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return undefined;
+  return { year, month, day, hour, minute, second };
+}
+
 /**
  * Parses an RFC 3339 UTC timestamp ("...Z"); returns NaN when it is not one (no such day, hour 24,
  * a leap second). Fractions of a millisecond are dropped, as Date.parse drops them. Read field by
@@ -56,13 +82,9 @@ export function digitsAt(s: string, at: number, len: number): number {
  */
 export function parseIsoTime(s: string): number {
   if (!RFC3339_UTC.test(s)) return Number.NaN;
-  const year = digitsAt(s, 0, 4);
-  const month = digitsAt(s, 5, 2);
-  const day = digitsAt(s, 8, 2);
-  const hour = digitsAt(s, 11, 2);
-  const minute = digitsAt(s, 14, 2);
-  const second = digitsAt(s, 17, 2);
-  if (day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return Number.NaN;
+  const f = dateTimeFields(s);
+  if (f === undefined || f.second > 59) return Number.NaN;
+  const { year, month, day, hour, minute, second } = f;
   const fraction = s.length - 21; // digits after the point (none: the string ends at index 19 with 'Z')
   const ms = fraction <= 0 ? 0 : digitsAt(s, 20, Math.min(fraction, 3)) * (fraction >= 3 ? 1 : fraction === 2 ? 10 : 100);
   if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);

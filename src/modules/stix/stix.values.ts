@@ -4,7 +4,7 @@
  * scanners where it pays (timestamps, IPs: no allocation); regular expressions compiled once.
  */
 import { parseIPv4At, parseIPv6Into } from '../../shared/ip.js';
-import { daysInMonth, digitsAt } from '../../shared/clock.js';
+import { dateTimeFields, digitsAt } from '../../shared/clock.js';
 
 /** Custom property names: ASCII a-z 0-9 _, beginning with a letter, 3 to 250 characters (Customizing STIX). */
 const PROPERTY_NAME = /^[a-z][a-z0-9_]{2,249}$/;
@@ -79,15 +79,8 @@ export function isTimestamp(s: string, millis = false): boolean {
   if (n < 20 || s.charCodeAt(n - 1) !== 90 /* Z */) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 /* T */
     || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
-  const year = digitsAt(s, 0, 4);
-  const month = digitsAt(s, 5, 2);
-  const day = digitsAt(s, 8, 2);
-  const hour = digitsAt(s, 11, 2);
-  const minute = digitsAt(s, 14, 2);
-  const second = digitsAt(s, 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0) return false;
-  if (day > daysInMonth(year, month)) return false;
-  if (second > 60 || (second === 60 && (hour !== 23 || minute !== 59))) return false;
+  const f = dateTimeFields(s);
+  if (f === undefined || (f.second === 60 && (f.hour !== 23 || f.minute !== 59))) return false;
   if (n === 20) return !millis;
   if (s.charCodeAt(19) !== 46 /* . */ || n - 21 < (millis ? 3 : 1)) return false;
   for (let i = 20; i < n - 1; i++) {
