@@ -1,7 +1,8 @@
 /**
  * Syntax of STIX 2.1 primitive values (section 2): type names, identifiers, timestamps, and the
  * value syntaxes of the cyber-observables (IP addresses, domain names, URLs, …). Hand-written
- * scanners where it pays (timestamps, IPs: no allocation); regular expressions compiled once.
+ * scanners where it pays (timestamps, through shared/clock.ts dateTimeFields; IPs, without allocation);
+ * regular expressions compiled once.
  */
 import { parseIPv4At, parseIPv6Into } from '../../shared/ip.js';
 import { dateTimeFields, digitsAt } from '../../shared/clock.js';
