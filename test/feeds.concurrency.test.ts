@@ -1,7 +1,7 @@
 /**
  * Feed runs beside the rest of the node (issue 9, items 13 and 14):
  * - a 200,000-row `hotline feed ingest` from the CLI while the node, a process of its own, receives
- *   a stream of messages from a peer: both complete, nothing is lost;
+ *   a stream of messages from a peer: the CLI hands the run to the node, both complete, nothing is lost;
  * - an upload runs on a worker thread: while a 300,000-row run is in progress the node's main
  *   event loop is mostly idle, answers /healthz and receipts a FLASH, and a second upload is
  *   refused with `feeds_busy`; an upload over `feeds.maxUploadBytes` is refused with `body_too_large`;
@@ -89,7 +89,10 @@ describe('the CLI and the running node share the store', () => {
     const code = await exited;
     expect(err).not.toMatch(/database is locked/);
     expect(code, err).toBe(0);
-    const { id, report } = JSON.parse(out) as { id: string; report: RunReport };
+    const { id, report, ran_by } = JSON.parse(out) as { id: string; report: RunReport; ran_by: string };
+    // The node ran it (the CLI handed it over as a job): its holder is the node's process.
+    expect(ran_by).toBe('node');
+    expect(readStore(us.home, (db) => db.prepare('select holder from feed_runs where id = ?').get(id))).toEqual({ holder: expect.stringContaining(`:${a!.child!.pid}:`) });
     expect(report).toMatchObject({ records: 200_000, rejected: 0, duplicates: 0, unrouted: 0 });
     expect(report.domestic.records).toBe(100_000);
     expect(report.peers.find((p) => p.party === 'ru')!.records).toBe(100_000);

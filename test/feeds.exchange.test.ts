@@ -61,6 +61,18 @@ async function sentSightings(to: string): Promise<number> {
   return (await sentObjects(to)).filter((o) => o.type === 'sighting').length;
 }
 
+/** `n` distinct infected hosts in ru's prefix: 128 addresses, ports from `firstPort` up, `families` families. */
+function ruHosts(n: number, firstPort: number, families: number): string[] {
+  return Array.from({ length: n }, (_, i) => `198.51.100.${i % 128},${firstPort + Math.floor(i / 128)},${ts},family${i % families},infected,,`);
+}
+
+/** Options a CSV feed does not fit, with the exit code and the error each is refused with. */
+const UNFIT = [
+  [['--preset', 'nope'], 2, /unknown_preset.*nope/],
+  [['--map', 'ip=src_address'], 2, /feed_mapping/],
+  [['--format', 'jsonl'], 1, /feed_format/],
+] as const;
+
 const csv = (rows: string[]): string => ['ip,port,timestamp,family,type,asn,country', ...rows].join('\n') + '\n';
 const ts = '2026-11-30T10:00:00Z';
 
@@ -157,11 +169,7 @@ describe('hotline feed ingest', () => {
     const runs = (await json<{ runs: unknown[] }>(us.home, 'feed', 'runs', '--json')).runs.length;
     writeFileSync(join(dir, 'refuse.csv'), csv(rows));
     writeFileSync(join(dir, 'notcsv.json'), '{"objects": [1, 2, 3]}');
-    for (const [args, code, message] of [
-      [['--preset', 'nope'], 2, /unknown_preset.*nope/],
-      [['--map', 'ip=src_address'], 2, /feed_mapping/],
-      [['--format', 'jsonl'], 1, /feed_format/],
-    ] as const) {
+    for (const [args, code, message] of UNFIT) {
       const r = await hl(us.home, 'feed', 'ingest', join(dir, 'refuse.csv'), ...args);
       expect(r.code, r.stderr).toBe(code);
       expect(r.stderr).toMatch(message);
@@ -199,13 +207,13 @@ describe('hotline feed ingest', () => {
 describe('a run killed with -9', () => {
   it('is run again without sending anything twice, and everything arrives', async () => {
     const n = 20_000;
-    const lines: string[] = [];
-    for (let i = 0; i < n; i++) lines.push(`198.51.100.${i % 128},${1024 + Math.floor(i / 128)},${ts},family${i % 7},infected,,`);
+    const lines = ruHosts(n, 1024, 7);
     writeFileSync(join(dir, 'big.csv'), csv(lines));
     const before = await sentSightings('ru');
     // The same feed through stdin, of which only the first half ever arrives: the run cannot end
     // before it is killed, however fast it is (an ordering, not a race with the clock).
-    const child = spawn(process.execPath, [BIN, 'feed', 'ingest', '-', '--source', 'big', '--no-progress', '--home', us.home], { cwd: ROOT, stdio: ['pipe', 'ignore', 'ignore'] });
+    // Run by the CLI's own process (--in-process), not handed to the running node: this is the CLI's resume.
+    const child = spawn(process.execPath, [BIN, 'feed', 'ingest', '-', '--source', 'big', '--no-progress', '--in-process', '--home', us.home], { cwd: ROOT, stdio: ['pipe', 'ignore', 'ignore'] });
     child.stdin.on('error', () => undefined); // the pipe breaks when the child is killed
     child.stdin.write(csv(lines.slice(0, n / 2)));
     // Kill it once it has queued part of the feed, mid-run.
@@ -222,5 +230,57 @@ describe('a run killed with -9', () => {
     expect(again.report.peers.find((p) => p.party === 'ru')!.records).toBe(n - partial);
     // Every record of the feed went out exactly once: one sighting per (ip, port) key.
     expect((await sentSightings('ru')) - before).toBe(n);
+  });
+});
+
+describe('hotline feed ingest while the node runs', () => {
+  it('hands the run to the node, which finishes it although the CLI is killed once the node runs it', async () => {
+    const n = 20_000;
+    writeFileSync(join(dir, 'handed.csv'), csv(ruHosts(n, 20_000, 5)));
+    const before = await sentSightings('ru');
+    const child = spawn(process.execPath, [BIN, 'feed', 'ingest', join(dir, 'handed.csv'), '--source', 'handed', '--no-progress', '--home', us.home], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const run = () => a.ctx.db.selectFrom('feed_runs').select(['id', 'state', 'holder']).where('source', '=', 'handed').executeTakeFirst();
+    // Once the node has claimed it: the CLI spooled the file and left the run to any process of the node.
+    const held = await eventually(async () => {
+      const r = await run();
+      return r !== undefined && r.state !== 'receiving' && r.state !== 'queued' ? r : undefined;
+    }, 4000, 5);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(err).toMatch(/Handing the run to the node \(pid \d+/);
+    // Claimed by this test's process (the node runs in it), not by the CLI's.
+    expect(held.holder).toContain(`:${process.pid}:`);
+    expect(held.state).toBe('running');
+    const done = await eventually(async () => {
+      const r = await run();
+      return r !== undefined && r.state !== 'running' ? r : undefined;
+    });
+    expect(done.state).toBe('complete');
+    expect((await sentSightings('ru')) - before).toBe(n);
+    // Its spooled input is gone with the run.
+    expect(await a.ctx.db.selectFrom('feed_inputs').select('run_id').where('run_id', '=', held.id).execute()).toEqual([]);
+    // And the CLI, run to its end, prints what the node reported.
+    const again = await json<{ ran_by: string; report: RunReport }>(us.home, 'feed', 'ingest', join(dir, 'handed.csv'), '--source', 'handed-again');
+    expect(again.ran_by).toBe('node');
+    expect(again.report).toMatchObject({ records: n, duplicates: n });
+  });
+
+  it('refuses a feed its preset or mapping does not fit before anything is spooled or recorded', async () => {
+    const count = async (): Promise<{ runs: number; inputs: number }> => ({
+      runs: (await a.ctx.db.selectFrom('feed_runs').select('id').execute()).length,
+      inputs: (await a.ctx.db.selectFrom('feed_inputs').select('run_id').execute()).length,
+    });
+    writeFileSync(join(dir, 'unfit.csv'), csv([`198.51.100.1,80,${ts},mirai,infected,,`]));
+    const start = await count();
+    for (const [args, code, message] of UNFIT) {
+      const r = await hl(us.home, 'feed', 'ingest', join(dir, 'unfit.csv'), ...args);
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/Handing the run/);
+    }
+    // Nothing recorded (a run of the CLI's own would have been recorded as failed).
+    expect(await count()).toEqual(start);
   });
 });

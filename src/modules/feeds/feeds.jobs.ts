@@ -72,6 +72,14 @@ export async function spoolUpload(
   return bytes;
 }
 
+/**
+ * Leaves the spooled job `id` queued for any process of the node, not for the one that spooled it
+ * (`hotline feed ingest` hands its run to the running node this way: the CLI runs nothing).
+ */
+export async function releaseJob(db: Kysely<FeedsTables>, id: string): Promise<void> {
+  await db.updateTable('feed_runs').set({ holder: null, pid: null }).where('id', '=', id).where('state', '=', 'queued').execute();
+}
+
 /** The report of a job that has read nothing yet (its TLP and destinations are set when it starts). */
 function emptyJobReport(source: string): RunReport {
   return {

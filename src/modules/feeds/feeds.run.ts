@@ -205,8 +205,8 @@ export async function ingestFeed(deps: FeedRunDeps, o: IngestOptions): Promise<{
   const reportText = (now: number): string => {
     for (const [party, d] of dest) {
       d.report.families = [...families.get(party)!].sort();
-      // After a resume: the estimate before it plus the one since (an upper bound).
-      d.report.distinct_ips = d.ipsBefore + ips.get(party)!.estimate();
+      // After a resume: the estimate before it plus the one since (an upper bound); never more than the records (the estimate is within ~2%).
+      d.report.distinct_ips = Math.min(d.report.records, d.ipsBefore + ips.get(party)!.estimate());
     }
     report.elapsed_ms = now - started;
     return JSON.stringify(report);

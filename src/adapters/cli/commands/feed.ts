@@ -38,16 +38,24 @@ export async function openInput(input: string): Promise<{ stream: AsyncIterable<
   return { stream: createReadStream(input, { highWaterMark: 1024 * 1024 }), size };
 }
 
+/** Message ids and malware families a run's table shows per destination (--json has them all). */
+const IDS_SHOWN = 3;
+const FAMILIES_SHOWN = 6;
+
 /** What went where, as a person reads it. */
 export function describeRun(id: string, r: RunReport, state?: string): string {
   const lines = [
     `Feed run ${id}${state === undefined ? '' : ` (${state})`}: ${r.source}, TLP:${r.tlp.toUpperCase()}`,
     `Read      ${r.lines} lines, ${r.records} records, ${r.rejected} rejected, ${r.duplicates} duplicates, ${r.unrouted} in no one's jurisdiction (${(r.elapsed_ms / 1000).toFixed(1)} s)`,
   ];
-  const rows = r.peers.map((p) => [p.party, String(p.records), String(p.distinct_ips), p.families.join(',') || '-', String(p.messages.length), p.messages.join(' ')]);
-  rows.push([`${r.domestic.party} (domestic)`, String(r.domestic.records), String(r.domestic.distinct_ips), r.domestic.families.join(',') || '-', '-', `collection ${r.domestic.collection}`]);
+  // A large run queues hundreds of bundles: the table names the first few (--json lists them all, as does hotline feed show --json).
+  const ids = (m: readonly string[]): string => m.length <= IDS_SHOWN ? m.join(' ') : `${m.slice(0, IDS_SHOWN).join(' ')} … (+${m.length - IDS_SHOWN}; --json lists all)`;
+  const families = (f: readonly string[]): string => f.length === 0 ? '-' : f.length <= FAMILIES_SHOWN ? f.join(',') : `${f.slice(0, FAMILIES_SHOWN).join(',')},… (${f.length})`;
+  const rows = r.peers.map((p) => [p.party, String(p.records), String(p.distinct_ips), families(p.families), String(p.messages.length), ids(p.messages)]);
+  rows.push([`${r.domestic.party} (domestic)`, String(r.domestic.records), String(r.domestic.distinct_ips), families(r.domestic.families), '-', `collection ${r.domestic.collection}`]);
   lines.push('', table(['TO', 'RECORDS', 'DISTINCT IPS', 'FAMILIES', 'MESSAGES', 'IDS'], rows));
-  if (r.rejects.length > 0) lines.push('', `Rejected (first ${r.rejects.length}):`, ...r.rejects.slice(0, 20).map((x) => `  ${formatReject(x)}`));
+  const shown = r.rejects.slice(0, 20);
+  if (shown.length > 0) lines.push('', `Rejected: ${r.rejected === shown.length ? 'all' : `the first ${shown.length} of`} ${r.rejected}${r.rejects.length > shown.length ? ` (--json has the first ${r.rejects.length})` : ''}:`, ...shown.map((x) => `  ${formatReject(x)}`));
   return lines.join('\n');
 }
 
@@ -68,7 +76,9 @@ export function register(program: Command, cli: Cli): void {
     .option('--keep-days <d>', 'how long reported records are remembered for deduplication (kept in memory during a run: keep it near the window)', '2')
     .option('--dry-run', 'report what would go where; send and store nothing')
     .option('--no-progress', 'no progress bar')
-    .action((input: string, o: { format: string; preset?: string; map?: string; delimiter?: string; source?: string; tlp: string; windowHours: string; keepDays: string; dryRun?: boolean; progress: boolean }) =>
+    .option('--in-process', 'run it in this process even while the node runs (on SQLite the node\'s event loop then waits while each bundle is written)')
+    .addHelpText('after', '\nWhile the node runs, the run is handed to it (a feed job, as an upload is) and followed here: the node runs it beside its\nother work (on SQLite a second process writing would hold up the node\'s event loop). Otherwise this process runs it.')
+    .action((input: string, o: { format: string; preset?: string; map?: string; delimiter?: string; source?: string; tlp: string; windowHours: string; keepDays: string; dryRun?: boolean; inProcess?: boolean; progress: boolean }) =>
       withNode(cli.home(), async (ctx) => {
         if (!(FEED_FORMATS as readonly string[]).includes(o.format)) fail('invalid_argument', `--format must be one of ${FEED_FORMATS.join(', ')}`);
         if (!(TLPS as readonly string[]).includes(o.tlp)) fail('unknown_tlp', `Unknown TLP "${o.tlp}"; use one of: ${TLPS.join(', ')}`);
@@ -76,28 +86,47 @@ export function register(program: Command, cli: Cli): void {
         const keep = Number(o.keepDays);
         if (!(hours >= 0)) fail('invalid_argument', '--window-hours must be a number of hours (0 turns deduplication off)');
         if (!(keep > 0)) fail('invalid_argument', '--keep-days must be a positive number of days');
-        const [{ default: cliProgress }, { feedRunDeps }, { expectedRecords, ingestFeed }, { tuneHeapForFeedRun }] = await Promise.all([
-          import('cli-progress'), import('../../../context.js'), import('../../../modules/feeds/feeds.run.js'), import('../../../modules/feeds/feeds.stage.js'),
+        const [{ default: cliProgress }, { feedRunDeps }, { expectedRecords, ingestFeed }, { tuneHeapForFeedRun }, { nodeRunning, runInNode }] = await Promise.all([
+          import('cli-progress'), import('../../../context.js'), import('../../../modules/feeds/feeds.run.js'), import('../../../modules/feeds/feeds.stage.js'), import('../feedjob.js'),
         ]);
-        tuneHeapForFeedRun();
-        const deps = await feedRunDeps(ctx);
+        const source = o.source ?? (input === '-' ? 'stdin' : basename(input.split('?')[0]!));
+        const dryRun = o.dryRun === true;
+        const node = dryRun || o.inProcess === true ? undefined : await nodeRunning(ctx, cli.home());
         const { stream, size } = await openInput(input);
         const showBar = o.progress && !cli.out.json && process.stderr.isTTY === true;
         const bar = showBar ? new cliProgress.SingleBar({
           format: '{bar} {percentage}% | {rows} rows, {rate} rows/s | {routed} | rejected {rejected}', stream: process.stderr, hideCursor: true,
         }, cliProgress.Presets.shades_classic) : null;
-        bar?.start(size ?? 1, 0, { rows: 0, rate: 0, routed: '', rejected: 0 });
-        const { id, report } = await ingestFeed(deps, {
-          input: stream, inputName: input, source: o.source ?? (input === '-' ? 'stdin' : basename(input.split('?')[0]!)),
-          format: o.format as FeedFormat, preset: o.preset, mapping: o.map, delimiter: o.delimiter, tlp: o.tlp as Tlp,
-          windowMinutes: hours * 60, keepDays: keep, dryRun: o.dryRun === true, ...(size === null ? {} : { expectedRecords: expectedRecords(size) }),
-          onProgress: (r) => bar?.update(size === null ? 0 : r.bytes, {
-            rows: r.records, rate: Math.round(r.records / Math.max(0.001, r.elapsed_ms / 1000)), rejected: r.rejected,
-            routed: [...r.peers.map((p) => `${p.party} ${p.records}`), `domestic ${r.domestic.records}`].join(', '),
-          }),
-        }).finally(() => bar?.stop());
-        await auditCli(ctx, { action: 'feed.run', subject: id, details: { source: o.source ?? (input === '-' ? 'stdin' : basename(input.split('?')[0]!)), format: o.format, tlp: o.tlp, dry_run: o.dryRun === true, records: report.records, rejected: report.rejected } });
-        cli.out.print(describeRun(id, report, o.dryRun === true ? 'dry run: nothing sent or stored' : undefined), { id, dry_run: o.dryRun === true, report });
+        const progress = (r: Readonly<RunReport>): void => bar?.update(size === null ? 0 : r.bytes, {
+          rows: r.records, rate: Math.round(r.records / Math.max(0.001, r.elapsed_ms / 1000)), rejected: r.rejected,
+          routed: [...r.peers.map((p) => `${p.party} ${p.records}`), `domestic ${r.domestic.records}`].join(', '),
+        });
+        const common = {
+          inputName: input, source, format: o.format as FeedFormat, preset: o.preset, mapping: o.map, delimiter: o.delimiter, tlp: o.tlp as Tlp,
+          windowMinutes: hours * 60, keepDays: keep,
+        };
+        let id: string;
+        let report: RunReport;
+        if (node !== undefined) {
+          ({ id, report } = await runInNode(ctx, {
+            onHandOver: () => {
+              if (!cli.out.json) process.stderr.write(`Handing the run to ${node}, which runs it; following it here.\n`);
+              bar?.start(size ?? 1, 0, { rows: 0, rate: 0, routed: '', rejected: 0 });
+            },
+            input: stream, source, options: (n) => ({ ...common, expectedRecords: expectedRecords(n) }),
+            parse: { format: common.format, preset: o.preset, mapping: o.map, delimiter: o.delimiter, source },
+            onProgress: (v) => progress(v.report), onWaiting: (m) => process.stderr.write(`${m}\n`),
+          }).finally(() => bar?.stop()));
+        } else {
+          tuneHeapForFeedRun();
+          const deps = await feedRunDeps(ctx);
+          bar?.start(size ?? 1, 0, { rows: 0, rate: 0, routed: '', rejected: 0 });
+          ({ id, report } = await ingestFeed(deps, {
+            ...common, input: stream, dryRun, ...(size === null ? {} : { expectedRecords: expectedRecords(size) }), onProgress: progress,
+          }).finally(() => bar?.stop()));
+        }
+        await auditCli(ctx, { action: 'feed.run', subject: id, details: { source, format: o.format, tlp: o.tlp, dry_run: dryRun, records: report.records, rejected: report.rejected, ran_by: node === undefined ? 'cli' : 'node' } });
+        cli.out.print(describeRun(id, report, dryRun ? 'dry run: nothing sent or stored' : undefined), { id, dry_run: dryRun, ran_by: node === undefined ? 'cli' : 'node', report });
       }));
 
   feed.command('runs')
