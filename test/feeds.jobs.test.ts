@@ -3,14 +3,15 @@
  * resume"): an upload is spooled into the store; the process running it is killed with -9 mid-run;
  * another process of the node (PostgreSQL), or the node started again (SQLite), resumes it from its
  * last checkpoint and completes it; every record goes out (or into the domestic collection) exactly
- * once, and the run's input is deleted with its end. No clocks: waits are bounded by tries, and the
+ * once, and the run's input is deleted with its end; `hotline feed ingest` from a machine where no
+ * process of the node runs finds the node by its leases and hands the run to it. No clocks: waits are bounded by tries, and the
  * kill is proved to have landed mid-run (the run was `running`, with part of its work written).
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunView } from '../src/modules/feeds/feeds.runs.js';
-import { ensureBuilt, ok } from './helpers/cli.js';
+import { ensureBuilt, json, ok } from './helpers/cli.js';
 import { twoProcessNode } from './helpers/multiproc.js';
 import { eventually, fetchIdempotent, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
@@ -137,7 +138,7 @@ async function exactlyOnce(us: TestHome, ru: TestHome, id: string, done: RunView
 }
 
 /** The run read the whole input, and sent (or stored) each record once; its input is gone; ru received every one. */
-async function eachRecordOnce(us: TestHome, ru: TestHome, id: string, done: RunView): Promise<void> {
+async function eachRecordOnce(us: TestHome, ru: TestHome, id: string, done: { report: { lines: number } }): Promise<void> {
   expect(done.report.lines).toBe(N + 1);
   expect(await sentSightings(us.home, 'ru')).toBe(N / 2);
   expect(await domesticSightings(us.home)).toBe(N / 2);
@@ -163,6 +164,26 @@ describePg('feed jobs on a node of two processes on PostgreSQL', () => {
     const [row] = await queryStore<{ holder: string }>(us.home, 'select holder from feed_runs where id = ?', id);
     expect(row!.holder).toContain(`:${p2.child!.pid!}:`);
     await exactlyOnce(us, ru, id, done, killed);
+  });
+});
+
+describePg('hotline feed ingest beside a node of two processes on PostgreSQL', () => {
+  it('from a machine with no process of the node (a copy of the home without its pid files), hands the run to the node, found by its leases', async () => {
+    ensureBuilt();
+    const database = await createTestDatabase();
+    databases.push(database);
+    const dir = tempDir('hotline-feedcli-');
+    const { us, ru, p1, p2 } = await twoProcessNode(database.url, dir, { setup: homes, running });
+    const elsewhere = join(dir, 'us-elsewhere');
+    cpSync(us.home, elsewhere, { recursive: true, filter: (f) => !/hotline(-.+)?\.pid$/.test(f) });
+    writeFileSync(join(dir, 'feed.csv'), feed(N));
+    const out = await json<{ id: string; ran_by: string; report: RunView['report'] }>(elsewhere, 'feed', 'ingest', join(dir, 'feed.csv'), '--source', 'cli');
+    expect(out.ran_by).toBe('node');
+    const [row] = await queryStore<{ holder: string; state: string }>(us.home, 'select holder, state from feed_runs where id = ?', out.id);
+    expect(row!.state).toBe('complete');
+    expect([p1.child!.pid!, p2.child!.pid!].some((pid) => row!.holder.includes(`:${pid}:`))).toBe(true);
+    expect(out.report).toMatchObject({ records: N, duplicates: 0 });
+    await eachRecordOnce(us, ru, out.id, out);
   });
 });
 
