@@ -7,11 +7,12 @@
  * process of the node runs finds the node by its leases and hands the run to it. No clocks: waits are bounded by tries, and the
  * kill is proved to have landed mid-run (the run was `running`, with part of its work written).
  */
+import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunView } from '../src/modules/feeds/feeds.runs.js';
-import { ensureBuilt, json, ok } from './helpers/cli.js';
+import { BIN, ensureBuilt, json, ok, ROOT } from './helpers/cli.js';
 import { twoProcessNode } from './helpers/multiproc.js';
 import { eventually, fetchIdempotent, makeHome, peerAll, tempDir, type TestHome } from './helpers/nodes.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
@@ -235,5 +236,34 @@ describe('feed jobs on SQLite', () => {
     await node.start();
     const done = await ended(us.url, us.token, id);
     await exactlyOnce(us, ru, id, done, killed);
+  });
+
+  it('a run handed over by hotline feed ingest: the node killed with -9 mid-run, the CLI says so and waits; the node started again completes it, and the CLI prints its report', async () => {
+    ensureBuilt();
+    const dir = tempDir('hotline-feedjobs-');
+    const us = await makeHome('us', {}, dir);
+    const ru = await makeHome('ru', {}, dir);
+    const node = await startedPair(us, ru);
+    writeFileSync(join(dir, 'feed.csv'), feed(N));
+    const cli = spawn(process.execPath, [BIN, 'feed', 'ingest', join(dir, 'feed.csv'), '--source', 'cli', '--json', '--home', us.home], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    cli.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number>((r) => cli.once('exit', (code) => r(code ?? -1)));
+    running.push({ kill9: async () => { cli.kill('SIGKILL'); } });
+    const id = (await eventually(async () => {
+      const rows = await queryStore<{ id: string }>(us.home, 'select id from feed_runs where source = ?', 'cli');
+      return rows.length === 1 ? rows[0]! : undefined;
+    }, 20_000, 5)).id;
+    const killed = await killMidRun(us.home, id, () => node.kill9(), node.child!.pid!);
+    await eventually(async () => (/The node is not running any more: feed run/.test(err) ? true : undefined), 20_000, 50);
+    await node.start();
+    expect(await exited, err).toBe(0);
+    const printed = JSON.parse(out) as { id: string; ran_by: string; report: RunView['report'] };
+    expect(printed).toMatchObject({ id, ran_by: 'node' });
+    const done = await run(us.url, us.token, id);
+    await exactlyOnce(us, ru, id, done, killed);
+    expect(printed.report).toEqual(done.report);
   });
 });

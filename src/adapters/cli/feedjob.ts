@@ -32,6 +32,9 @@ export async function nodeRunning(ctx: NodeContext, home: string): Promise<strin
 /** How often the CLI reads the run's progress (ms). */
 const FOLLOW_MS = 500;
 
+/** Every how many reads of the run the CLI checks that the node still runs. */
+const NODE_CHECK_POLLS = 10;
+
 /** Runs that have ended, whatever way. */
 const ENDED = new Set(['complete', 'failed', 'interrupted']);
 
@@ -91,8 +94,11 @@ export interface HandOver {
   parse: ParseOptions;
   source: string;
   options: (bytes: number) => JobOptions & { inputName: string };
-  /** Told of the run's progress while it runs, and once with `queued` while the node has not taken it. */
+  /** The node's home (to see whether the node still runs while the run is followed). */
+  home: string;
+  /** Told of the run's progress while the node runs it. */
   onProgress: (v: RunView) => void;
+  /** Told once when the run waits: queued behind the node's other runs, or the node stopped. */
   onWaiting: (message: string) => void;
   /** Once the input's head passed the check, before it is spooled. */
   onHandOver: () => void;
@@ -133,9 +139,15 @@ export async function runInNode(ctx: NodeContext, o: HandOver): Promise<RunView>
   process.once('SIGINT', stop);
   try {
     let waited = 0;
-    for (;;) {
+    let told = false;
+    for (let polls = 1; ; polls++) {
       const v = await showRun(ctx.db, id, ctx.clock.now());
       if (ENDED.has(v.state)) return ended(v);
+      // A node killed (or stopped) meanwhile resumes the run when it starts again; until then nothing moves.
+      if (!told && polls % NODE_CHECK_POLLS === 0 && (await nodeRunning(ctx, o.home)) === undefined) {
+        told = true;
+        o.onWaiting(`The node is not running any more: feed run ${id} goes on when it starts again (hotline start; Ctrl-C stops following, not the run)`);
+      }
       if (v.state === 'queued') {
         waited += FOLLOW_MS;
         // The node looks for jobs every FEED_JOB_POLL_MS; past a few of those, all its run slots are taken, or it stopped.

@@ -113,7 +113,7 @@ export function register(program: Command, cli: Cli): void {
               if (!cli.out.json) process.stderr.write(`Handing the run to ${node}, which runs it; following it here.\n`);
               bar?.start(size ?? 1, 0, { rows: 0, rate: 0, routed: '', rejected: 0 });
             },
-            input: stream, source, options: (n) => ({ ...common, expectedRecords: expectedRecords(n) }),
+            input: stream, source, home: cli.home(), options: (n) => ({ ...common, expectedRecords: expectedRecords(n) }),
             parse: { format: common.format, preset: o.preset, mapping: o.map, delimiter: o.delimiter, source },
             onProgress: (v) => progress(v.report), onWaiting: (m) => process.stderr.write(`${m}\n`),
           }).finally(() => bar?.stop()));
