@@ -223,13 +223,18 @@ describePg('feed jobs when the PostgreSQL server goes away mid-run', () => {
   });
 });
 
+/** us and ru on SQLite in a new directory, each started as a process of its own: us's. */
+async function sqlitePair(): Promise<{ dir: string; us: TestHome; ru: TestHome; node: NodeProcess }> {
+  ensureBuilt();
+  const dir = tempDir('hotline-feedjobs-');
+  const us = await makeHome('us', {}, dir);
+  const ru = await makeHome('ru', {}, dir);
+  return { dir, us, ru, node: await startedPair(us, ru) };
+}
+
 describe('feed jobs on SQLite', () => {
   it('a run killed with -9 mid-run completes by itself when the node starts again; every record once', async () => {
-    ensureBuilt();
-    const dir = tempDir('hotline-feedjobs-');
-    const us = await makeHome('us', {}, dir);
-    const ru = await makeHome('ru', {}, dir);
-    const node = await startedPair(us, ru);
+    const { us, ru, node } = await sqlitePair();
 
     const id = await upload(us.url, us.token);
     const killed = await killMidRun(us.home, id, () => node.kill9(), node.child!.pid!);
@@ -239,11 +244,7 @@ describe('feed jobs on SQLite', () => {
   });
 
   it('a run handed over by hotline feed ingest: the node killed with -9 mid-run, the CLI says so and waits; the node started again completes it, and the CLI prints its report', async () => {
-    ensureBuilt();
-    const dir = tempDir('hotline-feedjobs-');
-    const us = await makeHome('us', {}, dir);
-    const ru = await makeHome('ru', {}, dir);
-    const node = await startedPair(us, ru);
+    const { dir, us, ru, node } = await sqlitePair();
     writeFileSync(join(dir, 'feed.csv'), feed(N));
     const cli = spawn(process.execPath, [BIN, 'feed', 'ingest', join(dir, 'feed.csv'), '--source', 'cli', '--json', '--home', us.home], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
