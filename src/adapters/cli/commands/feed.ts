@@ -77,7 +77,12 @@ export function register(program: Command, cli: Cli): void {
     .option('--dry-run', 'report what would go where; send and store nothing')
     .option('--no-progress', 'no progress bar')
     .option('--in-process', 'run it in this process even while the node runs (on SQLite the node\'s event loop then waits while each bundle is written)')
-    .addHelpText('after', '\nWhile the node runs, the run is handed to it (a feed job, as an upload is) and followed here: the node runs it beside its\nother work (on SQLite a second process writing would hold up the node\'s event loop). Otherwise this process runs it.')
+    .addHelpText('after', [
+      '', 'While the node runs, the run is handed to it (a feed job, as an upload is) and',
+      'followed here: the node runs it beside its other work (on SQLite a second process',
+      'writing would hold up the node\'s event loop). Ctrl-C then stops the following,',
+      'not the run. With no node running, or --in-process, this process runs it.',
+    ].join('\n'))
     .action((input: string, o: { format: string; preset?: string; map?: string; delimiter?: string; source?: string; tlp: string; windowHours: string; keepDays: string; dryRun?: boolean; inProcess?: boolean; progress: boolean }) =>
       withNode(cli.home(), async (ctx) => {
         if (!(FEED_FORMATS as readonly string[]).includes(o.format)) fail('invalid_argument', `--format must be one of ${FEED_FORMATS.join(', ')}`);
