@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,29 @@ describe('hotline.pid: is a node running on this home?', () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
     expect(await runningNode(h)).toBeUndefined(); // nothing listens
+  });
+
+  it('a live pid whose address answers nothing in time: running if that pid holds the listening socket (busy or stuck), not if another process does', async () => {
+    const h = home();
+    // Accepts connections and never answers: a node whose event loop is busy or stuck.
+    const silent = createNetServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const address = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      write(h, { pid: process.pid, party: 'us', address, started_at: new Date().toISOString() });
+      expect(await runningNode(h)).toMatchObject({ pid: process.pid, address });
+    } finally {
+      silent.close();
+    }
+    // The same silence from a socket another process holds: the pid file's pid is not the node there.
+    const other = spawn(process.execPath, ['-e', `require('node:net').createServer(() => {}).listen(0, '127.0.0.1', function () { console.log(this.address().port) })`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((r) => other.stdout.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+      write(h, { pid: process.pid, party: 'us', address: `http://127.0.0.1:${port}`, started_at: new Date().toISOString() });
+      expect(await runningNode(h)).toBeUndefined();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('starting (no address yet): a live pid counts for ten minutes, not for ever', async () => {

@@ -92,8 +92,9 @@ export async function partyAt(address: string, timeoutMs = 2000): Promise<string
 
 /**
  * The node running on this home, or undefined: the pid file's pid is alive and (once it listens)
- * its address answers with the file's party. A file left by kill -9 (dead pid, or a live pid that
- * does not hold the address) is not a running node.
+ * its address answers with the file's party, or, answering nothing within 2 s (a node busy or
+ * stuck), that pid holds the address's listening socket. A file left by kill -9 (dead pid, or a
+ * live pid that does not hold the address) is not a running node.
  */
 export async function runningNode(home: string, now: number = Date.now()): Promise<RunRecord | undefined> {
   for (const f of recordFiles(home)) {
@@ -118,7 +119,20 @@ async function runningAt(home: string, file: string, now: number): Promise<RunRe
   if (r === undefined || !pidAlive(r.pid)) return undefined;
   // Still starting: believed for a while only (a start killed before it listened, its pid since reused, must not block the home for ever).
   if (r.address === null) return now - Date.parse(r.started_at) < STARTING_MS ? r : undefined;
-  return (await partyAt(r.address)) === r.party ? r : undefined;
+  const party = await partyAt(r.address);
+  if (party !== undefined) return party === r.party ? r : undefined;
+  // No answer in time: a node busy or stuck is still running (a CLI must not run beside it, migrate
+  // must not copy under it), and it is the one holding its address's socket.
+  return pidListeningOn(portOf(r.address)) === r.pid ? r : undefined;
+}
+
+/** The TCP port of a recorded address (http://host:port). */
+function portOf(address: string): number {
+  try {
+    return Number(new URL(address).port);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** "already running (pid 4242) on http://127.0.0.1:7001" */
@@ -181,7 +195,8 @@ export async function claimHome(home: string, party: string, scope: ClaimScope =
 
 /**
  * The process listening on a TCP port on this host, from /proc (Linux; processes this user may
- * inspect), or undefined. Only to name who holds an address a node could not listen on.
+ * inspect), or undefined: who holds an address a node could not listen on, or whether a node that
+ * does not answer in time still holds its own.
  */
 export function pidListeningOn(port: number): number | undefined {
   if (process.platform !== 'linux') return undefined;
