@@ -130,8 +130,9 @@ export function register(program: Command, cli: Cli): void {
             ...common, input: stream, dryRun, ...(size === null ? {} : { expectedRecords: expectedRecords(size) }), onProgress: progress,
           }).finally(() => bar?.stop()));
         }
-        await auditCli(ctx, { action: 'feed.run', subject: id, details: { source, format: o.format, tlp: o.tlp, dry_run: dryRun, records: report.records, rejected: report.rejected, ran_by: node === undefined ? 'cli' : 'node' } });
-        cli.out.print(describeRun(id, report, dryRun ? 'dry run: nothing sent or stored' : undefined), { id, dry_run: dryRun, ran_by: node === undefined ? 'cli' : 'node', report });
+        const ranBy = node === undefined ? 'cli' : 'node';
+        await auditCli(ctx, { action: 'feed.run', subject: id, details: { source, format: o.format, tlp: o.tlp, dry_run: dryRun, records: report.records, rejected: report.rejected, ran_by: ranBy } });
+        cli.out.print(describeRun(id, report, dryRun ? 'dry run: nothing sent or stored' : undefined), { id, dry_run: dryRun, ran_by: ranBy, report });
       }));
 
   feed.command('runs')
