@@ -267,6 +267,30 @@ describe('hotline feed ingest while the node runs', () => {
     expect(again.report).toMatchObject({ records: n, duplicates: n });
   });
 
+  it('Ctrl-C while the CLI still reads the input: exit 130, error [interrupted], and nothing spooled or recorded stays behind', async () => {
+    const child = spawn(process.execPath, [BIN, 'feed', 'ingest', '-', '--source', 'interrupted', '--no-progress', '--home', us.home], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // The CLI closes its end at Ctrl-C: what it has not read yet can no longer be written.
+    child.stdin.on('error', () => {});
+    // Past the 1 MiB the CLI checks before handing over, and past one 1 MiB chunk of the spool; stdin stays open.
+    child.stdin.write(csv(ruHosts(45_000, 40_000, 5)));
+    const runRow = () => a.ctx.db.selectFrom('feed_runs').select(['id', 'state']).where('source', '=', 'interrupted').executeTakeFirst();
+    const spooling = await eventually(async () => {
+      const r = await runRow();
+      if (r === undefined) return undefined;
+      const chunks = await a.ctx.db.selectFrom('feed_inputs').select('seq').where('run_id', '=', r.id).execute();
+      return chunks.length > 0 ? r : undefined;
+    }, 12_000, 5);
+    expect(spooling.state).toBe('receiving');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err).toMatch(/error \[interrupted\]: Interrupted while the feed was read: nothing was queued or kept/);
+    expect(await runRow()).toBeUndefined();
+    expect(await a.ctx.db.selectFrom('feed_inputs').select('seq').where('run_id', '=', spooling.id).execute()).toEqual([]);
+  });
+
   it('refuses a feed its preset or mapping does not fit before anything is spooled or recorded', async () => {
     const count = async (): Promise<{ runs: number; inputs: number }> => ({
       runs: (await a.ctx.db.selectFrom('feed_runs').select('id').execute()).length,

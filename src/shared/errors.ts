@@ -99,6 +99,8 @@ export const ERROR_CODES = [
   'feeds_busy',
   // a feed job whose process stopped each time it was resumed (feeds.jobs.ts MAX_TAKEOVERS): not tried again
   'feed_abandoned',
+  // a CLI verb stopped by Ctrl-C before it changed anything (exit status 130)
+  'interrupted',
   'internal',
   // who may do what (issue 9): a kind only the node emits, sent through the generic send
   'reserved_kind',

@@ -9,6 +9,7 @@ import { releaseJob, spoolUpload, type JobOptions } from '../../modules/feeds/fe
 import { showRun, type RunView } from '../../modules/feeds/feeds.runs.js';
 import { parseFeed, type ParseOptions } from '../../modules/feeds/feeds.parse.js';
 import { FEED_JOB_POLL_MS } from '../http/feeds.runner.js';
+import { EXIT } from './output.js';
 
 /**
  * `hotline feed ingest` while the node runs: the run is handed to the node as a job (feeds.jobs.ts),
@@ -120,7 +121,7 @@ export async function runInNode(ctx: NodeContext, o: HandOver): Promise<RunView>
   const aborted = new Promise<never>((_, reject) => { abort = reject; });
   aborted.catch(() => undefined);
   const onInt = (): void => {
-    abort(new HotlineError('invalid_argument', 'Interrupted while the feed was read: nothing was queued or kept'));
+    abort(new HotlineError('interrupted', 'Interrupted while the feed was read: nothing was queued or kept'));
     // A read waiting for more (stdin that sends nothing) ends with its stream.
     if (o.input instanceof Readable) o.input.destroy();
   };
@@ -134,7 +135,7 @@ export async function runInNode(ctx: NodeContext, o: HandOver): Promise<RunView>
   }
   const stop = (): void => {
     process.stderr.write(`\nStopped following. Feed run ${id} goes on in the node: hotline feed show ${id}\n`);
-    process.exit(130);
+    process.exit(EXIT.interrupted);
   };
   process.once('SIGINT', stop);
   try {

@@ -1,7 +1,7 @@
 import { HotlineError, type ErrorCode } from '../../shared/errors.js';
 
-/** Exit codes: 0 ok, 1 the operation failed, 2 bad usage (arguments, config, home). */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Exit codes: 0 ok, 1 the operation failed, 2 bad usage (arguments, config, home), 130 stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'invalid_argument', 'config_invalid', 'home_missing', 'home_exists', 'unknown_kind', 'unknown_channel',
@@ -17,6 +17,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 export function exitCodeFor(e: unknown): number {
+  if (e instanceof HotlineError && e.code === 'interrupted') return EXIT.interrupted;
   return e instanceof HotlineError && USAGE_CODES.has(e.code) ? EXIT.usage : EXIT.failure;
 }
 
