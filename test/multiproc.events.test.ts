@@ -2,8 +2,12 @@
  * Issue 13 item 3, several processes of one node on one PostgreSQL store: a FLASH received by
  * process 1 appears on a console (GET /api/v1/events) connected to process 2 (LISTEN/NOTIFY); each
  * process claims its own listen address (a second start on one address is refused, an SQLite home
- * still runs one process whatever --listen says); `hotline status` lists the processes.
+ * still runs one process whatever --listen says); `hotline status` lists the processes, not one
+ * killed with -9 whose lease has not lapsed yet, and `feed ingest` does not hand its run to one.
  */
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { freePort } from '../src/adapters/cli/commands/demo.js';
 import { ensureBuilt, hlBinary, json } from './helpers/cli.js';
@@ -16,6 +20,7 @@ import { twoProcessNode } from './helpers/multiproc.js';
 import { createTestDatabase, describePg, type TestDatabase } from './helpers/pg.js';
 import { NodeProcess, readStore } from './helpers/processes.js';
 
+const { Client } = createRequire(import.meta.url)('pg') as typeof import('pg');
 const running: { kill9(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.kill9()));
@@ -24,6 +29,18 @@ let database: TestDatabase | undefined;
 afterAll(async () => {
   await database?.drop();
 });
+
+/** Makes the `process:` lease of the process `pid` live for `ms` more: a lease that cannot lapse during the test. */
+async function liveFor(url: string, pid: number, ms: number): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query('update leases set expires_at = $1 where name like $2', [Date.now() + ms, `process:%:${pid}:%`]);
+    expect(r.rowCount).toBe(1);
+  } finally {
+    await c.end();
+  }
+}
 
 /** Reads a Server-Sent Events stream until `want` returns true for an event; resolves with that event. */
 async function sseUntil(res: Response, want: (name: string, data: Record<string, unknown>) => boolean, onOpen: () => Promise<void>): Promise<Record<string, unknown>> {
@@ -102,6 +119,24 @@ describePg('several processes of one node on PostgreSQL', () => {
     } finally {
       await writer.close();
     }
+
+    // Process 2 killed with -9: its `process:` lease stays live until it lapses (made an hour here, so
+    // that the lapse cannot be what drops it), but status no longer lists it: its pid is gone.
+    await p2.kill9();
+    await liveFor(database!.url, p2.child!.pid!, 3_600_000);
+    const after = await json<{ running: boolean; processes: { pid: number }[] }>(us.home, 'status');
+    expect(after.running).toBe(true);
+    expect(after.processes.map((p) => p.pid)).toEqual([p1.child!.pid]);
+
+    // Both killed: `feed ingest` runs the feed itself instead of handing it to a node that is gone.
+    await p1.kill9();
+    await liveFor(database!.url, p1.child!.pid!, 3_600_000);
+    expect((await json<{ running: boolean }>(us.home, 'status')).running).toBe(false);
+    const feed = join(tempDir(), 'feed.csv');
+    writeFileSync(feed, 'ip,port,timestamp,family,type\n198.51.100.7,80,2026-11-30T10:00:00Z,mirai,infected\n');
+    const run = await json<{ ran_by: string; report: { records: number } }>(us.home, 'feed', 'ingest', feed, '--source', 'after-kill');
+    expect(run.ran_by).toBe('cli');
+    expect(run.report.records).toBe(1);
   });
 
   it('an SQLite home runs one process, whatever --listen says', async () => {

@@ -1,7 +1,9 @@
-import { expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../../test/helpers/pg.js';
 import { FakeClock } from './clock.js';
-import { Leases } from './leases.js';
+import { endedHere, Leases } from './leases.js';
 
 describeEachStore('leases on background work', (open) => {
   it('one holder at a time; renewed by its holder; taken over once it lapsed; released for the next at once', async () => {
@@ -32,5 +34,19 @@ describeEachStore('leases on background work', (open) => {
     await one.stop();
     expect(await two.acquire('link:ru')).toBe(true);
     expect(await db.selectFrom('leases').select(['name', 'holder']).execute()).toEqual([{ name: 'link:ru', holder: 'host:2:b' }]);
+  });
+});
+
+describe('endedHere: a process of a lease that ended on this machine', () => {
+  it('a child killed with -9 has ended; this process and a pid of another host have not', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    expect(endedHere({ host: hostname(), pid })).toBe(false);
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+    expect(endedHere({ host: hostname(), pid })).toBe(true);
+    expect(endedHere({ host: `not-${hostname()}`, pid })).toBe(false);
+    expect(endedHere({ host: hostname(), pid: process.pid })).toBe(false);
   });
 });

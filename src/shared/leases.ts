@@ -169,6 +169,24 @@ export async function liveProcesses(db: Kysely<LeasesTables>, now: number, excep
   });
 }
 
+/**
+ * Whether a process named by a live lease has ended on this machine: a process killed with -9 keeps
+ * its leases live until they lapse (up to {@link DEFAULT_LEASE_MS}), but its pid is gone at once.
+ * Judged by host name and pid, so only for what a person is shown or what the CLI chooses to do
+ * (`hotline status`, `feed ingest`'s hand-over), never for taking work over: two machines may share
+ * a host name. A process of another host never counts as ended here; a pid reused since still
+ * counts as running (its lease then lapses as before).
+ */
+export function endedHere(p: Pick<NodeProcess, 'host' | 'pid'>): boolean {
+  if (p.host !== hostname()) return false;
+  try {
+    process.kill(p.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
+
 /** The holders ({@link processHolder}) of the node's processes whose `process:` lease is live at `now`. */
 export async function liveHolders(db: Kysely<LeasesTables>, now: number): Promise<Set<string>> {
   const rows = await db.selectFrom('leases').select('name').where('name', 'like', 'process:%').where('expires_at', '>=', now).execute();

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { NodeContext } from '../../context.js';
 import { dialectOf } from '../../shared/dialect.js';
 import { ERROR_CODES, fail, HotlineError, type ErrorCode } from '../../shared/errors.js';
-import { liveHolders, processHolder, type LeasesTables } from '../../shared/leases.js';
+import { endedHere, liveProcesses, processHolder, type LeasesTables } from '../../shared/leases.js';
 import { releaseJob, spoolUpload, type JobOptions } from '../../modules/feeds/feeds.jobs.js';
 import { showRun, type RunView } from '../../modules/feeds/feeds.runs.js';
 import { parseFeed, type ParseOptions } from '../../modules/feeds/feeds.parse.js';
@@ -20,14 +20,15 @@ import { EXIT } from './output.js';
  * leaves it queued for any process of the node, and follows the run until it ends.
  */
 
-/** Which node process will run a job: on this machine by its pid file, on PostgreSQL any live process lease (another machine's too); undefined when none runs. */
+/** Which node process will run a job: on this machine by its pid file, on PostgreSQL any live process lease (another machine's too) but of a process here that ended; undefined when none runs. */
 export async function nodeRunning(ctx: NodeContext, home: string): Promise<string | undefined> {
   const { runningNode } = await import('../../pidfile.js');
   const here = await runningNode(home);
   if (here !== undefined) return `the node (pid ${here.pid}${here.address === null ? '' : ` on ${here.address}`})`;
   if (dialectOf(ctx.db) !== 'postgres') return undefined;
-  const live = await liveHolders(ctx.db as unknown as Kysely<LeasesTables>, ctx.clock.now());
-  return live.size === 0 ? undefined : `the node (${live.size} process${live.size === 1 ? '' : 'es'} on the shared store)`;
+  // Not one of this machine's that has ended (killed with -9): its lease stays live for seconds, and a run handed to it would wait.
+  const live = (await liveProcesses(ctx.db as unknown as Kysely<LeasesTables>, ctx.clock.now())).filter((p) => !endedHere(p));
+  return live.length === 0 ? undefined : `the node (${live.length} process${live.length === 1 ? '' : 'es'} on the shared store)`;
 }
 
 /** How often the CLI reads the run's progress (ms). */

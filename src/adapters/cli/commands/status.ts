@@ -89,8 +89,11 @@ export function register(program: Command, cli: Cli): void {
     }));
 }
 
-/** The processes of a node on PostgreSQL, from their live `process:<host>:<pid>:<tag> <address>` leases. */
+/**
+ * The processes of a node on PostgreSQL, from their live `process:<host>:<pid>:<tag> <address>`
+ * leases, less those of this machine that have ended (killed with -9: their leases lapse later).
+ */
 async function liveProcesses(ctx: NodeBase): Promise<NodeProcessInfo[]> {
-  const { liveProcesses: live } = await import('../../../shared/leases.js');
-  return live(ctx.db, ctx.clock.now());
+  const { endedHere, liveProcesses: live } = await import('../../../shared/leases.js');
+  return (await live(ctx.db, ctx.clock.now())).filter((p) => !endedHere(p));
 }
