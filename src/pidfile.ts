@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from './shared/errors.js';
+import { pidAlive } from './shared/pids.js';
 
 /**
  * Whether a node runs on a home: `<home>/hotline.pid`, created (exclusively) by `start` before it
@@ -60,16 +61,6 @@ function readRecord(home: string, file: string = PID_FILE): RunRecord | undefine
     return { pid: r.pid, party: r.party, address: typeof r.address === 'string' ? r.address : null, started_at: String(r.started_at ?? '') };
   } catch {
     return undefined;
-  }
-}
-
-/** True when a process with this pid exists (EPERM: it does, and belongs to another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

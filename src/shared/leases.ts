@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.js';
+import { pidAlive } from './pids.js';
 
 /**
  * Leases on background work (issue 13, item 3: several processes of one node on one PostgreSQL
@@ -178,13 +179,7 @@ export async function liveProcesses(db: Kysely<LeasesTables>, now: number, excep
  * counts as running (its lease then lapses as before).
  */
 export function endedHere(p: Pick<NodeProcess, 'host' | 'pid'>): boolean {
-  if (p.host !== hostname()) return false;
-  try {
-    process.kill(p.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'EPERM';
-  }
+  return p.host === hostname() && !pidAlive(p.pid);
 }
 
 /** The holders ({@link processHolder}) of the node's processes whose `process:` lease is live at `now`. */

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { dialectOf } from '../../shared/dialect.js';
 import { fail } from '../../shared/errors.js';
 import { liveHolders, type LeasesTables } from '../../shared/leases.js';
+import { pidAlive } from '../../shared/pids.js';
 import type { IngestOptions, RunReport } from './feeds.run.js';
 import type { FeedsTables } from './feeds.tables.js';
 
@@ -219,15 +220,9 @@ export function cliHolder(): string {
 
 /**
  * Whether the process holding a run may be alive: on another machine it may (its pid says nothing
- * here); on this one, its pid answers.
+ * here); on this one, its pid answers (a process of another user's answers too: it is alive).
  */
 function localAlive(holder: string | null, pid: number | null): boolean {
   if (holder !== null && holder.split(':')[0] !== hostname()) return true;
-  if (pid === null) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pid !== null && pidAlive(Number(pid));
 }
