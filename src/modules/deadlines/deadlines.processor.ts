@@ -131,13 +131,17 @@ export class DeadlineProcessor {
   }
 
   /**
-   * Steps decided per transaction. Each renders an alert in the node's language (about 0.1-0.2 ms),
-   * so 25 keep a round's hold on the event loop to a few ms while arrivals wait: p99 send→receipt at
-   * 200/s rose to ~100 ms with rounds of 100 (docs/benchmarks.md, issue 10). A round renders its
-   * alerts in one go between two statements (deadlines.round.ts), on PostgreSQL too, so this bounds
-   * that hold; the round's statements do not grow with it (about ten a round).
+   * Steps decided per transaction. Each renders an alert in the node's language (about 0.1-0.2 ms).
+   * SQLite: 25, which keeps a round's hold on the event loop to a few ms while arrivals wait (p99
+   * send→receipt at 200/s rose to ~100 ms with rounds of 100: docs/benchmarks.md, issue 10); the
+   * round cannot yield inside its transaction, which holds the store's one writer. PostgreSQL: 200,
+   * rendered in slices of 25 with the event loop let in between (the transaction holds only the
+   * rows it claimed): a round is about ten statements, each a round trip, whatever its size, and
+   * rounds of 25 made a receiving node's escalation its largest share of statements.
    */
-  private static readonly STEPS_PER_ROUND = 25;
+  private static readonly STEPS_PER_ROUND = { sqlite: 25, postgres: 200 } as const;
+  /** Alerts rendered between two turns of the event loop in a PostgreSQL round. */
+  private static readonly RENDER_SLICE = 25;
 
   /** Runs `job` for a sink target under its lease (when leases are in use); nothing when another process holds it. */
   private leased(key: string, job: () => Promise<void>): Promise<void> {
@@ -159,7 +163,9 @@ export class DeadlineProcessor {
       // ones; the compare-and-set in decideRound() and the notification's unique key still make a step
       // decided once whatever happens. Logged after the commit: a transaction run again after a
       // conflict logs nothing twice.
-      const round_ = await db.transaction().execute((trx) => decideRound(trx as Trx, this.deps, { now, limit: DeadlineProcessor.STEPS_PER_ROUND, postgres }));
+      const round_ = await db.transaction().execute((trx) => decideRound(trx as Trx, this.deps, postgres
+        ? { now, limit: DeadlineProcessor.STEPS_PER_ROUND.postgres, postgres, yieldEvery: DeadlineProcessor.RENDER_SLICE }
+        : { now, limit: DeadlineProcessor.STEPS_PER_ROUND.sqlite, postgres }));
       for (const d of round_.fired) this.deps.log.info(d.log, d.what);
       decided += round_.fired.length;
       if (!round_.more) break;

@@ -26,6 +26,7 @@ import { migration as m0021pg } from './0021_feed_jobs.pg.js';
 import { migration as m0022 } from './0022_feed_job_attempts.js';
 import { migration as m0023 } from './0023_stix_keys.js';
 import { migration as m0023pg } from './0023_stix_keys.pg.js';
+import { migration as m0024 } from './0024_deadlines_due_order.js';
 
 /**
  * The store's schema migrations, one file per change, portable across SQLite and PostgreSQL
@@ -67,6 +68,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0021_feed_jobs': m0021,
   '0022_feed_job_attempts': m0022,
   '0023_stix_keys': m0023,
+  '0024_deadlines_due_order': m0024,
 };
 
 /** PostgreSQL's own version of the changes that cannot be written once for both dialects. */
