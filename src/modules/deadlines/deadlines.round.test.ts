@@ -213,7 +213,7 @@ describeEachDialect('deadlines: a backlog of due steps', () => {
 });
 
 describeEachDialect('deadlines: the claim of due steps', () => {
-  it('reads the due rows in claim order off an index, sorting none (a sort read every due row to return a round)', async () => {
+  it('reads the due rows in claim order off an index, sorting none (a sort read every due row of a moment to return a round)', async () => {
     const db = await openTestStore(storeDialect());
     stores.push(db);
     const claim = sql`select * from deadlines where next_at <= ${SENT} order by next_at, message_id limit 25`;

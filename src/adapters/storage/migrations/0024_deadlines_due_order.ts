@@ -2,9 +2,11 @@ import type { Kysely, Migration } from 'kysely';
 
 /**
  * The due deadlines in the order they are claimed (deadlines.round.ts: `next_at <= now ORDER BY
- * next_at, message_id LIMIT n`), straight from the index: on `next_at` alone, every round read and
- * sorted every due row to return its first n, so deciding a backlog cost the square of its size
- * (20,000 steps due at once on PostgreSQL: 800 rounds of 8.6 ms each in that one statement).
+ * next_at, message_id LIMIT n`), straight from the index. On `next_at` alone, the rows sharing a
+ * `next_at` (messages of one millisecond: a group commit, a peer's carriage file) came off it
+ * unordered, and every round read and sorted all of them to return its first n: thousands due
+ * together cost the square of their number (20,000 at one moment on PostgreSQL: 800 rounds of
+ * 8.6 ms each in that one statement).
  */
 export const migration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
