@@ -8,9 +8,10 @@ import { stricter } from './taxii.visibility.js';
 /**
  * Splits objects into the valid (with the TLP the node will enforce: the most restrictive of the
  * object's own TLP marking, the collection's default when it has none, and `floor`) and failures
- * with their reasons (TAXII status-details).
+ * with their reasons (TAXII status-details). `offset`: the index of `values[0]` in the envelope, for
+ * the `objects[i]` that names a failure without an id.
  */
-export function prepare(values: readonly unknown[], defaultTlp: Tlp, floor: Tlp = 'clear'): { valid: Incoming[]; failures: StatusDetail[] } {
+export function prepare(values: readonly unknown[], defaultTlp: Tlp, floor: Tlp = 'clear', offset = 0): { valid: Incoming[]; failures: StatusDetail[] } {
   const valid: Incoming[] = [];
   const failures: StatusDetail[] = [];
   values.forEach((value, i) => {
@@ -19,7 +20,7 @@ export function prepare(values: readonly unknown[], defaultTlp: Tlp, floor: Tlp 
       const o = value as { id?: unknown; modified?: unknown; created?: unknown };
       const version = typeof o?.modified === 'string' ? o.modified : typeof o?.created === 'string' ? o.created : 'unknown';
       failures.push({
-        id: v.id ?? `objects[${i}]`, version,
+        id: v.id ?? `objects[${offset + i}]`, version,
         message: v.problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; '),
       });
       return;
