@@ -83,6 +83,20 @@ describeEachStore('the STIX object store', (open, dialect) => {
     expect(rows.map((x) => x.object)).toEqual(texts);
   });
 
+  it(`${dialect === 'postgres' ? 'refuses a batch with a text holding U+001E, which separates the texts it sends (no JSON text holds it raw), storing nothing' : 'stores a text holding U+001E as it is'}`, async () => {
+    const { db, store, collection } = await setup(open);
+    const batch = [incoming(indicator(1)), { ...incoming(indicator(2)), text: 'two texts\u001eas one' }, incoming(indicator(3))];
+    expect(batch[1]!.text).toContain('\u001e');
+    const add = db.transaction().execute((trx) => store.add(trx, collection, batch, PROV));
+    if (dialect === 'postgres') {
+      await expect(add).rejects.toThrow(/U\+001E/);
+      expect(await db.selectFrom('stix_objects').select('object_id').execute()).toEqual([]);
+    } else {
+      await add;
+      expect((await db.selectFrom('stix_objects').select('object').orderBy('date_added').execute()).map((r) => r.object)).toEqual(batch.map((b) => b.text));
+    }
+  });
+
   it('keeps versions: the earliest and latest are marked whatever order they arrive in, and each filter walks what it names', async () => {
     const { db, store, collection } = await setup(open);
     const base = indicator(1, '2026-11-30T12:00:00.000Z');
@@ -104,6 +118,26 @@ describeEachStore('the STIX object store', (open, dialect) => {
     const byId = await walkAll(db, collection, { ...LAST, ids: [base.id], versions: ALL_VERSIONS }, 3);
     expect(byId.rows).toHaveLength(4);
     expect((await walkAll(db, collection, { ...LAST, types: ['malware'] }, 10)).rows).toEqual([]);
+  });
+
+  it('moves the earliest and latest marks of many stored objects in one batch, each on its own object', async () => {
+    const { db, store, collection } = await setup(open);
+    const at = (h: number): string => `2026-11-30T${String(h).padStart(2, '0')}:00:00.000Z`;
+    const objects = Array.from({ length: 60 }, (_, i) => indicator(i, at(12)));
+    await db.transaction().execute((trx) => store.add(trx, collection, objects.map((o) => incoming(o)), PROV));
+    // One batch: a later version of every third object, an earlier one of the next, both of the
+    // next; the rest untouched. The stored versions whose marks move are cleared together.
+    const news: Record<number, number[]> = { 0: [13], 1: [11], 2: [10, 14] };
+    const batch = objects.flatMap((o, i) => (news[i % 3] ?? []).map((h) => incoming({ ...o, modified: at(h) } as StixObject)));
+    const r = await db.transaction().execute((trx) => store.add(trx, collection, batch, PROV));
+    expect(r.failures).toEqual([]);
+    const rows = await db.selectFrom('stix_objects').select(['object_id', 'version', 'is_first', 'is_last']).orderBy('object_id').orderBy('version').execute();
+    const byId = new Map<string, string[]>();
+    for (const row of rows) byId.set(row.object_id, [...(byId.get(row.object_id) ?? []), `${row.is_first}${row.is_last}`]);
+    objects.forEach((o, i) => {
+      const expected = { 0: ['10', '01'], 1: ['10', '01'], 2: ['10', '00', '01'] }[i % 3];
+      expect(byId.get(o.id), `object ${i}`).toEqual(expected);
+    });
   });
 
   it('recognises what is already stored, refuses a different object under a stored version, and versions objects without one by content', async () => {

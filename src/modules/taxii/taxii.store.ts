@@ -67,13 +67,29 @@ const SQLITE_INSERT_CHUNK = 128;
  * Against multi-row VALUES of 1,024 rows (15,360 bound values, planned at every execution: see
  * plan_cache_mode in postgres.ts) the server parses and plans one small statement, and the
  * client binds 15 values, not 15 a row (docs/benchmarks.md, issue 13). The objects' texts, most of
- * the bytes, travel as one JSON array of strings: pg writes a text[] as an array literal, escaping
- * each element with two regular expressions in JavaScript (a tenth of the node's CPU in a POST),
- * where JSON.stringify escapes them natively; the server reads them back in order.
+ * the bytes, travel as one text, joined by {@link TEXT_SEPARATOR} and split by the server
+ * (string_to_table): as a text[] pg would write an array literal, escaping each element with two
+ * regular expressions in JavaScript (a tenth of the node's CPU in a POST), and as a JSON array the
+ * server parsed and unescaped every quote of every text (a third of the statement's CPU).
+ * `rows from` zips the functions' outputs by position, each in its input's order
+ * (multi-argument `unnest` is the same thing).
  */
 const PG_INSERT = `insert into stix_objects (collection_key, source, added_by, recipients, message_id, date_added, object_id, id_hash, type, version, has_version, spec_version, is_first, is_last, tlp, object)
-select $1::int4, $2::text, $3::text, $4::text, $5::text, u.* from unnest($6::int8[], $7::text[], $8::int8[], $9::text[], $10::int8[], $11::int4[], $12::text[], $13::int4[], $14::int4[], $15::text[],
-  array(select e.t from json_array_elements_text($16::json) with ordinality as e(t, i) order by e.i)) as u`;
+select $1::int4, $2::text, $3::text, $4::text, $5::text, u.* from rows from (unnest($6::int8[]), unnest($7::text[]), unnest($8::int8[]), unnest($9::text[]), unnest($10::int8[]),
+  unnest($11::int4[]), unnest($12::text[]), unnest($13::int4[]), unnest($14::int4[]), unnest($15::text[]), string_to_table($16::text, E'\\x1e')) as u`;
+
+/**
+ * Between two objects' texts in the INSERT's last parameter: U+001E (record separator), which a
+ * JSON text never holds raw (JSON escapes every control character in a string, and allows none
+ * outside one).
+ */
+const TEXT_SEPARATOR = '\x1e';
+
+/** PostgreSQL: a flag cleared on many stored versions, given as arrays of ids, their hashes and versions ({@link StixStore.clearFlag}). */
+const UNFLAG = {
+  is_first: 'update stix_objects s set is_first = 0 from unnest($2::text[], $3::int8[], $4::int8[]) as u(id, h, v) where s.collection_key = $1 and s.id_hash = u.h and s.version = u.v and s.object_id = u.id',
+  is_last: 'update stix_objects s set is_last = 0 from unnest($2::text[], $3::int8[], $4::int8[]) as u(id, h, v) where s.collection_key = $1 and s.id_hash = u.h and s.version = u.v and s.object_id = u.id',
+} as const;
 
 /** The columns of `stix_objects` in the order the compiled INSERT binds them. */
 const COLUMNS = [
@@ -299,6 +315,7 @@ export class StixStore {
   /** Marks the earliest and latest version of each touched object, in the new rows and in the stored ones. */
   private async settleFlags(trx: Trx, collectionKey: number, byId: Map<string, Map<number, VersionRow>>, rows: StixObjectsTable[]): Promise<void> {
     const fresh = new Map(rows.map((r) => [r.date_added, r]));
+    const unflag = { is_first: [] as [string, number][], is_last: [] as [string, number][] };
     for (const id of new Set(rows.map((r) => r.object_id))) {
       const versions = [...byId.get(id)!.values()];
       const stored = versions.filter((v) => !v.fresh);
@@ -311,12 +328,30 @@ export class StixStore {
         r.is_last = v === max ? 1 : 0;
       }
       if (stored.length === 0) continue;
-      const set = (flag: 'is_first' | 'is_last', version: number) => trx.updateTable('stix_objects').set({ [flag]: 0 })
-        .where('collection_key', '=', collectionKey).where('id_hash', '=', idHash(id)).where('object_id', '=', id).where('version', '=', version).execute();
       const oldMin = minOf(stored)!;
       const oldMax = maxOf(stored)!;
-      if (oldMin !== min) await set('is_first', oldMin.version);
-      if (oldMax !== max) await set('is_last', oldMax.version);
+      if (oldMin !== min) unflag.is_first.push([id, oldMin.version]);
+      if (oldMax !== max) unflag.is_last.push([id, oldMax.version]);
+    }
+    for (const flag of ['is_first', 'is_last'] as const) await this.clearFlag(trx, collectionKey, flag, unflag[flag]);
+  }
+
+  /**
+   * Clears `flag` on stored versions (object id, version) that a batch's new versions now
+   * precede or follow. On PostgreSQL one statement for all of them: an envelope of the TAXII
+   * bench revises most of its 48 malware families, and made an UPDATE for each, a round trip in
+   * the writers' turn (120 of its ~430 ms: docs/benchmarks.md). SQLite runs them in this process,
+   * one statement each.
+   */
+  private async clearFlag(trx: Trx, collectionKey: number, flag: 'is_first' | 'is_last', versions: readonly [string, number][]): Promise<void> {
+    if (versions.length === 0) return;
+    if (dialectOf(trx) === 'postgres') {
+      await trx.executeQuery(Compiled.raw(UNFLAG[flag], [collectionKey, versions.map((v) => v[0]), versions.map((v) => idHash(v[0])), versions.map((v) => v[1])]));
+      return;
+    }
+    for (const [id, version] of versions) {
+      await trx.updateTable('stix_objects').set({ [flag]: 0 })
+        .where('collection_key', '=', collectionKey).where('id_hash', '=', idHash(id)).where('object_id', '=', id).where('version', '=', version).execute();
     }
   }
 
@@ -324,9 +359,12 @@ export class StixStore {
   private async insertArrays(trx: Trx, rows: readonly StixObjectsTable[], prov: Provenance, collectionKey: number): Promise<void> {
     const col = <K extends keyof StixObjectsTable>(k: K): StixObjectsTable[K][] => rows.map((r) => r[k]);
     const recipients = prov.recipients === null ? null : JSON.stringify(prov.recipients);
+    // Only a text that is not JSON could hold one, and it would shift every text after it onto the wrong row.
+    if (rows.some((r) => r.object.includes(TEXT_SEPARATOR))) throw new Error('An object\'s text holds U+001E: it is not a JSON text');
+    const texts = col('object').join(TEXT_SEPARATOR);
     await trx.executeQuery(Compiled.raw(PG_INSERT, [
       collectionKey, prov.source, prov.added_by, recipients, prov.message_id,
-      col('date_added'), col('object_id'), col('id_hash'), col('type'), col('version'), col('has_version'), col('spec_version'), col('is_first'), col('is_last'), col('tlp'), JSON.stringify(col('object')),
+      col('date_added'), col('object_id'), col('id_hash'), col('type'), col('version'), col('has_version'), col('spec_version'), col('is_first'), col('is_last'), col('tlp'), texts,
     ]));
   }
 
