@@ -86,10 +86,8 @@ select $1::int4, $2::text, $3::text, $4::text, $5::text, u.* from rows from (unn
 const TEXT_SEPARATOR = '\x1e';
 
 /** PostgreSQL: a flag cleared on many stored versions, given as arrays of ids, their hashes and versions ({@link StixStore.clearFlag}). */
-const UNFLAG = {
-  is_first: 'update stix_objects s set is_first = 0 from unnest($2::text[], $3::int8[], $4::int8[]) as u(id, h, v) where s.collection_key = $1 and s.id_hash = u.h and s.version = u.v and s.object_id = u.id',
-  is_last: 'update stix_objects s set is_last = 0 from unnest($2::text[], $3::int8[], $4::int8[]) as u(id, h, v) where s.collection_key = $1 and s.id_hash = u.h and s.version = u.v and s.object_id = u.id',
-} as const;
+const unflag = (flag: 'is_first' | 'is_last'): string =>
+  `update stix_objects s set ${flag} = 0 from unnest($2::text[], $3::int8[], $4::int8[]) as u(id, h, v) where s.collection_key = $1 and s.id_hash = u.h and s.version = u.v and s.object_id = u.id`;
 
 /** The columns of `stix_objects` in the order the compiled INSERT binds them. */
 const COLUMNS = [
@@ -315,7 +313,7 @@ export class StixStore {
   /** Marks the earliest and latest version of each touched object, in the new rows and in the stored ones. */
   private async settleFlags(trx: Trx, collectionKey: number, byId: Map<string, Map<number, VersionRow>>, rows: StixObjectsTable[]): Promise<void> {
     const fresh = new Map(rows.map((r) => [r.date_added, r]));
-    const unflag = { is_first: [] as [string, number][], is_last: [] as [string, number][] };
+    const cleared = { is_first: [] as [string, number][], is_last: [] as [string, number][] };
     for (const id of new Set(rows.map((r) => r.object_id))) {
       const versions = [...byId.get(id)!.values()];
       const stored = versions.filter((v) => !v.fresh);
@@ -330,23 +328,23 @@ export class StixStore {
       if (stored.length === 0) continue;
       const oldMin = minOf(stored)!;
       const oldMax = maxOf(stored)!;
-      if (oldMin !== min) unflag.is_first.push([id, oldMin.version]);
-      if (oldMax !== max) unflag.is_last.push([id, oldMax.version]);
+      if (oldMin !== min) cleared.is_first.push([id, oldMin.version]);
+      if (oldMax !== max) cleared.is_last.push([id, oldMax.version]);
     }
-    for (const flag of ['is_first', 'is_last'] as const) await this.clearFlag(trx, collectionKey, flag, unflag[flag]);
+    for (const flag of ['is_first', 'is_last'] as const) await this.clearFlag(trx, collectionKey, flag, cleared[flag]);
   }
 
   /**
    * Clears `flag` on stored versions (object id, version) that a batch's new versions now
    * precede or follow. On PostgreSQL one statement for all of them: an envelope of the TAXII
    * bench revises most of its 48 malware families, and made an UPDATE for each, a round trip in
-   * the writers' turn (120 of its ~430 ms: docs/benchmarks.md). SQLite runs them in this process,
+   * the writers' turn (121 of its 431 ms: docs/benchmarks.md). SQLite runs them in this process,
    * one statement each.
    */
   private async clearFlag(trx: Trx, collectionKey: number, flag: 'is_first' | 'is_last', versions: readonly [string, number][]): Promise<void> {
     if (versions.length === 0) return;
     if (dialectOf(trx) === 'postgres') {
-      await trx.executeQuery(Compiled.raw(UNFLAG[flag], [collectionKey, versions.map((v) => v[0]), versions.map((v) => idHash(v[0])), versions.map((v) => v[1])]));
+      await trx.executeQuery(Compiled.raw(unflag(flag), [collectionKey, versions.map((v) => v[0]), versions.map((v) => idHash(v[0])), versions.map((v) => v[1])]));
       return;
     }
     for (const [id, version] of versions) {
