@@ -4,6 +4,7 @@ import { createTestDatabase, describePg, openTestStore, PG_ADMIN_URL, type TestD
 import { HotlineError, isStoreUnavailable } from '../../shared/errors.js';
 import { lockedTransaction } from '../../shared/serial.js';
 import { statement } from '../../shared/statement.js';
+import { arrayLiteral } from './postgres.js';
 import { openSqlite } from './sqlite.js';
 import { openStore } from './store.js';
 import type { Kysely } from 'kysely';
@@ -48,6 +49,21 @@ describePg('the PostgreSQL store', () => {
   it('reads bigint columns as numbers', async () => {
     const r = await sql<{ n: number }>`select 9007199254740991::bigint as n`.execute(db);
     expect(r.rows[0]!.n).toBe(9007199254740991);
+  });
+
+  it('sends array parameters as the same arrays, whether built in one pass or left to pg', async () => {
+    const texts = ['indicator--0a1b', '', 'NULL', 'null', ' padded ', 'a,b', '{x}', 'ünï ☃', 'tab\there', 'quote"d', 'back\\slash'];
+    const numbers = [0, -1, 1_700_000_000_000_123, 9007199254740991, 42];
+    for (const values of [texts, texts.slice(0, 9), ['only'], []]) {
+      const r = await sql<{ a: string[] }>`select ${values}::text[] as a`.execute(db);
+      expect(r.rows[0]!.a).toEqual(values);
+    }
+    const r = await sql<{ a: number[]; b: number[] }>`select to_json(${numbers}::int8[]) as a, to_json(${[3, 2, 1]}::int4[]) as b`.execute(db);
+    expect(r.rows[0]).toEqual({ a: numbers, b: [3, 2, 1] });
+    // One pass for plain strings and numbers; pg's own way for the rest.
+    expect(arrayLiteral(texts.slice(0, 9))).toBe('{"indicator--0a1b","","NULL","null"," padded ","a,b","{x}","ünï ☃","tab\there"}');
+    expect(arrayLiteral(numbers)).toBe('{0,-1,1700000000000123,9007199254740991,42}');
+    for (const left of [texts, [1, 'a'], ['a', 1], [1, Number.NaN], ['a', null], [[1]]]) expect(arrayLiteral(left)).toBeUndefined();
   });
 
   it('compiles a statement once per dialect, each with its own placeholders', async () => {

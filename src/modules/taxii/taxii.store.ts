@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
+import { copyData } from '../../shared/copy.js';
 import { dialectOf } from '../../shared/dialect.js';
 import { GroupedTransactions } from '../../shared/grouped.js';
 import type { Tlp } from '../federation/federation.types.js';
@@ -57,45 +58,30 @@ type Trx = Kysely<TaxiiTables>;
 /**
  * Rows per multi-row INSERT on SQLite (15 columns each; a smaller rest goes in power-of-two
  * pieces): it runs statements in this process, where 128 was fastest. PostgreSQL takes a batch's
- * rows in one statement, a column per array parameter ({@link PG_INSERT}).
+ * rows in one COPY ({@link PG_COPY}).
  */
 const SQLITE_INSERT_CHUNK = 128;
-
-/**
- * A batch's rows into `stix_objects` on PostgreSQL in one statement: the provenance columns, the
- * same for every row, as five values, and each other column as one array, unnested into rows.
- * Against multi-row VALUES of 1,024 rows (15,360 bound values, planned at every execution: see
- * plan_cache_mode in postgres.ts) the server parses and plans one small statement, and the
- * client binds 15 values, not 15 a row (docs/benchmarks.md, issue 13). The objects' texts, most of
- * the bytes, travel as one text, joined by {@link TEXT_SEPARATOR} and split by the server
- * (string_to_table): as a text[] pg would write an array literal, escaping each element with two
- * regular expressions in JavaScript (a tenth of the node's CPU in a POST), and as a JSON array the
- * server parsed and unescaped every quote of every text (a third of the statement's CPU).
- * `rows from` zips the functions' outputs by position, each in its input's order
- * (multi-argument `unnest` is the same thing).
- */
-const PG_INSERT = `insert into stix_objects (collection_key, source, added_by, recipients, message_id, date_added, object_id, id_hash, type, version, has_version, spec_version, is_first, is_last, tlp, object)
-select $1::int4, $2::text, $3::text, $4::text, $5::text, u.* from rows from (unnest($6::int8[]), unnest($7::text[]), unnest($8::int8[]), unnest($9::text[]), unnest($10::int8[]),
-  unnest($11::int4[]), unnest($12::text[]), unnest($13::int4[]), unnest($14::int4[]), unnest($15::text[]), string_to_table($16::text, E'\\x1e')) as u`;
-
-/**
- * Between two objects' texts in the INSERT's last parameter: U+001E (record separator), which a
- * JSON text never holds raw (JSON escapes every control character in a string, and allows none
- * outside one).
- */
-const TEXT_SEPARATOR = '\x1e';
 
 /** PostgreSQL: a flag cleared on many stored versions, given as arrays of ids, their hashes and versions ({@link StixStore.clearFlag}). */
 const unflag = (flag: 'is_first' | 'is_last'): string =>
   `update stix_objects s set ${flag} = 0 from unnest($2::text[], $3::int8[], $4::int8[]) as u(id, h, v) where s.collection_key = $1 and s.id_hash = u.h and s.version = u.v and s.object_id = u.id`;
 
-/** The columns of `stix_objects` in the order the compiled INSERT binds them. */
+/** The columns of `stix_objects` in the order the compiled INSERT (SQLite) binds them and COPY (PostgreSQL) takes them. */
 const COLUMNS = [
   'collection_key', 'date_added', 'object_id', 'id_hash', 'type', 'version', 'has_version', 'spec_version', 'is_first', 'is_last',
   'tlp', 'source', 'added_by', 'recipients', 'message_id', 'object',
 ] as const satisfies readonly (keyof StixObjectsTable)[];
 // Every column is in COLUMNS (this fails to compile when the table gains one).
 const _allColumns: Record<Exclude<keyof StixObjectsTable, (typeof COLUMNS)[number]>, never> = {};
+
+/**
+ * A batch's rows into `stix_objects` on PostgreSQL: one COPY, its rows in COPY's text format
+ * (shared/copy.ts). The server parses the fields and writes whole pages of rows at once. Against
+ * an INSERT of the rows from one array parameter per column, it cost the server 10-11 µs of CPU a
+ * row instead of 18, and the node 8-9 µs instead of 11-13 (5,000-row batches of the TAXII
+ * bench's objects into a table with the same indexes: docs/benchmarks.md, issue 13).
+ */
+const PG_COPY = `copy stix_objects (${COLUMNS.join(', ')}) from stdin`;
 
 /** The largest power of two ≤ n (n ≥ 1). */
 function pieceOf(n: number, max: number): number {
@@ -231,7 +217,7 @@ export class StixStore {
     if (rows.length === 0) return result;
     await this.settleFlags(trx, key, byId, rows);
     if (dialectOf(trx) === 'postgres') {
-      await this.insertArrays(trx, rows, prov, key);
+      await this.copyRows(trx, rows);
       await this.writeMark(trx);
       return result;
     }
@@ -353,17 +339,9 @@ export class StixStore {
     }
   }
 
-  /** A batch's rows, one statement (PostgreSQL: {@link PG_INSERT}). */
-  private async insertArrays(trx: Trx, rows: readonly StixObjectsTable[], prov: Provenance, collectionKey: number): Promise<void> {
-    const col = <K extends keyof StixObjectsTable>(k: K): StixObjectsTable[K][] => rows.map((r) => r[k]);
-    const recipients = prov.recipients === null ? null : JSON.stringify(prov.recipients);
-    // Only a text that is not JSON could hold one, and it would shift every text after it onto the wrong row.
-    if (rows.some((r) => r.object.includes(TEXT_SEPARATOR))) throw new Error('An object\'s text holds U+001E: it is not a JSON text');
-    const texts = col('object').join(TEXT_SEPARATOR);
-    await trx.executeQuery(Compiled.raw(PG_INSERT, [
-      collectionKey, prov.source, prov.added_by, recipients, prov.message_id,
-      col('date_added'), col('object_id'), col('id_hash'), col('type'), col('version'), col('has_version'), col('spec_version'), col('is_first'), col('is_last'), col('tlp'), texts,
-    ]));
+  /** A batch's rows, one statement (PostgreSQL: {@link PG_COPY}). */
+  private async copyRows(trx: Trx, rows: readonly StixObjectsTable[]): Promise<void> {
+    await trx.executeQuery(Compiled.raw(PG_COPY, [copyData(rows.map((r) => COLUMNS.map((c) => r[c])))]));
   }
 
   /** `INSERT INTO stix_objects` of `n` rows, compiled once. */
