@@ -134,7 +134,6 @@ export async function changeOwnKey(deps: OutboxDeps & { keys: KeyFile }, o: Chan
   }
   renameSync(`${next}.pub`, `${keyFile}.pub`);
   renameSync(next, keyFile);
-  old.invalidate();
   return {
     fingerprint: fingerprint(fresh.publicKeyB64), public_key: fresh.publicKeyB64, previous: fingerprint(previousKey), previous_key: previousKey,
     valid_from: isoTime(now), overlap_until: overlapUntil === null ? null : isoTime(overlapUntil), revoked_since: o.since === undefined ? null : isoTime(o.since),

@@ -129,29 +129,20 @@ export function fingerprint(publicKeyB64: string): string {
 /**
  * The node's signing key, read from its key file: reread when the file is replaced (a rotation by
  * `hotline key rotate` in another process: a rename, so a new inode), checked with one stat call
- * per turn of the event loop, so a running node signs with the new key from the rotation on. An
- * encrypted key needs its passphrase; without one the public key is read from `<file>.pub` and
- * signing is refused (`key_locked`).
+ * per use, so a running node signs with the new key from the rotation on. An encrypted key needs
+ * its passphrase; without one the public key is read from `<file>.pub` and signing is refused
+ * (`key_locked`).
  */
 export class KeyFile implements NodeKeys {
   private current: NodeKeys | undefined;
   private locked: { publicKey: KeyObject; publicKeyB64: string } | undefined;
   private stamp = '';
-  /**
-   * Set by a check of the file, cleared when the event loop turns: the messages a group commit
-   * signs in one go take one stat call, not one each (1-2% of a node's CPU at full rate). A
-   * rotation by another process lands between two turns as it would between two stat calls.
-   */
-  private fresh = false;
 
   constructor(readonly path: string, private readonly passphrase?: string) {
     this.load();
   }
 
   private load(): void {
-    if (this.fresh) return;
-    this.fresh = true;
-    setImmediate(() => { this.fresh = false; });
     let st;
     try {
       st = statSync(this.path);
@@ -177,11 +168,6 @@ export class KeyFile implements NodeKeys {
       this.locked = { publicKey: publicKeyFromB64(pub), publicKeyB64: pub };
     }
     this.stamp = stamp;
-  }
-
-  /** Reads the file at the next use, even within this turn of the event loop (after this process replaced it). */
-  invalidate(): void {
-    this.fresh = false;
   }
 
   private keys(): NodeKeys {

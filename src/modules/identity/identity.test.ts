@@ -1,10 +1,7 @@
 import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fingerprint, generateKeys, KeyFile, loadKeys, publicKeyFromB64, signText, verifyText } from './identity.keys.js';
+import { fingerprint, generateKeys, loadKeys, publicKeyFromB64, signText, verifyText } from './identity.keys.js';
 
 describe('identity keys', () => {
   const { keys, privatePem } = generateKeys();
@@ -107,35 +104,5 @@ describe('identity keys', () => {
     }
     expect(() => publicKeyFromB64(identity.toString('base64url'))).toThrow(/prime-order subgroup/);
     expect(() => publicKeyFromB64(Buffer.alloc(32).toString('base64url'))).toThrow(/prime-order subgroup/);
-  });
-});
-
-describe('the node key file', () => {
-  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-  it('is read again once replaced (a rotation by another process), checked once per turn of the event loop, at once after invalidate()', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hotline-keyfile-'));
-    try {
-      const path = join(dir, 'node.key');
-      const first = generateKeys();
-      writeFileSync(path, first.privatePem);
-      const file = new KeyFile(path);
-      expect(file.publicKeyB64).toBe(first.keys.publicKeyB64);
-      const second = generateKeys();
-      writeFileSync(`${path}.next`, second.privatePem);
-      renameSync(`${path}.next`, path);
-      // The same turn: the file was checked in it already.
-      expect(file.publicKeyB64).toBe(first.keys.publicKeyB64);
-      await turn();
-      expect(file.publicKeyB64).toBe(second.keys.publicKeyB64);
-      const third = generateKeys();
-      writeFileSync(`${path}.next`, third.privatePem);
-      renameSync(`${path}.next`, path);
-      file.invalidate();
-      expect(file.publicKeyB64).toBe(third.keys.publicKeyB64);
-      expect(verifyText(third.keys.publicKey, 'x', signText(file.privateKey, 'x'))).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -77,8 +77,8 @@ const _allColumns: Record<Exclude<keyof StixObjectsTable, (typeof COLUMNS)[numbe
 /**
  * A batch's rows into `stix_objects` on PostgreSQL: one COPY, its rows in COPY's text format
  * (shared/copy.ts). The server parses the fields and writes whole pages of rows at once. Against
- * an INSERT of the rows from one array parameter per column, it cost the server 10-11 µs of CPU a
- * row instead of 18, and the node 8-9 µs instead of 11-13 (5,000-row batches of the TAXII
+ * an INSERT of the rows from one array parameter per column, it cost the server 10-15 µs of CPU a
+ * row instead of 18-23, and the node 8-10 µs instead of 11-13 (5,000-row batches of the TAXII
  * bench's objects into a table with the same indexes: docs/benchmarks.md, issue 13).
  */
 const PG_COPY = `copy stix_objects (${COLUMNS.join(', ')}) from stdin`;

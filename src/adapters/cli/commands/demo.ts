@@ -23,17 +23,27 @@ export const DEMO_OFFICERS: Readonly<Record<string, { name: string; display_name
 
 const BIN = fileURLToPath(new URL('../../../../../bin/hotline.js', import.meta.url));
 
-/** A free TCP port on loopback, released for the node to take. */
+/** Ports {@link freePort} has handed out in this process: a node given one may not listen on it yet. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on loopback, released for the node to take; never the same one twice in a process. */
 export async function freePort(): Promise<number> {
   // Below the kernel's ephemeral range (Linux: 32768-60999), so no outbound connection can be given
   // the port between this check and the node's listen (a race tests running side by side did hit).
+  // Two homes made one after the other, before either node listens, were once given the same port.
   for (let i = 0; i < 64; i++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if ((await listenOnce(port)) !== undefined) return port;
+    if (handedOut.has(port)) continue;
+    if ((await listenOnce(port)) !== undefined) return take(port);
   }
   const any = await listenOnce(0);
   if (any === undefined) throw new Error('no free port on 127.0.0.1');
-  return any;
+  return take(any);
+}
+
+function take(port: number): number {
+  handedOut.add(port);
+  return port;
 }
 
 /** Listens on `port` of 127.0.0.1 and closes again: the port it got, or undefined when it is taken. */
