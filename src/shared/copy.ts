@@ -2,7 +2,7 @@
  * Rows in the text format of PostgreSQL's COPY: what a `copy <table> (<columns>) from stdin`
  * statement takes as its one parameter (adapters/storage/postgres.ts runs it as COPY). The
  * fastest way into a table: the server parses each row's fields and writes whole pages of rows
- * at once, where an INSERT of a batch's rows from arrays cost about twice its CPU (docs/benchmarks.md).
+ * at once, where an INSERT of a batch's rows from arrays cost it 1.5-1.8 times the CPU (docs/benchmarks.md).
  */
 
 /** The characters COPY's text format gives a meaning: a backslash starts an escape, a tab ends a field, a newline (or CR) a row. */
