@@ -77,6 +77,15 @@ describe('POST objects and the status resource (sections 4.3, 5.5)', () => {
     expect(await walk(`${base}objects/?match[version]=all`)).toEqual(good);
   });
 
+  it('serves objects in any script exactly as posted, however many non-ASCII texts a page holds', async () => {
+    const base = await fresh('post-scripts');
+    const names = ['ботнет '.repeat(150), '僵尸网络'.repeat(300), 'ＡＢＣ😀'.repeat(200), 'say "hi"\\ \n\ttab', 'ascii', 'é', '𝔘'.repeat(500)];
+    const objects = Array.from({ length: 21 }, (_x, i) => malware(names[i % names.length]!, { description: `#${i} ${names[(i + 3) % names.length]!}` }));
+    expect(await post(base, objects)).toMatchObject({ success_count: objects.length, failure_count: 0 });
+    expect(await walk(`${base}objects/`)).toEqual(objects);
+    expect(await walk(`${base}objects/?limit=4`)).toEqual(objects);
+  });
+
   it('is idempotent for an identical version (whatever its key order), refuses a different object under the same id and modified, and takes a later version', async () => {
     const base = await fresh('post-versions');
     const o = indicator({ modified: '2026-11-30T10:00:00.000Z' });
