@@ -124,6 +124,24 @@ describePg('the PostgreSQL store', () => {
       await other.destroy();
     }
   });
+
+  it('opens a store over the server\'s Unix socket when the URL names its directory as the host (percent-encoded, README)', async () => {
+    const r = (await sql<{ dirs: string; d: string; s: string; u: string }>`select current_setting('unix_socket_directories') as dirs,
+      current_database() as d, current_schema() as s, current_user as u`.execute(db)).rows[0]!;
+    const dir = r.dirs.split(',')[0]!.trim();
+    // The server this suite runs against listens on a socket, as Debian's packages set it up.
+    expect(dir).toMatch(/^\//);
+    const url = `postgres://${r.u}@${encodeURIComponent(dir)}/${r.d}`;
+    const other = await openStore({ driver: 'postgres', url, passwordFile: null, maxConnections: 2, schema: r.s });
+    try {
+      // No server address: the session came in over the socket.
+      const got = await sql<{ a: string | null; n: number }>`select inet_server_addr() as a, count(*)::int as n from kysely_migration`.execute(other);
+      const migrations = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(db);
+      expect(got.rows[0]).toEqual({ a: null, n: migrations.rows[0]!.n });
+    } finally {
+      await other.destroy();
+    }
+  });
 });
 
 describePg('a process that hangs holding a link\'s lock', () => {
