@@ -53,15 +53,40 @@ describeEachStore('grouped transactions', (open, dialect) => {
     const g = new GroupedTransactions<Tables>(() => 100);
     const seen = new Map<number, Transaction<Tables>>();
     const refused = new HotlineError('invalid_argument', 'refused after writing');
+    const runs = [0, 0, 0, 0];
+    const counted = (n: number, f: (trx: Transaction<Tables>) => Promise<number>) => (trx: Transaction<Tables>) => { runs[n]!++; return f(trx); };
     const outcomes = await Promise.allSettled([
-      g.run(db, insert(1, seen)),
-      g.run(db, async (trx) => { await insert(2, seen)(trx); throw refused; }),
-      g.run(db, insert(3, seen)),
+      g.run(db, counted(1, insert(1, seen))),
+      g.run(db, counted(2, async (trx) => { await insert(2, seen)(trx); throw refused; })),
+      g.run(db, counted(3, insert(3, seen))),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toBe(refused);
     expect(new Set(seen.values()).size).toBe(1);
     expect(await rows(db)).toEqual([1, 3]);
+    // Run without savepoints first; the throw ended that run before the third caller, and the group ran again, each in a savepoint.
+    expect(runs).toEqual([0, 2, 2, 1]);
+  });
+
+  it('runs its callers without savepoints when none throws, then what the group writes once at its end', async () => {
+    const db = await setup(open);
+    // Every statement sent through the store, the savepoints grouped.ts would send included.
+    const statements: string[] = [];
+    const logging = db.withPlugin({
+      transformQuery: (a) => { statements.push(a.node.kind === 'RawNode' ? a.node.sqlFragments.join('?') : a.node.kind); return a.node; },
+      transformResult: async (a) => a.result,
+    });
+    const ends: Transaction<Tables>[] = [];
+    const g = new GroupedTransactions<Tables>(() => 100, {
+      end: async (trx) => { ends.push(trx); await trx.insertInto('grouped_rows').values({ n: 100 }).execute(); },
+    });
+    const seen = new Map<number, Transaction<Tables>>();
+    await Promise.all([1, 2, 3].map((n) => g.run(logging, insert(n, seen))));
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toBe(seen.get(1));
+    expect(new Set(seen.values()).size).toBe(1);
+    expect(await rows(db)).toEqual([1, 2, 3, 100]);
+    expect(statements).toEqual(['InsertQueryNode', 'InsertQueryNode', 'InsertQueryNode', 'InsertQueryNode']);
   });
 
   it('alone, a caller that throws rolls its transaction back, as a transaction of its own would', async () => {
@@ -108,20 +133,21 @@ describeEachStore('grouped transactions', (open, dialect) => {
     const job = (i: number) => async (trx: Transaction<Tables>): Promise<number> => {
       runs[i]!++;
       await trx.insertInto('grouped_rows').values({ n: i }).execute();
-      if (i === 1 && !conflicted) {
+      // On PostgreSQL once (the store runs the transaction again); on SQLite every time (a caller's own error).
+      if (i === 1 && (dialect === 'sqlite' || !conflicted)) {
         conflicted = true;
         throw Object.assign(new Error('could not serialize access due to concurrent update'), { code: '40001' });
       }
       return i;
     };
     const outcomes = await Promise.allSettled([0, 1, 2].map((i) => g.run(db, job(i))));
+    // Either way the error ended the first run before the third caller's turn.
+    expect(runs).toEqual([2, 2, 1]);
     if (dialect === 'postgres') {
       expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
-      expect(runs).toEqual([2, 2, 1]); // the conflict ended the first run before the third caller's turn
       expect(await rows(db)).toEqual([0, 1, 2]);
     } else {
       expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      expect(runs).toEqual([1, 1, 1]);
       expect(await rows(db)).toEqual([0, 2]);
     }
   });

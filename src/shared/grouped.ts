@@ -20,19 +20,28 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * for while one runs share the next (a group commit, as the outbox's: docs/decisions/0002). So
  * eight clients that each POST 100 objects cost one BEGIN … COMMIT and one fsync, not eight.
  *
- * Each caller's `f` runs in a savepoint of its own when it shares: if it throws, what it wrote is
- * rolled back, it gets its error, and the others still commit. A PostgreSQL conflict (40001,
- * 40P01) is the exception: it dooms the whole transaction, which the store runs again from the
- * start, every `f` of the group with it (each must be safe to run again, as any transaction on
- * PostgreSQL must). A group holds at most `limit` of weight (objects, say), so its transaction is
- * no longer than one large caller's would be; one caller heavier than that runs alone.
+ * A group's callers run one after another in its transaction, without savepoints: on PostgreSQL
+ * each statement is a round trip in the writer's turn, and a savepoint and its release were two of
+ * the eleven a small TAXII POST made there. If a caller's `f` throws, the transaction is rolled back
+ * and the group runs again with each caller in a savepoint of its own: the one that throws again
+ * gets its error, what it wrote is rolled back, and the others still commit. So every `f` must be
+ * safe to run again, as any transaction on PostgreSQL must: a conflict there (40001, 40P01) dooms
+ * the whole transaction, which the store runs again from the start, every `f` of the group with
+ * it. A group holds at most `limit` of weight (objects, say), so its transaction is no longer than
+ * one large caller's would be; one caller heavier than that runs alone.
  */
 export class GroupedTransactions<DB> {
   private readonly queue: Job<DB>[] = [];
   private running = false;
 
-  /** @param begin runs first in each transaction (e.g. SET TRANSACTION on PostgreSQL). */
-  constructor(private readonly limit: (db: Kysely<DB>) => number, private readonly begin?: (trx: Transaction<DB>) => Promise<void>) {}
+  /**
+   * @param around.begin runs first in each transaction (e.g. SET TRANSACTION on PostgreSQL), and
+   * `around.end` last, after every caller's `f` (what the whole group writes once).
+   */
+  constructor(private readonly limit: (db: Kysely<DB>) => number, private readonly around: {
+    begin?: (trx: Transaction<DB>) => Promise<void>;
+    end?: (trx: Transaction<DB>) => Promise<void>;
+  } = {}) {}
 
   run<T>(db: Kysely<DB>, f: (trx: Transaction<DB>) => Promise<T>, weight = 1): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -65,19 +74,38 @@ export class GroupedTransactions<DB> {
 
   private async runGroup(group: Job<DB>[]): Promise<void> {
     let outcomes: Outcome[] = [];
-    try {
-      await group[0]!.db.transaction().execute(async (trx) => {
-        outcomes = []; // run again after a conflict: every job afresh
-        await this.begin?.(trx);
-        if (group.length === 1) {
-          outcomes.push({ ok: true, value: await group[0]!.f(trx) }); // alone, an error rolls the transaction back
-          return;
+    // Whether a caller threw in a run without savepoints: the group then runs again, each in its own.
+    let apart = false;
+    for (;;) {
+      let thrown = false;
+      try {
+        await group[0]!.db.transaction().execute(async (trx) => {
+          outcomes = []; // run again after a conflict: every job afresh
+          await this.around.begin?.(trx);
+          for (const job of group) {
+            if (apart) {
+              outcomes.push(await inOwnSavepoint(trx, job.f));
+              continue;
+            }
+            try {
+              outcomes.push({ ok: true, value: await job.f(trx) });
+            } catch (e) {
+              thrown = !(dialectOf(trx) === 'postgres' && isRetryable(e));
+              throw e;
+            }
+          }
+          await this.around.end?.(trx);
+        });
+      } catch (e) {
+        // Alone, a caller's error is its transaction's, as a transaction of its own would be.
+        if (thrown && group.length > 1 && !apart) {
+          apart = true;
+          continue;
         }
-        for (const job of group) outcomes.push(await inOwnSavepoint(trx, job.f));
-      });
-    } catch (e) {
-      for (const job of group) job.reject(e);
-      return;
+        for (const job of group) job.reject(e);
+        return;
+      }
+      break;
     }
     group.forEach((job, i) => {
       const o = outcomes[i]!;

@@ -43,13 +43,12 @@ export function indicatorsHook(deps: { store: StixStore; collections: Collection
       }
       const collection = await deps.collections.inbound(db, env.from);
       const { valid, failures } = prepare(objects, env.tlp, env.tlp);
-      const id = await statuses.create(db, {
-        collectionId: collection.id, principal: `peer:${env.from}`, total: objects.length, requestedAt: m.storedAt * 1000, messageId: env.id,
-      });
       const r = await deps.store.add(db, collection.id, valid, {
         source: env.from, added_by: `peer:${env.from}`, recipients: env.tlp === 'red' ? recipientsOf(env.body) : null, message_id: env.id,
       });
-      await statuses.addPart(db, id, 0, { successes: r.successes, failures: [...failures, ...r.failures] }, true);
+      await statuses.create(db, {
+        collectionId: collection.id, principal: `peer:${env.from}`, total: objects.length, requestedAt: m.storedAt * 1000, messageId: env.id,
+      }, { result: { successes: r.successes, failures: [...failures, ...r.failures] }, last: true });
     },
   };
 }

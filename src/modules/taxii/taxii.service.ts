@@ -125,9 +125,11 @@ export class TaxiiService {
       // that arrive while another is stored share the next commit (StixStore.transaction).
       // The transaction may run again (PostgreSQL, serialization failure): it assigns `id` afresh each time.
       await this.deps.store.transaction(db, async (trx) => {
-        if (part === 0) id = await statuses.create(trx, { collectionId: collection.id, principal: p.user, total: objects.length, requestedAt });
         const r: AddResult = await this.deps.store.add(trx, collection.id, valid, prov, prefetched);
-        await statuses.addPart(trx, id, part, { successes: r.successes, failures: [...failures, ...r.failures] }, i + batch >= objects.length);
+        const result = { successes: r.successes, failures: [...failures, ...r.failures] };
+        const last = i + batch >= objects.length;
+        if (part === 0) id = await statuses.create(trx, { collectionId: collection.id, principal: p.user, total: objects.length, requestedAt }, { result, last });
+        else await statuses.addPart(trx, id, part, result, last);
       }, valid.length);
       if (i + batch < objects.length) await new Promise((resolve) => setImmediate(resolve));
     }

@@ -22,30 +22,35 @@ export interface StatusResource {
 type Db = Kysely<TaxiiTables>;
 
 /**
- * Status resources of POSTs and inbound `indicators` messages: created pending with the total,
- * then one part per stored batch (written in the batch's own transaction, so the counts are
- * always what is really stored), then complete.
+ * Status resources of POSTs and inbound `indicators` messages: created with the first stored
+ * batch's outcomes (or pending with the total), then one part per further batch (each written in
+ * its batch's own transaction, so the counts are always what is really stored), then complete.
  */
 export const statuses = {
-  /** A new pending status for `total` objects. */
-  async create(db: Db, s: { collectionId: string; principal: string; total: number; requestedAt: number; messageId?: string | null }): Promise<string> {
+  /**
+   * A new status for `total` objects, with the outcomes of the first batch when given (part 0,
+   * `last` if it was the only one), else pending: two statements either way.
+   */
+  async create(db: Db, s: { collectionId: string; principal: string; total: number; requestedAt: number; messageId?: string | null },
+    first?: { result: AddResult; last: boolean }): Promise<string> {
     const id = randomUUID();
+    const ok = first?.result.successes.length ?? 0;
+    const failed = first?.result.failures.length ?? 0;
     await db.insertInto('taxii_status').values({
-      id, collection_id: s.collectionId, principal: s.principal, status: 'pending', request_timestamp: s.requestedAt,
-      total_count: s.total, success_count: 0, failure_count: 0, pending_count: s.total, message_id: s.messageId ?? null,
+      id, collection_id: s.collectionId, principal: s.principal, status: first?.last === true ? 'complete' : 'pending', request_timestamp: s.requestedAt,
+      total_count: s.total, success_count: ok, failure_count: failed, pending_count: s.total - ok - failed, message_id: s.messageId ?? null,
     }).execute();
+    if (first !== undefined) await insertPart(db, id, 0, first.result);
     return id;
   },
 
-  /** Records one stored batch's outcomes (in the batch's transaction). */
+  /** Records one stored batch's outcomes (in the batch's transaction), after the first ({@link create}). */
   async addPart(trx: Db, id: string, part: number, r: AddResult, last: boolean): Promise<void> {
-    await trx.insertInto('taxii_status_parts').values({ status_id: id, part, successes: JSON.stringify(r.successes), failures: JSON.stringify(r.failures) }).execute();
-    const n = r.successes.length + r.failures.length;
-    const s = await trx.selectFrom('taxii_status').select(['success_count', 'failure_count', 'pending_count']).where('id', '=', id).executeTakeFirstOrThrow();
-    await trx.updateTable('taxii_status').set({
-      success_count: s.success_count + r.successes.length, failure_count: s.failure_count + r.failures.length,
-      pending_count: s.pending_count - n, ...(last ? { status: 'complete' } : {}),
-    }).where('id', '=', id).execute();
+    await insertPart(trx, id, part, r);
+    await trx.updateTable('taxii_status').set((eb) => ({
+      success_count: eb('success_count', '+', r.successes.length), failure_count: eb('failure_count', '+', r.failures.length),
+      pending_count: eb('pending_count', '-', r.successes.length + r.failures.length), ...(last ? { status: 'complete' } : {}),
+    })).where('id', '=', id).execute();
   },
 
   /** The resource, or undefined when there is no such status. */
@@ -78,3 +83,7 @@ export const statuses = {
     return Number(r.numUpdatedRows);
   },
 };
+
+function insertPart(db: Db, id: string, part: number, r: AddResult): Promise<unknown> {
+  return db.insertInto('taxii_status_parts').values({ status_id: id, part, successes: JSON.stringify(r.successes), failures: JSON.stringify(r.failures) }).execute();
+}

@@ -8,7 +8,7 @@ import type { Tlp } from '../federation/federation.types.js';
 import { sameJson } from '../stix/stix.tlp.js';
 import type { StixObject } from '../stix/stix.types.js';
 import type { StixObjectsTable, TaxiiTables } from './taxii.tables.js';
-import { idHash, MARKS, prefetchVersions, versionsNow, type Prefetched, type VersionRow } from './taxii.lookups.js';
+import { idHash, MARKS, planLookups, prefetchVersions, versionsNow, type Prefetched, type VersionRow } from './taxii.lookups.js';
 import { formatMicros, parseMicros } from './taxii.time.js';
 
 // Kysely's CommonJS build, the one the store is opened with (federation.hooks.ts says why).
@@ -106,13 +106,29 @@ export class StixStore {
    * statements are reused too (sqlite.ts).
    */
   private readonly compiled = new Map<string, CompiledQuery>();
-  /** The writers' transactions, in order; those that queue while one runs share the next ({@link transaction}). */
-  private readonly writers = new GroupedTransactions<TaxiiTables>(
-    (db) => INGEST_BATCH[dialectOf(db)],
-    async (trx) => {
-      if (dialectOf(trx) === 'postgres') await sql`set transaction isolation level repeatable read`.execute(trx);
+  /**
+   * The writers' transactions, in order; those that queue while one runs share the next
+   * ({@link transaction}). Each holds the high-water mark from its start and writes it at its end,
+   * once for all its callers ({@link holding}); on PostgreSQL its lookups are planned without
+   * bitmap scans from the start (taxii.lookups.ts planLookups).
+   */
+  private readonly writers = new GroupedTransactions<TaxiiTables>((db) => INGEST_BATCH[dialectOf(db)], {
+    begin: async (trx) => {
+      if (dialectOf(trx) === 'postgres') {
+        await sql`set transaction isolation level repeatable read`.execute(trx);
+        await planLookups(trx);
+      }
+      await this.holdMark(trx);
+      this.holding.add(trx);
     },
-  );
+    end: (trx) => this.writeMark(trx),
+  });
+  /**
+   * The writers' transactions in progress: they hold the mark's row from their start and write the
+   * mark at their end, so {@link add} and {@link remove} in them neither read nor write it (two
+   * statements each, round trips in the writers' turn on PostgreSQL).
+   */
+  private readonly holding = new WeakSet<object>();
   /** Each collection's key by its id: keys never change, and ids are never reused. */
   private readonly keys = new Map<string, number>();
 
@@ -128,9 +144,9 @@ export class StixStore {
 
   /**
    * Runs `f` in a transaction after the ones this store started before it (TAXII POST and DELETE);
-   * those asked for while one runs share the next, each in a savepoint of its own, up to
-   * {@link INGEST_BATCH} objects (`weight`): eight clients posting small envelopes pay for one
-   * commit, not eight (shared/grouped.ts). `date_added` must grow in commit order, or a reader
+   * those asked for while one runs share the next, up to {@link INGEST_BATCH} objects (`weight`):
+   * eight clients posting small envelopes pay for one commit, not eight, and one that fails does
+   * not fail the others (shared/grouped.ts). `date_added` must grow in commit order, or a reader
    * paging meanwhile would pass over a version committed late with an earlier `date_added`: on
    * SQLite the one connection gives that order; on PostgreSQL every writer of `stix_objects` writes
    * the high-water mark row, so two that overlap cannot both commit (the later is run again,
@@ -170,8 +186,12 @@ export class StixStore {
     // Another process on the same store (a CLI verb beside the running node, another node process)
     // may have added since. The mark is read by writing it: from here to the commit this
     // transaction holds its row, so on PostgreSQL a writer that overlaps with another waits for it
-    // and is run again (40001) rather than hand out the same date_added.
-    const stored = await this.holdMark(trx);
+    // and is run again (40001) rather than hand out the same date_added. A writers' transaction
+    // took it at its start; what its callers before this one stored is in memory (`hwm` is at
+    // least the mark and every date_added handed out since, which is all a batch's prefetched
+    // lookups need to know: whether anything was stored after them).
+    const held = this.holding.has(trx);
+    const stored = held ? this.hwm : await this.holdMark(trx);
     const key = await this.keyOf(trx, collectionId);
     const byId = await versionsNow(trx, key, items, stored, prefetched);
     const rows: StixObjectsTable[] = [];
@@ -218,7 +238,7 @@ export class StixStore {
     await this.settleFlags(trx, key, byId, rows);
     if (dialectOf(trx) === 'postgres') {
       await this.copyRows(trx, rows);
-      await this.writeMark(trx);
+      if (!held) await this.writeMark(trx);
       return result;
     }
     for (let i = 0; i < rows.length;) {
@@ -228,7 +248,7 @@ export class StixStore {
       await trx.executeQuery({ ...this.insertOf(trx, n), parameters });
       i += n;
     }
-    await this.writeMark(trx);
+    if (!held) await this.writeMark(trx);
     return result;
   }
 
@@ -269,9 +289,10 @@ export class StixStore {
     // Every writer of stix_objects writes this row: on PostgreSQL, overlapping writers conflict (see transaction()).
     // A removal moves the mark on, and sets removed_mark to it: a batch's lookups made before then
     // are read afresh (taxii.lookups.ts versionsNow).
-    await this.holdMark(trx);
+    const held = this.holding.has(trx);
+    if (!held) await this.holdMark(trx);
     this.nextDateAdded();
-    await this.writeMark(trx);
+    if (!held) await this.writeMark(trx);
     await this.writeMark(trx, MARKS.removed);
     const key = await this.keyOf(trx, collectionId);
     await trx.deleteFrom('stix_objects').where('collection_key', '=', key).where('date_added', 'in', [...dateAdded]).execute();
