@@ -4,7 +4,7 @@
  *   POST     1,000,000 generated STIX objects (bench/taxii/generate.ts) into one collection, in
  *            envelopes of 5,000 with 3 in flight: objects/s accepted with validation; every
  *            status must be complete with success_count = what was sent. Then 10% as many more
- *            (at least 10,000) in envelopes of 100 (TAXII_BENCH_SMALL_ENVELOPE), 8 in flight,
+ *            (at least 10,000; TAXII_BENCH_SMALL_OBJECTS) in envelopes of 100 (TAXII_BENCH_SMALL_ENVELOPE), 8 in flight,
  *            into a second collection: what a client sending small bundles gets (one commit each).
  *   GET      every page with limit=1000 following `next`, without a filter (the latest version of
  *            each object) and with match[version]=all: objects/s served; the count must be what
@@ -19,7 +19,8 @@
  * is a section of its own), and prints one JSON object as its last line. Options: --store sqlite
  * (the default) or postgres (bench/taxii/store.ts: a database of its own, dropped at the end unless
  * --keep), --objects N (else TAXII_BENCH_OBJECTS). Environment: TAXII_BENCH_OBJECTS (1000000),
- * TAXII_BENCH_ENVELOPE (5000), TAXII_BENCH_CONCURRENCY (3), TAXII_BENCH_SAMPLES (50);
+ * TAXII_BENCH_ENVELOPE (5000), TAXII_BENCH_CONCURRENCY (3), TAXII_BENCH_SAMPLES (50), TAXII_BENCH_SMALL_ENVELOPE
+ * (100), TAXII_BENCH_SMALL_OBJECTS (a tenth of the objects, at least 10,000);
  * HOTLINE_BENCH_CPU_PROF=<dir> starts the node with --cpu-prof (written when it stops).
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -50,6 +51,7 @@ interface Options {
   concurrency: number;
   samples: number;
   smallEnvelope: number;
+  smallObjects: number;
   docs: boolean;
   cpuProfDir: string | undefined;
 }
@@ -69,9 +71,9 @@ function options(): Options {
     return n;
   };
   const prof = process.env.HOTLINE_BENCH_CPU_PROF;
+  const objects = values.objects === undefined ? env('TAXII_BENCH_OBJECTS', 1_000_000) : Number(values.objects);
   return {
-    store, keep: values.keep === true,
-    objects: values.objects === undefined ? env('TAXII_BENCH_OBJECTS', 1_000_000) : Number(values.objects), envelope: env('TAXII_BENCH_ENVELOPE', 5000), concurrency: env('TAXII_BENCH_CONCURRENCY', 3),
+    store, keep: values.keep === true, objects, smallObjects: env('TAXII_BENCH_SMALL_OBJECTS', Math.max(10_000, Math.round(objects / 10))), envelope: env('TAXII_BENCH_ENVELOPE', 5000), concurrency: env('TAXII_BENCH_CONCURRENCY', 3),
     samples: env('TAXII_BENCH_SAMPLES', 50), smallEnvelope: env('TAXII_BENCH_SMALL_ENVELOPE', 100), docs: values['no-docs'] !== true, cpuProfDir: prof === undefined || prof === '' ? undefined : resolve(prof),
   };
 }
@@ -125,7 +127,7 @@ async function run(o: Options, node: BenchNode, database: BenchDatabase | undefi
       progress: (n) => say(`  ${n.toLocaleString('en-US')} accepted, ${Math.round(n / ((performance.now() - t0) / 1000)).toLocaleString('en-US')} objects/s so far`),
     });
     say(`  ${Math.round(post.objectsPerS).toLocaleString('en-US')} objects/s accepted (${post.seconds.toFixed(1)} s)`);
-    const smallTotal = Math.max(10_000, Math.round(o.objects / 10));
+    const smallTotal = o.smallObjects;
     say(`POST ${smallTotal.toLocaleString('en-US')} objects in envelopes of ${o.smallEnvelope}, 8 in flight…`);
     const smallPost = await postAll(client, bundles!.id, new StixGenerator(SEED + 2), smallTotal, { envelopeSize: o.smallEnvelope, concurrency: 8, nodePid: pid });
     say(`  ${Math.round(smallPost.objectsPerS).toLocaleString('en-US')} objects/s accepted (${smallPost.seconds.toFixed(1)} s)`);
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
   const env = [
     o.objects !== 1_000_000 ? `TAXII_BENCH_OBJECTS=${o.objects}` : '', o.envelope !== 5000 ? `TAXII_BENCH_ENVELOPE=${o.envelope}` : '',
     o.concurrency !== 3 ? `TAXII_BENCH_CONCURRENCY=${o.concurrency}` : '', o.smallEnvelope !== 100 ? `TAXII_BENCH_SMALL_ENVELOPE=${o.smallEnvelope}` : '', o.samples !== 50 ? `TAXII_BENCH_SAMPLES=${o.samples}` : '',
+    o.smallObjects !== Math.max(10_000, Math.round(o.objects / 10)) ? `TAXII_BENCH_SMALL_OBJECTS=${o.smallObjects}` : '',
   ].filter(Boolean).join(' ');
   const args = [o.store === 'postgres' ? '--store postgres' : '', o.objects !== 1_000_000 && o.store === 'postgres' ? `--objects ${o.objects}` : ''].filter(Boolean).join(' ');
   const shownEnv = o.store === 'postgres' ? env.replace(/TAXII_BENCH_OBJECTS=\d+ ?/, '').trim() : env;
