@@ -108,9 +108,8 @@ export class StixStore {
   private readonly compiled = new Map<string, CompiledQuery>();
   /**
    * The writers' transactions, in order; those that queue while one runs share the next
-   * ({@link transaction}). Each holds the high-water mark from its start and writes it at its end,
-   * once for all its callers ({@link holding}); on PostgreSQL its lookups are planned without
-   * bitmap scans from the start (taxii.lookups.ts planLookups).
+   * ({@link transaction}). Each holds the mark from its start and writes it at its end, once for all
+   * its callers; on PostgreSQL its lookups are planned without bitmap scans (lookups.ts planLookups).
    */
   private readonly writers = new GroupedTransactions<TaxiiTables>((db) => INGEST_BATCH[dialectOf(db)], {
     begin: async (trx) => {
@@ -123,11 +122,7 @@ export class StixStore {
     },
     end: (trx) => this.writeMark(trx),
   });
-  /**
-   * The writers' transactions in progress: they hold the mark's row from their start and write the
-   * mark at their end, so {@link add} and {@link remove} in them neither read nor write it (two
-   * statements each, round trips in the writers' turn on PostgreSQL).
-   */
+  /** The writers' transactions in progress: {@link add} and {@link remove} in them neither read nor write the mark. */
   private readonly holding = new WeakSet<object>();
   /** Each collection's key by its id: keys never change, and ids are never reused. */
   private readonly keys = new Map<string, number>();
@@ -187,9 +182,8 @@ export class StixStore {
     // may have added since. The mark is read by writing it: from here to the commit this
     // transaction holds its row, so on PostgreSQL a writer that overlaps with another waits for it
     // and is run again (40001) rather than hand out the same date_added. A writers' transaction
-    // took it at its start; what its callers before this one stored is in memory (`hwm` is at
-    // least the mark and every date_added handed out since, which is all a batch's prefetched
-    // lookups need to know: whether anything was stored after them).
+    // took it at its start, and `hwm` is at least the mark and every date_added handed out since:
+    // all the prefetched lookups need to know (whether anything was stored after them).
     const held = this.holding.has(trx);
     const stored = held ? this.hwm : await this.holdMark(trx);
     const key = await this.keyOf(trx, collectionId);
