@@ -22,7 +22,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * A group's callers run one after another in its transaction, without savepoints: on PostgreSQL
  * each statement is a round trip in the writer's turn, and a savepoint and its release were two of
- * the fifteen a small TAXII POST made in it there. If a caller's `f` throws, the transaction is rolled back
+ * the fifteen statements a small TAXII POST made in its turn. If a caller's `f` throws, the transaction is rolled back
  * and the group runs again with each caller in a savepoint of its own: the one that throws again
  * gets its error, what it wrote is rolled back, and the others still commit. So every `f` must be
  * safe to run again, as any transaction on PostgreSQL must: a conflict there (40001, 40P01) dooms

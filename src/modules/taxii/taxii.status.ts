@@ -23,24 +23,21 @@ type Db = Kysely<TaxiiTables>;
 
 /**
  * Status resources of POSTs and inbound `indicators` messages: created with the first stored
- * batch's outcomes (or pending with the total), then one part per further batch (each written in
+ * batch's outcomes, then one part per further batch (each written in
  * its batch's own transaction, so the counts are always what is really stored), then complete.
  */
 export const statuses = {
-  /**
-   * A new status for `total` objects, with the outcomes of the first batch when given (part 0,
-   * `last` if it was the only one), else pending: two statements either way.
-   */
+  /** A new status for `total` objects with its first batch's outcomes (part 0; `last` if it was the only batch): two statements. */
   async create(db: Db, s: { collectionId: string; principal: string; total: number; requestedAt: number; messageId?: string | null },
-    first?: { result: AddResult; last: boolean }): Promise<string> {
+    first: { result: AddResult; last: boolean }): Promise<string> {
     const id = randomUUID();
-    const ok = first?.result.successes.length ?? 0;
-    const failed = first?.result.failures.length ?? 0;
+    const ok = first.result.successes.length;
+    const failed = first.result.failures.length;
     await db.insertInto('taxii_status').values({
-      id, collection_id: s.collectionId, principal: s.principal, status: first?.last === true ? 'complete' : 'pending', request_timestamp: s.requestedAt,
+      id, collection_id: s.collectionId, principal: s.principal, status: first.last ? 'complete' : 'pending', request_timestamp: s.requestedAt,
       total_count: s.total, success_count: ok, failure_count: failed, pending_count: s.total - ok - failed, message_id: s.messageId ?? null,
     }).execute();
-    if (first !== undefined) await insertPart(db, id, 0, first.result);
+    await insertPart(db, id, 0, first.result);
     return id;
   },
 

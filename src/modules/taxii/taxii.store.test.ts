@@ -328,14 +328,21 @@ describeEachStore('the STIX object store', (open, dialect) => {
 
   it('records statuses in parts and finishes interrupted ones', async () => {
     const { db, store, collection } = await setup(open);
+    const at = { collectionId: collection, principal: 'alice', total: 5, requestedAt: 1_796_000_000_000_000 };
+    const objects = [indicator(1), indicator(2), indicator(3)];
     const id = await db.transaction().execute(async (trx) => {
-      const sid = await statuses.create(trx, { collectionId: collection, principal: 'alice', total: 3, requestedAt: 1_796_000_000_000_000 });
-      const r = await store.add(trx, collection, [incoming(indicator(1)), incoming(indicator(2))], PROV);
-      await statuses.addPart(trx, sid, 0, r, false);
-      return sid;
+      const r = await store.add(trx, collection, [incoming(objects[0]!), incoming(objects[1]!)], PROV);
+      return statuses.create(trx, at, { result: r, last: false });
+    });
+    expect((await statuses.get(db, id))?.resource).toMatchObject({ status: 'pending', total_count: 5, success_count: 2, failure_count: 0, pending_count: 3 });
+    // A later part adds to the counts (a failure among them), still pending.
+    await db.transaction().execute(async (trx) => {
+      const r = await store.add(trx, collection, [incoming(objects[2]!)], PROV);
+      await statuses.addPart(trx, id, 1, { successes: r.successes, failures: [{ id: 'objects[4]', version: 'unknown', message: 'refused' }] }, false);
     });
     const pending = await statuses.get(db, id);
-    expect(pending?.resource).toMatchObject({ status: 'pending', total_count: 3, success_count: 2, pending_count: 1, request_timestamp: '2026-11-30T00:53:20.000000Z' });
+    expect(pending?.resource).toMatchObject({ status: 'pending', total_count: 5, success_count: 3, failure_count: 1, pending_count: 1, request_timestamp: '2026-11-30T00:53:20.000000Z' });
+    expect(pending?.resource.successes?.map((x) => x.id)).toEqual(objects.map((o) => o.id));
     expect(await statuses.finishInterrupted(db)).toBe(1);
     expect((await statuses.get(db, id))?.resource).toMatchObject({ status: 'complete', pending_count: 1 });
     expect((await statuses.get(db, id))?.resource.x_hotline_interrupted).toMatch(/POST them again/);
